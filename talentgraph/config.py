@@ -1,0 +1,130 @@
+"""Settings, declared once: name, type, default, help. Read from flags or ``TALENTGRAPH_*`` env vars.
+
+The CLI builds its options from ``SETTINGS`` and the README's configuration table is checked
+against it by a test, so a setting cannot exist undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from talentgraph.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "TALENTGRAPH_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", Path, Path("./talentgraph-data"),
+            "Directory for the embedded graph (LadybugDB), search index (Tantivy), quarantine files and logs."),
+    Setting("graph_url", str, "",
+            "Graph backend. Empty: embedded LadybugDB in the data dir. bolt://host:7687 or neo4j://…: Neo4j."),
+    Setting("graph_user", str, "neo4j", "Neo4j user name."),
+    Setting("graph_password", str, "", "Neo4j password."),
+    Setting("graph_database", str, "neo4j", "Neo4j database name."),
+    Setting("search_url", str, "",
+            "Search backend. Empty: embedded Tantivy in the data dir. http(s)://host:9200: OpenSearch or Elasticsearch."),
+    Setting("search_engine", str, "opensearch", "Engine at search_url: opensearch or elasticsearch."),
+    Setting("search_user", str, "", "Search engine user name (basic auth)."),
+    Setting("search_password", str, "", "Search engine password (basic auth)."),
+    Setting("search_index", str, "talentgraph", "Index alias name on OpenSearch/Elasticsearch."),
+    Setting("id_hash_key", str, "",
+            "Secret key for hashing identity-document numbers. Empty: a random key is created in the data dir."),
+    Setting("host", str, "127.0.0.1", "Address the server listens on."),
+    Setting("port", int, 8000, "Port the server listens on."),
+    Setting("max_page_size", int, 100, "Largest `first` a GraphQL connection or search accepts."),
+    Setting("log_level", str, "info", "Logging level: debug, info, warning, error."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("./talentgraph-data")
+    graph_url: str = ""
+    graph_user: str = "neo4j"
+    graph_password: str = ""
+    graph_database: str = "neo4j"
+    search_url: str = ""
+    search_engine: str = "opensearch"
+    search_user: str = ""
+    search_password: str = ""
+    search_index: str = "talentgraph"
+    id_hash_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_page_size: int = 100
+    log_level: str = "info"
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> "Settings":
+        """Defaults < environment < explicit overrides (CLI flags); values cast and checked."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for s in SETTINGS:
+            raw: Any = s.default
+            if s.env in env:
+                raw = env[s.env]
+            if overrides and overrides.get(s.name) is not None:
+                raw = overrides[s.name]
+            values[s.name] = _cast(s, raw)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.search_engine not in ("opensearch", "elasticsearch"):
+            raise ConfigError(
+                f"search_engine is {self.search_engine!r}.",
+                hint="Set TALENTGRAPH_SEARCH_ENGINE to 'opensearch' or 'elasticsearch'.",
+            )
+        if self.graph_url and not self.graph_url.startswith(("bolt://", "bolt+s://", "neo4j://", "neo4j+s://")):
+            raise ConfigError(
+                f"graph_url is {self.graph_url!r}.",
+                hint="Use bolt://host:7687 or neo4j://host:7687, or leave it empty for the embedded LadybugDB.",
+            )
+        if self.search_url and not self.search_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"search_url is {self.search_url!r}.",
+                hint="Use http(s)://host:9200, or leave it empty for the embedded Tantivy index.",
+            )
+        if not 1 <= self.max_page_size <= 10_000:
+            raise ConfigError(f"max_page_size is {self.max_page_size}.", hint="Use a value from 1 to 10000.")
+
+    @property
+    def embedded_graph(self) -> bool:
+        return not self.graph_url
+
+    @property
+    def embedded_search(self) -> bool:
+        return not self.search_url
+
+
+def _cast(s: Setting, raw: Any) -> Any:
+    if isinstance(raw, s.type):
+        return raw
+    try:
+        if s.type is bool:
+            return str(raw).lower() in ("1", "true", "yes", "on")
+        return s.type(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"Setting {s.name} ({s.env}) is {raw!r}.", hint=f"Expected a value of type {s.type.__name__}."
+        ) from exc
+
+
+assert {f.name for f in fields(Settings)} == set(_BY_NAME), "Settings and SETTINGS must declare the same names"

@@ -1,0 +1,100 @@
+"""The ``GraphStore`` port: everything ingest, the search projection and the API ask of a graph.
+
+Adapters: ``graph/ladybug/`` (embedded default) and ``graph/neo4j/``. Both build their query text
+with the pure functions in ``graph/cypher.py`` through a ``Dialect``; what differs between engines
+is recorded in ``GraphCapabilities``, not in ``if backend == ...`` branches.
+
+Contract every adapter keeps (the contract suite in ``tests/integration`` checks it):
+- upserts are idempotent and keyed by id (nodes) or (type, from, to) (relationships); a record
+  whose ontology properties hash the same as the stored one is reported ``unchanged`` and writes
+  nothing, not even a change-log entry;
+- every insert/update/delete appends one change-log entry with a strictly increasing ``seq`` in
+  the same transaction as the data;
+- reads return ``types.Node``/``types.Edge``; batched reads take many ids and make one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from talentgraph.types import (
+    Change,
+    Direction,
+    Edge,
+    Filter,
+    Node,
+    NodeRecord,
+    Page,
+    Path,
+    RelRecord,
+    SortKey,
+    Subgraph,
+    UpsertResult,
+)
+
+MAX_PATH_HOPS = 6
+
+
+@dataclass(frozen=True)
+class GraphCapabilities:
+    name: str  # "ladybug" | "neo4j"
+    bulk_copy: bool  # can load new rows with COPY FROM an Arrow table
+    single_writer_process: bool  # only one read-write process per database (LadybugDB)
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    value: object
+    count: int
+
+
+class GraphStore(Protocol):
+    capabilities: GraphCapabilities
+
+    def ensure_schema(self) -> None:
+        """Create tables/constraints/indexes derived from the ontology; idempotent."""
+
+    # --- writes ---------------------------------------------------------------------------------
+    def upsert_nodes(self, records: Sequence[NodeRecord]) -> UpsertResult: ...
+    def upsert_relationships(self, records: Sequence[RelRecord]) -> UpsertResult: ...
+    def delete_nodes(self, ids: Sequence[str]) -> int:
+        """Delete nodes and their relationships (a tombstone change per node and relationship)."""
+    def delete_relationships(self, keys: Sequence[str]) -> int: ...
+
+    # --- reads ----------------------------------------------------------------------------------
+    def get_nodes(self, ids: Sequence[str]) -> dict[str, Node]:
+        """Batched get; ids may span types; missing ids are absent from the result."""
+    def list_nodes(
+        self,
+        type_name: str,
+        *,
+        where: Filter | None = None,
+        sort: Sequence[SortKey] = (),
+        first: int = 20,
+        after: str | None = None,
+    ) -> Page:
+        """Keyset pagination: cursors encode the sort values + id, never an offset."""
+    def count_nodes(self, type_name: str, where: Filter | None = None) -> int: ...
+    def edges(
+        self,
+        ids: Sequence[str],
+        rel_type: str,
+        direction: Direction,
+        *,
+        where: Filter | None = None,  # on the other node
+        edge_where: Filter | None = None,  # on the relationship's properties
+        limit_per_node: int | None = None,
+    ) -> dict[str, list[Edge]]:
+        """For each id, its relationships of one type in one direction, in one query (DataLoader)."""
+    def facet_counts(self, type_name: str, field: str, where: Filter | None = None) -> list[FacetCount]:
+        """Counts grouped by a facet property; list properties count each element."""
+    def shortest_path(self, from_id: str, to_id: str, max_hops: int = MAX_PATH_HOPS) -> Path | None: ...
+    def neighbourhood(self, node_id: str, depth: int, limit: int) -> Subgraph: ...
+
+    # --- change log -----------------------------------------------------------------------------
+    def changes(self, after_seq: int = 0, limit: int = 1000) -> list[Change]: ...
+    def last_seq(self) -> int: ...
+
+    def close(self) -> None: ...

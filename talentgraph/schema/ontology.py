@@ -1,0 +1,393 @@
+"""The ontology: every node type, relationship type and property, declared once.
+
+Graph DDL (``graph/cypher.py``), GraphQL types (``api/``), the search document mapping
+(``search/mapping.py``) and ingest validation (``ingest/validate.py``) are all derived from
+``ONTOLOGY``. Nothing else may spell a label, relationship type or property name by hand; the
+sync test (``tests/unit/test_ontology_sync.py``) adds a property here and checks all four see it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from talentgraph.errors import OntologyError
+
+
+class PropType(StrEnum):
+    STRING = "string"
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    DATE = "date"  # ISO-8601 date string "YYYY-MM-DD"
+    STRING_LIST = "string_list"
+
+
+class Sensitivity(StrEnum):
+    """Drives masking by role (later issue): public < personal < sensitive."""
+
+    PUBLIC = "public"
+    PERSONAL = "personal"
+    SENSITIVE = "sensitive"
+
+
+class SearchKind(StrEnum):
+    """How a property is analysed for full-text search (see ``search/analysis.py``)."""
+
+    NAME = "name"  # person/org names: CJK chars + bigrams, pinyin, transliteration
+    TEXT = "text"  # free text: jieba segmentation + CJK bigram shadow
+    KEYWORD = "keyword"  # exact codes (skill ids, language codes), expanded with vocabulary labels
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    type: PropType
+    description: str
+    required: bool = False
+    searchable: SearchKind | None = None
+    facet: bool = False
+    sensitivity: Sensitivity = Sensitivity.PUBLIC
+    vocabulary: str | None = None  # name of a vocabulary in schema/vocab/ the value must come from
+    validator: str | None = None  # name of a validator in schema/validators.py
+    sortable: bool = False
+
+
+@dataclass(frozen=True)
+class NodeType:
+    name: str
+    id_prefix: str
+    label_zh: str
+    description: str
+    properties: tuple[Property, ...]
+    title: str = "name"  # property shown as the node's display name
+
+    def prop(self, name: str) -> Property:
+        for p in self.properties:
+            if p.name == name:
+                return p
+        raise OntologyError(
+            f"{self.name} has no property {name!r}.",
+            hint=f"Known properties: {', '.join(p.name for p in self.properties)}.",
+        )
+
+    def has(self, name: str) -> bool:
+        return any(p.name == name for p in self.properties)
+
+
+@dataclass(frozen=True)
+class RelType:
+    name: str
+    endpoints: tuple[tuple[str, str], ...]  # (from type, to type) pairs
+    description: str
+    properties: tuple[Property, ...] = ()
+
+    @property
+    def from_types(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for f, _ in self.endpoints))
+
+    @property
+    def to_types(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for _, t in self.endpoints))
+
+    def allows(self, from_type: str, to_type: str) -> bool:
+        return (from_type, to_type) in self.endpoints
+
+    def prop(self, name: str) -> Property:
+        for p in self.properties:
+            if p.name == name:
+                return p
+        raise OntologyError(
+            f"Relationship {self.name} has no property {name!r}.",
+            hint=f"Known properties: {', '.join(p.name for p in self.properties) or '(none)'}.",
+        )
+
+
+@dataclass(frozen=True)
+class DerivedField:
+    """A search-only field computed from the graph around a node (e.g. a person's building).
+
+    Declared here so the search mapping, facets and GraphQL facet enum come from one place; the
+    search projection (``search/projection.py``) knows how to compute each ``source``.
+    """
+
+    node_type: str
+    name: str
+    source: str  # e.g. "area:building", "area:residential_area", "party_member", "member_of:PartyOrganization"
+    description: str
+    facet: bool = True
+    sensitivity: Sensitivity = Sensitivity.PUBLIC
+
+
+# System properties every node/relationship carries in the graph (never set by a mapping).
+SYSTEM_NODE_PROPERTIES: tuple[Property, ...] = (
+    Property("version", PropType.INT, "Incremented on every change."),
+    Property("content_hash", PropType.STRING, "Hash of the ontology properties; unchanged rows are skipped."),
+    Property("src_job", PropType.STRING, "Id of the ingest job that last wrote this record."),
+    Property("src_file", PropType.STRING, "Source file of the last write."),
+    Property("src_row", PropType.INT, "Row number (1-based, after the header) in the source file."),
+    Property("ingested_at", PropType.STRING, "When the record was first ingested (ISO-8601 UTC)."),
+    Property("updated_at", PropType.STRING, "When the record last changed (ISO-8601 UTC)."),
+)
+SYSTEM_REL_PROPERTIES: tuple[Property, ...] = (
+    Property("key", PropType.STRING, "Stable relationship id: from|TYPE|to."),
+    *SYSTEM_NODE_PROPERTIES,
+)
+
+_S, _I, _F, _B, _L = PropType.STRING, PropType.INT, PropType.FLOAT, PropType.BOOL, PropType.STRING_LIST
+_PERS, _SENS = Sensitivity.PERSONAL, Sensitivity.SENSITIVE
+_NAME, _TEXT, _KW = SearchKind.NAME, SearchKind.TEXT, SearchKind.KEYWORD
+
+
+def _name(desc: str = "Name as written (any script).") -> Property:
+    return Property("name", _S, desc, required=True, searchable=_NAME, sortable=True)
+
+
+def _coords() -> tuple[Property, ...]:
+    return (
+        Property("lat", _F, "Latitude, WGS84 (GCJ-02 inputs are converted on ingest).", validator="latitude"),
+        Property("lon", _F, "Longitude, WGS84 (GCJ-02 inputs are converted on ingest).", validator="longitude"),
+    )
+
+
+NODE_TYPES: tuple[NodeType, ...] = (
+    NodeType(
+        "Person", "per", "人员", "A resident, worker or volunteer of the community.",
+        (
+            Property("name", _S, "Name as written, in the person's own script.", required=True,
+                     searchable=_NAME, sensitivity=_PERS, sortable=True),
+            Property("latin_name", _S, "Latin-script spelling (passport name or pinyin).", searchable=_NAME,
+                     sensitivity=_PERS, sortable=True),
+            Property("gender", _S, "Gender.", facet=True, vocabulary="genders", sensitivity=_PERS),
+            Property("birth_year", _I, "Year of birth.", sensitivity=_PERS, sortable=True),
+            Property("nationality", _S, "ISO 3166-1 alpha-2 code.", facet=True, vocabulary="nationalities",
+                     searchable=_KW),
+            Property("languages", _L, "ISO 639-1 codes of languages spoken.", facet=True,
+                     vocabulary="languages", searchable=_KW),
+            Property("language_levels", _L, "Per-language level, 'code:level' (level from the CEFR or 'native').",
+                     validator="language_level"),
+            Property("skills", _L, "Skill vocabulary ids.", facet=True, vocabulary="skills", searchable=_KW),
+            Property("occupation", _S, "Occupation as written.", searchable=_TEXT),
+            Property("education", _S, "Highest education level.", facet=True, vocabulary="education",
+                     sensitivity=_PERS),
+            Property("political_status", _S, "Political status.", facet=True, vocabulary="political_status",
+                     sensitivity=_PERS),
+            Property("phone", _S, "Phone number, E.164.", validator="phone", sensitivity=_PERS),
+            Property("id_kind", _S, "Kind of identity document: resident_id or passport.",
+                     vocabulary="id_kinds", sensitivity=_SENS),
+            Property("id_hash", _S, "Keyed hash (HMAC-SHA256) of the identity document number; never the raw number.",
+                     sensitivity=_SENS),
+            Property("id_last4", _S, "Last four characters of the identity document number.", sensitivity=_SENS),
+            Property("volunteer", _B, "Registered volunteer.", facet=True),
+            Property("bio", _S, "Free-text profile.", searchable=_TEXT, sensitivity=_PERS),
+        ),
+    ),
+    NodeType(
+        "Enterprise", "ent", "企业", "A company, co-building unit or other employer in or near the community.",
+        (
+            _name(),
+            Property("latin_name", _S, "English or Latin-script name.", searchable=_NAME, sortable=True),
+            Property("uscc", _S, "Unified social credit code (GB 32100-2015).", validator="uscc",
+                     searchable=_KW),
+            Property("industry", _S, "Industry.", facet=True, vocabulary="industries"),
+            Property("ownership", _S, "Ownership (state, private, foreign, joint, public institution).",
+                     facet=True, vocabulary="ownership"),
+            Property("employees", _I, "Number of employees.", sortable=True),
+            Property("address", _S, "Street address.", searchable=_TEXT),
+            Property("description", _S, "What the enterprise does.", searchable=_TEXT),
+        ),
+    ),
+    NodeType(
+        "PartyOrganization", "org", "党组织", "A party committee, branch or building party group.",
+        (
+            _name(),
+            Property("level", _S, "Level in the party hierarchy.", required=True, facet=True,
+                     vocabulary="party_levels"),
+            Property("established", PropType.DATE, "Date established.", validator="date"),
+            Property("secretary", _S, "Secretary's name.", sensitivity=_PERS),
+            Property("description", _S, "Description.", searchable=_TEXT),
+        ),
+    ),
+    NodeType(
+        "Venue", "ven", "场所", "A place where activities happen: station, library branch, plaza, language corner.",
+        (
+            _name(),
+            Property("kind", _S, "Kind of venue.", facet=True, vocabulary="venue_kinds"),
+            Property("address", _S, "Street address.", searchable=_TEXT),
+            *_coords(),
+            Property("capacity", _I, "Capacity in persons.", sortable=True),
+            Property("parking_spaces", _I, "Parking spaces."),
+            Property("opening_hours", _S, "Opening hours as written."),
+            Property("description", _S, "Description.", searchable=_TEXT),
+        ),
+    ),
+    NodeType(
+        "Project", "prj", "项目", "A micro-charity or micro-autonomy project from a menu.",
+        (
+            _name(),
+            Property("menu", _S, "Menu the project belongs to.", required=True, facet=True,
+                     vocabulary="project_menus"),
+            Property("category", _S, "Category within the menu.", facet=True, vocabulary="project_categories"),
+            Property("year", _I, "Year.", facet=True, sortable=True),
+            Property("status", _S, "Status.", facet=True, vocabulary="project_statuses"),
+            Property("beneficiaries", _I, "People reached.", sortable=True),
+            Property("description", _S, "Description.", searchable=_TEXT),
+        ),
+    ),
+    NodeType(
+        "Group", "grp", "团队", "A volunteer corps or branch, culture team, or the foreign volunteer team.",
+        (
+            _name(),
+            Property("kind", _S, "Kind of group.", required=True, facet=True, vocabulary="group_kinds"),
+            Property("founded", _I, "Year founded."),
+            Property("description", _S, "Description.", searchable=_TEXT),
+        ),
+    ),
+    NodeType(
+        "Area", "area", "区域", "A place in the hierarchy subdistrict > community > residential area > building.",
+        (
+            _name(),
+            Property("level", _S, "Level in the place hierarchy.", required=True, facet=True,
+                     vocabulary="area_levels"),
+            Property("address", _S, "Street address.", searchable=_TEXT),
+            *_coords(),
+            Property("households", _I, "Households.", sortable=True),
+            Property("population", _I, "Registered residents.", sortable=True),
+        ),
+    ),
+    NodeType(
+        "Document", "doc", "文档", "A source text (minutes, notice, report) used for extraction.",
+        (
+            Property("title", _S, "Title.", required=True, searchable=_NAME, sortable=True),
+            Property("text", _S, "Full text.", required=True, searchable=_TEXT),
+            Property("language", _S, "Main language, ISO 639-1.", vocabulary="languages", facet=True),
+            Property("published", PropType.DATE, "Publication date.", validator="date"),
+            Property("source", _S, "Where the text came from."),
+        ),
+        title="title",
+    ),
+)
+
+_SINCE = Property("since", PropType.DATE, "Start date.", validator="date")
+
+REL_TYPES: tuple[RelType, ...] = (
+    RelType("MEMBER_OF", (("Person", "PartyOrganization"), ("Person", "Group")), "Membership.",
+            (Property("role", _S, "Role, e.g. member, secretary, captain."), _SINCE)),
+    RelType("PART_OF", (("PartyOrganization", "PartyOrganization"), ("Group", "Group"), ("Area", "Area")),
+            "Child is part of parent."),
+    RelType("WORKS_AT", (("Person", "Enterprise"),), "Employment.",
+            (Property("title", _S, "Job title."), _SINCE)),
+    RelType("LIVES_IN", (("Person", "Area"),), "Residence (usually a building)."),
+    RelType("LEADS", (("Person", "Area"), ("Person", "Group"), ("Person", "PartyOrganization")),
+            "Leadership: building leader, double building leader, group captain, secretary.",
+            (Property("role", _S, "Role, e.g. building_leader, party_building_leader, captain."),)),
+    RelType("PARTICIPATES_IN", (("Person", "Project"),), "Takes part in a project.",
+            (Property("role", _S, "Role, e.g. volunteer, organiser."),)),
+    RelType("SPONSORS", (("Enterprise", "Project"),), "An enterprise claims a menu project.",
+            (Property("year", _I, "Year claimed."),)),
+    RelType("CO_BUILDS_WITH",
+            (("PartyOrganization", "Enterprise"), ("PartyOrganization", "Venue"),
+             ("PartyOrganization", "PartyOrganization")),
+            "Co-building unit agreement.", (_SINCE,)),
+    RelType("HELD_AT", (("Project", "Venue"),), "Where a project takes place."),
+    RelType("LOCATED_IN", (("Venue", "Area"), ("Enterprise", "Area")), "Location."),
+    RelType("ANCHORED_AT", (("PartyOrganization", "Enterprise"),),
+            "Party organisation inside a non-public enterprise."),
+    RelType("MENTIONS", (("Document", "Person"), ("Document", "Enterprise"), ("Document", "PartyOrganization"),
+                         ("Document", "Venue"), ("Document", "Project"), ("Document", "Group"),
+                         ("Document", "Area")),
+            "A document mentions an entity (text-to-graph linking).",
+            (Property("count", _I, "Number of mentions."),)),
+)
+
+DERIVED_FIELDS: tuple[DerivedField, ...] = (
+    DerivedField("Person", "building", "area:building", "Building the person lives in (area id)."),
+    DerivedField("Person", "residential_area", "area:residential_area", "Residential area (area id)."),
+    DerivedField("Person", "community", "area:community", "Community (area id)."),
+    DerivedField("Person", "party_member", "party_member", "Party member or probationary member."),
+    DerivedField("Person", "party_orgs", "member_of:PartyOrganization", "Party organisations (ids)."),
+    DerivedField("Person", "groups", "member_of:Group", "Groups (ids)."),
+)
+
+
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Ontology:
+    node_types: tuple[NodeType, ...]
+    rel_types: tuple[RelType, ...]
+    derived: tuple[DerivedField, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        names = [n.name for n in self.node_types] + [r.name for r in self.rel_types]
+        for n in names:
+            if not _IDENT.match(n):
+                raise OntologyError(f"Type name {n!r} is not a plain identifier.")
+        prefixes = [n.id_prefix for n in self.node_types]
+        if len(set(prefixes)) != len(prefixes):
+            raise OntologyError(f"Duplicate id prefixes in {prefixes}.")
+        for r in self.rel_types:
+            for f, t in r.endpoints:
+                self.node(f), self.node(t)
+        for d in self.derived:
+            self.node(d.node_type)
+
+    # --- lookups (every label/property name used in a query passes through one of these) ----------
+
+    def node(self, name: str) -> NodeType:
+        for n in self.node_types:
+            if n.name == name:
+                return n
+        raise OntologyError(
+            f"Unknown node type {name!r}.", hint=f"Known types: {', '.join(self.node_names)}."
+        )
+
+    def rel(self, name: str) -> RelType:
+        for r in self.rel_types:
+            if r.name == name:
+                return r
+        raise OntologyError(
+            f"Unknown relationship type {name!r}.",
+            hint=f"Known relationships: {', '.join(r.name for r in self.rel_types)}.",
+        )
+
+    @property
+    def node_names(self) -> tuple[str, ...]:
+        return tuple(n.name for n in self.node_types)
+
+    def type_of_id(self, node_id: str) -> NodeType:
+        prefix, sep, key = node_id.partition(":")
+        if sep and key:
+            for n in self.node_types:
+                if n.id_prefix == prefix:
+                    return n
+        raise OntologyError(
+            f"Id {node_id!r} does not name a node type.",
+            hint="Ids look like 'per:000123' with prefixes "
+            + ", ".join(f"{n.id_prefix} ({n.name})" for n in self.node_types)
+            + ".",
+        )
+
+    def make_id(self, type_name: str, key: str) -> str:
+        return f"{self.node(type_name).id_prefix}:{key}"
+
+    def rels_from(self, type_name: str) -> list[RelType]:
+        return [r for r in self.rel_types if type_name in r.from_types]
+
+    def rels_to(self, type_name: str) -> list[RelType]:
+        return [r for r in self.rel_types if type_name in r.to_types]
+
+    def derived_for(self, type_name: str) -> list[DerivedField]:
+        return [d for d in self.derived if d.node_type == type_name]
+
+    def with_property(self, type_name: str, prop: Property) -> "Ontology":
+        """A copy with one more property on a node type: used by the sync test and by extensions."""
+        types = tuple(
+            replace(n, properties=n.properties + (prop,)) if n.name == type_name else n for n in self.node_types
+        )
+        return Ontology(types, self.rel_types, self.derived)
+
+
+ONTOLOGY = Ontology(NODE_TYPES, REL_TYPES, DERIVED_FIELDS)

@@ -1,0 +1,72 @@
+"""The ``SearchIndex`` port: a rebuildable projection of the graph for full-text talent search.
+
+Adapters: ``search/tantivy/`` (embedded default) and ``search/opensearch/`` (OpenSearch and
+Elasticsearch 8). Language analysis happens once, in Python (``search/analysis.py``): adapters
+receive documents whose text fields are already space-separated tokens and queries that are
+already an engine-neutral tree (``search/query.py``), and only compile and execute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from talentgraph.search.query import Query
+
+
+@dataclass(frozen=True)
+class SearchCapabilities:
+    name: str  # "tantivy" | "opensearch" | "elasticsearch"
+    point_in_time: bool = False
+    combined_fields: bool = False
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    """One indexed document: ``fields`` maps mapping field names (search/mapping.py) to values."""
+
+    id: str
+    type: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RawHit:
+    id: str
+    score: float
+    stored: dict[str, Any]  # stored fields: type + original text used for highlights/explanations
+
+
+@dataclass(frozen=True)
+class RawResult:
+    hits: list[RawHit]
+    total: int
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+class SearchIndex(Protocol):
+    capabilities: SearchCapabilities
+
+    def index(self, docs: Iterable[SearchDoc]) -> int:
+        """Add or replace documents by id; returns the number written."""
+    def delete(self, ids: Sequence[str]) -> int: ...
+    def commit(self) -> None:
+        """Make writes visible to searches."""
+    def search(
+        self,
+        query: Query,
+        *,
+        filters: Query | None,
+        facets: Sequence[str],
+        limit: int,
+        offset: int,
+        facet_size: int = 20,
+    ) -> RawResult: ...
+    def count(self) -> int: ...
+    def get_cursor(self) -> int:
+        """Graph change-log sequence this index has applied up to."""
+    def set_cursor(self, seq: int) -> None: ...
+    def rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int:
+        """Build a fresh index from ``docs`` beside the live one, then swap atomically."""
+    def close(self) -> None: ...

@@ -1,0 +1,177 @@
+"""Shared value types: what crosses the ports between ingest, graph, search and the API.
+
+Kept deliberately small (Starlette's ``types.py`` habit): plain frozen dataclasses, no behaviour
+beyond tiny helpers. Every backend returns these, so callers never see a driver's row objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+NodeId = str
+"""Global node id, ``"<prefix>:<key>"`` where the prefix names the node type (see ``schema.ontology``)."""
+
+Props = dict[str, Any]
+Direction = Literal["out", "in"]
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a node or relationship came from; stored on every record."""
+
+    job: str
+    source: str
+    row: int
+    ingested_at: str  # ISO-8601 UTC
+
+
+@dataclass(frozen=True)
+class NodeRecord:
+    """A node to upsert: ontology properties only (system properties are added by the store)."""
+
+    type: str
+    id: NodeId
+    props: Props
+    provenance: Provenance | None = None
+
+
+@dataclass(frozen=True)
+class RelRecord:
+    """A relationship to upsert; identified by (type, from_id, to_id)."""
+
+    type: str
+    from_id: NodeId
+    to_id: NodeId
+    props: Props = field(default_factory=dict)
+    provenance: Provenance | None = None
+
+    @property
+    def key(self) -> str:
+        return rel_key(self.type, self.from_id, self.to_id)
+
+
+def rel_key(rel_type: str, from_id: NodeId, to_id: NodeId) -> str:
+    return f"{from_id}|{rel_type}|{to_id}"
+
+
+@dataclass
+class UpsertResult:
+    """Outcome of one batch. ``inserted + updated + unchanged + rejected == len(batch)``."""
+
+    inserted: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    # Records not written, with the reason (e.g. a relationship whose endpoint does not exist).
+    rejected: dict[str, str] = field(default_factory=dict)
+
+    def merge(self, other: "UpsertResult") -> "UpsertResult":
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejected.update(other.rejected)
+        return self
+
+    @property
+    def total(self) -> int:
+        return len(self.inserted) + len(self.updated) + len(self.unchanged)
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    id: NodeId
+    type: str
+    props: Props  # ontology + system properties (version, src_*, ingested_at, updated_at)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A relationship seen from one end: ``node`` is the *other* end."""
+
+    type: str
+    from_id: NodeId
+    to_id: NodeId
+    props: Props
+    node: Node
+
+
+@dataclass(frozen=True)
+class Path:
+    nodes: list[Node]
+    edges: list[Edge]
+
+    @property
+    def hops(self) -> int:
+        return len(self.edges)
+
+
+@dataclass(frozen=True)
+class Subgraph:
+    nodes: list[Node]
+    edges: list[Edge]
+    truncated: bool  # True when the node cap cut the neighbourhood short
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Node]
+    total_count: int
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change-log entry. ``kind`` is node or rel; for rels ``id`` is the rel key."""
+
+    seq: int
+    op: Literal["upsert", "delete"]
+    kind: Literal["node", "rel"]
+    type: str
+    id: str
+    version: int
+    ts: str
+    from_id: str | None = None
+    to_id: str | None = None
+
+
+# --- filters (engine-neutral; compiled to Cypher WHERE clauses by graph/cypher.py) ----------------
+
+CmpOp = Literal["eq", "ne", "in", "contains", "starts_with", "gt", "gte", "lt", "lte", "is_null"]
+
+
+@dataclass(frozen=True)
+class Cmp:
+    field: str
+    op: CmpOp
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple["Filter", ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple["Filter", ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: "Filter"
+
+
+Filter = Union[Cmp, And, Or, Not]
+
+
+@dataclass(frozen=True)
+class SortKey:
+    field: str
+    descending: bool = False
