@@ -1,0 +1,774 @@
+"""Pure Cypher builders shared by every graph adapter, with a ``Dialect`` seam for what differs.
+
+Every function returns query text (and, where values are involved, a params dict); nothing here
+talks to a database, so the whole module is tested as strings. Labels, relationship types and
+property names only ever come from ontology lookups (``Ontology.node``/``.rel``/``.prop``) or the
+system property tuples, and are backtick-quoted anyway; values only ever travel as ``$params``.
+
+What differs between LadybugDB (Kuzu dialect) and Neo4j is small and lives on the two dialect
+classes: schema DDL, the label/type functions, list membership, list slicing and shortest path.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from talentgraph.errors import BadQueryError, OntologyError
+from talentgraph.graph.port import MAX_PATH_HOPS
+from talentgraph.schema.ontology import (
+    SYSTEM_NODE_PROPERTIES,
+    SYSTEM_REL_PROPERTIES,
+    NodeType,
+    Ontology,
+    Property,
+    PropType,
+    RelType,
+)
+from talentgraph.types import And, Cmp, Direction, Filter, Not, Or, SortKey
+
+Query = tuple[str, dict[str, Any]]
+
+ID = Property("id", PropType.STRING, "Global node id, '<prefix>:<key>'.")
+CHANGE_LOG = "ChangeLog"
+# Column order matters: Ladybug's COPY maps Arrow columns by position.
+CHANGE_LOG_COLUMNS: tuple[Property, ...] = (
+    Property("seq", PropType.INT, "Strictly increasing change number."),
+    Property("op", PropType.STRING, "upsert or delete."),
+    Property("kind", PropType.STRING, "node or rel."),
+    Property("type", PropType.STRING, "Node or relationship type."),
+    Property("id", PropType.STRING, "Node id or relationship key."),
+    Property("version", PropType.INT, "Version written (deletes: last version + 1)."),
+    Property("ts", PropType.STRING, "When (ISO-8601 UTC)."),
+    Property("from_id", PropType.STRING, "Relationship start node."),
+    Property("to_id", PropType.STRING, "Relationship end node."),
+)
+
+
+def q(name: str) -> str:
+    """Backtick-quote an identifier (names are already ontology-checked; this guards the syntax)."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+# --- dialects -----------------------------------------------------------------------------------
+
+
+class Dialect(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def schema(self, ontology: Ontology) -> list[str]:
+        """Statements that create every table/constraint/index; each is idempotent."""
+        ...
+
+    def typed(self, expr: str, prop: Property) -> str:
+        """``expr`` as the column type of ``prop`` (for values read out of an UNWIND row)."""
+        ...
+
+    def label_of(self, var: str) -> str: ...
+    def rel_type_of(self, var: str) -> str: ...
+    def props_of(self, var: str) -> str:
+        """An expression returning the entity's properties as a map."""
+        ...
+
+    def list_contains(self, list_expr: str, value_expr: str) -> str: ...
+    def list_overlaps(self, list_expr: str, values_expr: str) -> str: ...
+    def list_head(self, list_expr: str, n_expr: str) -> str:
+        """The first ``n`` elements of a list."""
+        ...
+
+    def shortest_path(self, a: str, b: str, hops: int) -> str:
+        """A MATCH clause binding ``p`` to one shortest undirected path from ``a`` to ``b``."""
+        ...
+
+    def path_rels(self, path: str) -> str: ...
+    def order_before_collect(self, order: str) -> str:
+        """A WITH … ORDER BY clause whose order a following collect() keeps."""
+        ...
+
+
+_LADYBUG_TYPES = {
+    PropType.STRING: "STRING",
+    PropType.INT: "INT64",
+    PropType.FLOAT: "DOUBLE",
+    PropType.BOOL: "BOOLEAN",
+    PropType.DATE: "DATE",
+    PropType.STRING_LIST: "STRING[]",
+}
+
+
+def node_columns(node_type: NodeType) -> tuple[Property, ...]:
+    """Every stored column of a node table in creation order: id, ontology props, system props."""
+    return (ID, *node_type.properties, *SYSTEM_NODE_PROPERTIES)
+
+
+def rel_columns(rel_type: RelType) -> tuple[Property, ...]:
+    """Every stored property of a relationship table in creation order."""
+    return (*rel_type.properties, *SYSTEM_REL_PROPERTIES)
+
+
+def _check_system_names(ontology: Ontology) -> None:
+    if CHANGE_LOG in ontology.node_names:
+        raise OntologyError(f"Node type {CHANGE_LOG!r} clashes with the change-log table.",
+                            hint="Rename the node type in schema/ontology.py.")
+    for n in ontology.node_types:
+        for p in n.properties:
+            if p.name == "id" or p.name in {s.name for s in SYSTEM_NODE_PROPERTIES}:
+                raise OntologyError(f"{n.name}.{p.name} clashes with a system property.",
+                                    hint="Rename the property in schema/ontology.py.")
+
+
+@dataclass(frozen=True)
+class LadybugDialect:
+    name: str = "ladybug"
+
+    def column_type(self, prop: Property) -> str:
+        return _LADYBUG_TYPES[prop.type]
+
+    def schema(self, ontology: Ontology) -> list[str]:
+        _check_system_names(ontology)
+        out: list[str] = []
+        for n in ontology.node_types:
+            cols = ", ".join(
+                f"{q(p.name)} {self.column_type(p)}" + (" PRIMARY KEY" if p is ID else "") for p in node_columns(n)
+            )
+            out.append(f"CREATE NODE TABLE IF NOT EXISTS {q(n.name)}({cols})")
+        for r in ontology.rel_types:
+            pairs = ", ".join(f"FROM {q(ontology.node(f).name)} TO {q(ontology.node(t).name)}" for f, t in r.endpoints)
+            cols = ", ".join(f"{q(p.name)} {self.column_type(p)}" for p in rel_columns(r))
+            out.append(f"CREATE REL TABLE IF NOT EXISTS {q(r.name)}({pairs}, {cols})")
+        cols = ", ".join(
+            f"{q(p.name)} {self.column_type(p)}" + (" PRIMARY KEY" if p.name == "seq" else "")
+            for p in CHANGE_LOG_COLUMNS
+        )
+        out.append(f"CREATE NODE TABLE IF NOT EXISTS {q(CHANGE_LOG)}({cols})")
+        return out
+
+    def add_column(self, table: str, prop: Property) -> str:
+        """For a table created before the ontology gained ``prop`` (Ladybug tables are typed)."""
+        return f"ALTER TABLE {q(table)} ADD IF NOT EXISTS {q(prop.name)} {self.column_type(prop)}"
+
+    def typed(self, expr: str, prop: Property) -> str:
+        # Ladybug infers a parameter's type from its Python values: a column that is null in every
+        # row of a batch arrives as STRING and would not bind to an INT64/DATE/list column.
+        if prop.type is PropType.STRING:
+            return expr
+        return f"CAST({expr} AS {self.column_type(prop)})"
+
+    def label_of(self, var: str) -> str:
+        return f"label({var})"
+
+    def rel_type_of(self, var: str) -> str:
+        return f"label({var})"
+
+    def props_of(self, var: str) -> str:
+        return var  # a node/rel value converts to a dict (plus _ID/_LABEL, dropped by graph.common)
+
+    def list_contains(self, list_expr: str, value_expr: str) -> str:
+        return f"list_contains({list_expr}, {value_expr})"
+
+    def list_overlaps(self, list_expr: str, values_expr: str) -> str:
+        # any(x IN l WHERE x IN $p) trips an assertion in Ladybug 0.22 when $p is a parameter.
+        return f"list_has_any({list_expr}, {values_expr})"
+
+    def list_head(self, list_expr: str, n_expr: str) -> str:
+        return f"list_slice({list_expr}, 1, {n_expr})"  # 1-based, inclusive
+
+    def shortest_path(self, a: str, b: str, hops: int) -> str:
+        return f"MATCH p = ({a})-[* SHORTEST 1..{int(hops)}]-({b})"
+
+    def path_rels(self, path: str) -> str:
+        return f"rels({path})"
+
+    def order_before_collect(self, order: str) -> str:
+        return f"ORDER BY {order} SKIP 0"  # Kuzu only accepts ORDER BY in WITH with SKIP/LIMIT
+
+
+@dataclass(frozen=True)
+class Neo4jDialect:
+    name: str = "neo4j"
+
+    def schema(self, ontology: Ontology) -> list[str]:
+        _check_system_names(ontology)
+        out: list[str] = []
+        for n in ontology.node_types:
+            base = _snake(n.name)
+            out.append(f"CREATE CONSTRAINT {base}_id IF NOT EXISTS FOR (n:{q(n.name)}) REQUIRE n.{q('id')} IS UNIQUE")
+            for p in n.properties:
+                if p.facet or p.sortable:
+                    out.append(
+                        f"CREATE INDEX {base}_{p.name} IF NOT EXISTS FOR (n:{q(n.name)}) ON (n.{q(p.name)})"
+                    )
+        for r in ontology.rel_types:
+            out.append(
+                f"CREATE INDEX {_snake(r.name)}_key IF NOT EXISTS FOR ()-[r:{q(r.name)}]-() ON (r.{q('key')})"
+            )
+        out.append(
+            f"CREATE CONSTRAINT change_log_seq IF NOT EXISTS FOR (c:{q(CHANGE_LOG)}) REQUIRE c.{q('seq')} IS UNIQUE"
+        )
+        return out
+
+    def typed(self, expr: str, prop: Property) -> str:
+        return expr  # the driver sends typed values; Neo4j properties are untyped
+
+    def label_of(self, var: str) -> str:
+        return f"labels({var})[0]"
+
+    def rel_type_of(self, var: str) -> str:
+        return f"type({var})"
+
+    def props_of(self, var: str) -> str:
+        return f"properties({var})"
+
+    def list_contains(self, list_expr: str, value_expr: str) -> str:
+        return f"{value_expr} IN {list_expr}"
+
+    def list_overlaps(self, list_expr: str, values_expr: str) -> str:
+        return f"any(x IN {list_expr} WHERE x IN {values_expr})"
+
+    def list_head(self, list_expr: str, n_expr: str) -> str:
+        return f"{list_expr}[0..{n_expr}]"
+
+    def shortest_path(self, a: str, b: str, hops: int) -> str:
+        return f"MATCH p = shortestPath(({a})-[*..{int(hops)}]-({b}))"
+
+    def path_rels(self, path: str) -> str:
+        return f"relationships({path})"
+
+    def order_before_collect(self, order: str) -> str:
+        return f"ORDER BY {order}"
+
+
+LADYBUG = LadybugDialect()
+NEO4J = Neo4jDialect()
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+# --- field resolution ---------------------------------------------------------------------------
+
+
+def node_field(types: Sequence[NodeType], name: str) -> Property:
+    """The property ``name`` on any of ``types`` (or ``id``/a system property); OntologyError otherwise."""
+    if name == "id":
+        return ID
+    for s in SYSTEM_NODE_PROPERTIES:
+        if s.name == name:
+            return s
+    for t in types:
+        if t.has(name):
+            return t.prop(name)
+    known = sorted({p.name for t in types for p in t.properties})
+    raise OntologyError(
+        f"{' / '.join(t.name for t in types)} has no field {name!r}.",
+        hint=f"Known fields: id, {', '.join(known)}, {', '.join(s.name for s in SYSTEM_NODE_PROPERTIES)}.",
+    )
+
+
+def rel_field(rel_type: RelType, name: str) -> Property:
+    for s in SYSTEM_REL_PROPERTIES:
+        if s.name == name:
+            return s
+    return rel_type.prop(name)
+
+
+# --- values -------------------------------------------------------------------------------------
+
+
+def to_db_value(prop: Property, value: Any) -> Any:
+    """A Python value as the engine stores it (ISO date strings become ``datetime.date``)."""
+    if value is None:
+        return None
+    if prop.type is PropType.DATE and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise BadQueryError(f"{prop.name}: {value!r} is not a date.", hint="Use YYYY-MM-DD.") from exc
+    return value
+
+
+_TYPE_CHECKS: dict[PropType, Callable[[Any], bool]] = {
+    PropType.STRING: lambda v: isinstance(v, str),
+    PropType.INT: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    PropType.FLOAT: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    PropType.BOOL: lambda v: isinstance(v, bool),
+    PropType.DATE: lambda v: isinstance(v, (str, dt.date)),
+    PropType.STRING_LIST: lambda v: isinstance(v, str),
+}
+
+
+def _check_value(prop: Property, value: Any, *, as_element: bool = False) -> Any:
+    """Check a filter value against the field's type and convert it for the engine."""
+    kind = PropType.STRING if (prop.type is PropType.STRING_LIST and as_element) else prop.type
+    if not _TYPE_CHECKS[kind](value):
+        raise BadQueryError(
+            f"Filter on {prop.name}: {value!r} is not a {kind.value}.",
+            hint=f"Give a {kind.value} value for {prop.name}.",
+        )
+    return to_db_value(prop, value)
+
+
+@dataclass
+class Params:
+    """Collects parameter values under generated names (prefix keeps builders from colliding)."""
+
+    prefix: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, value: Any) -> str:
+        name = f"{self.prefix}{len(self.values)}"
+        self.values[name] = value
+        return "$" + name
+
+
+# --- filters ------------------------------------------------------------------------------------
+
+
+def compile_filter(
+    f: Filter,
+    var: str,
+    resolve: Callable[[str], Property],
+    params: Params,
+    dialect: Dialect,
+) -> str:
+    """A boolean Cypher expression for ``f`` over ``var``; ``resolve(name) -> Property`` checks names.
+
+    On list properties ``eq``/``contains`` mean "the list contains the value" and ``in`` means
+    "the list shares any value with the given ones"; ``ne`` keeps rows where the field is null.
+    """
+    if isinstance(f, And):
+        parts = [compile_filter(x, var, resolve, params, dialect) for x in f.items]
+        return "(" + " AND ".join(parts) + ")" if parts else "true"
+    if isinstance(f, Or):
+        parts = [compile_filter(x, var, resolve, params, dialect) for x in f.items]
+        return "(" + " OR ".join(parts) + ")" if parts else "false"
+    if isinstance(f, Not):
+        return f"(NOT {compile_filter(f.item, var, resolve, params, dialect)})"
+    if not isinstance(f, Cmp):
+        raise BadQueryError(f"Filter {f!r} is not a Cmp, And, Or or Not.", hint="Build filters from talentgraph.types.")
+    prop: Property = resolve(f.field)
+    ref = f"{var}.{q(prop.name)}"
+    is_list = prop.type is PropType.STRING_LIST
+    op = f.op
+    if op == "is_null":
+        return f"{ref} IS NULL" if f.value in (None, True) else f"{ref} IS NOT NULL"
+    if f.value is None and op in ("eq", "ne"):
+        return f"{ref} IS NULL" if op == "eq" else f"{ref} IS NOT NULL"
+    if op in ("eq", "ne"):
+        p = params.add(_check_value(prop, f.value, as_element=True))
+        test = dialect.list_contains(ref, p) if is_list else f"{ref} = {p}"
+        return test if op == "eq" else f"({ref} IS NULL OR NOT ({test}))"
+    if op == "in":
+        if not isinstance(f.value, (list, tuple, set, frozenset)):
+            raise BadQueryError(f"Filter {f.field} in {f.value!r}: 'in' takes a list of values.",
+                                hint="Pass a list, e.g. ['en', 'fr'].")
+        p = params.add([_check_value(prop, v, as_element=True) for v in f.value])
+        return dialect.list_overlaps(ref, p) if is_list else f"{ref} IN {p}"
+    if op == "contains":
+        if prop.type not in (PropType.STRING, PropType.STRING_LIST):
+            raise BadQueryError(f"Filter {f.field} contains: {f.field} is a {prop.type.value}.",
+                                hint="'contains' works on text and list fields; use eq/gt/lt for others.")
+        p = params.add(_check_value(prop, f.value, as_element=True))
+        return dialect.list_contains(ref, p) if is_list else f"{ref} CONTAINS {p}"
+    if op == "starts_with":
+        if prop.type is not PropType.STRING:
+            raise BadQueryError(f"Filter {f.field} starts_with: {f.field} is a {prop.type.value}.",
+                                hint="'starts_with' works on text fields only.")
+        return f"{ref} STARTS WITH {params.add(_check_value(prop, f.value))}"
+    if op in _RANGE_OPS:
+        if is_list or prop.type is PropType.BOOL:
+            raise BadQueryError(f"Filter {f.field} {op}: {f.field} is a {prop.type.value}.",
+                                hint="Range comparisons work on numbers, dates and text.")
+        return f"{ref} {_RANGE_OPS[op]} {params.add(_check_value(prop, f.value))}"
+    raise BadQueryError(f"Filter {f.field}: unknown operator {op!r}.",
+                        hint="Use eq, ne, in, contains, starts_with, gt, gte, lt, lte or is_null.")
+
+
+_RANGE_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+def _where(parts: Sequence[str]) -> str:
+    parts = [p for p in parts if p and p != "true"]
+    return (" WHERE " + " AND ".join(parts)) if parts else ""
+
+
+# --- keyset cursors -----------------------------------------------------------------------------
+
+
+def sort_keys(node_type: NodeType, sort: Sequence[SortKey]) -> list[tuple[Property, bool]]:
+    """The effective order: the caller's keys, then ``id`` as the tiebreak that makes it total."""
+    keys: list[tuple[Property, bool]] = []
+    for s in sort:
+        prop = node_field([node_type], s.field)
+        if prop.type is PropType.STRING_LIST:
+            raise BadQueryError(f"Cannot sort {node_type.name} by {s.field}: it is a list.",
+                                hint="Sort by a single-valued field.")
+        keys.append((prop, s.descending))
+        if prop is ID:
+            return keys  # id is unique: later keys never decide anything
+    keys.append((ID, False))
+    return keys
+
+
+def encode_cursor(keys: Sequence[tuple[Property, bool]], values: Sequence[Any]) -> str:
+    body = {
+        "k": [[p.name, desc] for p, desc in keys],
+        "v": [v.isoformat() if isinstance(v, dt.date) else v for v in values],
+    }
+    raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, keys: Sequence[tuple[Property, bool]]) -> list[Any]:
+    """Sort values (engine types) from a cursor made for the same sort; BadQueryError otherwise."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        body = json.loads(raw)
+        names, values = body["k"], body["v"]
+    except (ValueError, TypeError, KeyError, binascii.Error) as exc:
+        raise BadQueryError(f"Cursor {cursor[:40]!r} is not a cursor this server made.",
+                            hint="Pass the endCursor of the previous page unchanged.") from exc
+    expected = [[p.name, desc] for p, desc in keys]
+    if names != expected or not isinstance(values, list) or len(values) != len(keys):
+        raise BadQueryError(f"Cursor {cursor[:40]!r} was made for a different sort order.",
+                            hint="Keep the same sort between pages, or start again without 'after'.")
+    out = []
+    for (p, _), v in zip(keys, values):
+        out.append(None if v is None else _check_value(p, v))
+    return out
+
+
+def keyset_predicate(var: str, keys: Sequence[tuple[Property, bool]], values: Sequence[Any], params: Params) -> str:
+    """Rows strictly after ``values`` in the order of ``order_by(keys)`` (nulls last both ways)."""
+    terms: list[str] = []
+    prefix: list[str] = []
+    for (prop, desc), value in zip(keys, values):
+        ref = f"{var}.{q(prop.name)}"
+        cmp = "<" if desc else ">"
+        if value is None:
+            after = None  # nothing sorts after null inside this key
+            same = f"{ref} IS NULL"
+        else:
+            p = params.add(value)
+            after = f"{ref} {cmp} {p}" if prop is ID else f"({ref} IS NULL OR {ref} {cmp} {p})"
+            same = f"{ref} = {p}"
+        if after:
+            terms.append("(" + " AND ".join([*prefix, after]) + ")")
+        prefix.append(same)
+    return "(" + " OR ".join(terms) + ")" if terms else "false"
+
+
+def order_by(var: str, keys: Sequence[tuple[Property, bool]]) -> str:
+    parts: list[str] = []
+    for prop, desc in keys:
+        ref = f"{var}.{q(prop.name)}"
+        if prop is not ID:
+            parts.append(f"{ref} IS NULL")  # false < true puts nulls last in either direction
+        parts.append(f"{ref} DESC" if desc else ref)
+    return ", ".join(parts)
+
+
+# --- node reads ---------------------------------------------------------------------------------
+
+
+def _node_return(dialect: Dialect, var: str = "n") -> str:
+    return f"{var}.{q('id')} AS id, {dialect.label_of(var)} AS type, {dialect.props_of(var)} AS props"
+
+
+def _by_ids(var: str, label: str, param: str = "ids") -> str:
+    """Match nodes of one label by a list of ids.
+
+    UNWIND + MATCH on the key, not ``WHERE id IN $ids``: Ladybug checks IN-lists row by row (5,000
+    ids against 50,000 nodes took 1.9 s) but looks each unwound id up in the primary-key index
+    (25 ms); Neo4j plans both as index seeks.
+    """
+    return f"UNWIND ${param} AS {var}_id MATCH ({var}:{label} {{{q('id')}: {var}_id}})"
+
+
+def get_nodes(dialect: Dialect, ontology: Ontology, type_name: str, ids: Sequence[str]) -> Query:
+    """Nodes of one type by id (the adapter groups ids per label: an index lookup each)."""
+    label = q(ontology.node(type_name).name)
+    return (f"{_by_ids('n', label)} RETURN {_node_return(dialect)}", {"ids": list(ids)})
+
+
+def existing_nodes(ontology: Ontology, type_name: str, ids: Sequence[str]) -> Query:
+    """id, content_hash, version and ingested_at of the stored nodes among ``ids``."""
+    label = q(ontology.node(type_name).name)
+    return (
+        f"{_by_ids('n', label)} "
+        f"RETURN n.{q('id')} AS id, n.{q('content_hash')} AS hash, n.{q('version')} AS version, "
+        f"n.{q('ingested_at')} AS ingested_at",
+        {"ids": list(ids)},
+    )
+
+
+def _node_filter(ontology: Ontology, type_name: str, where: Filter | None, params: Params, dialect: Dialect,
+                 var: str = "n") -> str:
+    if where is None:
+        return ""
+    nt = ontology.node(type_name)
+    return compile_filter(where, var, lambda name: node_field([nt], name), params, dialect)
+
+
+def list_nodes(
+    dialect: Dialect,
+    ontology: Ontology,
+    type_name: str,
+    *,
+    where: Filter | None = None,
+    sort: Sequence[SortKey] = (),
+    first: int = 20,
+    after: str | None = None,
+) -> tuple[str, dict[str, Any], list[tuple[Property, bool]]]:
+    """One page (``first + 1`` rows, so the caller can tell whether there is a next page) and its keys."""
+    if first < 0:
+        raise BadQueryError(f"first is {first}.", hint="Ask for zero or more items.")
+    nt = ontology.node(type_name)
+    keys = sort_keys(nt, sort)
+    params = Params("w")
+    parts = [_node_filter(ontology, type_name, where, params, dialect)]
+    if after:
+        parts.append(keyset_predicate("n", keys, decode_cursor(after, keys), Params("c", params.values)))
+    text = (
+        f"MATCH (n:{q(nt.name)}){_where(parts)} RETURN {_node_return(dialect)} "
+        f"ORDER BY {order_by('n', keys)} LIMIT $limit"
+    )
+    return text, {**params.values, "limit": first + 1}, keys
+
+
+def count_nodes(dialect: Dialect, ontology: Ontology, type_name: str, where: Filter | None = None) -> Query:
+    nt = ontology.node(type_name)
+    params = Params("w")
+    cond = _node_filter(ontology, type_name, where, params, dialect)
+    return f"MATCH (n:{q(nt.name)}){_where([cond])} RETURN count(n) AS count", params.values
+
+
+def facet_counts(
+    dialect: Dialect, ontology: Ontology, type_name: str, field_name: str, where: Filter | None = None
+) -> Query:
+    """value, count rows, most frequent first; list properties count each element."""
+    nt = ontology.node(type_name)
+    prop = nt.prop(field_name)
+    params = Params("w")
+    cond = _node_filter(ontology, type_name, where, params, dialect)
+    ref = f"n.{q(prop.name)}"
+    source = f"UNWIND {ref} AS value WITH value" if prop.type is PropType.STRING_LIST else f"WITH {ref} AS value"
+    return (
+        f"MATCH (n:{q(nt.name)}){_where([cond])} {source} WHERE value IS NOT NULL "
+        "RETURN value, count(*) AS count ORDER BY count DESC, value",
+        params.values,
+    )
+
+
+# --- node writes --------------------------------------------------------------------------------
+
+
+def upsert_nodes(dialect: Dialect, ontology: Ontology, type_name: str) -> str:
+    """UNWIND $rows MERGE by id and SET every column (rows carry all columns, nulls included)."""
+    nt = ontology.node(type_name)
+    sets = ", ".join(f"n.{q(p.name)} = {dialect.typed(f'r.{q(p.name)}', p)}" for p in node_columns(nt) if p is not ID)
+    return f"UNWIND $rows AS r MERGE (n:{q(nt.name)} {{{q('id')}: r.{q('id')}}}) SET {sets}"
+
+
+def delete_nodes(ontology: Ontology, type_name: str) -> str:
+    """DETACH DELETE the nodes in $ids (read their relationships first for tombstones)."""
+    nt = ontology.node(type_name)
+    return f"{_by_ids('n', q(nt.name))} DETACH DELETE n"
+
+
+def rels_of_nodes(dialect: Dialect, ontology: Ontology, type_name: str) -> str:
+    """Every relationship touching the nodes in $ids (for delete tombstones)."""
+    nt = ontology.node(type_name)
+    return (
+        f"{_by_ids('n', q(nt.name))} MATCH (n)-[r]-() "
+        f"RETURN DISTINCT {dialect.rel_type_of('r')} AS type, r.{q('key')} AS key, r.{q('version')} AS version"
+    )
+
+
+# --- relationships ------------------------------------------------------------------------------
+
+
+def existing_rels(ontology: Ontology, rel_type: str, from_type: str) -> str:
+    """key, content_hash, version, ingested_at of stored relationships for $rows of {from_id, key}.
+
+    Starts from the indexed start node, so the cost follows the batch, not the relationship table.
+    """
+    rt = ontology.rel(rel_type)
+    a = q(ontology.node(from_type).name)
+    return (
+        f"UNWIND $rows AS k MATCH (a:{a} {{{q('id')}: k.from_id}})-[r:{q(rt.name)}]->() WHERE r.{q('key')} = k.key "
+        f"RETURN r.{q('key')} AS key, r.{q('content_hash')} AS hash, r.{q('version')} AS version, "
+        f"r.{q('ingested_at')} AS ingested_at"
+    )
+
+
+def upsert_rels(dialect: Dialect, ontology: Ontology, rel_type: str, from_type: str, to_type: str) -> str:
+    """UNWIND $rows: match both ends by label + id, MERGE on key, SET every property."""
+    rt = ontology.rel(rel_type)
+    if not rt.allows(from_type, to_type):
+        raise OntologyError(f"{rel_type} does not connect {from_type} to {to_type}.",
+                            hint=f"Allowed: {', '.join(f'{a}->{b}' for a, b in rt.endpoints)}.")
+    a, b = q(ontology.node(from_type).name), q(ontology.node(to_type).name)
+    sets = ", ".join(f"x.{q(p.name)} = {dialect.typed(f'r.{q(p.name)}', p)}" for p in rel_columns(rt) if p.name != "key")
+    return (
+        f"UNWIND $rows AS r MATCH (a:{a} {{{q('id')}: r.from_id}}), (b:{b} {{{q('id')}: r.to_id}}) "
+        f"MERGE (a)-[x:{q(rt.name)} {{{q('key')}: r.{q('key')}}}]->(b) SET {sets}"
+    )
+
+
+def delete_rels(ontology: Ontology, rel_type: str, from_type: str) -> tuple[str, str]:
+    """(read stored versions, delete) for relationships of one type among $rows of {from_id, key}."""
+    rt = q(ontology.rel(rel_type).name)
+    a = q(ontology.node(from_type).name)
+    match = f"UNWIND $rows AS k MATCH (a:{a} {{{q('id')}: k.from_id}})-[r:{rt}]->() WHERE r.{q('key')} = k.key"
+    return f"{match} RETURN r.{q('key')} AS key, r.{q('version')} AS version", f"{match} DELETE r"
+
+
+def edges(
+    dialect: Dialect,
+    ontology: Ontology,
+    ids: Sequence[str],
+    rel_type: str,
+    direction: Direction,
+    *,
+    parent_type: str | None = None,
+    where: Filter | None = None,
+    edge_where: Filter | None = None,
+    limit_per_node: int | None = None,
+) -> Query:
+    """Relationships of one type for every id in ``ids`` in one query.
+
+    ``where`` filters the other node (its fields may come from any type the relationship reaches),
+    ``edge_where`` the relationship. Rows: ``src`` (the parent id) and either ``rel``/``type``/``node``
+    (one row per edge, ordered by parent then other id) or, with ``limit_per_node``, ``items``: a list
+    of {rel, type, node} maps in the same order, cut to the limit inside the query.
+    """
+    rt = ontology.rel(rel_type)
+    if direction not in ("out", "in"):
+        raise BadQueryError(f"direction is {direction!r}.", hint="Use 'out' or 'in'.")
+    others = rt.to_types if direction == "out" else rt.from_types
+    params = Params("w")
+    a = f"(a:{q(ontology.node(parent_type).name)} {{{q('id')}: a_id}})" if parent_type else f"(a {{{q('id')}: a_id}})"
+    arrow = f"-[r:{q(rt.name)}]->" if direction == "out" else f"<-[r:{q(rt.name)}]-"
+    parts: list[str] = []
+    if where is not None:
+        types = [ontology.node(t) for t in others]
+        parts.append(compile_filter(where, "b", lambda n: node_field(types, n), params, dialect))
+    if edge_where is not None:
+        parts.append(compile_filter(edge_where, "r", lambda n: rel_field(rt, n), Params("e", params.values), dialect))
+    values = {**params.values, "ids": list(ids)}
+    head = f"UNWIND $ids AS a_id MATCH {a}{arrow}(b){_where(parts)}"
+    a_id, b_id = f"a.{q('id')}", f"b.{q('id')}"
+    if limit_per_node is None:
+        item = f"{dialect.props_of('r')} AS rel, {dialect.label_of('b')} AS type, {dialect.props_of('b')} AS node"
+        return f"{head} RETURN {a_id} AS src, {item} ORDER BY src, {b_id}", values
+    if limit_per_node < 1:
+        raise BadQueryError(f"limit_per_node is {limit_per_node}.", hint="Use 1 or more, or no limit.")
+    collected = f"collect({{rel: {dialect.props_of('r')}, type: {dialect.label_of('b')}, node: {dialect.props_of('b')}}})"
+    text = (
+        f"{head} WITH a, r, b {dialect.order_before_collect(f'{a_id}, {b_id}')} "
+        f"WITH {a_id} AS src, {collected} AS items RETURN src, {dialect.list_head('items', '$limit')} AS items"
+    )
+    return text, {**values, "limit": int(limit_per_node)}
+
+
+def neighbours(dialect: Dialect, ontology: Ontology, labels: Sequence[str]) -> str:
+    """Every relationship, any type, either direction, of the nodes in $ids_<i> (one id list per label).
+
+    One branch per label joined with UNION ALL, so each branch starts from an indexed lookup.
+    """
+    if not labels:
+        raise BadQueryError("neighbours() needs at least one label.")
+    branches = [
+        f"{_by_ids('a', q(ontology.node(label).name), f'ids_{i}')} MATCH (a)-[r]-(b) "
+        f"RETURN a.{q('id')} AS src, {dialect.rel_type_of('r')} AS rel_type, {dialect.props_of('r')} AS rel, "
+        f"{dialect.label_of('b')} AS type, {dialect.props_of('b')} AS node"
+        for i, label in enumerate(labels)
+    ]
+    return " UNION ALL ".join(branches)
+
+
+def shortest_path(
+    dialect: Dialect, ontology: Ontology, from_id: str, to_id: str, max_hops: int = MAX_PATH_HOPS
+) -> Query:
+    """Rows ``nodes``, ``rels`` of one shortest undirected path (no row when there is none)."""
+    if not 1 <= max_hops <= MAX_PATH_HOPS:
+        raise BadQueryError(f"max_hops is {max_hops}.", hint=f"Use 1 to {MAX_PATH_HOPS}.")
+    a = q(ontology.type_of_id(from_id).name)
+    b = q(ontology.type_of_id(to_id).name)
+    return (
+        f"MATCH (a:{a} {{{q('id')}: $from_id}}), (b:{b} {{{q('id')}: $to_id}}) "
+        f"{dialect.shortest_path('a', 'b', max_hops)} RETURN nodes(p) AS nodes, {dialect.path_rels('p')} AS rels",
+        {"from_id": from_id, "to_id": to_id},
+    )
+
+
+# --- change log ---------------------------------------------------------------------------------
+
+
+def insert_changes(dialect: Dialect) -> str:
+    cols = ", ".join(f"{q(p.name)}: {dialect.typed(f'r.{q(p.name)}', p)}" for p in CHANGE_LOG_COLUMNS)
+    return f"UNWIND $rows AS r CREATE (:{q(CHANGE_LOG)} {{{cols}}})"
+
+
+def read_changes(after_seq: int, limit: int) -> Query:
+    if limit < 1:
+        raise BadQueryError(f"limit is {limit}.", hint="Ask for 1 or more changes.")
+    cols = ", ".join(f"c.{q(p.name)} AS {q(p.name)}" for p in CHANGE_LOG_COLUMNS)
+    return (
+        f"MATCH (c:{q(CHANGE_LOG)}) WHERE c.{q('seq')} > $after RETURN {cols} ORDER BY c.{q('seq')} LIMIT $limit",
+        {"after": int(after_seq), "limit": int(limit)},
+    )
+
+
+def max_seq() -> str:
+    return f"MATCH (c:{q(CHANGE_LOG)}) RETURN max(c.{q('seq')}) AS seq"
+
+
+__all__ = [
+    "CHANGE_LOG",
+    "CHANGE_LOG_COLUMNS",
+    "ID",
+    "LADYBUG",
+    "NEO4J",
+    "Dialect",
+    "LadybugDialect",
+    "Neo4jDialect",
+    "Params",
+    "compile_filter",
+    "count_nodes",
+    "decode_cursor",
+    "delete_nodes",
+    "delete_rels",
+    "edges",
+    "encode_cursor",
+    "existing_nodes",
+    "existing_rels",
+    "facet_counts",
+    "get_nodes",
+    "insert_changes",
+    "keyset_predicate",
+    "list_nodes",
+    "max_seq",
+    "neighbours",
+    "node_columns",
+    "node_field",
+    "order_by",
+    "read_changes",
+    "rel_columns",
+    "rel_field",
+    "rels_of_nodes",
+    "shortest_path",
+    "sort_keys",
+    "to_db_value",
+    "upsert_nodes",
+    "upsert_rels",
+]
