@@ -174,7 +174,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
             Property("political_status", _S, "Political status.", facet=True, vocabulary="political_status",
                      sensitivity=_PERS),
             Property("phone", _S, "Phone number, E.164.", validator="phone", sensitivity=_PERS),
-            Property("id_kind", _S, "Kind of identity document: resident_id or passport.",
+            Property("id_kind", _S, "Kind of identity document (resident ID, passport, permits).",
                      vocabulary="id_kinds", sensitivity=_SENS),
             Property("id_hash", _S, "Keyed hash (HMAC-SHA256) of the identity document number; never the raw number.",
                      sensitivity=_SENS),

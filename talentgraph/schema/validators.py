@@ -1,0 +1,279 @@
+"""Value validators named by ``Property.validator`` in the ontology, plus identity-number hashing.
+
+Each validator is a pure function ``(value, field) -> normalised value`` that raises
+``ValidationError(field, value, expected)`` with a hint for the fix. ``VALIDATORS`` maps the names
+the ontology uses to these functions; ``schema/validation.py`` applies them on ingest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+import phonenumbers
+
+from talentgraph.errors import ConfigError, ValidationError
+from talentgraph.schema.geo import SHANGHAI_BBOX
+
+# --- unified social credit code (GB 32100-2015) ----------------------------------------------------
+
+# 31 characters: digits and capitals without I, O, Z, S, V (too easily confused with 1, 0, 2, 5, U).
+USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {c: i for i, c in enumerate(USCC_CHARSET)}
+_USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, …
+
+
+def _clean(value: Any) -> str:
+    """Text as typed in a register: NFKC (full-width → ASCII), spaces and hyphens removed, upper case."""
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", str(value))).upper()
+
+
+def uscc_check_char(first17: str) -> str:
+    """Check character for the first 17 characters of a USCC (ValueError if a character is illegal)."""
+    if len(first17) != 17:
+        raise ValueError(f"uscc_check_char needs 17 characters, got {len(first17)}: {first17!r}")
+    try:
+        total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS))
+    except KeyError as e:
+        raise ValueError(f"{e.args[0]!r} is not a USCC character ({USCC_CHARSET})") from None
+    return USCC_CHARSET[(31 - total % 31) % 31]
+
+
+def uscc(value: Any, field: str = "uscc") -> str:
+    code = _clean(value)
+    expected = "an 18-character unified social credit code (GB 32100-2015)"
+    if len(code) != 18:
+        raise ValidationError(field, value, expected, hint=f"It has {len(code)} characters after removing spaces.")
+    bad = sorted({c for c in code if c not in _USCC_VALUE})
+    if bad:
+        hint = f"Characters {bad} are not allowed; the alphabet is {USCC_CHARSET} (no I, O, Z, S, V)."
+        raise ValidationError(field, value, expected, hint=hint)
+    check = uscc_check_char(code[:17])
+    if code[17] != check:
+        hint = f"The check character is {code[17]!r} but the first 17 characters give {check!r}; look for a typo."
+        raise ValidationError(field, value, expected, hint=hint)
+    return code
+
+
+# --- resident identity number (GB 11643-1999) --------------------------------------------------------
+
+_ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, …
+
+
+def resident_id_check_char(first17: str) -> str:
+    """ISO 7064 MOD 11-2 check character ('0'–'9' or 'X') for the first 17 digits."""
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
+        raise ValueError(f"resident_id_check_char needs 17 ASCII digits, got {first17!r}")
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS))
+    check = (12 - total % 11) % 11
+    return "X" if check == 10 else str(check)
+
+
+def upgrade_resident_id15(value: str) -> str:
+    """The 18-digit form of a legacy 15-digit number (born 19xx): insert '19' and add the check char."""
+    old = _clean(value)
+    if len(old) != 15 or not old.isdigit():
+        raise ValueError(f"not a 15-digit resident id: {value!r}")
+    first17 = old[:6] + "19" + old[6:]
+    return first17 + resident_id_check_char(first17)
+
+
+def resident_id(value: Any, field: str = "resident_id", *, today: dt.date | None = None) -> str:
+    number = _clean(value)
+    expected = "an 18-character resident identity number (GB 11643: 17 digits and a check digit 0-9 or X)"
+    if len(number) == 15 and number.isdigit():
+        raise ValidationError(
+            field, "***", expected,
+            hint="This is a legacy 15-digit number; convert it with validators.upgrade_resident_id15 "
+            "(insert '19' before the birth year and append the check character).",
+        )
+    # The raw number is personal data: messages show only its length and last characters.
+    shown = f"…{number[-4:]}" if len(number) > 4 else "***"
+    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise ValidationError(field, shown, expected, hint=f"It has {len(number)} characters after removing spaces.")
+    try:
+        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        birth = None
+    today = today or dt.date.today()
+    if birth is None or birth.year < 1900 or birth > today:
+        raise ValidationError(
+            field, shown, expected,
+            hint=f"Characters 7-14 should be a birth date YYYYMMDD between 1900 and today; got {number[6:14]}.",
+        )
+    check = resident_id_check_char(number[:17])
+    if number[17] != check:
+        raise ValidationError(
+            field, shown, expected,
+            hint=f"The check character is {number[17]!r} but the first 17 digits give {check!r}; look for a typo.",
+        )
+    return number
+
+
+# --- passports and other documents ------------------------------------------------------------------
+
+_PASSPORT = re.compile(r"^[A-Z0-9]{5,20}$")
+
+
+def passport(value: Any, field: str = "passport") -> str:
+    number = _clean(value)
+    if not _PASSPORT.match(number):
+        shown = f"…{number[-4:]}" if len(number) > 4 else "***"
+        raise ValidationError(
+            field, shown, "a passport or permit number of 5-20 letters and digits",
+            hint=f"After removing spaces and hyphens it is {len(number)} characters long"
+            + ("" if number.isalnum() else " and contains punctuation") + ".",
+        )
+    return number
+
+
+def identity_number(kind: str, value: Any, field: str = "id_number") -> str:
+    """Normalise a document number by ``id_kinds`` term id: GB 11643 for resident_id, else passport rules."""
+    return resident_id(value, field) if kind == "resident_id" else passport(value, field)
+
+
+def hash_identity(number: str, key: bytes) -> tuple[str, str]:
+    """(hex HMAC-SHA256 of the normalised number, its last four characters).
+
+    Keyed so that the hash cannot be reversed by enumerating the (small) space of valid id
+    numbers without the key; normalised so "310115 1950…x" and "3101151950…X" hash alike.
+    """
+    if not isinstance(key, (bytes, bytearray)) or not key:
+        raise ConfigError(
+            "id_hash_key is empty or not bytes; identity numbers cannot be hashed.",
+            hint="Set TALENTGRAPH_ID_HASH_KEY or let the data dir create a random key.",
+        )
+    normalised = _clean(number)
+    if not normalised:
+        raise ValidationError("id_number", number, "a non-empty identity document number")
+    digest = hmac.new(bytes(key), normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+    return digest, normalised[-4:]
+
+
+# --- phone numbers ----------------------------------------------------------------------------------
+
+
+def phone(value: Any, field: str = "phone", region: str = "CN") -> str:
+    """E.164 form of a mainland mobile, a Shanghai (or other Chinese) landline, or +<country> number."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # spreadsheets hand back 13812345678.0
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    expected = "a phone number: mainland mobile (138…), landline with area code (021-…), or +country code"
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as e:
+        raise ValidationError(field, value, expected, hint=f"It could not be read as a phone number ({e}).") from None
+    if not phonenumbers.is_valid_number(parsed):
+        hint = (
+            "Landlines need the area code (021 for Shanghai)."
+            if parsed.country_code == 86 and len(str(parsed.national_number)) == 8
+            else "The digits do not form a number that exists in its numbering plan; check the length and prefix."
+        )
+        raise ValidationError(field, value, expected, hint=hint)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# --- coordinates ------------------------------------------------------------------------------------
+
+
+def _float(value: Any, field: str, expected: str) -> float:
+    try:
+        number = float(unicodedata.normalize("NFKC", value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(field, value, expected, hint="Give a decimal number of degrees, e.g. 31.2304.") from None
+    if not math.isfinite(number):
+        raise ValidationError(field, value, expected)
+    return number
+
+
+_SWAPPED = "latitude and longitude look swapped; exchange the two columns in the mapping."
+
+
+def latitude(value: Any, field: str = "lat") -> float:
+    box = SHANGHAI_BBOX
+    expected = f"a WGS84 latitude inside Shanghai ({box.min_lat}–{box.max_lat})"
+    lat = _float(value, field, expected)
+    if not box.contains_lat(lat):
+        hint = _SWAPPED if box.contains_lon(lat) else None
+        raise ValidationError(field, value, expected, hint=hint)
+    return lat
+
+
+def longitude(value: Any, field: str = "lon") -> float:
+    box = SHANGHAI_BBOX
+    expected = f"a WGS84 longitude inside Shanghai ({box.min_lon}–{box.max_lon})"
+    lon = _float(value, field, expected)
+    if not box.contains_lon(lon):
+        hint = _SWAPPED if box.contains_lat(lon) else None
+        raise ValidationError(field, value, expected, hint=hint)
+    return lon
+
+
+# --- language levels --------------------------------------------------------------------------------
+
+CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+_NATIVE = {"native", "母语", "mother tongue", "l1"}
+
+
+def language_level(value: Any, field: str = "language_levels") -> str:
+    """'code:level' with the language mapped through the vocabulary: 'Russian: b2' → 'ru:B2'."""
+    from talentgraph.schema.vocabularies import vocabulary  # the vocabulary module imports nothing from here
+
+    expected = "'language:level', the language from the languages vocabulary and the level A1-C2 or native"
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    lang, sep, level = text.rpartition(":")
+    if not sep or not lang.strip() or not level.strip():
+        raise ValidationError(field, value, expected, hint="Write e.g. 'ru:B2' or 'zh:native'.")
+    term = vocabulary("languages").require(lang.strip(), field)
+    lvl = level.strip()
+    if lvl.upper() in CEFR_LEVELS:
+        return f"{term.id}:{lvl.upper()}"
+    if lvl.casefold() in _NATIVE:
+        return f"{term.id}:native"
+    raise ValidationError(field, value, expected, hint=f"Level {lvl!r} is not one of {', '.join(CEFR_LEVELS)}, native.")
+
+
+# --- dates ------------------------------------------------------------------------------------------
+
+# Year-month-day order only; registers also write 2024/3/5, 2024.03.05 and 2024年3月5日.
+_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def date(value: Any, field: str = "date") -> str:
+    """ISO 'YYYY-MM-DD' from a date, a datetime (its date part) or a year-month-day string."""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    expected = "a date YYYY-MM-DD"
+    if not isinstance(value, str):
+        raise ValidationError(field, value, expected, hint=f"Got a {type(value).__name__}, not text or a date.")
+    text = unicodedata.normalize("NFKC", value).strip()
+    # ISO timestamps ("2024-03-05T10:00:00Z") carry the date first; keep it.
+    m = _YMD.match(text.split("T")[0] if "T" in text else text)
+    if not m:
+        raise ValidationError(field, value, expected, hint="Write year-month-day, e.g. 2024-03-05.")
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+    except ValueError as e:
+        raise ValidationError(field, value, expected, hint=f"No such day ({e}).") from None
+
+
+Validator = Callable[[Any, str], Any]
+
+VALIDATORS: dict[str, Validator] = {
+    "uscc": uscc,
+    "phone": phone,
+    "latitude": latitude,
+    "longitude": longitude,
+    "language_level": language_level,
+    "date": date,
+    "resident_id": resident_id,
+    "passport": passport,
+}
