@@ -1,0 +1,185 @@
+"""The GraphQL types that do not depend on the ontology: the Node interface, paging, search, paths.
+
+Resolvers receive the port's values (``types.Node``, ``types.Edge``) as roots; the interface's
+``resolve_type`` reads ``Node.type``, so no wrapper object is built per node.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import TYPE_CHECKING, Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from talentgraph.api.exposure import exposed_properties
+from talentgraph.errors import OntologyError
+from talentgraph.schema.ontology import Ontology
+from talentgraph.types import Edge, Node
+
+if TYPE_CHECKING:
+    from talentgraph.api.context import ApiContext
+
+
+def title_of(node: Node, ontology: Ontology) -> str | None:
+    try:
+        value = node.props.get(ontology.node(node.type).title)
+    except OntologyError:
+        return None
+    return None if value is None else str(value)
+
+
+def _node_id(root: Node) -> strawberry.ID:
+    return strawberry.ID(root.id)
+
+
+def _node_type(root: Node) -> str:
+    return root.type
+
+
+def _node_title(root: Node, info: Info) -> str | None:
+    ctx: ApiContext = info.context
+    return title_of(root, ctx.ontology)
+
+
+@strawberry.interface(name="Node", description="Any node of the graph; use `... on Person { … }` for its fields.")
+class NodeInterface:
+    id: strawberry.ID = strawberry.field(resolver=_node_id, description="Global id, '<prefix>:<key>'.")
+    type: str = strawberry.field(resolver=_node_type, description="Node type name (Person, Enterprise, …).")
+    title: str | None = strawberry.field(resolver=_node_title, description="Display name (the type's title property).")
+
+    @staticmethod
+    def resolve_type(obj: Any, info: Any, abstract_type: Any) -> str:
+        # Object type names are the ontology's type names, so the port's Node.type is the answer.
+        return cast(Node, obj).type
+
+
+@strawberry.enum(description="Sort direction.")
+class SortDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(description="Where a record came from (last write).")
+class Provenance:
+    job: str | None
+    source: str | None
+    row: int | None
+    ingested_at: str | None
+
+
+@strawberry.type(description="A vocabulary term: stable id and its Chinese and English labels.")
+class VocabLabel:
+    id: str
+    zh: str | None
+    en: str | None
+
+
+@strawberry.type(description="A relationship in a path or neighbourhood.")
+class GraphEdge:
+    type: str
+    from_id: strawberry.ID
+    to_id: strawberry.ID
+    properties: JSON = strawberry.field(description="Relationship properties (role, since, …) and system fields.")
+
+
+EDGE_SYSTEM_FIELDS = ("key", "version", "updated_at")
+
+
+def graph_edge(edge: Edge, ontology: Ontology) -> GraphEdge:
+    """A generic edge: its exposed ontology properties plus key/version/updatedAt (no content hash)."""
+    try:
+        names = [p.name for p in exposed_properties(ontology.rel(edge.type).properties)]
+    except OntologyError:
+        names = []
+    props = {k: edge.props[k] for k in (*names, *EDGE_SYSTEM_FIELDS) if edge.props.get(k) is not None}
+    return GraphEdge(type=edge.type, from_id=strawberry.ID(edge.from_id), to_id=strawberry.ID(edge.to_id),
+                     properties=cast(JSON, jsonable(props)))
+
+
+def jsonable(props: dict[str, Any]) -> dict[str, Any]:
+    # Drivers may hand back dates or other non-JSON values; the JSON scalar must not fail on them.
+    return cast(dict[str, Any], json.loads(json.dumps(props, default=str)))
+
+
+@strawberry.type(description="Shortest path between two nodes.")
+class GraphPath:
+    nodes: list[NodeInterface]
+    edges: list[GraphEdge]
+
+    @strawberry.field
+    def hops(self) -> int:
+        return len(self.edges)
+
+
+@strawberry.type(description="Nodes around a node, breadth first, cut at `limit` nodes.")
+class Neighbourhood:
+    nodes: list[NodeInterface]
+    edges: list[GraphEdge]
+    truncated: bool
+
+
+@strawberry.type(description="Count of nodes having one value of a facet property.")
+class FacetCount:
+    value: str
+    count: int
+    label: str | None = strawberry.field(description="Chinese label from the property's vocabulary.")
+    label_en: str | None
+
+
+@strawberry.input(description="Restrict search hits to these facet values (vocabulary ids or labels).")
+class SearchFilter:
+    field: str
+    values: list[str]
+
+
+@strawberry.type
+class Highlight:
+    field: str
+    fragments: list[str] = strawberry.field(description="HTML fragments; matches wrapped in <mark>, the rest escaped.")
+
+
+@strawberry.type
+class SearchHit:
+    id: strawberry.ID
+    type: str
+    score: float
+    title: str | None
+    highlights: list[Highlight]
+    explanations: list[str] = strawberry.field(description="Why it matched, e.g. '俄语 ← languages: ru'.")
+
+    @strawberry.field(description="The matching node, read from the graph (null if deleted since indexing).")  # type: ignore[untyped-decorator]
+    async def node(self, info: Info) -> NodeInterface | None:
+        ctx: ApiContext = info.context
+        return cast(NodeInterface | None, await ctx.loaders.node.load(str(self.id)))
+
+
+@strawberry.type
+class SearchFacetValue:
+    value: str
+    count: int
+    label: str | None = strawberry.field(description="Chinese label, else English, else the value.")
+    label_zh: str | None
+    label_en: str | None
+
+
+@strawberry.type
+class SearchFacet:
+    field: str
+    values: list[SearchFacetValue]
+
+
+@strawberry.type
+class SearchResult:
+    total_count: int
+    hits: list[SearchHit]
+    facets: list[SearchFacet]
+    page_info: PageInfo

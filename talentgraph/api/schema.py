@@ -1,0 +1,447 @@
+"""Build the GraphQL schema from an ``Ontology`` at start-up: no per-type class is written by hand.
+
+Per node type ``T`` (names in ``naming.py``):
+- object ``T`` implementing ``Node``: one field per exposed property (``exposure.exposed``),
+  ``<field>Labels`` for vocabulary-backed ones, ``version``/``updatedAt``/``provenance``, and one
+  field per relationship end (``memberOf``, ``memberOfIn`` …) returning a connection of edges
+  ``{type node properties fromId toId}`` with ``where`` (other node), ``edgeWhere`` and ``first``;
+  when the other end can be several types the edge's node is the ``Node`` interface;
+- inputs ``TWhere`` (per-field operator objects + AND/OR/NOT) and ``TOrderBy``/``TSortField``;
+- queries ``t(id)`` and ``ts(where, orderBy, first, after)`` → ``TConnection``.
+Plus ``node``, ``search``, ``path``, ``neighbourhood`` and ``facetCounts``.
+
+Generated classes live in a module object of their own, so string annotations (needed because the
+types refer to each other in cycles) resolve there, and two schemas built from two ontologies
+(the sync test) never see each other's classes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import sys
+import types as pytypes
+from collections.abc import Callable, Sequence
+from enum import Enum
+from typing import Annotated, Any, Optional
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from talentgraph.api import resolvers
+from talentgraph.api.exposure import exposed_properties
+from talentgraph.api.errors import ErrorShape, TalentgraphSchema
+from talentgraph.api.filters import OPS_BY_TYPE, common_fields, compile_where, node_fields, rel_fields, sortable_fields
+from talentgraph.api.inputs import to_plain
+from talentgraph.api.labels import vocab_labels
+from talentgraph.api.naming import camel, constant, labels_field, pascal, plural, rel_field, single
+from talentgraph.api.objects import (
+    FacetCount,
+    GraphPath,
+    Neighbourhood,
+    NodeInterface,
+    PageInfo,
+    Provenance,
+    SearchFilter,
+    SearchResult,
+    SortDirection,
+    VocabLabel,
+)
+from talentgraph.errors import OntologyError
+from talentgraph.graph.port import MAX_PATH_HOPS
+from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology, Property, PropType, RelType
+from talentgraph.types import Direction, Edge, Node
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 4000
+DEFAULT_FIRST = 20
+DEFAULT_REL_FIRST = 20
+
+_SCALARS: dict[PropType, str] = {
+    PropType.STRING: "str",
+    PropType.INT: "int",
+    PropType.FLOAT: "float",
+    PropType.BOOL: "bool",
+    PropType.DATE: "str",  # ISO-8601 "YYYY-MM-DD", as stored; compares correctly as text
+    PropType.STRING_LIST: "list[str]",
+}
+# Python attribute (left) and GraphQL name (right) of each operator input field.
+_OP_NAMES = {"eq": "eq", "ne": "ne", "in_": "in", "contains": "contains", "starts_with": "startsWith", "gt": "gt",
+             "gte": "gte", "lt": "lt", "lte": "lte", "is_null": "isNull"}
+_RESERVED = {"id", "type", "title", "version", "updatedAt", "provenance"}
+
+_builds = itertools.count()
+
+
+def build_schema(
+    ontology: Ontology = ONTOLOGY,
+    *,
+    max_depth: int = MAX_DEPTH,
+    max_aliases: int = MAX_ALIASES,
+    max_tokens: int = MAX_TOKENS,
+) -> strawberry.Schema:
+    query = _Builder(ontology).query()
+    return TalentgraphSchema(
+        query=query,
+        types=[],
+        extensions=[
+            # Factories, not instances: strawberry builds a fresh extension per request.
+            ErrorShape,
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        ],
+    )
+
+
+def _context(info: Info) -> Any:
+    return info.context
+
+
+class _Builder:
+    def __init__(self, ontology: Ontology) -> None:
+        self.o = ontology
+        self.mod = pytypes.ModuleType(f"talentgraph.api._generated_{next(_builds)}")
+        sys.modules[self.mod.__name__] = self.mod
+        self.ns = self.mod.__dict__
+        self.ns.update(
+            Optional=Optional, Any=Any, ID=strawberry.ID, JSON=JSON, Info=Info, Node=NodeInterface,
+            PageInfo=PageInfo, Provenance=Provenance, VocabLabel=VocabLabel, SortDirection=SortDirection,
+            SearchResult=SearchResult, SearchFilter=SearchFilter, GraphPath=GraphPath, Neighbourhood=Neighbourhood,
+            FacetCount=FacetCount,
+        )
+        self._made: set[str] = set()
+
+    # --- class factories ------------------------------------------------------------------------
+
+    def _class(self, name: str, attrs: dict[str, Any], annotations: dict[str, str] | None = None,
+               bases: tuple[type, ...] = ()) -> type:
+        if name in self.ns and name in self._made:
+            raise OntologyError(f"Two GraphQL types would be named {name!r}.",
+                                hint="Rename a node or relationship type so the derived names differ.")
+        self._made.add(name)
+        cls = type(name, bases, {"__module__": self.mod.__name__, "__annotations__": annotations or {}, **attrs})
+        self.ns[name] = cls
+        return cls
+
+    def _object(self, name: str, attrs: dict[str, Any], description: str | None = None,
+                bases: tuple[type, ...] = ()) -> type:
+        return strawberry.type(self._class(name, attrs, bases=bases), name=name, description=description)
+
+    def _input(self, name: str, fields: dict[str, tuple[str, str, Any]], description: str | None = None) -> type:
+        """fields: python name → (graphql name, annotation, default)."""
+        annotations = {py: ann for py, (_, ann, _) in fields.items()}
+        attrs = {py: strawberry.field(name=gql, default=default) for py, (gql, _, default) in fields.items()}
+        return strawberry.input(self._class(name, attrs, annotations), name=name, description=description)
+
+    def _resolver(self, fn: Callable[..., Any], name: str, returns: str,
+                  args: Sequence[tuple[str, str, Any]] = ()) -> Callable[..., Any]:
+        """Give ``fn(root, info, **kwargs)`` the signature strawberry reads its arguments from."""
+        kind = inspect.Parameter.KEYWORD_ONLY
+        params = [
+            inspect.Parameter("root", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info),
+            *(inspect.Parameter(py, kind, annotation=ann, default=default) for py, ann, default in args),
+        ]
+        fn.__signature__ = inspect.Signature(params, return_annotation=returns)  # type: ignore[attr-defined]
+        fn.__annotations__ = {"info": Info, **{py: ann for py, ann, _ in args}, "return": returns}
+        fn.__module__ = self.mod.__name__
+        fn.__name__ = fn.__qualname__ = name
+        return fn
+
+    def _field(self, fn: Callable[..., Any], gql_name: str, returns: str, args: Sequence[tuple[str, str, Any]] = (),
+               description: str | None = None) -> Any:
+        return strawberry.field(resolver=self._resolver(fn, gql_name, returns, args), name=gql_name,
+                                description=description)
+
+    # --- shared inputs --------------------------------------------------------------------------
+
+    def op_input(self, ptype: PropType) -> str:
+        name = pascal(str(ptype)) + "Filter"
+        if name not in self.ns:
+            scalar = "str" if ptype is PropType.STRING_LIST else _SCALARS[ptype]
+            by_gql = {gql: py for py, gql in _OP_NAMES.items()}
+            fields = {}
+            for op in OPS_BY_TYPE[ptype]:
+                ann = "Optional[bool]" if op == "isNull" else f"Optional[list[{scalar}]]" if op == "in" \
+                    else f"Optional[{scalar}]"
+                fields[by_gql[op]] = (op, ann, None)
+            self._input(name, fields, f"Conditions on a {ptype} field; all given conditions must hold.")
+        return name
+
+    def where_input(self, name: str, fields: dict[str, Property], description: str) -> str | None:
+        """An input with one operator object per field plus AND/OR/NOT; None when there is no field."""
+        if not fields:
+            return None
+        if name not in self.ns:
+            spec: dict[str, tuple[str, str, Any]] = {
+                p.name: (gql, f"Optional[{self.op_input(p.type)}]", None) for gql, p in fields.items()
+            }
+            spec["AND"] = ("AND", f"Optional[list[{name}]]", None)
+            spec["OR"] = ("OR", f"Optional[list[{name}]]", None)
+            spec["NOT"] = ("NOT", f"Optional[{name}]", None)
+            self._input(name, spec, description)
+        return name
+
+    def node_where(self, t: NodeType) -> str | None:
+        return self.where_input(f"{t.name}Where", node_fields(t), f"Filter on {t.name} properties.")
+
+    def other_where(self, others: Sequence[NodeType]) -> str | None:
+        if len(others) == 1:
+            return self.node_where(others[0])
+        names = sorted(t.name for t in others)
+        return self.where_input("Or".join(names) + "Where", common_fields(others),
+                                f"Filter on the properties {', '.join(names)} share.")
+
+    def order_by(self, t: NodeType) -> str | None:
+        fields = sortable_fields(t)
+        if not fields:
+            return None
+        enum_name, input_name = f"{t.name}SortField", f"{t.name}OrderBy"
+        if input_name not in self.ns:
+            members = {constant(p.name): p.name for p in fields.values()}
+            self.ns[enum_name] = strawberry.enum(Enum(enum_name, members),  # type: ignore[call-overload]
+                                                 name=enum_name, description=f"Sortable {t.name} properties.")
+            self._input(input_name, {
+                "field": ("field", enum_name, strawberry.UNSET),
+                "direction": ("direction", "Optional[SortDirection]", SortDirection.ASC),
+            }, "One sort key; ties are broken by id so pages never overlap.")
+        return input_name
+
+    # --- relationships --------------------------------------------------------------------------
+
+    def properties_type(self, rel: RelType) -> str | None:
+        props = exposed_properties(rel.properties)
+        if not props:
+            return None
+        name = f"{pascal(rel.name)}Properties"
+        if name not in self.ns:
+            self._object(name, {p.name: self._prop_field(p) for p in props},
+                         f"Properties of a {rel.name} relationship.")
+        return name
+
+    def rel_connection(self, rel: RelType, other: str) -> str:
+        """Connection + edge types for one relationship with ``other`` (a type name or Node) at the far end."""
+        edge_name, conn_name = f"{pascal(rel.name)}{other}Edge", f"{pascal(rel.name)}{other}Connection"
+        if conn_name in self.ns:
+            return conn_name
+        attrs: dict[str, Any] = {
+            "type": self._field(lambda root, info: root.type, "type", "str"),
+            "node": self._field(lambda root, info: root.node, "node", other, description="The node at the other end."),
+            "from_id": self._field(lambda root, info: root.from_id, "fromId", "ID"),
+            "to_id": self._field(lambda root, info: root.to_id, "toId", "ID"),
+        }
+        props = self.properties_type(rel)
+        if props:
+            attrs["properties"] = self._field(lambda root, info: root, "properties", props)
+        self._object(edge_name, attrs, f"A {rel.name} relationship seen from one end.")
+        self._object(conn_name, {
+            "edges": self._field(lambda root, info: root.edges, "edges", f"list[{edge_name}]"),
+            "nodes": self._field(lambda root, info: [e.node for e in root.edges], "nodes", f"list[{other}]"),
+            "has_more": self._field(lambda root, info: root.has_more, "hasMore", "bool",
+                                    description="More relationships exist beyond `first`."),
+        }, f"{rel.name} relationships of one node.")
+        return conn_name
+
+    def rel_field(self, t: NodeType, rel: RelType, direction: Direction) -> Any:
+        ends = [b for a, b in rel.endpoints if a == t.name] if direction == "out" else \
+            [a for a, b in rel.endpoints if b == t.name]
+        others = [self.o.node(n) for n in dict.fromkeys(ends)]
+        other = others[0].name if len(others) == 1 else "Node"
+        conn = self.rel_connection(rel, other)
+        where_name = self.other_where(others)
+        where_fields = node_fields(others[0]) if len(others) == 1 else common_fields(others)
+        edge_where_name = self.where_input(f"{pascal(rel.name)}EdgeWhere", rel_fields(rel),
+                                           f"Filter on {rel.name} properties.")
+        edge_fields = rel_fields(rel)
+        args: list[tuple[str, str, Any]] = []
+        if where_name:
+            args.append(("where", f"Optional[{where_name}]", None))
+        if edge_where_name:
+            args.append(("edge_where", f"Optional[{edge_where_name}]", None))
+        args.append(("first", "int", DEFAULT_REL_FIRST))
+        rel_name = rel.name
+
+        async def resolve(root: Node, info: Info, where: Any = None, edge_where: Any = None,
+                          first: int = DEFAULT_REL_FIRST) -> resolvers.RelPage:
+            return await resolvers.rel_page(
+                _context(info), root, rel_name, direction,
+                where=compile_where(where_fields, to_plain(where), owner=where_name or ""),
+                edge_where=compile_where(edge_fields, to_plain(edge_where), owner=edge_where_name or ""),
+                first=first,
+            )
+
+        arrow = f"-[{rel.name}]->" if direction == "out" else f"<-[{rel.name}]-"
+        return self._field(resolve, rel_field(rel.name, direction), conn, args,
+                           f"({t.name}){arrow}({'|'.join(n.name for n in others)}): {rel.description}")
+
+    # --- node types -----------------------------------------------------------------------------
+
+    def _prop_field(self, p: Property) -> Any:
+        name = p.name
+        if p.type is PropType.DATE:
+            # A driver may hand back a date object; the API's dates are ISO strings either way.
+            def get(root: Any, info: Info) -> Any:
+                value = root.props.get(name)
+                return value.isoformat() if hasattr(value, "isoformat") else value
+        else:
+            def get(root: Any, info: Info) -> Any:
+                return root.props.get(name)
+        return self._field(get, camel(p.name), f"Optional[{_SCALARS[p.type]}]", description=p.description)
+
+    def node_object(self, t: NodeType) -> None:
+        attrs: dict[str, Any] = {}
+        used: dict[str, str] = {}
+
+        def add(py: str, gql: str, value: Any, what: str) -> None:
+            if gql in used or (gql in _RESERVED and what != "system"):
+                raise OntologyError(
+                    f"{t.name}: {what} would be exposed as GraphQL field {gql!r}, which "
+                    f"{'is taken by ' + used[gql] if gql in used else 'is reserved'}.",
+                    hint=f"Rename it; reserved names: {', '.join(sorted(_RESERVED))}.",
+                )
+            used[gql] = what
+            attrs[py] = value
+
+        for p in exposed_properties(t.properties):
+            if p.name == "title" and t.title == "title":
+                continue  # the Node interface's `title` already returns it
+            add(p.name, camel(p.name), self._prop_field(p), f"property {p.name}")
+            if p.vocabulary:
+                vocab = p.vocabulary
+                add(f"{p.name}__labels", labels_field(p.name),
+                    self._field(lambda root, info, n=p.name, v=vocab: vocab_labels(v, root.props.get(n)),
+                                labels_field(p.name), "list[VocabLabel]",
+                                description=f"Chinese and English labels of {camel(p.name)} ({vocab} vocabulary)."),
+                    f"labels of {p.name}")
+        add("version", "version", self._field(lambda root, info: root.props.get("version"), "version",
+                                              "Optional[int]", description="Incremented on every change."), "system")
+        add("updated_at", "updatedAt", self._field(lambda root, info: root.props.get("updated_at"), "updatedAt",
+                                                   "Optional[str]", description="Last change (ISO-8601 UTC)."),
+            "system")
+        add("provenance", "provenance", self._field(lambda root, info: _provenance(root), "provenance",
+                                                    "Optional[Provenance]"), "system")
+        for direction, rels in (("out", self.o.rels_from(t.name)), ("in", self.o.rels_to(t.name))):
+            for rel in rels:
+                gql = rel_field(rel.name, direction)
+                add(f"{gql}__rel", gql, self.rel_field(t, rel, direction), f"relationship {rel.name} ({direction})")  # type: ignore[arg-type]
+        type_name = t.name
+        attrs["is_type_of"] = staticmethod(lambda obj, info: isinstance(obj, Node) and obj.type == type_name)
+        self._object(t.name, attrs, f"{t.label_zh} · {t.description}", bases=(NodeInterface,))
+
+    def list_connection(self, t: NodeType) -> str:
+        edge, conn = f"{t.name}Edge", f"{t.name}Connection"
+        self._object(edge, {
+            "cursor": self._field(lambda root, info: root.cursor, "cursor", "Optional[str]"),
+            "node": self._field(lambda root, info: root.node, "node", t.name),
+        })
+        self._object(conn, {
+            "edges": self._field(lambda root, info: root.edges, "edges", f"list[{edge}]"),
+            "nodes": self._field(lambda root, info: root.page.items, "nodes", f"list[{t.name}]"),
+            "page_info": self._field(lambda root, info: PageInfo(has_next_page=root.page.has_next_page,
+                                                                 end_cursor=root.page.end_cursor),
+                                     "pageInfo", "PageInfo"),
+            "total_count": self._field(lambda root, info: root.page.total_count, "totalCount", "int",
+                                       description="Nodes matching `where` (all pages)."),
+        }, f"A page of {t.name} nodes.")
+        return conn
+
+    # --- root query -----------------------------------------------------------------------------
+
+    def query(self) -> type:
+        kinds = strawberry.enum(Enum("NodeKind", {n: n for n in self.o.node_names}),  # type: ignore[call-overload]
+                                name="NodeKind", description="Node type names.")
+        self.ns["NodeKind"] = kinds
+        for t in self.o.node_types:
+            self.node_where(t)
+            self.order_by(t)
+        for t in self.o.node_types:
+            self.node_object(t)
+        attrs: dict[str, Any] = {}
+        for t in self.o.node_types:
+            self._type_queries(t, attrs)
+        default_types = ["Person"] if "Person" in self.o.node_names else list(self.o.node_names)
+        self.ns["Annotated"] = Annotated
+        self.ns["_FromArg"] = strawberry.argument(name="from")
+
+        async def node(root: Any, info: Info, id: str) -> Any:
+            return await resolvers.get_node(_context(info), id)
+
+        async def search(root: Any, info: Info, query: str = "", types: Any = None, filters: Any = None,
+                         facets: Any = None, first: int = DEFAULT_FIRST, after: str | None = None) -> Any:
+            chosen = [k.value for k in types] if types else default_types
+            return await resolvers.search(_context(info), query, types=chosen, filters=filters, facets=facets,
+                                          first=first, after=after)
+
+        async def path(root: Any, info: Info, from_: str, to: str, max_hops: int = MAX_PATH_HOPS) -> Any:
+            return await resolvers.shortest_path(_context(info), from_, to, max_hops)
+
+        async def neighbourhood(root: Any, info: Info, id: str, depth: int = 1, limit: int = 50) -> Any:
+            return await resolvers.neighbourhood(_context(info), id, depth, limit)
+
+        async def facet_counts(root: Any, info: Info, type: Any, field: str, where: Any = None) -> Any:
+            return await resolvers.facet_counts(_context(info), type.value, field, where)
+
+        attrs["node"] = self._field(node, "node", "Optional[Node]", [("id", "ID", inspect.Parameter.empty)],
+                                    "Any node by global id; null when no node has this id.")
+        attrs["search"] = self._field(search, "search", "SearchResult", [
+            ("query", "str", ""),
+            ("types", "Optional[list[NodeKind]]", None),
+            ("filters", "Optional[list[SearchFilter]]", None),
+            ("facets", "Optional[list[str]]", None),
+            ("first", "int", DEFAULT_FIRST),
+            ("after", "Optional[str]", None),
+        ], "Full-text talent search in Chinese, English or pinyin; types default to [Person].")
+        attrs["path"] = self._field(path, "path", "Optional[GraphPath]", [
+            ("from_", "Annotated[ID, _FromArg]", inspect.Parameter.empty),
+            ("to", "ID", inspect.Parameter.empty),
+            ("max_hops", "int", MAX_PATH_HOPS),
+        ], "Shortest path between two nodes over any relationship; null when none within maxHops.")
+        attrs["neighbourhood"] = self._field(neighbourhood, "neighbourhood", "Optional[Neighbourhood]", [
+            ("id", "ID", inspect.Parameter.empty), ("depth", "int", 1), ("limit", "int", 50),
+        ], "Nodes within `depth` hops, breadth first, at most `limit` nodes; null for an unknown id.")
+        attrs["facet_counts"] = self._field(facet_counts, "facetCounts", "list[FacetCount]", [
+            ("type", "NodeKind", inspect.Parameter.empty), ("field", "str", inspect.Parameter.empty),
+            ("where", "Optional[JSON]", None),
+        ], "Counts per value of a facet property (GraphQL or ontology name), optionally filtered by a "
+           "`where` object shaped like the type's Where input.")
+        return self._object("Query", attrs)
+
+    def _type_queries(self, t: NodeType, attrs: dict[str, Any]) -> None:
+        conn = self.list_connection(t)
+        where_name, order_name = self.node_where(t), self.order_by(t)
+        type_name = t.name
+
+        async def one(root: Any, info: Info, id: str) -> Any:
+            return await resolvers.get_node(_context(info), id, type_name)
+
+        async def many(root: Any, info: Info, where: Any = None, order_by: Any = None, first: int = DEFAULT_FIRST,
+                       after: str | None = None) -> Any:
+            return await resolvers.list_nodes(_context(info), type_name, where=to_plain(where),
+                                              order_by=to_plain(order_by), first=first, after=after)
+
+        args: list[tuple[str, str, Any]] = []
+        if where_name:
+            args.append(("where", f"Optional[{where_name}]", None))
+        if order_name:
+            args.append(("order_by", f"Optional[list[{order_name}]]", None))
+        args += [("first", "int", DEFAULT_FIRST), ("after", "Optional[str]", None)]
+        attrs[single(t.name)] = self._field(one, single(t.name), f"Optional[{t.name}]",
+                                            [("id", "ID", inspect.Parameter.empty)],
+                                            f"One {t.name} by id; null when there is none.")
+        attrs[plural(t.name)] = self._field(many, plural(t.name), conn, args,
+                                            f"{t.name} nodes, filtered and sorted, keyset-paginated.")
+
+
+def _provenance(node: Node) -> Provenance | None:
+    p = node.props
+    if not any(p.get(k) is not None for k in ("src_job", "src_file", "src_row", "ingested_at")):
+        return None
+    return Provenance(job=p.get("src_job"), source=p.get("src_file"), row=p.get("src_row"),
+                      ingested_at=p.get("ingested_at"))
+
+
+__all__ = ["build_schema"]
