@@ -1,0 +1,13 @@
+"""The Lianyang demo: synthetic community registers and the mapping jobs that ingest them.
+
+    from talentgraph.demo import generate, PIPELINE
+    regs = generate(Path("demo-input"), residents=50_000, seed=7)
+    specs = load_pipeline(PIPELINE, input_dir=regs.out_dir)   # talentgraph.ingest.mapping
+
+Everything is invented: names are assembled from common name parts, ids are built to pass their
+check characters, places are plausible but not surveyed.
+"""
+
+from talentgraph.demo.generator import JOBS_DIR, PIPELINE, GeneratedRegisters, build, generate
+
+__all__ = ["JOBS_DIR", "PIPELINE", "GeneratedRegisters", "build", "generate"]

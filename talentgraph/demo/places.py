@@ -1,0 +1,195 @@
+"""The fixed skeleton of the demo community: residential areas, venues, groups, name parts for
+enterprises and projects. All invented (plausible, not surveyed); coordinates are GCJ-02, the way a
+Chinese map app reports them, inside lat 31.215–31.235 / lon 121.545–121.575.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ResidentialArea:
+    key: str
+    name: str
+    lon: float  # GCJ-02 centre
+    lat: float
+    buildings: int
+    built: int  # year the estate was finished (move-in dates start here)
+    road: str
+
+
+SUBDISTRICT = ("huamu", "花木街道", 121.5530, 31.2150, "浦东新区花木街道")
+COMMUNITY = ("lianyang", "联洋社区", 121.5600, 31.2250, "浦东新区花木街道联洋社区")
+
+RESIDENTIAL_AREAS: tuple[ResidentialArea, ...] = (
+    ResidentialArea("RA01", "联洋新苑", 121.5492, 31.2318, 22, 2001, "长柳路"),
+    ResidentialArea("RA02", "仁恒河滨城", 121.5528, 31.2205, 18, 2003, "樱花路"),
+    ResidentialArea("RA03", "联洋花园", 121.5575, 31.2285, 20, 2000, "芳甸路"),
+    ResidentialArea("RA04", "海桐苑", 121.5618, 31.2332, 16, 2004, "海桐路"),
+    ResidentialArea("RA05", "樱花苑", 121.5655, 31.2241, 15, 2002, "樱花路"),
+    ResidentialArea("RA06", "锦绣华庭", 121.5702, 31.2196, 19, 2005, "锦绣路"),
+    ResidentialArea("RA07", "香梅花园", 121.5689, 31.2309, 17, 2001, "长柳路"),
+    ResidentialArea("RA08", "芳华苑", 121.5531, 31.2262, 18, 2006, "芳甸路"),
+    ResidentialArea("RA09", "玉兰香苑", 121.5618, 31.2183, 15, 2008, "玉兰路"),
+)
+
+
+@dataclass(frozen=True)
+class VenueSpec:
+    key: str
+    name: str
+    kind: str  # venue_kinds term id
+    address: str
+    lon: float
+    lat: float
+    capacity: int | None
+    parking: int | None
+    hours: str
+    description: str
+    area: str  # Area key the venue is located in
+
+
+VENUES: tuple[VenueSpec, ...] = (
+    VenueSpec("V01", "联洋社区党群服务中心", "party_service_centre", "长柳路58号", 121.5596, 31.2256, 300, 40,
+              "周一至周日 8:30-20:00", "社区党委办公、党员活动、议事协商与便民服务的综合阵地。", "lianyang"),
+    VenueSpec("V02", "联洋社区境外人员服务站", "foreign_service_station", "樱花路868号一楼", 121.5611, 31.2240, 60,
+              None, "周一至周五 9:00-17:00", "为境外居民提供居住登记、政策咨询、双语服务与融入活动。", "lianyang"),
+    VenueSpec("V03", "浦东图书馆联洋分馆", "library_branch", "芳甸路300号二楼", 121.5580, 31.2268, 180, None,
+              "周二至周日 9:00-20:30", "社区图书馆分馆，设外文图书角和少儿阅览区。", "RA03"),
+    VenueSpec("V04", "联洋广场", "plaza", "长柳路与芳甸路路口", 121.5622, 31.2262, 2000, 320,
+              "全天开放", "社区中心广场，地下停车场对外开放，节庆活动与周末市集在此举办。", "lianyang"),
+    VenueSpec("V05", "联洋汉语角", "language_corner", "樱花路868号二楼", 121.5612, 31.2241, 40, None,
+              "每周六 14:00-16:00", "境外居民学习汉语、中外居民语言交换的固定角落。", "lianyang"),
+    VenueSpec("V06", "联洋社区文化活动中心", "activity_centre", "长柳路100号", 121.5588, 31.2249, 500, 60,
+              "周一至周日 8:00-21:00", "排练厅、书画室、多功能厅，文体团队活动基地。", "lianyang"),
+    VenueSpec("V07", "联洋睦邻中心", "activity_centre", "海桐路150号", 121.5630, 31.2320, 150, 20,
+              "周一至周日 8:30-20:00", "为老服务、托育与邻里活动的睦邻空间。", "RA04"),
+    VenueSpec("V08", "联洋社区卫生服务站", "health_station", "玉兰路66号", 121.5612, 31.2190, 80, 10,
+              "周一至周六 8:00-17:00", "家庭医生签约、慢病随访与健康讲座。", "RA09"),
+    VenueSpec("V09", "联洋体育公园", "sports_facility", "锦绣路1888号", 121.5715, 31.2205, 1000, 120,
+              "6:00-22:00", "篮球场、网球场、健身步道，太极拳队晨练场地。", "RA06"),
+    VenueSpec("V10", "仁恒河滨城会所多功能厅", "activity_centre", "樱花路500号", 121.5531, 31.2210, 120, None,
+              "预约开放", "小区会所多功能厅，居民议事与讲座。", "RA02"),
+    VenueSpec("V11", "联洋新苑居民活动室", "activity_centre", "长柳路200弄", 121.5495, 31.2320, 60, None,
+              "周一至周五 9:00-17:00", "居民区活动室。", "RA01"),
+    VenueSpec("V12", "联洋社区法律服务工作室", "party_service_centre", "长柳路58号三楼", 121.5597, 31.2257, 20,
+              None, "每周三 13:30-16:30", "律师志愿者轮值，提供免费法律咨询（中、英、俄语）。", "lianyang"),
+)
+
+# Group key, name, kind (group_kinds id), founded, parent key, description.
+GROUPS: tuple[tuple[str, str, str, int, str, str], ...] = (
+    ("G001", "联洋社区志愿者总队", "volunteer_corps", 2008, "", "社区志愿服务的统筹队伍，下设各居民区分队和专业分队。"),
+    ("G002", "法律服务志愿分队", "volunteer_branch", 2012, "G001", "律师、法务志愿者提供法律咨询和调解。"),
+    ("G003", "医疗健康志愿分队", "volunteer_branch", 2010, "G001", "医生、护士志愿者开展义诊和健康讲座。"),
+    ("G004", "翻译志愿分队", "volunteer_branch", 2014, "G001", "多语种翻译志愿者服务境外居民。"),
+    ("G005", "助老志愿分队", "volunteer_branch", 2009, "G001", "独居老人结对、助餐送餐、陪同就医。"),
+    ("G006", "平安巡逻志愿分队", "volunteer_branch", 2011, "G001", "楼道巡查、消防安全和防诈宣传。"),
+    ("G007", "垃圾分类志愿分队", "volunteer_branch", 2019, "G001", "垃圾分类定时定点值守与宣传。"),
+    ("G008", "青少年志愿分队", "volunteer_branch", 2016, "G001", "中学生寒暑假社区实践。"),
+    ("G009", "联洋洋志愿者服务队", "foreign_volunteer_team", 2015, "G001",
+     "Foreign residents volunteering in the community: language exchange, international festivals, translation."),
+    ("G010", "联洋社区合唱团", "culture_team", 2006, "", "每周二排练，参加区级合唱比赛。"),
+    ("G011", "联洋太极拳队", "culture_team", 2004, "", "每天清晨在体育公园晨练，传授杨式太极拳。"),
+    ("G012", "联洋书法队", "culture_team", 2007, "", "软笔、硬笔书法交流，春节写春联送邻里。"),
+    ("G013", "联洋舞蹈队", "culture_team", 2009, "", "广场舞与民族舞排练。"),
+    ("G014", "京剧票友社", "culture_team", 2010, "", "京剧清唱与折子戏排演。"),
+    ("G015", "沪剧沙龙", "culture_team", 2012, "", "沪剧爱好者交流，传承海派文化。"),
+    ("G016", "联洋摄影队", "culture_team", 2011, "", "社区风貌拍摄与影展。"),
+    ("G017", "乒乓球队", "culture_team", 2005, "", "每周三、六活动，组织楼组联赛。"),
+    ("G018", "编织社", "culture_team", 2013, "", "编织爱心围巾送给独居老人。"),
+    ("G019", "国画班", "culture_team", 2014, "", "山水花鸟国画学习。"),
+    ("G020", "腰鼓队", "culture_team", 2008, "", "节庆演出。"),
+    ("G021", "模特队", "culture_team", 2015, "", "旗袍秀与时装表演。"),
+    ("G022", "葫芦丝乐队", "culture_team", 2016, "", "葫芦丝、巴乌合奏。"),
+)
+
+# Trade names (字号) with pinyin, for enterprise names; combined with an industry noun below.
+TRADE_NAMES: tuple[tuple[str, str], ...] = (
+    ("联洋", "Lianyang"), ("锦绣", "Jinxiu"), ("花木", "Huamu"), ("樱桃", "Yingtao"), ("海桐", "Haitong"),
+    ("鑫源", "Xinyuan"), ("恒达", "Hengda"), ("瑞丰", "Ruifeng"), ("星辰", "Xingchen"), ("博远", "Boyuan"),
+    ("启明", "Qiming"), ("嘉禾", "Jiahe"), ("华信", "Huaxin"), ("泰和", "Taihe"), ("明德", "Mingde"),
+    ("润泽", "Runze"), ("睿思", "Ruisi"), ("凯旋", "Kaixuan"), ("卓越", "Zhuoyue"), ("同创", "Tongchuang"),
+    ("致远", "Zhiyuan"), ("天成", "Tiancheng"), ("东方", "Dongfang"), ("浦江", "Pujiang"), ("新纪元", "Xinjiyuan"),
+    ("智汇", "Zhihui"), ("优选", "Youxuan"), ("安康", "Ankang"), ("乐活", "Lehuo"), ("晨曦", "Chenxi"),
+    ("蓝海", "Lanhai"), ("云帆", "Yunfan"), ("德信", "Dexin"), ("汇诚", "Huicheng"), ("立信", "Lixin"),
+    ("和谐", "Hexie"), ("金桥", "Jinqiao"), ("长柳", "Changliu"), ("芳甸", "Fangdian"), ("梅园", "Meiyuan"),
+)
+
+# (industry id, name noun, English noun, employees range, weight). Ids are industries vocabulary terms,
+# except "legal_services": law firms, filed under business services (租赁和商务服务业) but told apart here.
+EnterpriseKind = tuple[str, str, str, tuple[int, int], int]
+ENTERPRISE_KINDS: tuple[EnterpriseKind, ...] = (
+    ("information_technology", "信息科技有限公司", "Information Technology Co., Ltd.", (8, 300), 30),
+    ("business_services", "企业管理咨询有限公司", "Management Consulting Co., Ltd.", (3, 60), 18),
+    ("hospitality", "餐饮管理有限公司", "Catering Management Co., Ltd.", (6, 80), 22),
+    ("education", "教育培训有限公司", "Education & Training Co., Ltd.", (5, 120), 18),
+    ("health_social_work", "门诊部有限公司", "Clinic Co., Ltd.", (10, 150), 10),
+    ("wholesale_retail", "商贸有限公司", "Trading Co., Ltd.", (3, 50), 24),
+    ("property_management", "物业管理有限公司", "Property Management Co., Ltd.", (20, 400), 10),
+    ("finance", "投资管理有限公司", "Investment Management Co., Ltd.", (5, 90), 10),
+    ("legal_services", "律师事务所", "Law Firm", (5, 120), 12),
+    ("culture_sports", "文化传播有限公司", "Culture & Media Co., Ltd.", (3, 40), 12),
+    ("construction", "建筑装饰工程有限公司", "Decoration Engineering Co., Ltd.", (10, 200), 8),
+    ("transport", "物流有限公司", "Logistics Co., Ltd.", (10, 300), 6),
+    ("resident_services", "家政服务有限公司", "Housekeeping Services Co., Ltd.", (10, 150), 10),
+    ("manufacturing", "精密机械有限公司", "Precision Machinery Co., Ltd.", (30, 500), 4),
+)
+
+# Public institutions and state units that sign co-building agreements (named, not generated).
+INSTITUTIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("联洋小学", "Lianyang Primary School", "education", "public_institution"),
+    ("联洋幼儿园", "Lianyang Kindergarten", "education", "public_institution"),
+    ("花木社区卫生服务中心", "Huamu Community Health Centre", "health_social_work", "public_institution"),
+    ("中国工商银行上海联洋支行", "ICBC Shanghai Lianyang Sub-branch", "finance", "state_owned"),
+    ("上海浦东发展银行联洋支行", "SPD Bank Lianyang Sub-branch", "finance", "state_owned"),
+    ("上海联洋国际学校", "Lianyang International School", "education", "social_organisation"),
+)
+
+# Project themes per six-category menu category id (the service menu a community publishes).
+SIX_CATEGORY_THEMES: dict[str, tuple[str, ...]] = {
+    "elderly": ("银龄助餐", "独居老人结对关爱", "老年人智能手机课堂", "长者生日会", "助浴上门", "认知症友好驿站",
+                     "老伙伴互助", "适老化改造咨询"),
+    "youth": ("四点半课堂", "暑期小当家", "亲子阅读会", "少儿科普实验室", "青少年志愿服务营", "家庭教育讲座"),
+    "culture": ("邻里文化节", "书法进楼组", "社区合唱展演", "非遗手作坊", "国际邻里美食节", "周末电影放映"),
+    "environment": ("垃圾分类楼道宣讲", "楼道微更新", "屋顶花园认养", "旧物交换集市", "阳台绿化大赛", "绿色出行日"),
+    "safety_law": ("法律咨询进楼组", "防诈骗宣讲", "消防安全演练", "邻里纠纷调解", "电动车安全充电宣传",
+                   "境外居民法律讲堂"),
+    "mutual_aid": ("爱心维修队", "邻里互助时间银行", "便民理发", "家电义修", "磨刀配钥匙", "困难家庭帮扶"),
+}
+# Enterprise-menu offers (what a company can give the community) and theme-menu items, each with its
+# project_categories id.
+ENTERPRISE_THEMES: tuple[tuple[str, str], ...] = (
+    ("爱心义诊进社区", "enterprise_pro_bono"), ("少儿编程公益课", "enterprise_volunteering"),
+    ("职场英语沙龙", "enterprise_volunteering"), ("公益法律讲座", "enterprise_pro_bono"),
+    ("理财防骗课堂", "enterprise_pro_bono"), ("爱心早餐", "enterprise_donation"), ("家居安全检查", "enterprise_volunteering"),
+    ("企业开放日", "enterprise_volunteering"), ("助残就业见习", "enterprise_employment"),
+    ("公益摄影课", "enterprise_volunteering"), ("健康饮食讲座", "enterprise_pro_bono"),
+    ("心理健康沙龙", "enterprise_pro_bono"), ("旧衣回收", "enterprise_donation"), ("社区招聘会", "enterprise_employment"),
+)
+THEME_ITEMS: tuple[tuple[str, str], ...] = (
+    ("党史学习主题月", "theme_party_building"), ("国际文化节", "theme_international"), ("中秋邻里节", "theme_international"),
+    ("重阳敬老月", "theme_health"), ("汉语角交流会", "theme_international"), ("春节写春联送福", "theme_international"),
+    ("垃圾分类主题月", "theme_low_carbon"), ("全民健身日", "theme_health"), ("国家安全教育日宣传", "theme_party_building"),
+    ("学雷锋志愿服务月", "theme_party_building"), ("世界读书日", "theme_digital"), ("消防宣传月", "theme_health"),
+    ("中外居民运动会", "theme_international"), ("端午包粽子", "theme_international"), ("元宵灯谜会", "theme_international"),
+    ("七一党员志愿服务", "theme_party_building"), ("国庆升旗仪式", "theme_party_building"),
+    ("家庭医生签约周", "theme_health"), ("智慧社区体验日", "theme_digital"), ("环境日清洁行动", "theme_low_carbon"),
+    ("老年人智能手机普及周", "theme_digital"), ("儿童节游园会", "theme_international"), ("绿色出行周", "theme_low_carbon"),
+    ("双拥共建活动", "theme_party_building"), ("老年人防诈骗宣传月", "theme_digital"),
+)
+
+# Temporary party branches: set up for a project, an event or a group of mobile members.
+TEMPORARY_BRANCHES: tuple[str, ...] = (
+    "联洋广场改造项目", "垃圾分类攻坚", "流动党员", "国际文化节筹备", "进博会服务保障", "防汛防台应急",
+    "加装电梯协调", "美丽家园建设", "境外人员服务站", "睦邻中心运营", "老旧小区综合治理", "党员先锋岗",
+    "志愿者总队", "文化团队", "平安巡逻", "楼道微更新", "非机动车治理", "适老化改造", "社区规划", "卫生城区复审",
+    "全国文明城区创建", "爱心暑托班",
+)
+
+# Party organisations of units outside the community that co-build with it (name, level id).
+EXTERNAL_PARTY_ORGS: tuple[tuple[str, str], ...] = (
+    ("联洋小学党支部", "branch"), ("花木社区卫生服务中心党总支", "general_branch"), ("花木派出所党支部", "branch"),
+    ("浦东图书馆党总支", "general_branch"), ("花木税务所党支部", "branch"), ("联洋幼儿园党支部", "branch"),
+    ("区市场监管局花木所党支部", "branch"),
+)

@@ -1,0 +1,321 @@
+"""The demo register generator: determinism, scale, encodings, valid codes and the bad-row ledger.
+
+The bad-row check re-derives, from the files alone, which rows are invalid (using the schema's
+validators and vocabularies and the keys the other registers define) and compares that with what
+``generate`` reports, so a good row that accidentally fails, or a bad row that accidentally
+passes, is caught without running the ingest engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from talentgraph.demo import GeneratedRegisters, generate
+from talentgraph.demo.codes import corrupt_check_char, uscc
+from talentgraph.demo.names import latin_spelling
+from talentgraph.errors import ValidationError
+from talentgraph.schema import validators
+from talentgraph.schema.geo import gcj02_to_wgs84
+from talentgraph.schema.vocabularies import vocabulary
+
+SMALL = 2000
+_SPLIT = re.compile(r"[,;，；、/]")
+
+
+@pytest.fixture(scope="module")
+def regs(tmp_path_factory: pytest.TempPathFactory) -> GeneratedRegisters:
+    return generate(tmp_path_factory.mktemp("demo"), residents=SMALL, seed=7)
+
+
+def read(regs: GeneratedRegisters, name: str) -> list[dict[str, Any]]:
+    path = regs.paths[name]
+    if path.suffix == ".xlsx":
+        wb = load_workbook(path, read_only=True)
+        rows = list(wb.worksheets[0].iter_rows(values_only=True))
+        wb.close()
+        header = [str(h) for h in rows[0]]
+        return [{h: ("" if v is None else v) for h, v in zip(header, r)} for r in rows[1:]]
+    encoding = "gbk" if name in ("residents", "buildings") else "utf-8-sig"
+    with path.open(encoding=encoding, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def fails(check: Any, *args: Any) -> bool:
+    try:
+        check(*args)
+    except ValidationError:
+        return True
+    return False
+
+
+# --- determinism and scale ------------------------------------------------------------------------
+
+
+def test_same_seed_gives_identical_bytes(regs: GeneratedRegisters, tmp_path: Path) -> None:
+    again = generate(tmp_path / "again", residents=SMALL, seed=7)
+    assert set(again.paths) == set(regs.paths)
+    for name, path in regs.paths.items():
+        assert path.read_bytes() == again.paths[name].read_bytes(), name
+
+
+def test_other_seed_gives_other_registers(regs: GeneratedRegisters, tmp_path: Path) -> None:
+    other = generate(tmp_path / "other", residents=SMALL, seed=8)
+    for name in ("residents", "foreign_residents", "enterprises", "buildings"):
+        assert other.paths[name].read_bytes() != regs.paths[name].read_bytes(), name
+
+
+def test_scale_knob_keeps_every_structural_entity(regs: GeneratedRegisters) -> None:
+    good = regs.good_rows
+    assert good["residents"] + good["foreign_residents"] == SMALL
+    assert good["foreign_residents"] == SMALL // 10
+    assert good["areas"] == 11  # subdistrict, community, 9 residential areas
+    assert good["buildings"] == 160
+    assert good["enterprises"] == 200
+    assert good["groups"] == 22
+    assert good["co_building"] == 36
+    assert good["venues"] >= 10
+    projects = [r for r in read(regs, "projects") if r["项目名称"]]
+    menus = Counter(vocabulary("project_menus").lookup(r["菜单"]).id for r in projects)  # type: ignore[union-attr]
+    assert menus == {"six_category": 100, "enterprise": 70, "theme": 25}
+    levels = Counter(vocabulary("party_levels").lookup(r["层级"]).id  # type: ignore[union-attr]
+                     for r in read(regs, "party_orgs") if r["组织名称"])
+    assert levels["committee"] == 1
+    assert levels["building_group"] == 160
+    assert levels["temporary_branch"] == 22
+    area_orgs = [r for r in read(regs, "party_orgs") if r["上级组织编号"] == "C00" and r["组织编号"].startswith("A")]
+    assert len(area_orgs) == 9
+    kinds = {vocabulary("venue_kinds").lookup(r["类型"]).id: r for r in read(regs, "venues")}  # type: ignore[union-attr]
+    assert {"foreign_service_station", "library_branch", "plaza", "language_corner"} <= set(kinds)
+    assert int(kinds["plaza"]["停车位"]) > 0
+    groups = Counter(vocabulary("group_kinds").lookup(r["类型"]).id for r in read(regs, "groups") if r["团队名称"])  # type: ignore[union-attr]
+    assert groups["culture_team"] >= 10 and groups["foreign_volunteer_team"] == 1 and groups["volunteer_corps"] == 1
+    building_keys = {f"{b['小区编号']}-{b['楼号']}" for b in read(regs, "buildings")}
+    roles = Counter(r["角色"] for r in read(regs, "leaders") if r["楼栋编号"] in building_keys)
+    assert roles["party_building_leader"] == roles["building_leader"] == 160  # double building leaders
+
+
+def test_default_scale_party_share() -> None:
+    from talentgraph.demo.generator import PARTY_SHARE
+
+    assert round(50_000 * PARTY_SHARE) == 2136
+
+
+def test_rejects_a_scale_too_small_to_staff_the_groups(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="residents=10"):
+        generate(tmp_path, residents=10)
+
+
+# --- encodings and scripts ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["residents", "buildings"])
+def test_gbk_registers_are_gbk(regs: GeneratedRegisters, name: str) -> None:
+    data = regs.paths[name].read_bytes()
+    text = data.decode("gbk")
+    assert re.search(r"[\u4e00-\u9fff]", text)
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+
+
+def test_foreign_register_holds_many_scripts(regs: GeneratedRegisters) -> None:
+    data = regs.paths["foreign_residents"].read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # BOM, as Excel writes "CSV UTF-8"
+    names = " ".join(r["姓名"] for r in read(regs, "foreign_residents"))
+    for script, pattern in {
+        "Cyrillic": r"[\u0400-\u04ff]", "Hangul": r"[\uac00-\ud7af]", "kana": r"[\u3040-\u30ff]",
+        "Arabic": r"[\u0600-\u06ff]", "Thai": r"[\u0e00-\u0e7f]", "Latin diacritics": r"[À-ž]",
+    }.items():
+        assert re.search(pattern, names), script
+    for r in read(regs, "foreign_residents"):
+        if r["姓名"]:
+            assert r["英文姓名"].isascii(), r["英文姓名"]  # the passport spelling
+        if r["国籍"] == "India" and r["姓名"]:
+            assert re.search(r"[\u0900-\u097f]", r["姓名"]), r["姓名"]
+
+
+def test_latin_spelling_drops_diacritics() -> None:
+    assert latin_spelling("Łukasz Wiśniewski") == "Lukasz Wisniewski"
+    assert latin_spelling("Jürgen Weiß") == "Jurgen Weiss"
+    assert latin_spelling("Nguyễn Đức Minh") == "Nguyen Duc Minh"
+
+
+def test_polyphonic_surnames_get_their_surname_reading(regs: GeneratedRegisters) -> None:
+    readings = {"曾": "Zeng", "单": "Shan", "解": "Xie", "区": "Ou"}
+    seen = 0
+    for r in read(regs, "residents"):
+        sur = r["姓名"][:1]
+        if sur in readings and not r["姓名"].startswith(("欧阳", "上官", "司马", "诸葛")):
+            assert r["拼音姓名"].split()[0] == readings[sur], r
+            seen += 1
+    assert seen >= 5
+
+
+# --- codes and labels -----------------------------------------------------------------------------
+
+
+def test_good_codes_pass_the_validators(regs: GeneratedRegisters) -> None:
+    bad_keys = _bad_keys(regs)
+    residents = [r for r in read(regs, "residents") if r["居民编号"] not in bad_keys["residents"]]
+    for r in residents:
+        validators.resident_id(r["证件号码"])
+        if r["联系电话"]:
+            validators.phone(r["联系电话"])
+    foreign = [r for r in read(regs, "foreign_residents") if r["居民编号"] not in bad_keys["foreign_residents"]]
+    for r in foreign:
+        validators.passport(r["证件号码"])
+        if r["联系电话"]:
+            validators.phone(r["联系电话"])
+        for level in filter(None, r["语言水平"].split(";")):
+            validators.language_level(level)
+    for e in read(regs, "enterprises"):
+        if e["统一社会信用代码"] not in bad_keys["enterprises"]:
+            validators.uscc(e["统一社会信用代码"])
+    # Pudong ids of people born before Pudong existed (1993) must be among them.
+    assert any(r["证件号码"].startswith("310115") and int(r["证件号码"][6:10]) < 1993 for r in residents)
+    phones = [r["联系电话"] for r in residents if r["联系电话"]]
+    assert any(p.startswith("+86-") for p in phones) and any(p.startswith(("021-", "(021)")) for p in phones)
+    assert any(re.fullmatch(r"1\d{2} \d{4} \d{4}", p) for p in phones)
+
+
+def test_corrupted_codes_fail() -> None:
+    import random
+
+    code = uscc(random.Random(1))
+    validators.uscc(code)
+    assert fails(validators.uscc, corrupt_check_char(code, "0123456789ABCDEFGHJKLMNPQRTUWXY"))
+
+
+def test_labels_are_written_the_way_staff_type_them(regs: GeneratedRegisters) -> None:
+    skills, languages = vocabulary("skills"), vocabulary("languages")
+    cn_labels = [p for r in read(regs, "residents") for p in _SPLIT.split(r["技能特长"]) if p]
+    en_labels = [p for r in read(regs, "foreign_residents") for p in _SPLIT.split(r["技能"]) if p]
+    assert all(re.search(r"[\u4e00-\u9fff]", p) for p in cn_labels)
+    assert all(p.isascii() for p in en_labels)
+    zh_primary = {t.zh for t in skills}
+    assert any(p not in zh_primary for p in cn_labels), "some synonyms are expected"
+    assert all(skills.lookup(p) for p in cn_labels + en_labels)
+    assert languages.lookup("俄语").id == "ru"  # type: ignore[union-attr]
+
+
+def test_russian_speaking_lawyers_exist_in_both_registers(regs: GeneratedRegisters) -> None:
+    skills, languages = vocabulary("skills"), vocabulary("languages")
+    law = set(skills.expand("law"))
+
+    def count(rows: list[dict[str, Any]], skill_col: str, lang_col: str) -> int:
+        n = 0
+        for r in rows:
+            langs = {languages.lookup(p).id for p in _SPLIT.split(r[lang_col]) if languages.lookup(p)}  # type: ignore[union-attr]
+            sk = {skills.lookup(p).id for p in _SPLIT.split(r[skill_col]) if skills.lookup(p)}  # type: ignore[union-attr]
+            n += "ru" in langs and bool(sk & law)
+        return n
+
+    assert count(read(regs, "foreign_residents"), "技能", "语言") >= 3
+    assert count(read(regs, "residents"), "技能特长", "语言能力") >= 3
+
+
+def test_coordinates_are_gcj02_inside_the_community(regs: GeneratedRegisters) -> None:
+    bad = _bad_keys(regs)["buildings"]
+    for b in read(regs, "buildings"):
+        if f"{b['小区编号']}-{b['楼号']}" in bad:
+            continue
+        lon, lat = float(b["经度"]), float(b["纬度"])
+        assert 31.213 <= lat <= 31.237 and 121.543 <= lon <= 121.577
+        wlon, wlat = gcj02_to_wgs84(lon, lat)
+        assert 0.002 < abs(lon - wlon) + abs(lat - wlat) < 0.01  # the GCJ-02 shift is a few hundred metres
+
+
+# --- the bad-row ledger ---------------------------------------------------------------------------
+
+
+def _bad_keys(regs: GeneratedRegisters) -> dict[str, set[str]]:
+    """Keys (or row ids) of rows that must be quarantined, found by checking each row independently."""
+    langs = vocabulary("languages")
+    out: dict[str, set[str]] = {}
+    out["areas"] = {r["区域编号"] for r in read(regs, "areas") if not r["名称"]}
+
+    def coords_bad(r: dict[str, Any]) -> bool:
+        lon, lat = gcj02_to_wgs84(float(r["经度"]), float(r["纬度"])) if r["经度"] else (121.56, 31.22)
+        return fails(validators.latitude, lat) or fails(validators.longitude, lon)
+
+    buildings = read(regs, "buildings")
+    out["buildings"] = {f"{b['小区编号']}-{b['楼号']}" for b in buildings if not b["楼栋名称"] or coords_bad(b)}
+    building_keys = {f"{b['小区编号']}-{b['楼号']}" for b in buildings} - out["buildings"]
+    ents = read(regs, "enterprises")
+    out["enterprises"] = {e["统一社会信用代码"] for e in ents
+                          if not e["企业名称"] or fails(validators.uscc, e["统一社会信用代码"])}
+    ent_keys = {e["统一社会信用代码"] for e in ents} - out["enterprises"]
+    orgs = read(regs, "party_orgs")
+    out["party_orgs"] = {o["组织编号"] for o in orgs if not o["组织名称"]}
+    org_keys = {o["组织编号"] for o in orgs} - out["party_orgs"]
+    venues = read(regs, "venues")
+    out["venues"] = {v["场所编号"] for v in venues if not v["场所名称"] or coords_bad(v)}
+    venue_keys = {v["场所编号"] for v in venues} - out["venues"]
+    groups = read(regs, "groups")
+    out["groups"] = {g["团队编号"] for g in groups if not g["团队名称"]}
+    group_keys = {g["团队编号"] for g in groups} - out["groups"]
+    projects = read(regs, "projects")
+    out["projects"] = {p["项目编号"] for p in projects if not p["项目名称"]}
+    project_keys = {p["项目编号"] for p in projects} - out["projects"]
+
+    def person_bad(r: dict[str, Any], lang_col: str, foreign: bool) -> bool:
+        return (not r["姓名"]
+                or fails(validators.passport if foreign else validators.resident_id, r["证件号码"])
+                or (bool(r["联系电话"]) and fails(validators.phone, r["联系电话"]))
+                or any(langs.lookup(p) is None for p in _SPLIT.split(r[lang_col]) if p.strip())
+                or f"{r['小区编号']}-{r['楼号']}" not in building_keys)
+
+    cn, fr = read(regs, "residents"), read(regs, "foreign_residents")
+    out["residents"] = {r["居民编号"] for r in cn if person_bad(r, "语言能力", False)}
+    out["foreign_residents"] = {r["居民编号"] for r in fr if person_bad(r, "语言", True)}
+    people = ({r["居民编号"] for r in cn} - out["residents"]) | ({r["居民编号"] for r in fr} - out["foreign_residents"])
+
+    def dangling(name: str, *checks: tuple[str, set[str]]) -> None:
+        rows = read(regs, name)
+        out[name] = {str(i) for i, r in enumerate(rows)
+                     if any(r[col] and r[col] not in keys for col, keys in checks)
+                     or not any(r[col] for col, _ in checks[1:])}
+
+    dangling("party_members", ("居民编号", people), ("党组织编号", org_keys))
+    dangling("group_members", ("居民编号", people), ("团队编号", group_keys))
+    dangling("employment", ("居民编号", people), ("统一社会信用代码", ent_keys))
+    dangling("co_building", ("党组织编号", org_keys), ("统一社会信用代码", ent_keys), ("场所编号", venue_keys),
+             ("共建党组织编号", org_keys))
+    dangling("leaders", ("居民编号", people), ("楼栋编号", building_keys), ("团队编号", group_keys),
+             ("党组织编号", org_keys))
+    dangling("participation", ("居民编号", people), ("项目编号", project_keys))
+    dangling("sponsorships", ("统一社会信用代码", ent_keys), ("项目编号", project_keys))
+    return out
+
+
+def test_bad_row_counts_match_the_rows_that_are_bad(regs: GeneratedRegisters) -> None:
+    found = {name: len(keys) for name, keys in _bad_keys(regs).items()}
+    assert found == regs.bad_rows
+    assert all(n >= 1 for n in regs.bad_rows.values())
+    assert regs.bad_rows["residents"] == 4 and regs.bad_rows["enterprises"] == 3
+
+
+def test_bad_rows_cover_each_kind_of_mistake(regs: GeneratedRegisters) -> None:
+    text = "\n".join(path.read_bytes().decode("gbk" if name in ("residents", "buildings") else "utf-8", "replace")
+                     for name, path in regs.paths.items() if path.suffix == ".csv")
+    assert "克林贡语" in text and "Klingon" in text  # languages not in the vocabulary
+    assert re.search(r"\d[a-z]{2}\b", text)  # letters in a phone number
+    assert ",RA02,99," in text  # a resident in a building that does not exist
+    swapped = [b for b in read(regs, "buildings") if float(b["经度"]) < 90]
+    assert len(swapped) == 1
+
+
+def test_xlsx_keeps_codes_as_text(regs: GeneratedRegisters) -> None:
+    wb = load_workbook(regs.paths["enterprises"], read_only=True)
+    ws = wb.worksheets[0]
+    assert ws.title == "企业名录"
+    first = next(ws.iter_rows(min_row=2, max_row=2, values_only=True))
+    wb.close()
+    assert isinstance(first[0], str) and len(first[0]) == 18
+    assert isinstance(first[5], int)  # headcount is a number
