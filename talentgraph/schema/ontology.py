@@ -1,7 +1,7 @@
 """The ontology: every node type, relationship type and property, declared once.
 
 Graph DDL (``graph/cypher.py``), GraphQL types (``api/``), the search document mapping
-(``search/mapping.py``) and ingest validation (``ingest/validate.py``) are all derived from
+(``search/mapping.py``) and ingest validation (``schema/validation.py``) are all derived from
 ``ONTOLOGY``. Nothing else may spell a label, relationship type or property name by hand; the
 sync test (``tests/unit/test_ontology_sync.py``) adds a property here and checks all four see it.
 """

@@ -1,0 +1,479 @@
+"""Run one ingest job: stream rows, build and validate records, check endpoints, write in batches.
+
+A row is the unit of work. Everything a row maps to (its nodes and relationships) is validated
+first; if anything is wrong the whole row goes to the quarantine file with the reason and nothing
+of it is written. Surviving rows are written in batches: one ``get_nodes`` call per batch looks
+up relationship endpoints the batch does not create itself, then one ``upsert_nodes`` and one
+``upsert_relationships`` call write it. The store's per-record results are mapped back to rows so
+that ``rows_in == inserted + updated + unchanged + quarantined`` always holds.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from talentgraph.errors import TalentgraphError, ValidationError
+from talentgraph.graph.port import GraphStore
+from talentgraph.ingest.mapping import JobSpec, PropSpec
+from talentgraph.ingest.quarantine import QuarantineWriter
+from talentgraph.ingest.sources import BadRow, Row, open_source
+from talentgraph.schema.ontology import ONTOLOGY, Ontology
+from talentgraph.schema.validation import check_node_props, check_rel_props
+from talentgraph.types import Node, NodeRecord, Provenance, RelRecord, UpsertResult
+
+Status = Literal["inserted", "updated", "unchanged"]
+_RANK: dict[str, int] = {"unchanged": 0, "updated": 1, "inserted": 2}
+
+
+# --- summary ------------------------------------------------------------------------------------
+
+
+@dataclass
+class JobSummary:
+    job: str
+    source: str
+    format: str
+    encoding: str | None = None
+    rows_in: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    quarantine_path: str | None = None
+    # Quarantined rows some of whose records the store had already written (it rejected another).
+    partially_written: int = 0
+    nodes_written: dict[str, int] = field(default_factory=dict)  # inserted + updated, by node type
+    rels_written: dict[str, int] = field(default_factory=dict)  # inserted + updated, by relationship type
+    dry_run: bool = False
+    seconds: float = 0.0
+    rows_per_second: float = 0.0
+
+    def check(self) -> None:
+        total = self.inserted + self.updated + self.unchanged + self.quarantined
+        assert self.rows_in == total, f"row accounting broken for {self.job}: {self.rows_in} in, {total} accounted"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        verb = "would be " if self.dry_run else ""
+        where = f"  → {self.quarantine_path}" if self.quarantine_path else ""
+        lines: list[tuple[str, str]] = [
+            ("来源 source", f"{self.source} ({self.format}{', ' + self.encoding if self.encoding else ''})"),
+            ("读入 rows in", f"{self.rows_in:,}"),
+            (f"新增 {verb}inserted", f"{self.inserted:,}"),
+            (f"更新 {verb}updated", f"{self.updated:,}"),
+            ("未变 unchanged", f"{self.unchanged:,}"),
+            ("隔离 quarantined", f"{self.quarantined:,}{where}"),
+        ]
+        if self.partially_written:
+            lines.append(("部分写入 partial",
+                          f"{self.partially_written:,} quarantined rows had other records written"))
+        if self.nodes_written:
+            lines.append((f"节点 nodes {verb}written", _counts(self.nodes_written)))
+        if self.rels_written:
+            lines.append((f"关系 rels {verb}written", _counts(self.rels_written)))
+        lines.append(("用时 time", f"{self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)"))
+        width = max(_width(label) for label, _ in lines)
+        title = f"job {self.job}" + (" (dry run: nothing written)" if self.dry_run else "")
+        return "\n".join([title, *(f"  {_pad(label, width)}  {value}" for label, value in lines)])
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
+
+
+def _width(text: str) -> int:
+    # CJK characters take two columns in a terminal; plain len() would misalign the values.
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+# --- building records from a row ------------------------------------------------------------------
+
+
+@dataclass
+class BuiltRow:
+    number: int
+    raw: Row
+    nodes: list[NodeRecord]
+    rels: list[RelRecord]
+    errors: list[str]
+
+
+def _label_of(props: tuple[PropSpec, ...], field_name: str) -> str:
+    """`` (column 语言)`` for a validation error on a mapped property, so users find the cell."""
+    bare = _bare(field_name)
+    for p in props:
+        if bare in p.targets and p.columns:
+            return f" (column {', '.join(p.columns)})"
+    return ""
+
+
+def _bare(field_name: str) -> str:
+    return re.sub(r"\[\d+\]$", "", field_name.rsplit(".", 1)[-1])
+
+
+def _props(specs: tuple[PropSpec, ...], row: Row, owner: str, key: bytes, errors: list[str]) -> tuple[
+        dict[str, Any], set[str]]:
+    """(values of the properties that could be read, targets of those that could not)."""
+    out: dict[str, Any] = {}
+    failed: set[str] = set()
+    for p in specs:
+        try:
+            out.update(p.evaluate(row, owner, key))
+        except ValidationError as exc:
+            errors.append(str(exc))
+            failed.update(p.targets)
+    return out, failed
+
+
+def _validated(
+    check: Callable[[Any, dict[str, Any]], tuple[dict[str, Any], list[ValidationError]]], schema: Any,
+    props: dict[str, Any], failed: set[str], specs: tuple[PropSpec, ...], prefix: str, errors: list[str],
+) -> dict[str, Any] | None:
+    """Validated props, or None after adding every problem to ``errors``.
+
+    Validation still runs when a transform failed, so one quarantine reason lists all of a row's
+    problems; only the knock-on "required" error for the failed property is left out.
+    """
+    clean, problems = check(schema, props)
+    problems = [e for e in problems if _bare(e.field) not in failed]
+    errors.extend(f"{prefix}{_label_of(specs, e.field)}: {e}" for e in problems)
+    return None if problems or failed else clean
+
+
+def build_row(
+    spec: JobSpec, number: int, row: Row, *, provenance: Provenance, id_hash_key: bytes, ontology: Ontology = ONTOLOGY
+) -> BuiltRow:
+    """Records for one row, validated; ``errors`` lists every problem found (empty when writable)."""
+    built = BuiltRow(number, row, [], [], [])
+    errors = built.errors
+    for ns in spec.nodes:
+        try:
+            key = ns.key.render(row, f"{ns.type}.key")
+        except ValidationError as exc:
+            errors.append(str(exc))
+            continue
+        if key is None:
+            errors.append(f"{ns.type} key {ns.key.text!r}: column {', '.join(ns.key.columns)} is empty; "
+                          "every row needs an id")
+            continue
+        node_id = ontology.make_id(ns.type, key)
+        props, failed = _props(ns.properties, row, ns.type, id_hash_key, errors)
+        clean = _validated(check_node_props, ontology.node(ns.type), props, failed, ns.properties, node_id, errors)
+        if clean is None:
+            continue
+        built.nodes.append(NodeRecord(ns.type, node_id, clean, provenance))
+    for rs in spec.relationships:
+        ends: list[str] = []
+        for end, es in (("from", rs.from_), ("to", rs.to)):
+            try:
+                k = es.key.render(row, f"{rs.type}.{end}.key")
+            except ValidationError as exc:
+                errors.append(str(exc))
+                break
+            if k is None:
+                if not rs.optional:
+                    errors.append(f"{rs.type} {end} {es.type} key {es.key.text!r}: column "
+                                  f"{', '.join(es.key.columns)} is empty (mark the relationship optional: true "
+                                  "if that is allowed)")
+                break
+            ends.append(ontology.make_id(es.type, k))
+        if len(ends) != 2:
+            continue
+        props, failed = _props(rs.properties, row, rs.type, id_hash_key, errors)
+        clean = _validated(check_rel_props, ontology.rel(rs.type), props, failed, rs.properties,
+                           f"{rs.type} {ends[0]} → {ends[1]}", errors)
+        if clean is None:
+            continue
+        built.rels.append(RelRecord(rs.type, ends[0], ends[1], clean, provenance))
+    return built
+
+
+# --- batches ------------------------------------------------------------------------------------
+
+
+class _Batch:
+    """Rows waiting to be written; a record id seen twice with different values forces a flush
+    first, so rows keep their file order semantics (the later row updates the earlier one)."""
+
+    def __init__(self) -> None:
+        self.rows: list[BuiltRow] = []
+        self._props: dict[str, dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def conflicts(self, row: BuiltRow) -> bool:
+        for rec_id, props in _record_props(row):
+            seen = self._props.get(rec_id)
+            if seen is not None and seen != props:
+                return True
+        return False
+
+    def add(self, row: BuiltRow) -> None:
+        self.rows.append(row)
+        for rec_id, props in _record_props(row):
+            self._props.setdefault(rec_id, props)
+
+
+def _record_props(row: BuiltRow) -> Iterable[tuple[str, dict[str, Any]]]:
+    for n in row.nodes:
+        yield n.id, n.props
+    for r in row.rels:
+        yield r.key, r.props
+
+
+class _Runner:
+    def __init__(
+        self, spec: JobSpec, graph: GraphStore, summary: JobSummary, quarantine: QuarantineWriter, *,
+        dry_run: bool, known_ids: set[str], ontology: Ontology,
+    ) -> None:
+        self.spec = spec
+        self.graph = graph
+        self.summary = summary
+        self.quarantine = quarantine
+        self.dry_run = dry_run
+        # Ids known to exist (looked up, written by this job, or — in a dry-run pipeline — that an
+        # earlier job would have written); saves re-asking the store for the same building per batch.
+        self.known_ids = known_ids
+        self.ontology = ontology
+        self.nodes_written: Counter[str] = Counter()
+        self.rels_written: Counter[str] = Counter()
+
+    def reject(self, number: int, reason: str, raw: Row) -> None:
+        self.quarantine.write(number, reason, raw)
+        self.summary.quarantined += 1
+
+    def count(self, status: Status) -> None:
+        setattr(self.summary, status, getattr(self.summary, status) + 1)
+
+    # -- endpoints --
+
+    def _check_endpoints(self, rows: list[BuiltRow]) -> list[BuiltRow]:
+        """Quarantine rows whose relationships point at nodes that neither exist nor are created here."""
+        looked_up: set[str] = set()
+        while True:
+            produced = {n.id for r in rows for n in r.nodes}
+            wanted = {i for r in rows for rel in r.rels for i in (rel.from_id, rel.to_id)}
+            # A second lookup only happens when quarantining a row removed a node others point at.
+            unknown = sorted(wanted - produced - self.known_ids - looked_up)
+            if unknown:
+                found = self.graph.get_nodes(unknown)
+                self.known_ids.update(found)
+                looked_up.update(unknown)
+            exists = produced | self.known_ids
+            keep: list[BuiltRow] = []
+            for r in rows:
+                missing = [
+                    f"{rel.type} {end} {node_id}: no {self.ontology.type_of_id(node_id).name} with that id"
+                    for rel in r.rels
+                    for end, node_id in (("from", rel.from_id), ("to", rel.to_id))
+                    if node_id not in exists
+                ]
+                if missing:
+                    self.reject(r.number, "; ".join(dict.fromkeys(missing)), r.raw)
+                else:
+                    keep.append(r)
+            if len(keep) == len(rows):
+                return keep
+            rows = keep
+
+    # -- writing --
+
+    def flush(self, batch: _Batch) -> bool:
+        """Write a batch; True when anything was sent to the store."""
+        rows = self._check_endpoints(batch.rows)
+        if not rows:
+            return False
+        nodes: dict[str, NodeRecord] = {}
+        rels: dict[str, RelRecord] = {}
+        for r in rows:
+            for n in r.nodes:
+                nodes.setdefault(n.id, n)
+            for rel in r.rels:
+                rels.setdefault(rel.key, rel)
+        if self.dry_run:
+            status = self._classify_dry(nodes, rels)
+            rejected: dict[str, str] = {}
+        else:
+            node_result = self.graph.upsert_nodes(list(nodes.values()))
+            rel_result = self.graph.upsert_relationships(list(rels.values()))
+            status = _statuses(node_result) | _statuses(rel_result)
+            rejected = {**node_result.rejected, **rel_result.rejected}
+        for rec_id, st in status.items():
+            if st in ("inserted", "updated"):
+                if rec_id in nodes:
+                    self.nodes_written[nodes[rec_id].type] += 1
+                elif rec_id in rels:
+                    self.rels_written[rels[rec_id].type] += 1
+        self.known_ids.update(i for i in nodes if i not in rejected)
+        self._account(rows, status, rejected)
+        return not self.dry_run
+
+    def _account(self, rows: list[BuiltRow], status: dict[str, str], rejected: dict[str, str]) -> None:
+        claimed: set[str] = set()  # a record shared by rows counts for the first row only
+        for r in rows:
+            ids = [n.id for n in r.nodes] + [rel.key for rel in r.rels]
+            reasons = [f"{i}: {rejected[i]}" for i in ids if i in rejected]
+            best = "unchanged"
+            for i in ids:
+                if i in claimed or i in rejected:
+                    continue
+                claimed.add(i)
+                st = status.get(i, "unchanged")
+                if _RANK[st] > _RANK[best]:
+                    best = st
+            if reasons:
+                note = ""
+                if best != "unchanged":
+                    self.summary.partially_written += 1
+                    note = " (the row's other records were written)"
+                self.reject(r.number, "store rejected " + "; ".join(reasons) + note, r.raw)
+            else:
+                self.count(best)  # type: ignore[arg-type]
+
+    def _classify_dry(self, nodes: dict[str, NodeRecord], rels: dict[str, RelRecord]) -> dict[str, str]:
+        """What a real run would report, from reads only (the store's content hash is not consulted,
+        so a value the store normalises differently may show as an update)."""
+        out: dict[str, str] = {}
+        existing: dict[str, Node] = self.graph.get_nodes(list(nodes)) if nodes else {}
+        for node_id, rec in nodes.items():
+            old = existing.get(node_id)
+            if old is None:
+                out[node_id] = "unchanged" if node_id in self.known_ids else "inserted"
+            else:
+                names = [p.name for p in self.ontology.node(rec.type).properties]
+                out[node_id] = "unchanged" if _same(rec.props, old.props, names) else "updated"
+        by_type: dict[str, list[RelRecord]] = {}
+        for rel in rels.values():
+            by_type.setdefault(rel.type, []).append(rel)
+        for rel_type, recs in by_type.items():
+            sources = sorted({r.from_id for r in recs if r.from_id in existing or r.from_id not in nodes})
+            edges = self.graph.edges(sources, rel_type, "out") if sources else {}
+            names = [p.name for p in self.ontology.rel(rel_type).properties]
+            for rel in recs:
+                match = next((e for e in edges.get(rel.from_id, []) if e.to_id == rel.to_id), None)
+                if match is None:
+                    out[rel.key] = "inserted"
+                else:
+                    out[rel.key] = "unchanged" if _same(rel.props, match.props, names) else "updated"
+        return out
+
+
+def _same(new: dict[str, Any], old: dict[str, Any], names: list[str]) -> bool:
+    def norm(v: Any) -> Any:
+        return None if v in (None, "", []) else v
+
+    return all(norm(new.get(n)) == norm(old.get(n)) for n in names)
+
+
+def _statuses(result: UpsertResult) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in ("unchanged", "updated", "inserted"):
+        for i in getattr(result, name):
+            out[i] = name
+    return out
+
+
+# --- the job ------------------------------------------------------------------------------------
+
+
+def run_job(
+    spec: JobSpec,
+    graph: GraphStore,
+    *,
+    id_hash_key: bytes,
+    quarantine_dir: Path,
+    batch_size: int = 5000,
+    dry_run: bool = False,
+    progress: bool = False,
+    on_batch: Callable[[], None] | None = None,
+    known_ids: set[str] | None = None,
+    ontology: Ontology = ONTOLOGY,
+) -> JobSummary:
+    """Run one job; ``known_ids`` lets a dry-run pipeline treat ids earlier jobs would write as existing."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size is {batch_size}; use 1 or more")
+    t0 = time.perf_counter()
+    started = datetime.now(UTC)
+    provenance_at = started.isoformat(timespec="seconds").replace("+00:00", "Z")
+    source = open_source(spec.source.path, spec.source.format, spec.source.options)
+    summary = JobSummary(spec.job, spec.source.path.name, spec.source.format, dry_run=dry_run)
+    with source:
+        summary.encoding = source.encoding
+        spec.check_header(source.header)
+        quarantine = QuarantineWriter(
+            quarantine_dir, spec.job, [*source.header, *source.extra_columns], spec.identity_columns, started
+        )
+        runner = _Runner(spec, graph, summary, quarantine, dry_run=dry_run,
+                         known_ids=known_ids if known_ids is not None else set(), ontology=ontology)
+        bar = _progress_bar(spec.job, progress)
+        batch = _Batch()
+
+        def flush() -> None:
+            nonlocal batch
+            if len(batch) and runner.flush(batch) and on_batch is not None:
+                on_batch()
+            batch = _Batch()
+
+        try:
+            for number, row in source.rows():
+                summary.rows_in += 1
+                if bar is not None and summary.rows_in % 256 == 0:
+                    bar.update(256)
+                if isinstance(row, BadRow):
+                    runner.reject(number, row.reason, row.raw)
+                    continue
+                prov = Provenance(spec.job, spec.source.path.name, number, provenance_at)
+                built = build_row(spec, number, row, provenance=prov, id_hash_key=id_hash_key, ontology=ontology)
+                if built.errors:
+                    runner.reject(number, " | ".join(built.errors), row)
+                    continue
+                if batch.conflicts(built):
+                    flush()
+                batch.add(built)
+                if len(batch) >= batch_size:
+                    flush()
+            flush()
+        except TalentgraphError as exc:
+            # Batches already written stay written (each is its own transaction); say how far we got.
+            exc.add_note(f"Job {spec.job} stopped after {summary.rows_in} rows of {spec.source.path.name}; "
+                         "earlier batches were written, so fixing the cause and re-running is safe.")
+            raise
+        finally:
+            quarantine.close()
+            if bar is not None:
+                bar.update(summary.rows_in % 256)
+                bar.close()
+    summary.quarantine_path = str(quarantine.path) if quarantine.path else None
+    summary.nodes_written = dict(runner.nodes_written)
+    summary.rels_written = dict(runner.rels_written)
+    summary.seconds = round(time.perf_counter() - t0, 3)
+    summary.rows_per_second = round(summary.rows_in / summary.seconds, 1) if summary.seconds > 0 else 0.0
+    summary.check()
+    return summary
+
+
+def _progress_bar(job: str, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(desc=job, unit=" rows", file=sys.stderr, dynamic_ncols=True, leave=True)
+
+
+__all__ = ["BuiltRow", "JobSummary", "build_row", "run_job"]
