@@ -1,0 +1,444 @@
+"""Language analysis, done once in Python for indexing and querying alike.
+
+Engines only split on spaces: every function here returns a list of tokens that an adapter joins
+with spaces (documents) or turns into term queries (searches). Keeping analysis out of the engines
+means Tantivy and OpenSearch score the same tokens, and a query can never be analysed differently
+from the documents it is meant to match.
+
+Three analyses, chosen per property by ``schema.ontology.SearchKind``:
+
+* names — CJK as single characters plus character pairs (word segmenters mis-split names), pinyin
+  syllables / full spelling / initials with polyphonic-surname readings, Latin words casefolded and
+  diacritic-stripped, other scripts as written and transliterated to Latin;
+* free text — jieba segmentation with a private dictionary fed with vocabulary labels and entity
+  names, plus a character-pair shadow (``analyze_bigrams``) for recall on unknown words;
+* keywords — vocabulary ids, canonicalised through the vocabulary (expansion to labels happens at
+  query time, see ``search/synonyms.py``).
+
+No emitted token exceeds ``MAX_TOKEN_BYTES``: Tantivy silently drops longer tokens, which would
+make a long word or name unsearchable without any error.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import jieba
+from anyascii import anyascii
+from pypinyin import Style, lazy_pinyin
+
+from talentgraph.errors import ValidationError
+
+MAX_TOKEN_BYTES = 40
+
+_SPACES = re.compile(r"\s+")
+# A "word" is a run of letters, digits and combining marks; joiners inside it (O'Brien, Jean-Luc,
+# node.js) split it but also yield the joined form, so both spellings match.
+_WORD = re.compile(r"[^\W_]+(?:['’\-.·][^\W_]+)*")
+_JOINERS = re.compile(r"['’\-.·]")
+_ALNUM = re.compile(r"[^\W_]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+# Compound surnames first: the longest reading that matches the start of a name wins.
+SURNAME_READINGS: dict[str, tuple[str, ...]] = {
+    "尉迟": ("yu", "chi"),
+    "万俟": ("mo", "qi"),
+    "长孙": ("zhang", "sun"),
+    "澹台": ("tan", "tai"),
+    "令狐": ("ling", "hu"),
+    "单于": ("chan", "yu"),
+    "曾": ("zeng",),
+    "单": ("shan",),
+    "解": ("xie",),
+    "仇": ("qiu",),
+    "区": ("ou",),
+    "查": ("zha",),
+    "朴": ("piao",),
+    "覃": ("qin",),
+    "翟": ("zhai",),
+    "盖": ("ge",),
+    "缪": ("miao",),
+    "乐": ("yue",),
+    "召": ("shao",),
+    "秘": ("bi",),
+    "种": ("chong",),
+    "折": ("she",),
+    "员": ("yun",),
+    "繁": ("po",),
+    "句": ("gou",),
+    "冼": ("xian",),
+    "谌": ("chen",),
+    "牟": ("mu",),
+    "任": ("ren",),
+    "华": ("hua",),
+    "纪": ("ji",),
+    "沈": ("shen",),
+    "柏": ("bai",),
+    "曲": ("qu",),
+    "宁": ("ning",),
+    "薄": ("bo",),
+    "贾": ("jia",),
+    "朝": ("chao",),
+    "藏": ("zang",),
+    "卜": ("bu",),
+    "佘": ("she",),
+    "隽": ("juan",),
+}
+_MAX_SURNAME = max(len(s) for s in SURNAME_READINGS)
+
+# Function and filler words dropped from CJK queries only (never from documents): "会说俄语的律师"
+# should not require every document to contain 的 or 会说.
+QUERY_STOPWORDS = frozenset(
+    "的 了 和 与 及 或 在 是 有 也 都 就 把 被 对 从 向 给 为 之 其 并 且 等 "
+    "我 我们 请 会 会说 说 能 能够 懂 精通 擅长 可以 找 寻找 需要 一位 一名 一个".split()
+)
+
+
+# --- normalisation and scripts ------------------------------------------------------------------
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width → ASCII, compatibility forms), casefold, collapse whitespace."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def is_cjk(ch: str) -> bool:
+    """Han ideographs (kana and Hangul are phonetic scripts and are transliterated instead)."""
+    cp = ord(ch)
+    return (
+        0x4E00 <= cp <= 0x9FFF
+        or 0x3400 <= cp <= 0x4DBF
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x20000 <= cp <= 0x3134F
+        or cp == 0x3007  # 〇
+    )
+
+
+def has_cjk(text: str) -> bool:
+    return any(is_cjk(c) for c in text)
+
+
+def is_latin_word(word: str) -> bool:
+    """ASCII or Latin-script letters (with diacritics) and digits only."""
+    for ch in word:
+        if ch.isascii():
+            continue
+        if unicodedata.category(ch).startswith("M"):
+            continue
+        if "LATIN" not in unicodedata.name(ch, ""):
+            return False
+    return True
+
+
+def strip_diacritics(word: str) -> str:
+    """José → jose, Søren → soren, straße → strasse (anyascii covers letters NFD cannot split)."""
+    decomposed = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+    return anyascii(decomposed).casefold() if not decomposed.isascii() else decomposed
+
+
+def runs(text: str) -> Iterator[tuple[bool, str]]:
+    """Split already-normalised text into (is_cjk, run) pieces; non-CJK runs keep their spaces."""
+    buf: list[str] = []
+    cur: bool | None = None
+    for ch in text:
+        kind = is_cjk(ch)
+        if cur is not None and kind != cur:
+            yield cur, "".join(buf)
+            buf = []
+        cur = kind
+        buf.append(ch)
+    if buf and cur is not None:
+        yield cur, "".join(buf)
+
+
+def fit(token: str, limit: int = MAX_TOKEN_BYTES) -> list[str]:
+    """Split a token into pieces of at most ``limit`` UTF-8 bytes, on character boundaries."""
+    if len(token.encode("utf-8")) <= limit:
+        return [token]
+    out: list[str] = []
+    buf = ""
+    size = 0
+    for ch in token:
+        n = len(ch.encode("utf-8"))
+        if size + n > limit:
+            out.append(buf)
+            buf, size = "", 0
+        buf += ch
+        size += n
+    if buf:
+        out.append(buf)
+    return out
+
+
+def _fitted(tokens: Iterable[str]) -> list[str]:
+    return [piece for t in tokens if t for piece in fit(t)]
+
+
+def _dedupe(tokens: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(tokens))
+
+
+def words(text: str) -> list[str]:
+    """Non-CJK words of a normalised text, joiners kept inside (o'brien, jean-luc)."""
+    return _WORD.findall(text)
+
+
+def cjk_pairs(run: str) -> list[str]:
+    """Overlapping character pairs of a CJK run; a single character stands for itself."""
+    if len(run) < 2:
+        return [run] if run else []
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+# --- pinyin -------------------------------------------------------------------------------------
+
+
+def pinyin_syllables(run: str, *, surname: bool = False) -> list[str]:
+    """Tone-less pinyin per character (ü written v); ``surname`` applies the surname readings first."""
+    head: list[str] = []
+    rest = run
+    if surname:
+        for size in range(min(_MAX_SURNAME, len(run)), 0, -1):
+            reading = SURNAME_READINGS.get(run[:size])
+            if reading:
+                head = list(reading)
+                rest = run[size:]
+                break
+    tail = lazy_pinyin(rest, style=Style.NORMAL, errors=_unreadable) if rest else []
+    return head + [s if s.isascii() else "" for s in tail]
+
+
+def _unreadable(chars: str) -> Any:
+    # Characters pypinyin cannot read come back empty, one per character: dropping them would
+    # shift positions for callers that align syllables with characters (highlighting).
+    return ["" for _ in chars]
+
+
+def _pinyin_tokens(run: str, *, surname: bool) -> list[str]:
+    sylls = pinyin_syllables(run, surname=surname)
+    known = [s for s in sylls if s]
+    if not known:
+        return []
+    out = list(known)
+    if len(known) > 1:
+        out.append("".join(known))
+        out.append("".join(s[0] for s in known))
+    return out
+
+
+# --- names --------------------------------------------------------------------------------------
+
+
+def word_parts(word: str) -> list[str]:
+    """Letters-and-digits runs of a word (o'brien → o, brien)."""
+    return _ALNUM.findall(word)
+
+
+def transliterate(text: str) -> list[str]:
+    """Latin words for text in another script (Иван → ivan, 김민준 → gim, min, jun)."""
+    # anyascii capitalises each Hangul syllable (김민준 → GimMinJun): split there too, so
+    # "min jun" and "gimminjun" both match.
+    return _ALNUM.findall(_CAMEL.sub(" ", anyascii(text)).casefold())
+
+
+def _word_forms(word: str) -> list[str]:
+    """Forms of one non-CJK word: as written, its parts, joined, diacritic-free, transliterated."""
+    parts = _ALNUM.findall(word)
+    forms = list(parts)
+    if len(parts) > 1:
+        forms.append("".join(parts))
+    if is_latin_word("".join(parts)):
+        forms.extend(strip_diacritics(f) for f in list(forms))
+    else:
+        # Other scripts: keep as written (searchable by "Иван") and add the Latin reading ("ivan").
+        latin_parts = transliterate(" ".join(parts))
+        forms.extend(latin_parts)
+        if len(latin_parts) > 1:
+            forms.append("".join(latin_parts))
+    return list(dict.fromkeys(forms))
+
+
+def analyze_name(text: str, *, surname: bool = True) -> list[str]:
+    """Tokens for a name in any script (see module docstring); ``surname`` for person names."""
+    norm = normalize(text)
+    out: list[str] = []
+    first_cjk = True
+    latin_words: list[str] = []
+    for cjk, run in runs(norm):
+        if cjk:
+            out.extend(run)
+            if len(run) > 1:
+                out.extend(cjk_pairs(run))
+            out.extend(_pinyin_tokens(run, surname=surname and first_cjk))
+            first_cjk = False
+            continue
+        for m in _WORD.finditer(run):
+            word = m.group(0)
+            out.extend(_word_forms(word))
+            if is_latin_word(word):
+                latin_words.append(strip_diacritics(_JOINERS.sub("", word)))
+    # "Zhang Wei" also as "zhangwei", matching how people type pinyin names without spaces.
+    if 1 < len(latin_words) <= 4:
+        out.append("".join(latin_words))
+    return _dedupe(_fitted(out))
+
+
+# --- free text (jieba) --------------------------------------------------------------------------
+
+
+class _Segmenter:
+    """A private jieba tokenizer (the global one is shared with whatever else imports jieba)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tok: jieba.Tokenizer | None = None
+        self._added: set[str] = set()
+
+    def _tokenizer(self) -> jieba.Tokenizer:
+        tok = self._tok
+        if tok is not None:
+            return tok
+        with self._lock:
+            if self._tok is None:
+                logging.getLogger("jieba").setLevel(logging.WARNING)
+                jieba.setLogLevel(logging.WARNING)
+                new = jieba.Tokenizer()
+                new.initialize()
+                self._tok = new
+                self._feed(_vocabulary_words())
+            return self._tok
+
+    def _feed(self, words: Iterable[str]) -> int:
+        assert self._tok is not None
+        n = 0
+        for w in words:
+            w = normalize(w)
+            # jieba only keeps dictionary words made of CJK (its Han regex); others are useless here.
+            if len(w) < 2 or w in self._added or " " in w or not all(is_cjk(c) for c in w):
+                continue
+            self._tok.add_word(w)
+            self._added.add(w)
+            n += 1
+        return n
+
+    def add_words(self, words: Iterable[str]) -> int:
+        self._tokenizer()
+        with self._lock:
+            return self._feed(words)
+
+    def cut(self, run: str) -> list[str]:
+        return [w for w in self._tokenizer().cut(run, HMM=True) if w.strip()]
+
+
+def _vocabulary_words() -> Iterator[str]:
+    # Imported here: vocabularies load YAML files and analysis must stay importable without them.
+    from talentgraph.schema.vocabularies import load_vocabularies
+
+    for vocab in load_vocabularies().values():
+        for label, _term in vocab.all_labels():
+            yield label
+
+
+_SEGMENTER = _Segmenter()
+
+
+def add_words(words: Iterable[str]) -> int:
+    """Teach the segmenter entity names (e.g. enterprise and venue names from the graph).
+
+    Returns how many were new. Call it before indexing *and* before querying with the same words,
+    otherwise a document and a query can be segmented differently.
+    """
+    return _SEGMENTER.add_words(words)
+
+
+def segment(run: str) -> list[str]:
+    """jieba words of one CJK run (already normalised)."""
+    return _SEGMENTER.cut(run)
+
+
+def analyze_text(text: str) -> list[str]:
+    """Free-text tokens: jieba words for CJK runs, casefolded words (and plain forms) otherwise.
+
+    Repeats are kept: term frequency is part of relevance in free text.
+    """
+    norm = normalize(text)
+    out: list[str] = []
+    for cjk, run in runs(norm):
+        if cjk:
+            out.extend(segment(run))
+        else:
+            for m in _WORD.finditer(run):
+                out.extend(_word_forms(m.group(0)))
+    return _fitted(out)
+
+
+def analyze_bigrams(text: str) -> list[str]:
+    """Character-pair shadow of the CJK parts of a text: finds words jieba did not know."""
+    out: list[str] = []
+    for cjk, run in runs(normalize(text)):
+        if cjk:
+            out.extend(cjk_pairs(run))
+    return out
+
+
+# --- keywords -----------------------------------------------------------------------------------
+
+
+def analyze_keyword(field: str, values: Iterable[object], vocabulary: str | None = None) -> list[str]:
+    """Normalised codes of a keyword property; values given as labels are mapped to their ids.
+
+    Only ids are indexed: labels, synonyms and the skill hierarchy are applied at query time
+    (``search/synonyms.py``) so a vocabulary edit takes effect without re-indexing.
+    """
+    vocab = None
+    if vocabulary is not None:
+        from talentgraph.schema.vocabularies import vocabulary as load
+
+        vocab = load(vocabulary)
+    out: list[str] = []
+    for value in values:
+        if value is None or value == "":
+            continue
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise ValidationError(field, value, "a string or integer code",
+                                  hint="Keyword properties hold vocabulary ids or codes, not nested values.")
+        text = str(value)
+        term = vocab.lookup(text) if vocab is not None else None
+        out.append(normalize(term.id if term is not None else text).replace(" ", "_"))
+    return _dedupe(_fitted(out))
+
+
+def keyword_token(value: str) -> str:
+    """The token ``analyze_keyword`` emits for one id (used to build term queries)."""
+    return fit(normalize(value).replace(" ", "_"))[0]
+
+
+__all__ = [
+    "MAX_TOKEN_BYTES",
+    "QUERY_STOPWORDS",
+    "SURNAME_READINGS",
+    "add_words",
+    "analyze_bigrams",
+    "analyze_keyword",
+    "analyze_name",
+    "analyze_text",
+    "cjk_pairs",
+    "fit",
+    "has_cjk",
+    "is_cjk",
+    "is_latin_word",
+    "keyword_token",
+    "normalize",
+    "pinyin_syllables",
+    "runs",
+    "segment",
+    "strip_diacritics",
+    "transliterate",
+    "word_parts",
+    "words",
+]

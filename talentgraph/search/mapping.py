@@ -1,0 +1,258 @@
+"""The search document mapping, derived from the ontology (never listed by hand).
+
+For every property that is ``searchable`` there is an analysed field (space-separated tokens from
+``search/analysis.py``) named like the property, plus a ``<name>__bigram`` shadow for names and
+free text; every ``facet`` property and every ``DerivedField`` gets a raw keyword field
+``<name>__facet`` for filters and counts; ``id`` and ``type`` are keyword fields; ``_src`` stores
+the original values (JSON) that highlights, explanations and hit titles are computed from.
+Properties marked ``Sensitivity.SENSITIVE`` never reach the index.
+
+Adapters build their engine schema from ``search_fields()`` (Tantivy schema, OpenSearch mapping).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any, Literal
+
+from talentgraph.errors import OntologyError, ValidationError
+from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology, Property, PropType, SearchKind, Sensitivity
+from talentgraph.search import analysis
+from talentgraph.search.port import SearchDoc
+from talentgraph.types import Node
+
+ID_FIELD = "id"
+TYPE_FIELD = "type"
+SOURCE_FIELD = "_src"
+BIGRAM_SUFFIX = "__bigram"
+FACET_SUFFIX = "__facet"
+RESERVED = frozenset({ID_FIELD, TYPE_FIELD, SOURCE_FIELD})
+
+
+class FieldKind(StrEnum):
+    ID = "id"  # keyword: the node id (stored, sortable)
+    TYPE = "type"  # keyword: the node type
+    NAME = "name"  # analysed: analysis.analyze_name tokens
+    TEXT = "text"  # analysed: analysis.analyze_text tokens
+    KEYWORD = "keyword"  # analysed: analysis.analyze_keyword tokens (vocabulary ids)
+    BIGRAM = "bigram"  # analysed: analysis.analyze_bigrams shadow of a NAME or TEXT field
+    FACET = "facet"  # raw values, one token each, aggregatable
+    SOURCE = "source"  # stored only: JSON of original values
+
+
+ANALYSED = frozenset({FieldKind.NAME, FieldKind.TEXT, FieldKind.KEYWORD, FieldKind.BIGRAM})
+KEYWORDS = frozenset({FieldKind.ID, FieldKind.TYPE, FieldKind.FACET})
+
+ValueKind = Literal["vocabulary", "bool", "node_id", "int", "string"]
+
+_BY_SEARCH_KIND = {SearchKind.NAME: FieldKind.NAME, SearchKind.TEXT: FieldKind.TEXT, SearchKind.KEYWORD: FieldKind.KEYWORD}
+
+
+@dataclass(frozen=True)
+class SearchField:
+    name: str  # engine field name
+    kind: FieldKind
+    source: str  # property name, derived-field source (e.g. "area:building"), or "" for id/type/_src
+    property: str = ""  # property or derived-field name the field comes from (what users call it)
+    types: tuple[str, ...] = ()  # node types that carry it (empty: all)
+    vocabularies: tuple[str, ...] = ()  # vocabularies its values come from
+    values: ValueKind = "string"
+
+
+def bigram_field(name: str) -> str:
+    return name + BIGRAM_SUFFIX
+
+
+def facet_field(name: str) -> str:
+    return name + FACET_SUFFIX
+
+
+def _prop_value_kind(p: Property) -> ValueKind:
+    if p.vocabulary:
+        return "vocabulary"
+    if p.type is PropType.BOOL:
+        return "bool"
+    if p.type is PropType.INT:
+        return "int"
+    return "string"
+
+
+def _merge(fields: dict[str, SearchField], new: SearchField) -> None:
+    """One engine field per name: a property shared by several node types (``name``,
+    ``description``) is one field, and must be analysed the same way everywhere."""
+    old = fields.get(new.name)
+    if old is None:
+        fields[new.name] = new
+        return
+    if old.kind != new.kind or old.values != new.values:
+        raise OntologyError(
+            f"Search field {new.name!r} is {old.kind}/{old.values} on {', '.join(old.types)} "
+            f"but {new.kind}/{new.values} on {', '.join(new.types)}.",
+            hint="Give properties that share a name the same searchable kind, facet flag and value type, "
+            "or rename one of them.",
+        )
+    fields[new.name] = replace(
+        old,
+        types=tuple(dict.fromkeys(old.types + new.types)),
+        vocabularies=tuple(dict.fromkeys(old.vocabularies + new.vocabularies)),
+    )
+
+
+@lru_cache(maxsize=16)
+def _search_fields(ontology: Ontology) -> tuple[SearchField, ...]:
+    fields: dict[str, SearchField] = {}
+    _merge(fields, SearchField(ID_FIELD, FieldKind.ID, ID_FIELD))
+    _merge(fields, SearchField(TYPE_FIELD, FieldKind.TYPE, TYPE_FIELD))
+    for nt in ontology.node_types:
+        for p in nt.properties:
+            if p.sensitivity is Sensitivity.SENSITIVE or not (p.searchable or p.facet):
+                continue
+            if p.name in RESERVED or p.name.endswith((BIGRAM_SUFFIX, FACET_SUFFIX)):
+                raise OntologyError(
+                    f"{nt.name}.{p.name}: the name clashes with the search mapping's own fields.",
+                    hint=f"Rename the property; {sorted(RESERVED)} and names ending in "
+                    f"{BIGRAM_SUFFIX!r}/{FACET_SUFFIX!r} are reserved.",
+                )
+            vocabs = (p.vocabulary,) if p.vocabulary else ()
+            common = dict(property=p.name, types=(nt.name,), vocabularies=vocabs, values=_prop_value_kind(p))
+            if p.searchable is not None:
+                _merge(fields, SearchField(p.name, _BY_SEARCH_KIND[p.searchable], p.name, **common))  # type: ignore[arg-type]
+                if p.searchable in (SearchKind.NAME, SearchKind.TEXT):
+                    _merge(fields, SearchField(bigram_field(p.name), FieldKind.BIGRAM, p.name, **common))  # type: ignore[arg-type]
+            if p.facet:
+                _merge(fields, SearchField(facet_field(p.name), FieldKind.FACET, p.name, **common))  # type: ignore[arg-type]
+    for d in ontology.derived:
+        if d.sensitivity is Sensitivity.SENSITIVE:
+            continue
+        # Derived sources of the form "<rel>:<what>" yield node ids; the others are flags.
+        kind: ValueKind = "node_id" if ":" in d.source else "bool"
+        _merge(fields, SearchField(facet_field(d.name), FieldKind.FACET, d.source, property=d.name,
+                                   types=(d.node_type,), values=kind))
+    _merge(fields, SearchField(SOURCE_FIELD, FieldKind.SOURCE, ""))
+    return tuple(fields.values())
+
+
+def search_fields(ontology: Ontology = ONTOLOGY) -> list[SearchField]:
+    """Every engine field, in a stable order: id, type, per-property fields, derived facets, _src."""
+    return list(_search_fields(ontology))
+
+
+def facets(ontology: Ontology = ONTOLOGY) -> dict[str, SearchField]:
+    """Facet fields keyed by the name callers use (the property or derived-field name)."""
+    return {f.property: f for f in _search_fields(ontology) if f.kind is FieldKind.FACET}
+
+
+def analysed_fields(ontology: Ontology = ONTOLOGY, kind: FieldKind | None = None) -> list[SearchField]:
+    return [f for f in _search_fields(ontology) if f.kind in ANALYSED and (kind is None or f.kind is kind)]
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+def _values(v: Any) -> list[Any]:
+    if v is None:
+        return []
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return [x for x in v if x is not None and x != ""]
+    return [] if v == "" else [v]
+
+
+def facet_value(v: Any) -> str:
+    """How a facet value is spelled in the index: bools as true/false, numbers as digits."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _analyse(p: Property, values: list[Any]) -> tuple[list[str], list[str]]:
+    texts = [str(x) for x in values]
+    if p.searchable is SearchKind.NAME:
+        # Polyphonic-surname readings only make sense for people's names, which the ontology
+        # marks personal; an enterprise called 乐购 keeps the dictionary reading.
+        surname = p.sensitivity is Sensitivity.PERSONAL
+        return [t for x in texts for t in analysis.analyze_name(x, surname=surname)], _bigrams(texts)
+    if p.searchable is SearchKind.TEXT:
+        return [t for x in texts for t in analysis.analyze_text(x)], _bigrams(texts)
+    return analysis.analyze_keyword(p.name, values, p.vocabulary), []
+
+
+def _bigrams(texts: Iterable[str]) -> list[str]:
+    return [t for x in texts for t in analysis.analyze_bigrams(x)]
+
+
+def build_doc(
+    node: Node, derived: dict[str, Any] | None = None, ontology: Ontology = ONTOLOGY
+) -> SearchDoc:
+    """The search document of one node; ``derived`` holds the projection's derived-field values."""
+    nt: NodeType = ontology.node(node.type)
+    fields: dict[str, Any] = {ID_FIELD: node.id, TYPE_FIELD: node.type}
+    src: dict[str, Any] = {}
+    for p in nt.properties:
+        if p.sensitivity is Sensitivity.SENSITIVE:
+            continue
+        values = _values(node.props.get(p.name))
+        if not values:
+            continue
+        if p.searchable or p.facet or p.name == nt.title:
+            src[p.name] = node.props[p.name]
+        if p.searchable is not None:
+            tokens, bigrams = _analyse(p, values)
+            if tokens:
+                fields[p.name] = " ".join(tokens)
+            if bigrams:
+                fields[bigram_field(p.name)] = " ".join(bigrams)
+        if p.facet:
+            fields[facet_field(p.name)] = [facet_value(x) for x in values]
+    declared = {d.name: d for d in ontology.derived_for(node.type)}
+    for name, value in (derived or {}).items():
+        d = declared.get(name)
+        if d is None:
+            raise ValidationError(
+                f"{node.type} derived field", name, f"one of {sorted(declared) or '(none)'}",
+                hint="Declare it in schema.ontology.DERIVED_FIELDS so the mapping, facets and API all know it.",
+            )
+        if d.sensitivity is Sensitivity.SENSITIVE:
+            continue
+        values = _values(value)
+        if not values:
+            continue
+        src[name] = value
+        fields[facet_field(name)] = [facet_value(x) for x in values]
+    fields[SOURCE_FIELD] = json.dumps(src, ensure_ascii=False, sort_keys=True, default=str)
+    return SearchDoc(id=node.id, type=node.type, fields=fields)
+
+
+def source_of(stored: dict[str, Any]) -> dict[str, Any]:
+    """The original values of a hit, from the stored ``_src`` JSON (or {} when absent)."""
+    raw = stored.get(SOURCE_FIELD)
+    if isinstance(raw, (bytes, bytearray)):
+        raw = raw.decode("utf-8")
+    if isinstance(raw, list):
+        raw = raw[0] if raw else None
+    if not raw:
+        return {}
+    value = json.loads(raw)
+    return value if isinstance(value, dict) else {}
+
+
+__all__ = [
+    "BIGRAM_SUFFIX",
+    "FACET_SUFFIX",
+    "FieldKind",
+    "ID_FIELD",
+    "SOURCE_FIELD",
+    "SearchField",
+    "TYPE_FIELD",
+    "analysed_fields",
+    "bigram_field",
+    "build_doc",
+    "facet_field",
+    "facet_value",
+    "facets",
+    "search_fields",
+    "source_of",
+]

@@ -1,0 +1,194 @@
+"""Graph → search projection: keeps the index in step with the graph's change log.
+
+The index is a pure function of the graph, so it can always be rebuilt (``rebuild``). Incremental
+``sync`` reads change-log entries after the index's cursor, collects the nodes whose documents may
+have changed (the node itself, both ends of a changed relationship, and the residents of an area
+whose place in the hierarchy changed), re-projects them in batches and advances the cursor.
+
+Derived fields (``schema.ontology.DERIVED_FIELDS``) are computed here from graph reads through the
+``GraphStore`` port, one batched call per hop, so the projection costs the same on every backend.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from talentgraph.graph.port import GraphStore
+from talentgraph.schema.ontology import ONTOLOGY, DerivedField, Ontology
+from talentgraph.search import analysis
+from talentgraph.search.mapping import build_doc
+from talentgraph.search.port import SearchDoc, SearchIndex
+from talentgraph.types import Node
+
+log = logging.getLogger(__name__)
+
+PARTY_STATUSES = frozenset({"party_member", "probationary_member"})
+AREA_LEVELS_UP = ("building", "residential_area", "community", "subdistrict")
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    changes_read: int
+    indexed: int
+    deleted: int
+    cursor: int
+
+
+class SearchProjector:
+    def __init__(self, graph: GraphStore, index: SearchIndex, ontology: Ontology = ONTOLOGY) -> None:
+        self.graph = graph
+        self.index = index
+        self.ontology = ontology
+        self._searchable_types = {n.name for n in ontology.node_types}
+
+    # --- incremental ----------------------------------------------------------------------------
+
+    def sync(self, *, page: int = 20_000) -> SyncReport:
+        cursor = self.index.get_cursor()
+        start = cursor
+        dirty: set[str] = set()
+        deleted: set[str] = set()
+        read = 0
+        while True:
+            changes = self.graph.changes(after_seq=cursor, limit=page)
+            if not changes:
+                break
+            read += len(changes)
+            area_moves: set[str] = set()
+            for c in changes:
+                if c.kind == "node":
+                    if c.op == "delete":
+                        deleted.add(c.id)
+                        dirty.discard(c.id)
+                    else:
+                        dirty.add(c.id)
+                        deleted.discard(c.id)
+                else:
+                    for end in (c.from_id, c.to_id):
+                        if end:
+                            dirty.add(end)
+                    if c.type == "PART_OF" and c.from_id and c.from_id.startswith(self.ontology.node("Area").id_prefix + ":"):
+                        area_moves.add(c.from_id)
+            dirty |= self._residents_below(area_moves)
+            cursor = changes[-1].seq
+        if read == 0:
+            return SyncReport(0, 0, 0, start)
+        indexed = 0
+        ids = sorted(dirty - deleted)
+        for chunk in _chunks(ids, BATCH):
+            nodes = self.graph.get_nodes(chunk)
+            gone = [i for i in chunk if i not in nodes]  # deleted after the change we read
+            deleted.update(gone)
+            indexed += self.index.index(self.docs_for(list(nodes.values())))
+        if deleted:
+            self.index.delete(sorted(deleted))
+        self.index.set_cursor(cursor)
+        self.index.commit()
+        return SyncReport(read, indexed, len(deleted), cursor)
+
+    # --- full rebuild ---------------------------------------------------------------------------
+
+    def rebuild(self) -> int:
+        """Build a fresh index from the whole graph and swap it in (search keeps working meanwhile)."""
+        cursor = self.graph.last_seq()
+        return self.index.rebuild(self.all_docs(), cursor)
+
+    def all_docs(self) -> Iterator[SearchDoc]:
+        for node_type in self.ontology.node_types:
+            after: str | None = None
+            while True:
+                page = self.graph.list_nodes(node_type.name, first=BATCH, after=after)
+                if page.items:
+                    yield from self.docs_for(page.items)
+                if not page.has_next_page:
+                    break
+                after = page.end_cursor
+
+    # --- documents ------------------------------------------------------------------------------
+
+    def docs_for(self, nodes: Sequence[Node]) -> list[SearchDoc]:
+        by_type: dict[str, list[Node]] = defaultdict(list)
+        for n in nodes:
+            by_type[n.type].append(n)
+        docs: list[SearchDoc] = []
+        for type_name, group in by_type.items():
+            fields = self.ontology.derived_for(type_name)
+            derived = self._derive(group, fields) if fields else {}
+            if type_name != "Person":
+                # Entity names feed the jieba dictionary so free text keeps them whole (same words at query time).
+                analysis.add_words(n.props.get(self.ontology.node(type_name).title) or "" for n in group)
+            for n in group:
+                docs.append(build_doc(n, derived.get(n.id)))
+        return docs
+
+    def _derive(self, nodes: Sequence[Node], fields: Iterable[DerivedField]) -> dict[str, dict[str, object]]:
+        ids = [n.id for n in nodes]
+        out: dict[str, dict[str, object]] = {i: {} for i in ids}
+        sources = {f.source: f for f in fields}
+        if any(s.startswith("area:") for s in sources):
+            chains = self._area_chains(ids)
+            for f in sources.values():
+                if f.source.startswith("area:"):
+                    level = f.source.split(":", 1)[1]
+                    for i in ids:
+                        out[i][f.name] = sorted(chains.get(i, {}).get(level, set()))
+        member_types = [s.split(":", 1)[1] for s in sources if s.startswith("member_of:")]
+        memberships: dict[str, list[tuple[str, str]]] = {}
+        if member_types or "party_member" in sources:
+            edges = self.graph.edges(ids, "MEMBER_OF", "out")
+            memberships = {i: [(e.node.type, e.node.id) for e in es] for i, es in edges.items()}
+        for f in sources.values():
+            if f.source.startswith("member_of:"):
+                wanted = f.source.split(":", 1)[1]
+                for i in ids:
+                    out[i][f.name] = sorted(oid for t, oid in memberships.get(i, []) if t == wanted)
+            elif f.source == "party_member":
+                for n in nodes:
+                    in_org = any(t == "PartyOrganization" for t, _ in memberships.get(n.id, []))
+                    out[n.id][f.name] = in_org or n.props.get("political_status") in PARTY_STATUSES
+        return out
+
+    def _area_chains(self, ids: Sequence[str]) -> dict[str, dict[str, set[str]]]:
+        """For each node: area ids at every level above where it lives (one edges() call per hop)."""
+        chains: dict[str, dict[str, set[str]]] = {i: defaultdict(set) for i in ids}
+        lives = self.graph.edges(ids, "LIVES_IN", "out")
+        frontier: dict[str, set[str]] = defaultdict(set)  # area id -> owners
+        for owner, es in lives.items():
+            for e in es:
+                chains[owner][str(e.node.props.get("level"))].add(e.node.id)
+                frontier[e.node.id].add(owner)
+        for _ in range(len(AREA_LEVELS_UP)):
+            if not frontier:
+                break
+            ups = self.graph.edges(list(frontier), "PART_OF", "out")
+            nxt: dict[str, set[str]] = defaultdict(set)
+            for area_id, es in ups.items():
+                for e in es:
+                    for owner in frontier[area_id]:
+                        chains[owner][str(e.node.props.get("level"))].add(e.node.id)
+                        nxt[e.node.id].add(owner)
+            frontier = nxt
+        return chains
+
+    def _residents_below(self, area_ids: set[str]) -> set[str]:
+        """Residents of an area (or of any area under it) whose derived place fields may have changed."""
+        found: set[str] = set()
+        frontier = set(area_ids)
+        seen: set[str] = set()
+        while frontier:
+            seen |= frontier
+            lives = self.graph.edges(sorted(frontier), "LIVES_IN", "in")
+            for es in lives.values():
+                found.update(e.node.id for e in es)
+            children = self.graph.edges(sorted(frontier), "PART_OF", "in")
+            frontier = {e.node.id for es in children.values() for e in es} - seen
+        return found
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])

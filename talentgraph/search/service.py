@@ -1,0 +1,531 @@
+"""Talent search: user text and filters → engine-neutral query → ranked, faceted, explained hits.
+
+A query is split into segments (``synonyms.parse``): vocabulary *concepts* ("俄语", "Russian
+lawyer" → languages: ru, skills: law…) and *words* (names, free text). Every segment must match
+(AND), each in any of its forms (OR):
+
+* a concept matches its term ids in keyword fields (with the skill hierarchy), or any of the
+  term's labels in free text — so "俄语 律师" and "Russian lawyer" build the same clauses;
+* a word matches name tokens (CJK pairs, pinyin, Latin and transliterated forms), free-text
+  tokens, the CJK pair shadow, codes in keyword fields, and, for long Latin words, within one edit.
+
+Boosts order the kinds of evidence: exact keyword > name > free text > pair shadow / fuzzy.
+Highlights and explanations are computed here from the stored original values, so every engine
+returns the same ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from talentgraph.errors import BadQueryError, OntologyError
+from talentgraph.schema.ontology import ONTOLOGY, Ontology, Sensitivity
+from talentgraph.schema.vocabularies import Term as VocabTerm
+from talentgraph.schema.vocabularies import load_vocabularies
+from talentgraph.search import analysis, synonyms
+from talentgraph.search.highlight import Needles, find_spans, highlight
+from talentgraph.search.mapping import (
+    ID_FIELD,
+    TYPE_FIELD,
+    FieldKind,
+    SearchField,
+    analysed_fields,
+    facets as facet_fields,
+    source_of,
+)
+from talentgraph.search.port import RawHit, SearchIndex
+from talentgraph.search.query import Bool, Fuzzy, MatchAll, Query, Term, Terms
+from talentgraph.search.synonyms import Segment
+
+BOOST_KEYWORD = 4.0
+BOOST_NAME = 3.0
+BOOST_TEXT = 1.5
+BOOST_HOMOPHONE = 1.0  # same pinyin, other characters (章伟 for 张伟)
+BOOST_BIGRAM = 0.5
+BOOST_FUZZY = 0.5
+FUZZY_MIN_CHARS = 5
+FACET_SIZE = 20
+MAX_QUERY_CHARS = 500  # segmentation tries every label window: keep pasted essays out
+CURSOR_PREFIX = "offset:"
+
+_TRUE = {"true", "1", "yes", "y", "是", "t"}
+_FALSE = {"false", "0", "no", "n", "否", "f"}
+_BOOL_LABELS = {"true": ("是", "Yes"), "false": ("否", "No")}
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label_zh: str
+    label_en: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: str
+    type: str
+    score: float
+    title: str
+    highlights: dict[str, list[str]]
+    explanations: list[str]
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    hits: list[SearchHit]
+    total: int
+    facets: dict[str, list[FacetValue]]
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@dataclass
+class Plan:
+    """How a text was read: its segments, the query built from them and what to highlight."""
+
+    segments: list[Segment]
+    query: Query
+    name_needles: list[Needles] = field(default_factory=list)  # per segment
+    text_needles: list[Needles] = field(default_factory=list)
+
+
+# --- cursors ------------------------------------------------------------------------------------
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{offset}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    bad = BadQueryError(f"Search cursor {cursor!r} is not valid.",
+                        hint="Pass the end_cursor of a previous page unchanged, or omit 'after' for the first page.")
+    if not isinstance(cursor, str) or not cursor or len(cursor) > 64:
+        raise bad
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise bad from None
+    if not raw.startswith(CURSOR_PREFIX) or not raw[len(CURSOR_PREFIX):].isdigit():
+        raise bad
+    return int(raw[len(CURSOR_PREFIX):])
+
+
+# --- the service --------------------------------------------------------------------------------
+
+
+class SearchService:
+    def __init__(self, index: SearchIndex, ontology: Ontology = ONTOLOGY, max_page_size: int = 100) -> None:
+        self.index = index
+        self.ontology = ontology
+        self.max_page_size = max_page_size
+        self._facets = facet_fields(ontology)
+        self._analysed = analysed_fields(ontology)
+
+    # --- public ---------------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        *,
+        types: Sequence[str] = ("Person",),
+        filters: dict[str, list[str]] | None = None,
+        facets: Sequence[str] | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> SearchResults:
+        """Ranked hits for ``text`` among ``types``; ``facets=None`` counts the default facets."""
+        types = self._types(types)
+        if not isinstance(first, int) or first < 0 or first > self.max_page_size:
+            raise BadQueryError(f"first={first!r} is out of range.",
+                                hint=f"Ask for 0 to {self.max_page_size} hits per page and page with 'after'.")
+        offset = decode_cursor(after) if after is not None else 0
+        if len(text or "") > MAX_QUERY_CHARS:
+            raise BadQueryError(f"The search text has {len(text)} characters.",
+                                hint=f"Search with at most {MAX_QUERY_CHARS} characters: a few names, skills or languages.")
+        plan = self.plan(text or "", types)
+        filter_query = self.filter_query(filters or {}, types)
+        wanted = self._facet_names(facets, types)
+        raw = self.index.search(
+            plan.query,
+            filters=filter_query,
+            facets=[self._facets[n].name for n in wanted],
+            limit=first,
+            offset=offset,
+            facet_size=FACET_SIZE,
+        )
+        hits = [self._hit(h, plan) for h in raw.hits]
+        counted = {n: raw.facets.get(self._facets[n].name, []) for n in wanted}
+        end = offset + len(hits)
+        return SearchResults(
+            hits=hits,
+            total=raw.total,
+            facets=self._label_facets(counted),
+            end_cursor=encode_cursor(end) if hits else after,
+            has_next_page=end < raw.total,
+        )
+
+    def default_facets(self, types: Sequence[str]) -> list[str]:
+        """Facets shown when none are asked for: every facet of the types except personal data."""
+        out = []
+        for name, f in self._facets.items():
+            if not self._applies(f, types):
+                continue
+            props = [self.ontology.node(t).prop(name) for t in f.types if t in types and self.ontology.node(t).has(name)]
+            if any(p.sensitivity is not Sensitivity.PUBLIC for p in props):
+                continue
+            out.append(name)
+        return out
+
+    # --- query building -------------------------------------------------------------------------
+
+    def plan(self, text: str, types: Sequence[str]) -> Plan:
+        segments = synonyms.parse(text, ontology=self.ontology, types=types)
+        plan = Plan(segments=segments, query=MatchAll())
+        fields = [f for f in self._analysed if self._applies(f, types)]
+        musts: list[Query] = []
+        for seg in segments:
+            if seg.kind == "concept":
+                q, name_n, text_n = self._concept(seg, fields, types)
+            else:
+                q, name_n, text_n = self._word(seg, fields)
+            musts.append(q)
+            plan.name_needles.append(name_n)
+            plan.text_needles.append(text_n)
+        if musts:
+            plan.query = Bool(must=tuple(musts))
+        return plan
+
+    def _concept(self, seg: Segment, fields: list[SearchField], types: Sequence[str]) -> tuple[Query, Needles, Needles]:
+        should: list[Query] = [Term(f, analysis.keyword_token(tid), BOOST_KEYWORD) for f, tid in seg.terms]
+        text_needles = Needles()
+        direct = synonyms.lookup(seg.text, ontology=self.ontology, types=types)
+        labels = list(dict.fromkeys(lbl for _f, t in direct for lbl in _labels(t)))
+        for label in labels:
+            norm = analysis.normalize(label)
+            should += self._text_clauses(norm, fields)
+            if analysis.has_cjk(norm):
+                text_needles.cjk.add(norm)
+            else:
+                text_needles.words.add(norm)
+        # A label can also be a name ("Dan" is a Danish synonym and a first name).
+        name_clauses, name_needles = self._name_clauses(seg, fields, homophones=False)
+        should += name_clauses
+        return Bool(should=tuple(_dedupe(should))), name_needles, text_needles
+
+    def _word(self, seg: Segment, fields: list[SearchField]) -> tuple[Query, Needles, Needles]:
+        should: list[Query] = []
+        name_clauses, name_needles = self._name_clauses(seg, fields, homophones=True)
+        should += name_clauses
+        should += self._text_clauses(seg.text, fields)
+        text_needles = Needles()
+        if seg.cjk:
+            text_needles.cjk.add(seg.text)
+            text_needles.cjk.update(analysis.cjk_pairs(seg.text))
+        else:
+            text_needles.words.update(_forms(seg.text))
+            for f in fields:
+                if f.kind is FieldKind.KEYWORD and not f.vocabularies:
+                    should.append(Term(f.name, analysis.keyword_token(seg.text), BOOST_KEYWORD))
+            if _fuzzy_ok(seg.text):
+                text_needles.fuzzy.add(seg.text)
+                name_needles.fuzzy.add(seg.text)
+                for f in fields:
+                    if f.kind in (FieldKind.NAME, FieldKind.TEXT):
+                        should.append(Fuzzy(f.name, seg.text, 1, 1, BOOST_FUZZY))
+        return Bool(should=tuple(_dedupe(should))), name_needles, text_needles
+
+    def _name_clauses(self, seg: Segment, fields: list[SearchField], *, homophones: bool) -> tuple[list[Query], Needles]:
+        names = [f.name for f in fields if f.kind is FieldKind.NAME]
+        needles = Needles()
+        out: list[Query] = []
+        if seg.cjk:
+            pairs = analysis.cjk_pairs(seg.text)
+            needles.cjk.add(seg.text)
+            needles.cjk.update(pairs)
+            out += [_all(n, pairs, BOOST_NAME) for n in names]
+            if homophones and len(seg.text) > 1:
+                spelled = "".join(analysis.pinyin_syllables(seg.text, surname=True))
+                if spelled.isascii() and spelled:
+                    needles.pinyin.add(spelled)
+                    out += [_all(n, analysis.fit(spelled), BOOST_HOMOPHONE) for n in names]
+        else:
+            needles.words.update(_forms(seg.text))
+            needles.pinyin.update(analysis.words(seg.text))
+            for variant in _variants(seg.text):
+                out += [_all(n, variant, BOOST_NAME) for n in names]
+        return out, needles
+
+    def _text_clauses(self, text: str, fields: list[SearchField]) -> list[Query]:
+        out: list[Query] = []
+        tokens = analysis.analyze_text(text)
+        variants = [tokens] if analysis.has_cjk(text) else _variants(text)
+        pairs = analysis.analyze_bigrams(text)
+        for f in fields:
+            if f.kind is FieldKind.TEXT:
+                out += [_all(f.name, v, BOOST_TEXT) for v in variants if v]
+            elif f.kind is FieldKind.BIGRAM and pairs:
+                out.append(_all(f.name, pairs, BOOST_BIGRAM))
+        return out
+
+    # --- filters and facets ---------------------------------------------------------------------
+
+    def filter_query(self, filters: dict[str, list[str]], types: Sequence[str]) -> Query:
+        parts: list[Query] = [Terms(TYPE_FIELD, tuple(types))]
+        if not isinstance(filters, dict):
+            raise BadQueryError(f"filters is {filters!r}.", hint='Pass a mapping like {"languages": ["俄语"]}.')
+        for name, values in filters.items():
+            f = self._facet(name, types)
+            if isinstance(values, (str, bool, int)):
+                values = [values]
+            canon = tuple(dict.fromkeys(c for v in values for c in self._canonical(f, v)))
+            if canon:
+                parts.append(Terms(f.name, canon))
+        return Bool(filter=tuple(parts))
+
+    def _facet(self, name: str, types: Sequence[str]) -> SearchField:
+        f = self._facets.get(name)
+        if f is None or not self._applies(f, types):
+            valid = [n for n, g in self._facets.items() if self._applies(g, types)]
+            raise BadQueryError(
+                f"{name!r} is not a facet of {', '.join(types)}.",
+                hint=f"Valid facets: {', '.join(valid)}.",
+            )
+        return f
+
+    def _canonical(self, f: SearchField, value: object) -> list[str]:
+        """Index values a filter value stands for; a broad skill also stands for its specialisms."""
+        if f.values == "bool":
+            text = str(value).strip().casefold() if not isinstance(value, bool) else ("true" if value else "false")
+            if text in _TRUE:
+                return ["true"]
+            if text in _FALSE:
+                return ["false"]
+            raise BadQueryError(f"Filter {f.property}: {value!r} is not a yes/no value.",
+                                hint="Use true or false (also yes/no, 是/否).")
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise BadQueryError(f"Filter {f.property}: {value!r} is not a string.", hint="Pass strings.")
+        text = str(value).strip()
+        if f.values == "vocabulary":
+            vocabs = load_vocabularies()
+            for vname in f.vocabularies:
+                term = vocabs[vname].lookup(text)
+                if term is not None:
+                    return vocabs[vname].expand(term.id)
+            sample = [f"{t.id} ({t.zh}/{t.en})" for vname in f.vocabularies for t in list(vocabs[vname])[:12]]
+            close = [f"{lbl!r} ({t.id})" for vname in f.vocabularies for lbl, t in vocabs[vname].suggest(text)]
+            raise BadQueryError(
+                f"Filter {f.property}: {value!r} is not in the {'/'.join(f.vocabularies)} vocabulary.",
+                hint=(f"Did you mean {', '.join(close)}? " if close else "")
+                + f"Valid values include: {', '.join(sample)}.",
+            )
+        if f.values == "node_id":
+            try:
+                self.ontology.type_of_id(text)
+            except OntologyError as exc:
+                raise BadQueryError(f"Filter {f.property}: {value!r} is not a node id.", hint=exc.hint) from None
+            return [text]
+        if f.values == "int":
+            if not text.lstrip("-").isdigit():
+                raise BadQueryError(f"Filter {f.property}: {value!r} is not a whole number.", hint="Use digits, e.g. 2024.")
+            return [str(int(text))]
+        return [text]
+
+    def _facet_names(self, facets: Sequence[str] | None, types: Sequence[str]) -> list[str]:
+        if facets is None:
+            return self.default_facets(types)
+        if isinstance(facets, str):
+            facets = [facets]
+        return [self._facet(n, types).property for n in dict.fromkeys(facets)]
+
+    def _label_facets(self, counted: dict[str, list[tuple[str, int]]]) -> dict[str, list[FacetValue]]:
+        node_ids = sorted({v for n, pairs in counted.items() if self._facets[n].values == "node_id" for v, _ in pairs})
+        titles = self._titles(node_ids)
+        vocabs = load_vocabularies()
+        out: dict[str, list[FacetValue]] = {}
+        for name, pairs in counted.items():
+            f = self._facets[name]
+            values: list[FacetValue] = []
+            for value, count in pairs:
+                zh = en = value
+                if f.values == "vocabulary":
+                    term = next((vocabs[v].terms[value] for v in f.vocabularies if value in vocabs[v]), None)
+                    if term is not None:
+                        zh, en = term.zh, term.en
+                elif f.values == "bool":
+                    zh, en = _BOOL_LABELS.get(value, (value, value))
+                elif f.values == "node_id":
+                    zh, en = titles.get(value, (value, value))
+                values.append(FacetValue(value, zh, en, count))
+            out[name] = values
+        return out
+
+    def _titles(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Display names of facet values that are node ids, read from the index itself."""
+        if not ids:
+            return {}
+        raw = self.index.search(MatchAll(), filters=Terms(ID_FIELD, tuple(ids)), facets=(),
+                                limit=len(ids), offset=0)
+        out: dict[str, tuple[str, str]] = {}
+        for h in raw.hits:
+            src = source_of(h.stored)
+            title = self._title(h, src)
+            out[h.id] = (title, str(src.get("latin_name") or title))
+        return out
+
+    # --- hits -----------------------------------------------------------------------------------
+
+    def _hit(self, raw: RawHit, plan: Plan) -> SearchHit:
+        src = source_of(raw.stored)
+        type_name = str(raw.stored.get(TYPE_FIELD) or "")
+        highlights: dict[str, list[str]] = {}
+        explanations: list[str] = []
+        text_props = self._text_props(type_name)
+        all_name, all_text = Needles(), Needles()
+        for n in plan.name_needles:
+            all_name.update(n)
+        for n in plan.text_needles:
+            all_text.update(n)
+        for prop, (kind, personal) in text_props.items():
+            value = src.get(prop)
+            if not isinstance(value, str):
+                continue
+            needles = all_name if kind is FieldKind.NAME else all_text
+            frags = highlight(value, needles, surname=personal)
+            if frags:
+                highlights[prop] = frags
+        for i, seg in enumerate(plan.segments):
+            explanations += self._explain(seg, src, text_props, plan.name_needles[i], plan.text_needles[i])
+        return SearchHit(
+            id=raw.id,
+            type=type_name,
+            score=raw.score,
+            title=self._title(raw, src),
+            highlights=highlights,
+            explanations=list(dict.fromkeys(explanations)),
+        )
+
+    def _explain(
+        self, seg: Segment, src: dict[str, Any], text_props: dict[str, tuple[FieldKind, bool]],
+        name_needles: Needles, text_needles: Needles,
+    ) -> list[str]:
+        out: list[str] = []
+        for field_name, term_id in seg.terms:
+            if term_id in _as_list(src.get(field_name)):
+                term = synonyms.term_of(field_name, term_id, ontology=self.ontology)
+                label = f" ({term.zh} / {term.en})" if term is not None else ""
+                out.append(f"{seg.text} ← {field_name}: {term_id}{label}")
+        for prop, (kind, personal) in text_props.items():
+            value = src.get(prop)
+            needles = name_needles if kind is FieldKind.NAME else text_needles
+            if isinstance(value, str) and needles and find_spans(value, needles, surname=personal):
+                out.append(f"{seg.text} ← {prop}")
+        if not seg.cjk:
+            token = analysis.keyword_token(seg.text)
+            for f in self._analysed:
+                if f.kind is FieldKind.KEYWORD and not f.vocabularies and any(
+                    analysis.keyword_token(str(v)) == token for v in _as_list(src.get(f.property))
+                ):
+                    out.append(f"{seg.text} ← {f.property}")
+        return out
+
+    def _text_props(self, type_name: str) -> dict[str, tuple[FieldKind, bool]]:
+        """Name and free-text properties of a type: kind, and whether it is a personal name."""
+        try:
+            nt = self.ontology.node(type_name)
+        except OntologyError:
+            return {}
+        out: dict[str, tuple[FieldKind, bool]] = {}
+        for p in nt.properties:
+            if p.sensitivity is Sensitivity.SENSITIVE or p.searchable is None:
+                continue
+            if p.searchable.value in ("name", "text"):
+                kind = FieldKind.NAME if p.searchable.value == "name" else FieldKind.TEXT
+                out[p.name] = (kind, p.sensitivity is Sensitivity.PERSONAL)
+        return out
+
+    def _title(self, raw: RawHit, src: dict[str, Any]) -> str:
+        try:
+            prop = self.ontology.node(str(raw.stored.get(TYPE_FIELD) or "")).title
+        except OntologyError:
+            return raw.id
+        return str(src.get(prop) or raw.id)
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _types(self, types: Sequence[str] | str) -> list[str]:
+        if isinstance(types, str):
+            types = [types]
+        if not types:
+            raise BadQueryError("types is empty.", hint=f"Search one or more of: {', '.join(self.ontology.node_names)}.")
+        out = []
+        for t in types:
+            if t not in self.ontology.node_names:
+                raise BadQueryError(f"Unknown node type {t!r}.", hint=f"Known types: {', '.join(self.ontology.node_names)}.")
+            out.append(t)
+        return list(dict.fromkeys(out))
+
+    @staticmethod
+    def _applies(f: SearchField, types: Sequence[str]) -> bool:
+        return not f.types or any(t in f.types for t in types)
+
+
+def _labels(term: VocabTerm) -> list[str]:
+    # Dotted ids (law.litigation) are codes, not words anyone writes in a profile.
+    return [lbl for lbl in term.labels if not (lbl == term.id and "." in lbl)]
+
+
+def _variants(word: str) -> list[list[str]]:
+    """Token lists, any of which spells a non-CJK word the way analysis indexed it: its parts
+    together, the parts joined, and the same for the plain-Latin (diacritic-free or
+    transliterated) reading."""
+    out: list[list[str]] = []
+    for w in analysis.words(analysis.normalize(word)):
+        parts = analysis.word_parts(w)
+        latin = (
+            [analysis.strip_diacritics(p) for p in parts]
+            if analysis.is_latin_word("".join(parts))
+            else analysis.transliterate(w)
+        )
+        for spelling in (parts, latin):
+            if spelling:
+                out.append(spelling)
+                if len(spelling) > 1:
+                    out.append(["".join(spelling)])
+    unique = dict.fromkeys(tuple(t for x in v for t in analysis.fit(x)) for v in out)
+    return [list(v) for v in unique if v]
+
+
+def _forms(text: str) -> set[str]:
+    out: set[str] = set()
+    for w in analysis.words(analysis.normalize(text)):
+        out.update(analysis.analyze_name(w, surname=False))
+    return out
+
+
+def _fuzzy_ok(word: str) -> bool:
+    return len(word) >= FUZZY_MIN_CHARS and word.isascii() and word.isalpha()
+
+
+def _all(field_name: str, tokens: Sequence[str], boost: float) -> Query:
+    tokens = list(dict.fromkeys(tokens))
+    if len(tokens) == 1:
+        return Term(field_name, tokens[0], boost)
+    return Bool(must=tuple(Term(field_name, t) for t in tokens), boost=boost)
+
+
+def _dedupe(items: Iterable[Query]) -> list[Query]:
+    return list(dict.fromkeys(items))
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+__all__ = ["FacetValue", "Plan", "SearchHit", "SearchResults", "SearchService", "decode_cursor", "encode_cursor"]

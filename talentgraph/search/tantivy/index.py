@@ -1,0 +1,509 @@
+"""Embedded search index on Tantivy: the default ``SearchIndex`` adapter.
+
+Directory layout under ``path``::
+
+    CURRENT          name of the live generation ("index-3"), replaced atomically
+    index-3/         a Tantivy index, plus
+      fields.json    the mapping it was built with (Tantivy's Python API cannot list a schema)
+      cursor         graph change-log sequence applied
+
+``rebuild`` builds ``index-<n+1>`` beside the live one and swaps ``CURRENT``, so searches never see
+an empty or half-built index. All handles on one directory in a process share one state object and
+one ``IndexWriter`` (Tantivy allows one writer per directory); another process that holds the writer
+makes writes here fail with ``StoreBusyError`` while searches keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from talentgraph.errors import BadQueryError, OntologyError, StoreBusyError, StoreError
+from talentgraph.schema.ontology import ONTOLOGY, Ontology
+from talentgraph.search.mapping import ANALYSED, ID_FIELD, SOURCE_FIELD, TYPE_FIELD, FieldKind, SearchField, search_fields
+from talentgraph.search.port import RawHit, RawResult, SearchCapabilities, SearchDoc
+from talentgraph.search.query import Query
+from talentgraph.search.tantivy.compile import Compiler, ranks
+
+log = logging.getLogger(__name__)
+
+TOKENIZER = "tg_whitespace"  # analysis happened in Python: the engine only splits on spaces
+POINTER = "CURRENT"
+FIELDS_FILE = "fields.json"
+CURSOR_FILE = "cursor"
+_GENERATION = re.compile(r"^index-(\d+)$")
+WRITER_HEAP = 64_000_000
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+
+
+def build_schema(fields: Sequence[SearchField]) -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    for f in fields:
+        if f.kind in ANALYSED:
+            # No positions: queries are term, not phrase, queries; frequencies feed BM25.
+            sb.add_text_field(f.name, stored=False, tokenizer_name=TOKENIZER, index_option="freq")
+        elif f.kind is FieldKind.ID:
+            sb.add_text_field(f.name, stored=True, fast=True, tokenizer_name="raw", index_option="basic")
+        elif f.kind in (FieldKind.TYPE, FieldKind.FACET):
+            sb.add_text_field(f.name, stored=f.kind is FieldKind.TYPE, fast=True, tokenizer_name="raw",
+                              index_option="basic")
+        elif f.kind is FieldKind.SOURCE:
+            sb.add_bytes_field(f.name, stored=True, indexed=False, fast=False)
+    return sb.build()
+
+
+def _fields_signature(fields: Sequence[SearchField]) -> list[list[str]]:
+    return [[f.name, str(f.kind)] for f in fields]
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class _Generation:
+    """One opened ``index-<n>`` directory."""
+
+    def __init__(self, directory: Path, fields: Sequence[SearchField], *, create: bool) -> None:
+        self.dir = directory
+        self.fields = list(fields)
+        saved = self.dir / FIELDS_FILE
+        signature = _fields_signature(fields)
+        if create:
+            self.dir.mkdir(parents=True, exist_ok=False)
+            _write_atomic(saved, json.dumps(signature))
+            _write_atomic(self.dir / CURSOR_FILE, "0")
+        stored = json.loads(saved.read_text(encoding="utf-8")) if saved.exists() else None
+        self.stale = stored != signature
+        try:
+            if self.stale:
+                # Built for another mapping: serve it as it is until a rebuild replaces it.
+                self.index = tantivy.Index.open(str(self.dir))
+                kinds = {name: FieldKind(kind) for name, kind in (stored or [])}
+            else:
+                self.index = tantivy.Index(build_schema(fields), path=str(self.dir), reuse=True)
+                kinds = {f.name: f.kind for f in fields}
+        except (ValueError, OSError) as exc:
+            raise StoreError(
+                f"Cannot open the search index at {self.dir}: {exc}.",
+                hint="Rebuild it (the index is derived from the graph and can always be recreated).",
+            ) from exc
+        self.index.register_tokenizer(TOKENIZER, _analyzer())  # custom tokenizers are per Index object
+        self.compiler = Compiler(self.index.schema, kinds, unknown="empty" if self.stale else "raise")
+        self.kinds = kinds
+        self.writer: tantivy.IndexWriter | None = None
+
+    def open_writer(self) -> tantivy.IndexWriter:
+        if self.stale:
+            raise StoreError(
+                f"The search index at {self.dir} was built for an older search mapping.",
+                hint="Rebuild the index (e.g. SearchProjector.rebuild) before writing to it.",
+            )
+        if self.writer is None:
+            try:
+                self.writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+            except ValueError as exc:
+                if "LockBusy" in str(exc):
+                    raise StoreBusyError(
+                        f"Another process is writing to the search index at {self.dir}.",
+                        hint="Stop the other talentgraph process (server or CLI) or point this one at another data dir.",
+                    ) from exc
+                raise StoreError(f"Cannot open a writer on {self.dir}: {exc}.") from exc
+        return self.writer
+
+    def close_writer(self, *, discard: bool = False) -> None:
+        w, self.writer = self.writer, None
+        if w is not None:
+            if discard:
+                w.rollback()
+            # Waits for merges and releases the directory lock.
+            w.wait_merging_threads()
+
+    def read_cursor(self) -> int:
+        try:
+            return int((self.dir / CURSOR_FILE).read_text(encoding="utf-8").strip() or 0)
+        except FileNotFoundError:
+            return 0
+        except ValueError as exc:
+            raise StoreError(f"{self.dir / CURSOR_FILE} does not hold a number.",
+                             hint="Rebuild the search index.") from exc
+
+    def write_cursor(self, seq: int) -> None:
+        _write_atomic(self.dir / CURSOR_FILE, str(seq))
+
+
+class _Shared:
+    """State of one index directory, shared by every TantivyIndex on it in this process."""
+
+    def __init__(self, root: Path, fields: Sequence[SearchField]) -> None:
+        self.root = root
+        self.fields = list(fields)
+        self.lock = threading.RLock()  # writes, commits and swaps
+        self.rebuild_lock = threading.Lock()
+        self.users = 0
+        root.mkdir(parents=True, exist_ok=True)
+        self.gen = self._open_current()
+        self.cursor = self.gen.read_cursor()
+        self.pointer_stamp = self._pointer_stamp()
+
+    # --- generations ----------------------------------------------------------------------------
+
+    def _pointer(self) -> Path:
+        return self.root / POINTER
+
+    def _pointer_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self._pointer().stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def _open_current(self) -> _Generation:
+        pointer = self._pointer()
+        if pointer.exists():
+            name = pointer.read_text(encoding="utf-8").strip()
+            if not _GENERATION.match(name) or not (self.root / name).is_dir():
+                raise StoreError(f"{pointer} names {name!r}, which is not an index directory here.",
+                                 hint=f"Delete {self.root} and rebuild the search index.")
+            return _Generation(self.root / name, self.fields, create=False)
+        gen = _Generation(self.root / f"index-{self._next_number()}", self.fields, create=True)
+        _write_atomic(pointer, gen.dir.name)
+        return gen
+
+    def _next_number(self) -> int:
+        numbers = [int(m.group(1)) for p in self.root.iterdir() if (m := _GENERATION.match(p.name))]
+        return max(numbers, default=0) + 1
+
+    def refresh(self) -> None:
+        """Follow a swap made by another process (its rebuild replaced CURRENT)."""
+        stamp = self._pointer_stamp()
+        if stamp == self.pointer_stamp:
+            return
+        with self.lock:
+            if stamp == self._pointer_stamp() and stamp != self.pointer_stamp:
+                name = self._pointer().read_text(encoding="utf-8").strip()
+                if name != self.gen.dir.name:
+                    self.gen.close_writer(discard=True)
+                    self.gen = _Generation(self.root / name, self.fields, create=False)
+                    self.cursor = self.gen.read_cursor()
+                self.pointer_stamp = stamp
+
+
+_REGISTRY: dict[Path, _Shared] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+class TantivyIndex:
+    """``SearchIndex`` on an embedded Tantivy index in ``path``."""
+
+    capabilities = SearchCapabilities(name="tantivy")
+
+    def __init__(self, path: Path | str, ontology: Ontology = ONTOLOGY) -> None:
+        self.path = Path(path).resolve()
+        self.fields = search_fields(ontology)
+        self._kinds = {f.name: f.kind for f in self.fields}
+        with _REGISTRY_LOCK:
+            shared = _REGISTRY.get(self.path)
+            if shared is not None and _fields_signature(shared.fields) != _fields_signature(self.fields):
+                raise OntologyError(
+                    f"The search index at {self.path} is already open in this process with another mapping.",
+                    hint="Open one index directory per ontology.",
+                )
+            if shared is None:
+                shared = _Shared(self.path, self.fields)
+                _REGISTRY[self.path] = shared
+            shared.users += 1
+        self._shared: _Shared | None = shared
+
+    @property
+    def _s(self) -> _Shared:
+        if self._shared is None:
+            raise StoreError(f"The search index at {self.path} is closed.", hint="Open a new TantivyIndex.")
+        return self._shared
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def _document(self, doc: SearchDoc) -> tantivy.Document:
+        out = tantivy.Document()
+        values = dict(doc.fields)
+        values[ID_FIELD] = doc.id
+        values[TYPE_FIELD] = doc.type
+        for name, value in values.items():
+            kind = self._kinds.get(name)
+            if kind is None:
+                raise OntologyError(
+                    f"Search document {doc.id!r} has field {name!r}, which the mapping does not define.",
+                    hint="Build documents with search.mapping.build_doc.",
+                )
+            if value is None:
+                continue
+            if kind is FieldKind.SOURCE:
+                out.add_bytes(name, value.encode("utf-8") if isinstance(value, str) else bytes(value))
+            elif isinstance(value, (list, tuple)):
+                for v in value:
+                    out.add_text(name, str(v))
+            else:
+                out.add_text(name, str(value))
+        return out
+
+    def index(self, docs: Iterable[SearchDoc]) -> int:
+        s = self._s
+        n = 0
+        with s.lock:
+            writer = s.gen.open_writer()
+            for doc in docs:
+                tdoc = self._document(doc)
+                writer.delete_documents_by_term(ID_FIELD, doc.id)
+                writer.add_document(tdoc)
+                n += 1
+        return n
+
+    def delete(self, ids: Sequence[str]) -> int:
+        s = self._s
+        if not ids:
+            return 0
+        with s.lock:
+            s.gen.index.reload()
+            present = _count(s.gen.index.searcher().search(
+                tantivy.Query.term_set_query(s.gen.index.schema, ID_FIELD, list(ids)), limit=1, count=True
+            ))
+            writer = s.gen.open_writer()
+            for i in ids:
+                writer.delete_documents_by_term(ID_FIELD, i)
+        return present
+
+    def commit(self) -> None:
+        s = self._s
+        with s.lock:
+            if s.gen.writer is not None:
+                s.gen.writer.commit()
+            # The cursor is persisted only after the documents it covers are durable.
+            if s.cursor != s.gen.read_cursor():
+                s.gen.write_cursor(s.cursor)
+            s.gen.index.reload()
+
+    def get_cursor(self) -> int:
+        return self._s.cursor
+
+    def set_cursor(self, seq: int) -> None:
+        if not isinstance(seq, int) or seq < 0:
+            raise BadQueryError(f"Search cursor {seq!r} is not a change-log sequence.",
+                                hint="Use a non-negative integer.")
+        self._s.cursor = seq
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        s = self._s
+        s.refresh()
+        return int(s.gen.index.searcher().num_docs)
+
+    def search(
+        self,
+        query: Query,
+        *,
+        filters: Query | None,
+        facets: Sequence[str],
+        limit: int,
+        offset: int,
+        facet_size: int = 20,
+    ) -> RawResult:
+        """Hits ordered by score (descending), ties by id (ascending); ``facets`` are engine field
+        names and come back under the same names, counted over all matches."""
+        if limit < 0 or offset < 0:
+            raise BadQueryError(f"Search window offset={offset}, limit={limit}.", hint="Use non-negative values.")
+        unknown = [f for f in facets if self._kinds.get(f) is not FieldKind.FACET]
+        if unknown:
+            raise BadQueryError(
+                f"Cannot count facets {unknown}.",
+                hint="Facet fields: " + ", ".join(n for n, k in self._kinds.items() if k is FieldKind.FACET) + ".",
+            )
+        s = self._s
+        s.refresh()
+        gen = s.gen  # one generation for the whole request, even if a rebuild swaps meanwhile
+        compiled = gen.compiler(query)
+        if filters is not None:
+            compiled = tantivy.Query.boolean_query([
+                (tantivy.Occur.Must, compiled),
+                (tantivy.Occur.Must, tantivy.Query.const_score_query(gen.compiler(filters), 0.0)),
+            ])
+        searcher = gen.index.searcher()
+        try:
+            if ranks(query):
+                total, page = _ranked(searcher, compiled, offset, limit)
+            else:
+                total, page = _by_id(searcher, compiled, offset, limit)
+            hits = [_hit(searcher, addr, score, doc) for score, addr, doc in page]
+            out_facets = _facets(searcher, compiled, [f for f in facets if f in gen.kinds], facet_size)
+        except ValueError as exc:
+            raise StoreError(f"Tantivy search failed: {exc}.") from exc
+        return RawResult(hits=hits, total=total, facets=out_facets)
+
+    # --- rebuild --------------------------------------------------------------------------------
+
+    def rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int:
+        s = self._s
+        with s.rebuild_lock:
+            with s.lock:
+                s.refresh()
+                if not s.gen.stale:
+                    # Holding the live writer proves no other process is writing or rebuilding here.
+                    s.gen.open_writer()
+                self._remove_strays(s)
+                new_dir = s.root / f"index-{s._next_number()}"
+            gen: _Generation | None = None
+            try:
+                gen = _Generation(new_dir, self.fields, create=True)
+                writer = gen.open_writer()
+                n = 0
+                for doc in docs:
+                    writer.add_document(self._document(doc))
+                    n += 1
+                writer.commit()
+                gen.close_writer()
+                gen.write_cursor(cursor)
+                gen.index.reload()
+            except BaseException:
+                if gen is not None:
+                    try:
+                        gen.close_writer(discard=True)
+                    except (RuntimeError, ValueError):
+                        log.warning("could not close the writer of the abandoned %s", new_dir, exc_info=True)
+                shutil.rmtree(new_dir, ignore_errors=True)
+                raise
+            with s.lock:
+                old = s.gen
+                _write_atomic(s.root / POINTER, gen.dir.name)
+                s.gen, s.cursor, s.pointer_stamp = gen, cursor, s._pointer_stamp()
+                # Uncommitted writes to the old generation are older than the rebuild's cursor
+                # and will be replayed by the next sync.
+                old.close_writer(discard=True)
+            shutil.rmtree(old.dir, ignore_errors=True)
+            log.info("search index rebuilt: %d documents in %s (cursor %d)", n, gen.dir.name, cursor)
+            return n
+
+    @staticmethod
+    def _remove_strays(s: _Shared) -> None:
+        """Generations left by an interrupted rebuild (never the live one)."""
+        for p in s.root.iterdir():
+            if _GENERATION.match(p.name) and p != s.gen.dir:
+                shutil.rmtree(p, ignore_errors=True)
+
+    def close(self) -> None:
+        s, self._shared = self._shared, None
+        if s is None:
+            return
+        with _REGISTRY_LOCK:
+            s.users -= 1
+            if s.users == 0:
+                with s.lock:
+                    s.gen.close_writer()
+                _REGISTRY.pop(s.root, None)
+
+    def __enter__(self) -> "TantivyIndex":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --- search helpers -----------------------------------------------------------------------------
+
+_Page = list[tuple[float, tantivy.DocAddress, tantivy.Document | None]]
+
+
+def _count(res: tantivy.SearchResult) -> int:
+    # The stub file omits SearchResult.count, which the extension has (search(count=True)).
+    return int(res.count)  # type: ignore[attr-defined]
+
+
+def _by_id(searcher: tantivy.Searcher, q: tantivy.Query, offset: int, limit: int) -> tuple[int, _Page]:
+    """Browsing: every match scores the same, so id order is the whole order (no stored reads)."""
+    res = searcher.search(q, limit=max(limit, 1), count=True, order_by_field=ID_FIELD,
+                          offset=offset, order=tantivy.Order.Asc)
+    hits = res.hits[:limit]
+    return _count(res), [(0.0, addr, None) for _key, addr in hits]
+
+
+def _ranked(searcher: tantivy.Searcher, q: tantivy.Query, offset: int, limit: int) -> tuple[int, _Page]:
+    """Top hits by score, ties broken by id so that pages never overlap or skip.
+
+    Tantivy breaks score ties by document address, which changes with merges; so the fetch grows
+    until the tie group at the end of the page is complete, and every tie group that overlaps the
+    page is re-ordered by id.
+    """
+    need = offset + limit
+    fetch = max(need, 1)
+    while True:
+        res = searcher.search(q, limit=fetch, count=True)
+        hits: list[tuple[float, tantivy.DocAddress]] = res.hits
+        total = _count(res)
+        if need == 0 or len(hits) < fetch or len(hits) >= total or len(hits) < need:
+            break
+        if hits[-1][0] < hits[need - 1][0]:
+            break
+        fetch *= 2
+    end = min(need, len(hits))
+    if offset >= end:
+        return total, []
+    # Extend [offset, end) to whole tie groups.
+    lo, hi = offset, end
+    while lo > 0 and hits[lo - 1][0] == hits[offset][0]:
+        lo -= 1
+    while hi < len(hits) and hits[hi][0] == hits[end - 1][0]:
+        hi += 1
+    window: _Page = [(score, addr, searcher.doc(addr)) for score, addr in hits[lo:hi]]
+    window.sort(key=lambda h: (-h[0], _doc_id(h[2])))
+    return total, window[offset - lo : end - lo]
+
+
+def _doc_id(doc: tantivy.Document | None) -> str:
+    value = doc.get_first(ID_FIELD) if doc is not None else None
+    return str(value or "")
+
+
+def _hit(searcher: tantivy.Searcher, addr: tantivy.DocAddress, score: float, doc: tantivy.Document | None) -> RawHit:
+    if doc is None:
+        doc = searcher.doc(addr)
+    stored: dict[str, Any] = {TYPE_FIELD: doc.get_first(TYPE_FIELD)}
+    src = doc.get_first(SOURCE_FIELD)
+    if src is not None:
+        stored[SOURCE_FIELD] = bytes(src).decode("utf-8")
+    return RawHit(id=_doc_id(doc), score=float(score), stored=stored)
+
+
+def _facets(searcher: tantivy.Searcher, q: tantivy.Query, names: Sequence[str], size: int) -> dict[str, list[tuple[str, int]]]:
+    if not names:
+        return {}
+    aggs = {f"f{i}": {"terms": {"field": name, "size": size}} for i, name in enumerate(names)}
+    result = searcher.aggregate(q, aggs)
+    out: dict[str, list[tuple[str, int]]] = {}
+    for i, name in enumerate(names):
+        buckets = result.get(f"f{i}", {}).get("buckets", [])
+        pairs = [(str(b["key"]), int(b["doc_count"])) for b in buckets]
+        out[name] = sorted(pairs, key=lambda kv: (-kv[1], kv[0]))
+    return out
+
+
+__all__ = ["TantivyIndex", "build_schema"]

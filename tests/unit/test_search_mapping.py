@@ -1,0 +1,110 @@
+"""The search mapping is derived from the ontology; documents follow it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from talentgraph.errors import OntologyError, ValidationError
+from talentgraph.schema.ontology import ONTOLOGY, Property, PropType, SearchKind, Sensitivity
+from talentgraph.search.mapping import (
+    SOURCE_FIELD,
+    FieldKind,
+    build_doc,
+    facets,
+    search_fields,
+    source_of,
+)
+from talentgraph.types import Node
+
+
+def _names(ontology=ONTOLOGY) -> dict[str, FieldKind]:  # type: ignore[no-untyped-def]
+    return {f.name: f.kind for f in search_fields(ontology)}
+
+
+def test_every_searchable_and_facet_property_has_fields() -> None:
+    names = _names()
+    for nt in ONTOLOGY.node_types:
+        for p in nt.properties:
+            if p.sensitivity is Sensitivity.SENSITIVE:
+                continue
+            if p.searchable is not None:
+                assert p.name in names
+                assert (p.name + "__bigram" in names) == (p.searchable is not SearchKind.KEYWORD)
+            if p.facet:
+                assert names[p.name + "__facet"] is FieldKind.FACET
+    for d in ONTOLOGY.derived:
+        assert names[d.name + "__facet"] is FieldKind.FACET
+    assert names["id"] is FieldKind.ID and names["type"] is FieldKind.TYPE and names[SOURCE_FIELD] is FieldKind.SOURCE
+
+
+def test_sensitive_properties_are_never_indexed() -> None:
+    names = set(_names())
+    for p in ONTOLOGY.node("Person").properties:
+        if p.sensitivity is Sensitivity.SENSITIVE:
+            assert not {n for n in names if n == p.name or n.startswith(p.name + "__")}
+    node = Node("per:1", "Person", {"name": "王芳", "id_hash": "deadbeef", "id_last4": "1234", "id_kind": "passport"})
+    doc = build_doc(node, None)
+    blob = json.dumps(doc.fields, ensure_ascii=False)
+    assert "deadbeef" not in blob and "1234" not in blob and "passport" not in blob
+
+
+def test_adding_a_property_adds_fields() -> None:
+    extended = ONTOLOGY.with_property(
+        "Person", Property("hobby", PropType.STRING, "Hobby.", searchable=SearchKind.TEXT, facet=True)
+    )
+    before, after = _names(), _names(extended)
+    assert set(after) - set(before) == {"hobby", "hobby__bigram", "hobby__facet"}
+    doc = build_doc(Node("per:1", "Person", {"name": "王芳", "hobby": "太极拳"}), None, extended)
+    assert doc.fields["hobby__facet"] == ["太极拳"] and doc.fields["hobby__bigram"] == "太极 极拳"
+
+
+def test_a_sensitive_new_property_adds_nothing() -> None:
+    extended = ONTOLOGY.with_property(
+        "Person", Property("secret", PropType.STRING, "x", searchable=SearchKind.TEXT, sensitivity=Sensitivity.SENSITIVE)
+    )
+    assert _names(extended) == _names()
+
+
+def test_shared_property_with_conflicting_kind_is_refused() -> None:
+    clash = ONTOLOGY.with_property("Venue", Property("occupation", PropType.STRING, "x", searchable=SearchKind.NAME))
+    with pytest.raises(OntologyError, match="occupation"):
+        search_fields(clash)
+
+
+def test_reserved_names_are_refused() -> None:
+    bad = ONTOLOGY.with_property("Venue", Property("x__facet", PropType.STRING, "x", facet=True))
+    with pytest.raises(OntologyError, match="reserved"):
+        search_fields(bad)
+
+
+def test_facets_by_public_name() -> None:
+    f = facets()
+    assert f["languages"].name == "languages__facet" and f["languages"].vocabularies == ("languages",)
+    assert f["level"].vocabularies == ("party_levels", "area_levels")
+    assert f["building"].values == "node_id" and f["party_member"].values == "bool"
+    assert f["volunteer"].values == "bool" and f["year"].values == "int"
+
+
+def test_build_doc_fields_and_source() -> None:
+    node = Node("per:7", "Person", {
+        "name": "曾伟", "latin_name": "Zeng Wei", "languages": ["俄语", "zh"], "skills": ["law.litigation"],
+        "nationality": "CN", "bio": "<b>律师</b>", "volunteer": True, "birth_year": 1980, "version": 3,
+    })
+    doc = build_doc(node, {"building": ["area:b1"], "party_member": False})
+    f = doc.fields
+    assert doc.id == f["id"] == "per:7" and doc.type == f["type"] == "Person"
+    assert "zeng" in f["name"].split() and "曾伟" in f["name"].split()
+    assert f["languages"] == "ru zh" and f["languages__facet"] == ["俄语", "zh"]
+    assert f["volunteer__facet"] == ["true"] and f["party_member__facet"] == ["false"]
+    assert f["building__facet"] == ["area:b1"]
+    assert all(" " not in t for v in f.values() if isinstance(v, str) for t in v.split(" "))
+    src = source_of({SOURCE_FIELD: f[SOURCE_FIELD]})
+    assert src["bio"] == "<b>律师</b>" and src["party_member"] is False and "birth_year" not in src
+    assert "version" not in f
+
+
+def test_unknown_derived_field_is_refused() -> None:
+    with pytest.raises(ValidationError, match="floor"):
+        build_doc(Node("per:1", "Person", {"name": "王芳"}), {"floor": ["3"]})

@@ -1,0 +1,94 @@
+"""Service pieces that need no documents: cursors, query plans, filter canonicalisation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from talentgraph.errors import BadQueryError
+from talentgraph.search.query import Bool, Fuzzy, MatchAll, Term, Terms, walk
+from talentgraph.search.service import SearchService, decode_cursor, encode_cursor
+from talentgraph.search.tantivy import TantivyIndex
+
+
+@pytest.fixture()
+def service(tmp_path: Path) -> Iterator[SearchService]:
+    idx = TantivyIndex(tmp_path / "idx")
+    yield SearchService(idx, max_page_size=50)
+    idx.close()
+
+
+def test_cursor_round_trip_and_garbage() -> None:
+    for n in (0, 1, 20, 123456):
+        assert decode_cursor(encode_cursor(n)) == n
+    for bad in ("", "%%%", "b2Zmc2V0Oi0x", "aGVsbG8", "x" * 65):
+        with pytest.raises(BadQueryError, match="cursor"):
+            decode_cursor(bad)
+
+
+def _terms(q: object) -> set[tuple[str, str]]:
+    return {(n.field, n.value) for n in walk(q) if isinstance(n, Term)}  # type: ignore[arg-type]
+
+
+def test_zh_and_en_plans_share_every_concept_clause(service: SearchService) -> None:
+    zh = service.plan("俄语 律师", ["Person"])
+    en = service.plan("Russian lawyer", ["Person"])
+    assert isinstance(zh.query, Bool) and len(zh.query.must) == len(en.query.must) == 2
+    zh_terms, en_terms = _terms(zh.query), _terms(en.query)
+    assert {("languages", "ru"), ("skills", "law"), ("skills", "law.litigation")} <= zh_terms
+    # The English plan is the Chinese one plus what "Russian" adds as a nationality and as a name.
+    assert {(f, v) for f, v in zh_terms - en_terms if f not in ("name", "latin_name")} == set()
+    assert ("nationality", "ru") in en_terms - zh_terms
+
+
+def test_boosts_order_keyword_name_text_bigram(service: SearchService) -> None:
+    plan = service.plan("律师 zhangwei", ["Person"])
+    boosts = {}
+    for n in walk(plan.query):
+        if isinstance(n, Term) and n.boost != 1.0:
+            boosts.setdefault(n.field, set()).add(n.boost)
+        if isinstance(n, Bool) and n.boost != 1.0:
+            fields = {x.field for x in n.must if isinstance(x, Term)}
+            for f in fields:
+                boosts.setdefault(f, set()).add(n.boost)
+    assert max(boosts["skills"]) > max(boosts["name"]) > max(boosts["occupation"]) > max(boosts["bio__bigram"])
+
+
+def test_long_latin_words_get_fuzzy_clauses(service: SearchService) -> None:
+    fuzzy = [n for n in walk(service.plan("neighbourhood", ["Person"]).query) if isinstance(n, Fuzzy)]
+    assert fuzzy and all(f.distance == 1 for f in fuzzy)
+    assert not [n for n in walk(service.plan("li", ["Person"]).query) if isinstance(n, Fuzzy)]
+    # A vocabulary label is a concept, matched exactly rather than approximately.
+    assert not [n for n in walk(service.plan("gardening", ["Person"]).query) if isinstance(n, Fuzzy)]
+
+
+def test_empty_text_is_browse(service: SearchService) -> None:
+    assert service.plan("", ["Person"]).query == MatchAll()
+
+
+def test_filters_become_terms_through_vocabularies(service: SearchService) -> None:
+    q = service.filter_query({"languages": ["俄语", "English"], "skills": ["律师"], "volunteer": ["yes"]}, ["Person"])
+    terms = {n.field: n.values for n in walk(q) if isinstance(n, Terms)}
+    assert terms["type"] == ("Person",)
+    assert terms["languages__facet"] == ("ru", "en")
+    assert terms["skills__facet"][0] == "law" and "law.litigation" in terms["skills__facet"]
+    assert terms["volunteer__facet"] == ("true",)
+
+
+def test_bad_filter_values_name_value_and_valid_ones(service: SearchService) -> None:
+    with pytest.raises(BadQueryError, match="俄罗斯语言学") as e:
+        service.filter_query({"languages": ["俄罗斯语言学"]}, ["Person"])
+    assert "ru (俄语/Russian)" in str(e.value) or "ru" in str(e.value.hint)
+    with pytest.raises(BadQueryError, match="yes/no"):
+        service.filter_query({"volunteer": ["maybe"]}, ["Person"])
+    with pytest.raises(BadQueryError, match="not a facet of Enterprise"):
+        service.filter_query({"languages": ["ru"]}, ["Enterprise"])
+
+
+def test_page_size_limit(service: SearchService) -> None:
+    with pytest.raises(BadQueryError, match="0 to 50"):
+        service.search("x", first=51)
+    with pytest.raises(BadQueryError):
+        service.search("x", first=-1)
