@@ -359,7 +359,7 @@ def _party_registers(rng: random.Random, w: World, labels: Labels) -> dict[str, 
         ("committee", "党委"), ("general_branch", "党总支"), ("branch", "党支部"),
         ("building_group", "楼组党小组"), ("temporary_branch", "临时党支部"))}
     orgs = Register("party_orgs", ["组织编号", "组织名称", "层级", "上级组织编号", "成立日期", "书记", "所在企业", "简介"])
-    members = Register("party_members", ["居民编号", "姓名", "党组织编号", "党内职务", "入党日期", "转入日期"])
+    members = Register("party_members", ["居民编号", "姓名", "党组织编号", "党小组编号", "党内职务", "入党日期", "转入日期"])
     leaders: list[tuple[Resident, str, str, str]] = []  # (person, target column, target key, role)
 
     chinese_adults = [r for r in w.residents if not r.foreign and r.age >= 20 and "legal_volunteer" not in r.extra]
@@ -413,15 +413,26 @@ def _party_registers(rng: random.Random, w: World, labels: Labels) -> dict[str, 
     # Memberships: each member in the party group of their building; some in the direct branch;
     # some also in a temporary branch.
     for r in party:
-        org = "D01" if rng.random() < 0.06 else f"B-{r.building_key}"
+        # A member belongs to a branch (the residential area's party organisation) and, within it, to the
+        # party group of their building: one register row, two MEMBER_OF relationships.
+        direct = rng.random() < 0.06
         since = max(r.party_joined or r.moved_in, r.moved_in)
-        members.add(居民编号=r.key, 姓名=r.name.name, 党组织编号=org, 党内职务="党员",
+        members.add(居民编号=r.key, 姓名=r.name.name, 党组织编号="D01" if direct else area_org[r.area],
+                    党小组编号="" if direct else f"B-{r.building_key}", 党内职务="党员",
                     入党日期=fmt_date(rng, r.party_joined or since), 转入日期=fmt_date(rng, since))
         if rng.random() < 0.08:
             members.add(居民编号=r.key, 姓名=r.name.name, 党组织编号=f"T{rng.randint(1, 22):02d}", 党内职务="党员",
                         入党日期=fmt_date(rng, r.party_joined or since), 转入日期=fmt_date(rng, date(2023, 3, 1)))
+    # The community party committee's own members (书记 + 委员), so an analyst can walk
+    # person → party committee → its co-building units.
+    pool = [r for r in party if r is not committee_sec and r.age < 65]
+    committee = [committee_sec] + rng.sample(pool, k=min(8, len(pool)))
+    for r in committee:
+        members.add(居民编号=r.key, 姓名=r.name.name, 党组织编号="C00",
+                    党内职务="党委书记" if r is committee_sec else "党委委员",
+                    入党日期=fmt_date(rng, r.party_joined or r.moved_in), 转入日期=fmt_date(rng, date(2021, 7, 1)))
     m = party[0]
-    members.add_bad(rng, 居民编号=m.key, 姓名=m.name.name, 党组织编号="B-RA01-99", 党内职务="党员",
+    members.add_bad(rng, 居民编号=m.key, 姓名=m.name.name, 党组织编号="A01", 党小组编号="B-RA01-99", 党内职务="党员",
                     入党日期="2001-07-01", 转入日期="2010-05-01")  # no such party group
 
     # Double building leaders: a party building leader (a member, from the building if possible) and a
@@ -717,6 +728,13 @@ def _co_building(rng: random.Random, w: World) -> Register:
     for key, name in party_partners:  # 10 party organisations
         reg.add(党组织编号="C00", 共建单位名称=name, 共建单位类型="党组织", 共建党组织编号=key,
                 签约日期=fmt_date(rng, date(rng.randint(2015, 2024), rng.randint(1, 12), 1)))
+    # Each residential-area party organisation is paired (结对共建) with two or three of the committee's
+    # co-building enterprises, so members reach co-building units through their own branch.
+    partners = institutions + companies
+    for i in range(1, len(places.RESIDENTIAL_AREAS) + 1):
+        for e in rng.sample(partners, k=rng.randint(2, 3)):
+            reg.add(党组织编号=f"A{i:02d}", 共建单位名称=e.name, 共建单位类型="企业", 统一社会信用代码=e.uscc,
+                    签约日期=fmt_date(rng, date(rng.randint(2018, 2024), rng.randint(1, 12), 1)))
     reg.add_bad(rng, 党组织编号="C00", 共建单位名称="联洋社区游泳馆", 共建单位类型="场所", 场所编号="V99",
                 签约日期="2023-06-01")  # no such venue
     return reg

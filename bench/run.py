@@ -1,0 +1,331 @@
+"""Benchmark: ingest, search and GraphQL against raw baselines measured in the same run.
+
+    .venv/bin/python bench/run.py                       # 50k and 200k residents, embedded backends
+    .venv/bin/python bench/run.py --scales 50000        # one scale
+    .venv/bin/python bench/run.py --engines             # also Neo4j + OpenSearch (needs services/up)
+
+Machines here are noisy, so every number is reported as a ratio against a baseline measured in the
+same process, right before or after it:
+- ingest: the shipped demo jobs end to end (parse, validate, graph upsert, search projection)
+  against LadybugDB ``COPY FROM`` an Arrow table of the very same node and relationship rows;
+- search: p50/p95 of skill + language queries through ``SearchService`` (analysis, synonyms,
+  highlights, explanations) against the same compiled query run bare on the index;
+- GraphQL: p50/p95 of a 2-hop query (person → party organisation → co-building enterprises)
+  through the in-process Starlette app against the same walk as one hand-written Cypher query.
+Results are appended to ``bench/RESULTS.md`` with the machine and date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from talentgraph.config import Settings  # noqa: E402
+from talentgraph.demo.generator import generate  # noqa: E402
+from talentgraph.ingest.mapping import load_pipeline  # noqa: E402
+from talentgraph.ingest.pipeline import run_pipeline  # noqa: E402
+from talentgraph.schema.ontology import ONTOLOGY  # noqa: E402
+from talentgraph.stores import Stores, id_hash_key, open_stores, quarantine_dir  # noqa: E402
+
+PIPELINE = ROOT / "talentgraph" / "demo" / "jobs" / "pipeline.yaml"
+
+SEARCH_QUERIES = [
+    ("俄语 律师", {}), ("Russian lawyer", {}), ("英语 教师", {}), ("English teacher", {}),
+    ("律师", {"languages": ["ru"]}), ("lawyer", {"languages": ["en"]}), ("日语 翻译", {}),
+    ("nurse", {"languages": ["en"]}), ("书法", {}), ("太极", {"languages": ["zh"]}),
+    ("心理咨询", {}), ("accounting", {"languages": ["fr"]}), ("钢琴 老师", {}), ("elderly care volunteer", {}),
+]
+
+TWO_HOP = """query($id: ID!) { person(id: $id) { name
+  memberOf { edges { node { ... on PartyOrganization { name
+    coBuildsWith { edges { node { ... on Enterprise { name } } } } } } } } } }"""
+
+
+@dataclass
+class Row:
+    backend: str
+    scale: int
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def pct(samples: Sequence[float], q: float) -> float:
+    s = sorted(samples)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def timed(fn: Callable[[], Any], n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- ingest ---------------------------------------------------------------------------------------
+
+
+def bench_ingest(stores: Stores, registers: Path) -> dict[str, Any]:
+    specs = load_pipeline(PIPELINE, input_dir=registers)
+    t0 = time.perf_counter()
+    summaries = run_pipeline(specs, stores.graph, id_hash_key=id_hash_key(stores.settings),
+                             quarantine_dir=quarantine_dir(stores.settings), progress=False)
+    t_graph = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    stores.projector.sync()
+    t_search = time.perf_counter() - t1
+    nodes = sum(stores.graph.count_nodes(t.name) for t in ONTOLOGY.node_types)
+    rels = stores.graph.last_seq() - nodes  # every inserted record wrote exactly one change entry
+    entities = nodes + rels
+    rows = sum(s.rows_in for s in summaries)
+    quarantined = sum(s.quarantined for s in summaries)
+    t_total = t_graph + t_search
+    return {"rows": rows, "quarantined": quarantined, "nodes": nodes, "rels": rels,
+            "ingest_s": round(t_total, 2), "graph_s": round(t_graph, 2), "search_s": round(t_search, 2),
+            "ingest_entities_per_s": round(entities / t_total)}
+
+
+def bench_copy_baseline(stores: Stores, workdir: Path) -> dict[str, Any]:
+    """COPY the same node and relationship rows, read back from the ingested graph, into a fresh LadybugDB."""
+    import ladybug as lb
+    import pyarrow as pa
+
+    from talentgraph.graph.cypher import LadybugDialect, ddl_statements
+
+    node_tables: dict[str, pa.Table] = {}
+    for t in ONTOLOGY.node_types:
+        items = []
+        after = None
+        while True:
+            page = stores.graph.list_nodes(t.name, first=5000, after=after)
+            items += [{"id": n.id, **n.props} for n in page.items]
+            if not page.has_next_page:
+                break
+            after = page.end_cursor
+        if items:
+            node_tables[t.name] = pa.Table.from_pylist(items)
+    rel_rows: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for t in ONTOLOGY.node_types:
+        if t.name not in node_tables:
+            continue
+        ids = node_tables[t.name].column("id").to_pylist()
+        for rel in ONTOLOGY.rels_from(t.name):
+            for i in range(0, len(ids), 5000):
+                for src, edges in stores.graph.edges(ids[i:i + 5000], rel.name, "out").items():
+                    for e in edges:
+                        rel_rows.setdefault((rel.name, t.name, e.node.type), []).append(
+                            {"from": src, "to": e.to_id, **e.props})
+    db_dir = workdir / "copy-baseline"
+    shutil.rmtree(db_dir, ignore_errors=True)
+    db_dir.mkdir(parents=True)
+    db = lb.Database(str(db_dir / "db"))
+    conn = lb.Connection(db)
+    for stmt in ddl_statements(LadybugDialect(), ONTOLOGY):
+        conn.execute(stmt)
+    tables = {k: pa.Table.from_pylist(v) for k, v in rel_rows.items()}
+    n_nodes = sum(t.num_rows for t in node_tables.values())
+    n_rels = sum(t.num_rows for t in tables.values())
+    t0 = time.perf_counter()
+    for name, table in node_tables.items():
+        _copy(conn, name, table, "")
+    for (rel, f, to), table in tables.items():
+        _copy(conn, rel, table, f" (from='{f}', to='{to}')" if len(ONTOLOGY.rel(rel).endpoints) > 1 else "")
+    dt = time.perf_counter() - t0
+    conn.close()
+    db.close()
+    return {"copy_s": round(dt, 2), "copy_entities_per_s": round((n_nodes + n_rels) / dt),
+            "copy_nodes": n_nodes, "copy_rels": n_rels}
+
+
+def _copy(conn: Any, table_name: str, table: Any, options: str) -> None:
+    arrow_table = table  # COPY reads a local variable by name
+    conn.execute(f"COPY `{table_name}` FROM arrow_table{options}")
+    del arrow_table
+
+
+# --- search ---------------------------------------------------------------------------------------
+
+
+def bench_search(stores: Stores, reps: int) -> dict[str, Any]:
+    svc = stores.search
+    for q, f in SEARCH_QUERIES:  # warm caches (jieba dictionary, searcher)
+        svc.search(q, filters=f or None, first=20)
+    full: list[float] = []
+    bare: list[float] = []
+    for _ in range(reps):
+        for q, f in SEARCH_QUERIES:
+            full += timed(lambda: svc.search(q, filters=f or None, first=20), 1)
+            query, filters = svc.build_query(q, types=("Person",), filters=f or None)
+            bare += timed(lambda: stores.index.search(query, filters=filters, facets=(), limit=20, offset=0), 1)
+    hits = svc.search("俄语 律师", first=100).total, svc.search("Russian lawyer", first=100).total
+    return {"search_p50_ms": round(pct(full, .5), 2), "search_p95_ms": round(pct(full, .95), 2),
+            "bare_p50_ms": round(pct(bare, .5), 2), "bare_p95_ms": round(pct(bare, .95), 2),
+            "search_p95_ratio": round(pct(full, .95) / max(pct(bare, .95), 1e-6), 2),
+            "ru_lawyer_hits_zh_en": hits, "queries": len(full)}
+
+
+# --- GraphQL --------------------------------------------------------------------------------------
+
+
+def bench_graphql(stores: Stores, reps: int) -> dict[str, Any]:
+    import httpx
+
+    from talentgraph.graph.cypher import two_hop_cypher
+    from talentgraph.server import create_app
+
+    members = stores.graph.edges(
+        [n.id for n in stores.graph.list_nodes("Person", first=2000).items], "MEMBER_OF", "out")
+    ids = [pid for pid, es in members.items() if any(e.node.type == "PartyOrganization" for e in es)]
+    rng = random.Random(1)
+    sample = [rng.choice(ids) for _ in range(reps)]
+    app = create_app(stores.graph, stores.search, stores.settings)
+    run_cypher = getattr(stores.graph, "run_read")
+    cypher, make_params = two_hop_cypher(stores.graph.dialect)  # type: ignore[attr-defined]
+
+    async def go() -> tuple[list[float], list[float]]:
+        gq: list[float] = []
+        cy: list[float] = []
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as c:
+            for pid in sample[:20]:  # warm-up
+                await c.post("/graphql", json={"query": TWO_HOP, "variables": {"id": pid}})
+            for pid in sample:
+                t0 = time.perf_counter()
+                r = await c.post("/graphql", json={"query": TWO_HOP, "variables": {"id": pid}})
+                gq.append((time.perf_counter() - t0) * 1000)
+                assert r.status_code == 200 and "errors" not in r.json(), r.text
+                t1 = time.perf_counter()
+                run_cypher(cypher, make_params(pid))
+                cy.append((time.perf_counter() - t1) * 1000)
+        return gq, cy
+
+    gq, cy = asyncio.run(go())
+    return {"graphql_p50_ms": round(pct(gq, .5), 2), "graphql_p95_ms": round(pct(gq, .95), 2),
+            "cypher_p50_ms": round(pct(cy, .5), 2), "cypher_p95_ms": round(pct(cy, .95), 2),
+            "graphql_p95_ratio": round(pct(gq, .95) / max(pct(cy, .95), 1e-6), 2)}
+
+
+# --- driver ---------------------------------------------------------------------------------------
+
+
+def run_scale(scale: int, workdir: Path, backend: str, reps: int) -> Row:
+    registers = workdir / f"registers-{scale}"
+    if not registers.exists():
+        generate(registers, residents=scale, seed=7)
+    data = workdir / f"data-{backend}-{scale}"
+    shutil.rmtree(data, ignore_errors=True)
+    env_overrides: dict[str, Any] = {"data_dir": data}
+    if backend == "embedded":
+        env: dict[str, str] = {}
+    else:
+        env = dict(os.environ)
+    settings = Settings.load(env_overrides, env=env)
+    stores = open_stores(settings)
+    row = Row(backend, scale)
+    try:
+        row.metrics.update(bench_ingest(stores, registers))
+        if backend == "embedded":
+            row.metrics.update(bench_copy_baseline(stores, workdir))
+            row.metrics["ingest_vs_copy"] = round(
+                row.metrics["ingest_entities_per_s"] / row.metrics["copy_entities_per_s"], 3)
+        row.metrics.update(bench_search(stores, reps))
+        row.metrics.update(bench_graphql(stores, reps * 10))
+        row.metrics["peak_rss_mb"] = round(peak_rss_mb())
+    finally:
+        stores.close()
+    print(json.dumps({"backend": backend, "scale": scale, **row.metrics}, ensure_ascii=False), flush=True)
+    return row
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, " \
+           f"Python {platform.python_version()}"
+
+
+def write_results(rows: list[Row], path: Path) -> None:
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"## Run of {now}", "", f"Machine: {machine()}", ""]
+    lines += ["| backend | residents | entities (nodes+rels) | ingest entities/s | COPY baseline entities/s | "
+              "ingest / COPY | search p50 / p95 ms | bare query p95 ms | GraphQL 2-hop p50 / p95 ms | "
+              "Cypher p95 ms | GraphQL / Cypher p95 | peak RSS MB |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        m = r.metrics
+        lines.append(
+            f"| {r.backend} | {r.scale} | {m['nodes'] + m['rels']} | {m['ingest_entities_per_s']} | "
+            f"{m.get('copy_entities_per_s', '—')} | {m.get('ingest_vs_copy', '—')} | "
+            f"{m['search_p50_ms']} / {m['search_p95_ms']} | {m['bare_p95_ms']} | "
+            f"{m['graphql_p50_ms']} / {m['graphql_p95_ms']} | {m['cypher_p95_ms']} | {m['graphql_p95_ratio']} | "
+            f"{m['peak_rss_mb']} |")
+    lines += ["", "Raw:", "", "```json"] + [json.dumps({"backend": r.backend, "scale": r.scale, **r.metrics},
+                                                       ensure_ascii=False) for r in rows] + ["```", ""]
+    header = "# Benchmark results\n\nWritten by `bench/run.py`; newest run first. Targets: ingest ≥ 0.5× COPY; " \
+             "search p95 ≤ 20 ms at 200k; GraphQL 2-hop p95 ≤ 2× hand-written Cypher.\n\n"
+    old = path.read_text() if path.exists() else ""
+    old = old.split("\n\n", 2)[2] if old.startswith("# Benchmark results") else old
+    path.write_text(header + "\n".join(lines) + "\n" + old)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scales", type=int, nargs="+", default=[50_000, 200_000])
+    ap.add_argument("--reps", type=int, default=10, help="Repetitions of the search query set.")
+    ap.add_argument("--engines", action="store_true", help="Also run on the engines in TALENTGRAPH_GRAPH_URL etc.")
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    ap.add_argument("--one", nargs=2, metavar=("SCALE", "BACKEND"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="talentgraph-bench-"))
+    if args.one:  # child process: one scale on one backend, so peak RSS is its own
+        row = run_scale(int(args.one[0]), workdir, args.one[1], args.reps)
+        print("RESULT " + json.dumps(row.metrics, ensure_ascii=False))
+        return 0
+    rows: list[Row] = []
+    backends = ["embedded"] + (["engines"] if args.engines else [])
+    for scale in args.scales:
+        for backend in backends:
+            proc = subprocess.run([sys.executable, __file__, "--one", str(scale), backend, "--reps", str(args.reps),
+                                   "--workdir", str(workdir)], capture_output=True, text=True)
+            sys.stderr.write(proc.stderr[-4000:])
+            result = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+            if proc.returncode != 0 or not result:
+                print(proc.stdout[-4000:])
+                raise SystemExit(f"benchmark of {backend} at {scale} failed (exit {proc.returncode})")
+            rows.append(Row(backend, scale, json.loads(result[-1][7:])))
+    write_results(rows, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
