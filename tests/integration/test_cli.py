@@ -1,0 +1,173 @@
+"""The ``talentgraph`` command end to end: demo → stats → search, and ingest while a server owns the data dir.
+
+LadybugDB allows one read-write process per database, so an ingest started while ``talentgraph
+serve`` runs must go through the server (or fail with a clear error), never crash or lose a write.
+These tests start real server / lock-holder processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from talentgraph.cli import main
+
+RESIDENTS = 600
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TALENTGRAPH_")}
+    env["TALENTGRAPH_DATA_DIR"] = str(data_dir)
+    return env
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("cli") / "data"
+    rc = main(["demo", "--residents", str(RESIDENTS), "--no-serve", "--quiet", "--data-dir", str(data)])
+    assert rc == 0
+    return data
+
+
+def test_demo_ingests_everything_and_reports_the_quarantine(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stats", "--json", "--data-dir", str(demo_dir)]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["nodes"]["Person"] == RESIDENTS
+    assert stats["nodes"]["Enterprise"] == 200
+    assert stats["search_cursor"] == stats["change_log_seq"] > 0  # the index caught up with the graph
+    quarantined = sorted(p.name for p in (demo_dir / "quarantine").iterdir())
+    assert any(name.startswith("residents-") for name in quarantined)
+
+
+def _search_ids(demo_dir: Path, capsys: pytest.CaptureFixture[str], *args: str) -> set[str]:
+    assert main(["search", *args, "--json", "--first", "100", "--data-dir", str(demo_dir)]) == 0
+    return {h["id"] for h in json.loads(capsys.readouterr().out)["hits"]}
+
+
+def test_search_finds_russian_speaking_lawyers_in_chinese_and_english(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    zh = _search_ids(demo_dir, capsys, "俄语 律师")
+    en = _search_ids(demo_dir, capsys, "Russian lawyer")
+    filtered = _search_ids(demo_dir, capsys, "律师", "--lang", "俄语")
+    assert len(zh) >= 3
+    assert filtered <= zh | en and filtered  # the filter form finds lawyers who speak Russian
+    # "Russian" also names a nationality, so English may add Russian nationals; never drops a zh hit.
+    assert zh <= en
+
+
+def test_search_rejects_an_unknown_filter_value(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "律师", "--lang", "克林贡语", "--data-dir", str(demo_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "克林贡语" in err and "languages" in err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(demo_dir: Path, tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    log = tmp_path / "server.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "talentgraph.cli", "serve", "--port", str(port), "--log-level", "warning"],
+            env=_env(demo_dir), stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"server did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _extra_job(tmp_path: Path) -> Path:
+    (tmp_path / "extra.csv").write_text(
+        "居民编号,姓名,外文姓名,语言,技能\nXT0001,测试员甲,Ceshi Jia,俄语,律师\nXT0002,测试员乙,,英语,\n"
+        "XT0003,,Nobody,英语,\n",
+        encoding="utf-8",
+    )
+    job = tmp_path / "extra.yaml"
+    job.write_text(
+        "job: extra\nsource: {path: extra.csv}\nnodes:\n  - type: Person\n    key: '{居民编号}'\n"
+        "    properties:\n      name: 姓名\n      latin_name: 外文姓名\n"
+        "      languages: {column: 语言, split: '[,、]'}\n      skills: {column: 技能, split: '[,、]'}\n",
+        encoding="utf-8",
+    )
+    return job
+
+
+def test_ingest_while_serving_goes_through_the_server(
+    demo_dir: Path, server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job = _extra_job(tmp_path)
+    assert main(["ingest", str(job), "--json", "--quiet", "--data-dir", str(demo_dir)]) == 0
+    captured = capsys.readouterr()
+    assert "sending the job to" in captured.err
+    summary = json.loads(captured.out)[0]
+    assert (summary["rows_in"], summary["inserted"], summary["quarantined"]) == (3, 2, 1)
+    # The server wrote it and its search index caught up: the new lawyer is searchable at once.
+    q = '{ person(id: "per:XT0001") { name languages } search(query: "测试员甲") { hits { node { id } } } }'
+    data = httpx.post(server + "/graphql", json={"query": q}, timeout=30).json()["data"]
+    assert data["person"] == {"name": "测试员甲", "languages": ["ru"]}
+    assert {"node": {"id": "per:XT0001"}} in data["search"]["hits"]
+
+
+def test_ingest_against_a_busy_database_fails_clearly(demo_dir: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from talentgraph.graph.ladybug.store import LadybugGraphStore;"
+         f"g = LadybugGraphStore(Path({str(demo_dir / 'graph')!r})); print('ready', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        rc = main(["ingest", str(_extra_job(tmp_path)), "--quiet", "--data-dir", str(demo_dir)])
+        err = capsys.readouterr().err
+        assert rc == 2
+        assert f"pid {holder.pid}" in err and "in use" in err
+    finally:
+        holder.terminate()
+        holder.wait(timeout=30)
+        if holder.stdout:
+            holder.stdout.close()
+
+
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("demo", "generate", "ingest", "serve", "search", "reindex", "stats"):
+        with pytest.raises(SystemExit) as done:
+            main([command, "--help"])
+        assert done.value.code == 0
+        out = capsys.readouterr().out
+        assert "TALENTGRAPH_DATA_DIR" in out
+
+
+def test_reindex_rebuilds_with_the_same_results(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = _search_ids(demo_dir, capsys, "俄语 律师")
+    assert main(["reindex", "--data-dir", str(demo_dir)]) == 0
+    assert "swapped" in capsys.readouterr().out
+    assert _search_ids(demo_dir, capsys, "俄语 律师") == before
