@@ -26,7 +26,14 @@ from enum import Enum
 from typing import Annotated, Any, Optional
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -84,15 +91,21 @@ def build_schema(
     max_tokens: int = MAX_TOKENS,
 ) -> strawberry.Schema:
     query = _Builder(ontology).query()
+    # The limiters' rule classes are made once per schema, not per request, so that ValidationCache
+    # (keyed by document and rule classes) can hit: validating a repeated document with the limiter
+    # rules otherwise costs more than the store calls of a typical query (measured).
+    limits = [*QueryDepthLimiter(max_depth=max_depth).validation_rules,
+              *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules]
     return TalentgraphSchema(
         query=query,
         types=[],
         extensions=[
             # Factories, not instances: strawberry builds a fresh extension per request.
             ErrorShape,
-            lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
         ],
     )
 

@@ -640,11 +640,16 @@ def edges(
     direction: Direction,
     *,
     parent_type: str | None = None,
+    other_type: str | None = None,
     where: Filter | None = None,
     edge_where: Filter | None = None,
     limit_per_node: int | None = None,
 ) -> Query:
     """Relationships of one type for every id in ``ids`` in one query.
+
+    ``other_type`` labels the far end: LadybugDB binds an unlabelled end of a multi-pair
+    relationship table to every node table it could be (measured: 17 ms instead of 1.5 ms for one
+    parent), so its adapter asks once per reachable type.
 
     ``where`` filters the other node (its fields may come from any type the relationship reaches),
     ``edge_where`` the relationship. Rows: ``src`` (the parent id) and either ``rel``/``type``/``node``
@@ -655,6 +660,8 @@ def edges(
     if direction not in ("out", "in"):
         raise BadQueryError(f"direction is {direction!r}.", hint="Use 'out' or 'in'.")
     others = rt.to_types if direction == "out" else rt.from_types
+    if other_type is not None:
+        others = (ontology.node(other_type).name,)
     params = Params("w")
     a = f"(a:{q(ontology.node(parent_type).name)} {{{q('id')}: a_id}})" if parent_type else f"(a {{{q('id')}: a_id}})"
     arrow = f"-[r:{q(rt.name)}]->" if direction == "out" else f"<-[r:{q(rt.name)}]-"
@@ -664,8 +671,15 @@ def edges(
         parts.append(compile_filter(where, "b", lambda n: node_field(types, n), params, dialect))
     if edge_where is not None:
         parts.append(compile_filter(edge_where, "r", lambda n: rel_field(rt, n), Params("e", params.values), dialect))
-    values = {**params.values, "ids": list(ids)}
-    head = f"UNWIND $ids AS a_id MATCH {a}{arrow}(b){_where(parts)}"
+    b = f"(b:{q(others[0])})" if other_type is not None else "(b)"
+    if len(ids) == 1:
+        # One parent (a DataLoader batch of one): a plain parameter lets the planner use the id index
+        # directly; UNWIND costs LadybugDB ~1 ms more per query (measured).
+        values = {**params.values, "a_id": ids[0]}
+        head = f"MATCH {a.replace('a_id', '$a_id')}{arrow}{b}{_where(parts)}"
+    else:
+        values = {**params.values, "ids": list(ids)}
+        head = f"UNWIND $ids AS a_id MATCH {a}{arrow}{b}{_where(parts)}"
     a_id, b_id = f"a.{q('id')}", f"b.{q('id')}"
     if limit_per_node is None:
         item = f"{dialect.props_of('r')} AS rel, {dialect.label_of('b')} AS type, {dialect.props_of('b')} AS node"

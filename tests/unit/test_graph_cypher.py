@@ -191,9 +191,17 @@ def test_batched_edges_with_filters_on_both_sides():
                     "WHERE b.`kind` = $w0 AND r.`role` = $e1 "
                     "RETURN a.`id` AS src, r AS rel, label(b) AS type, b AS node ORDER BY src, b.`id`")
     assert params == {"w0": "volunteer_corps", "e1": "captain", "ids": ["per:1", "per:2"]}
-    text, _ = cypher.edges(NEO, ONTOLOGY, ["grp:1"], "MEMBER_OF", "in", parent_type="Group")
+    text, _ = cypher.edges(NEO, ONTOLOGY, ["grp:1", "grp:2"], "MEMBER_OF", "in", parent_type="Group")
     assert text.startswith("UNWIND $ids AS a_id MATCH (a:`Group` {`id`: a_id})<-[r:`MEMBER_OF`]-(b) "
                            "RETURN a.`id` AS src, properties(r) AS rel, labels(b)[0] AS type, properties(b) AS node")
+
+
+def test_edges_of_one_parent_use_a_plain_parameter_and_may_label_the_far_end():
+    text, params = cypher.edges(LB, ONTOLOGY, ["per:1"], "MEMBER_OF", "out", parent_type="Person",
+                                other_type="PartyOrganization")
+    assert text == ("MATCH (a:`Person` {`id`: $a_id})-[r:`MEMBER_OF`]->(b:`PartyOrganization`) "
+                    "RETURN a.`id` AS src, r AS rel, label(b) AS type, b AS node ORDER BY src, b.`id`")
+    assert params == {"a_id": "per:1"}
 
 
 def test_edges_other_node_fields_come_from_any_reachable_type():

@@ -35,15 +35,18 @@ from talentgraph.graph.common import (
     provenance_props,
     rel_row,
 )
+from talentgraph.graph.ladybug.bulk import ARROW_TYPES, copy_from_arrow
 from talentgraph.graph.ladybug.lock import ProcessLock
 from talentgraph.graph.port import MAX_PATH_HOPS, FacetCount, GraphCapabilities
 from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology
 from talentgraph.types import (
     Change,
+    Cmp,
     Direction,
     Edge,
     Filter,
     Node,
+    Not,
     NodeRecord,
     Page,
     Path as GraphPath,
@@ -60,16 +63,6 @@ LOCK_FILE = ".lock"
 COPY_THRESHOLD = 200
 # Ids per IN-list: keeps parameter lists (and Ladybug's hash joins) small on very large batches.
 ID_CHUNK = 5000
-
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "STRING": pa.string(),
-    "INT64": pa.int64(),
-    "DOUBLE": pa.float64(),
-    "BOOL": pa.bool_(),
-    "BOOLEAN": pa.bool_(),
-    "DATE": pa.date32(),
-    "STRING[]": pa.list_(pa.string()),
-}
 
 Row = dict[str, Any]
 
@@ -125,8 +118,19 @@ class LadybugGraphStore:
             raise StoreError(f"LadybugDB failed on `{first_line}`: {exc}",
                              hint="This is a bug in talentgraph or a damaged database; the error is chained.") from exc
 
+    def _copy(self, conn: lb.Connection, table: str, rows: pa.Table, options: str = "") -> None:
+        try:
+            copy_from_arrow(conn, cypher.q(table), rows, options)
+        except Exception as exc:
+            raise StoreError(f"LadybugDB failed to bulk-load {rows.num_rows} rows into {table}: {exc}",
+                             hint="This is a bug in talentgraph or a damaged database; the error is chained.") from exc
+
     def _read(self, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         return self._run(self._reader(), text, params)
+
+    def run_read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Hand-written read-only Cypher (benchmarks, diagnostics) on this thread's read connection."""
+        return self._read(query, params)
 
     @contextmanager
     def _transaction(self) -> Iterator[lb.Connection]:
@@ -185,7 +189,7 @@ class LadybugGraphStore:
             self._columns[table] = self._table_columns(table)
         arrays: dict[str, pa.Array] = {name: pa.array(values, pa.string()) for name, values in lead}
         for name, db_type in self._columns[table]:
-            arrow_type = _ARROW_TYPES.get(db_type)
+            arrow_type = ARROW_TYPES.get(db_type)
             if arrow_type is None:
                 raise StoreError(f"Column {table}.{name} has type {db_type}, which talentgraph cannot bulk-load.",
                                  hint="Rebuild the graph directory with this talentgraph version.")
@@ -202,7 +206,7 @@ class LadybugGraphStore:
             self._seq += 1
             c["seq"] = self._seq
         if len(changes) >= self.copy_threshold:
-            self._run(conn, f"COPY {cypher.q(cypher.CHANGE_LOG)} FROM $rows", {"rows": self._arrow(cypher.CHANGE_LOG, changes)})
+            self._copy(conn, cypher.CHANGE_LOG, self._arrow(cypher.CHANGE_LOG, changes))
         else:
             self._run(conn, cypher.insert_changes(self.dialect), {"rows": changes})
 
@@ -265,7 +269,7 @@ class LadybugGraphStore:
                     (result.inserted if old is None else result.updated).append(rec.id)
                     changes.append(self._change("upsert", "node", nt.name, rec.id, version, ts))
                 if len(new_rows) >= self.copy_threshold:
-                    self._run(conn, f"COPY {cypher.q(nt.name)} FROM $rows", {"rows": self._arrow(nt.name, new_rows)})
+                    self._copy(conn, nt.name, self._arrow(nt.name, new_rows))
                 elif new_rows:
                     changed_rows = new_rows + changed_rows
                 for chunk in _chunks(changed_rows, ID_CHUNK):
@@ -360,7 +364,7 @@ class LadybugGraphStore:
                         table = self._arrow(rt.name, rows, lead=(("from", [r["from_id"] for r in rows]),
                                                                  ("to", [r["to_id"] for r in rows])))
                         options = f"(from='{self.ontology.node(f).name}', to='{self.ontology.node(t).name}')"
-                        self._run(conn, f"COPY {cypher.q(rt.name)} FROM $rows {options}", {"rows": table})
+                        self._copy(conn, rt.name, table, options)
                     else:
                         changed[(f, t)] = rows + changed[(f, t)]
                 for (f, t), rows in changed.items():
@@ -501,13 +505,25 @@ class LadybugGraphStore:
         for type_name, group in self._group_ids(ids).items():
             if type_name not in parents:
                 continue  # this type never has such a relationship in this direction
-            text, params = cypher.edges(self.dialect, self.ontology, group, rt.name, direction, parent_type=type_name,
-                                        where=where, edge_where=edge_where, limit_per_node=limit_per_node)
-            for r in self._read(text, params):
-                items = r["items"] if limit_per_node is not None else [r]
-                for item in items:
-                    node = node_from_props(self.ontology, item["type"], item["node"])
-                    out[r["src"]].append(edge_from_props(self.ontology, rt.name, item["rel"], node))
+            others = [t for f, t in rt.endpoints if f == type_name] if direction == "out" else \
+                [f for f, t in rt.endpoints if t == type_name]
+            labelled: list[str | None] = list(dict.fromkeys(others))
+            if len(labelled) > 1 and where is not None and any(
+                    not self.ontology.node(t).has(f) for t in labelled for f in _filter_fields(where) if f != "id"):
+                labelled = [None]  # a field only some far-end types have: one unlabelled query keeps its meaning
+            for other in labelled:  # one labelled query per far-end type (see cypher.edges)
+                text, params = cypher.edges(self.dialect, self.ontology, group, rt.name, direction,
+                                            parent_type=type_name, other_type=other, where=where,
+                                            edge_where=edge_where, limit_per_node=limit_per_node)
+                for r in self._read(text, params):
+                    items = r["items"] if limit_per_node is not None else [r]
+                    for item in items:
+                        node = node_from_props(self.ontology, item["type"], item["node"])
+                        out[r["src"]].append(edge_from_props(self.ontology, rt.name, item["rel"], node))
+            if len(labelled) > 1:  # merge the per-type answers back into one order (by other id), then cut
+                for src in group:
+                    merged = sorted(out[src], key=lambda e: e.node.id)
+                    out[src] = merged[:limit_per_node] if limit_per_node is not None else merged
         return out
 
     def facet_counts(self, type_name: str, field: str, where: Filter | None = None) -> list[FacetCount]:
@@ -589,6 +605,14 @@ class LadybugGraphStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _filter_fields(f: Filter) -> set[str]:
+    if isinstance(f, Cmp):
+        return {f.field}
+    if isinstance(f, Not):
+        return _filter_fields(f.item)
+    return set().union(*(_filter_fields(i) for i in f.items))
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
