@@ -1,0 +1,382 @@
+"""The OpenSearch adapter on a real OpenSearch (services/up), over the same synthetic community as the
+Tantivy tests; each test uses its own alias and deletes its indices afterwards."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+from test_search_tantivy import SPECIAL, World, make_world
+
+from talentgraph.config import Settings
+from talentgraph.errors import BadQueryError, ConfigError, StoreError
+from talentgraph.schema.ontology import ONTOLOGY, Ontology, Property, PropType, SearchKind
+from talentgraph.search.mapping import build_doc, search_fields
+from talentgraph.search.opensearch import OpenSearchIndex, bulk, dsl
+from talentgraph.search.opensearch.index import index_name
+from talentgraph.search.opensearch.transport import OpenSearchTransport, Transport
+from talentgraph.search.port import SearchDoc
+from talentgraph.search.query import Bool, MatchAll, Term, Terms
+from talentgraph.search.service import SearchService
+from talentgraph.search.tantivy import TantivyIndex
+from talentgraph.types import Node
+
+SEARCH_URL = os.environ.get("TALENTGRAPH_SEARCH_URL", "")
+ENGINE = os.environ.get("TALENTGRAPH_SEARCH_ENGINE", "opensearch")
+
+pytestmark = [
+    pytest.mark.opensearch,
+    pytest.mark.skipif(not SEARCH_URL or ENGINE != "opensearch",
+                       reason="TALENTGRAPH_SEARCH_URL unset (or not OpenSearch): run services/up opensearch first"),
+]
+
+
+def settings(alias: str | None = None, **kw: Any) -> Settings:
+    values: dict[str, Any] = {"search_url": SEARCH_URL, "search_engine": ENGINE,
+                              "search_index": alias or f"tg-test-{uuid.uuid4().hex}", **kw}
+    return Settings(**values)
+
+
+def open_index(alias: str | None = None, ontology: Ontology = ONTOLOGY) -> OpenSearchIndex:
+    return OpenSearchIndex.from_settings(settings(alias), ontology)
+
+
+@pytest.fixture()
+def fresh() -> Iterator[OpenSearchIndex]:
+    idx = open_index()
+    yield idx
+    idx.drop()
+    idx.close()
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return make_world()
+
+
+@pytest.fixture(scope="module")
+def index(world: World) -> Iterator[OpenSearchIndex]:
+    idx = open_index()
+    try:
+        assert idx.index(world.docs) == len(world.docs)
+        idx.index(build_doc(n) for n in SPECIAL)
+        idx.commit()
+        yield idx
+    finally:
+        idx.drop()
+        idx.close()
+
+
+@pytest.fixture(scope="module")
+def service(index: OpenSearchIndex) -> SearchService:
+    return SearchService(index, max_page_size=100)
+
+
+@pytest.fixture(scope="module")
+def tantivy_service(tmp_path_factory: pytest.TempPathFactory, world: World) -> Iterator[SearchService]:
+    idx = TantivyIndex(tmp_path_factory.mktemp("tantivy") / "idx")
+    idx.index(world.docs)
+    idx.index(build_doc(n) for n in SPECIAL)
+    idx.commit()
+    yield SearchService(idx, max_page_size=100)
+    idx.close()
+
+
+def all_ids(service: SearchService, text: str, **kw: Any) -> list[str]:
+    out: list[str] = []
+    after = None
+    while True:
+        res = service.search(text, first=100, after=after, facets=(), **kw)
+        out += [h.id for h in res.hits]
+        if not res.has_next_page:
+            return out
+        after = res.end_cursor
+
+
+def small_docs(tag: str, n: int = 200) -> list[SearchDoc]:
+    return [build_doc(Node(f"per:{i:04d}", "Person", {"name": f"{tag}{i}", "languages": ["ru" if i % 2 else "en"]}))
+            for i in range(n)]
+
+
+def versioned(idx: OpenSearchIndex) -> dict[str, list[str]]:
+    return idx.transport.aliases(f"{idx.alias}-v*")
+
+
+# --- relevance, through SearchService -----------------------------------------------------------
+
+
+def test_zh_and_en_queries_find_the_same_people(service: SearchService, world: World) -> None:
+    expected = {p["id"] for p in world.persons
+                if "ru" in p["languages"] and any(s.split(".")[0] == "law" for s in p["skills"])}
+    zh = all_ids(service, "俄语 律师")
+    en = all_ids(service, "Russian lawyer")
+    assert expected and set(zh) == set(en) == expected
+    assert len(zh) == len(set(zh))
+    assert set(all_ids(service, "русский lawyer")) == expected
+
+
+def test_top_hits_are_explained_and_highlighted(service: SearchService) -> None:
+    res = service.search("俄语 律师", first=5)
+    assert res.hits
+    for hit in res.hits:
+        assert any(e.startswith("俄语 ← languages: ru") for e in hit.explanations), hit.explanations
+        assert any(e.startswith("律师 ← skills: law") for e in hit.explanations), hit.explanations
+        assert hit.highlights["occupation"] == ["<mark>律师</mark>"]
+        assert hit.score > 0 and hit.type == "Person" and hit.title
+
+
+def test_names_in_several_scripts_and_fuzzy_words(service: SearchService, world: World) -> None:
+    ivans = {p["id"] for p in world.persons if p["name"] == "Иван Петров"}
+    for q in ("ivan petrov", "Иван", "petrov"):
+        assert set(all_ids(service, q)) == ivans, q
+    hit = service.search("jose", first=1).hits[0]
+    assert hit.highlights["name"] == ["<mark>José</mark> García"] and "jose ← name" in hit.explanations
+    assert {p["id"] for p in world.persons if "张" in p["name"]} == set(all_ids(service, "张"))
+    res = service.search("gardenin", first=3)
+    assert res.total > 0 and "<mark>gardening</mark>" in res.hits[0].highlights["bio"][0]
+    word = "".join(chr(97 + (i * 7) % 26) for i in range(200))
+    assert all_ids(service, word) == ["per:long"]
+
+
+@pytest.mark.parametrize("text", ["俄语 律师", "Russian lawyer", "zhang", "gardenin", "教师", "联洋", "社区 志愿", "jose"])
+def test_same_matches_as_tantivy_and_close_rankings(service: SearchService, tantivy_service: SearchService,
+                                                    text: str) -> None:
+    # BM25 is the same formula in both engines, but field lengths are quantised differently, so
+    # near-equal scores may swap: the matches must be identical, the top of the ranking nearly so.
+    assert set(all_ids(service, text)) == set(all_ids(tantivy_service, text))
+    ours = [h.id for h in service.search(text, first=20, facets=()).hits]
+    theirs = [h.id for h in tantivy_service.search(text, first=20, facets=()).hits]
+    assert len(set(ours) & set(theirs)) >= len(theirs) - 2 and ours[0] == theirs[0]
+
+
+# --- filters, facets, pages ---------------------------------------------------------------------
+
+
+def test_filters_and_facets(service: SearchService, tantivy_service: SearchService, world: World) -> None:
+    ru = [p for p in world.persons if "ru" in p["languages"]]
+    for label in ("俄语", "Russian", "ru"):
+        assert service.search("", filters={"languages": [label]}, first=1).total == len(ru)
+    members = {p["id"] for p in world.persons if p["party_member"] and p["residential_area"] == ["area:r1"]}
+    assert set(all_ids(service, "", filters={"party_member": ["是"], "residential_area": ["area:r1"]})) == members
+    facets = ["languages", "skills", "building", "party_member"]
+    res = service.search("", filters={"languages": ["俄语"]}, facets=facets, first=1)
+    langs = {v.value: v for v in res.facets["languages"]}
+    assert langs["ru"].count == res.total == len(ru) and langs["ru"].label_zh == "俄语"
+    assert {v.value: v.count for v in res.facets["skills"]} == dict(Counter(s for p in ru for s in p["skills"]))
+    assert len(res.facets["building"]) == 20
+    assert res.facets["building"][0].label_zh.endswith("号楼")  # node-id values titled from the index
+    same = tantivy_service.search("", filters={"languages": ["俄语"]}, facets=facets, first=1)
+    assert res.facets == same.facets  # ties ordered by value in both engines
+
+
+@pytest.mark.parametrize(("text", "first"), [("", 97), ("俄语", 7), ("zhang", 13)])
+def test_pages_have_no_duplicates_or_gaps(service: SearchService, text: str, first: int) -> None:
+    seen: list[tuple[float, str]] = []
+    after = None
+    total = None
+    while True:
+        res = service.search(text, first=first, after=after, facets=())
+        total = res.total if total is None else total
+        assert res.total == total
+        seen += [(h.score, h.id) for h in res.hits]
+        if not res.has_next_page:
+            break
+        after = res.end_cursor
+    ids = [i for _, i in seen]
+    assert len(ids) == len(set(ids)) == total > 0
+    assert seen == sorted(seen, key=lambda s: (-s[0], s[1]))
+
+
+def test_engine_rejects_unknown_fields_and_facets(index: OpenSearchIndex) -> None:
+    with pytest.raises(BadQueryError, match="'nope'"):
+        index.search(Term("nope", "x"), filters=None, facets=(), limit=1, offset=0)
+    with pytest.raises(BadQueryError, match="facet"):
+        index.search(MatchAll(), filters=None, facets=["name"], limit=1, offset=0)
+    only_not = Bool(must_not=(Terms("type", ("Person",)),))
+    assert index.search(only_not, filters=None, facets=(), limit=100, offset=0).total == 55
+
+
+def test_cjk_subfield_answers_plain_match_queries(index: OpenSearchIndex) -> None:
+    # No talentgraph analysis: the engine's own cjk analyzer splits the raw text into pairs.
+    body = {"query": {"match": {"bio__bigram.cjk": {"query": "邻里互助", "operator": "and"}}}, "_source": ["id"]}
+    hits = index.transport.search(index.alias, body)["hits"]["hits"]
+    assert [h["_source"]["id"] for h in hits] == ["per:long"]
+
+
+# --- writes, cursor, rebuild --------------------------------------------------------------------
+
+
+def test_replace_delete_and_cursor_survive_reopen(fresh: OpenSearchIndex) -> None:
+    fresh.index(small_docs("甲"))
+    fresh.set_cursor(42)
+    fresh.commit()
+    fresh.index(small_docs("乙", 10))  # same ids: replaced, not added
+    assert fresh.delete(["per:0000", "per:0001", "per:9999"]) == 2
+    fresh.set_cursor(50)  # never committed
+    again = open_index(fresh.alias)
+    assert again.get_cursor() == 42
+    again.commit()
+    raw = again.search(MatchAll(), filters=None, facets=["languages__facet"], limit=500, offset=0)
+    assert raw.total == 198 == again.count() and "per:0000" not in {h.id for h in raw.hits}
+    assert dict(raw.facets["languages__facet"]) == {"ru": 99, "en": 99}
+    named = again.search(Term("name", "乙"), filters=None, facets=(), limit=50, offset=0)
+    assert {h.id for h in named.hits} == {f"per:{i:04d}" for i in range(2, 10)}
+    again.close()
+
+
+def test_rebuild_swaps_alias_with_search_working_throughout(fresh: OpenSearchIndex) -> None:
+    fresh.index(small_docs("甲"))
+    fresh.set_cursor(5)
+    fresh.commit()
+    service = SearchService(fresh)
+    (old,) = [n for n, a in versioned(fresh).items() if fresh.alias in a]
+    seen_during: list[tuple[int, int]] = []
+
+    def new_docs() -> Iterator[SearchDoc]:
+        for i, d in enumerate(small_docs("乙", 3000)):
+            if i in (1500, 2999):  # mid-build: the live index still answers with the old documents
+                seen_during.append((service.search("甲", first=1).total, service.search("乙", first=1).total))
+            yield d
+
+    assert fresh.rebuild(new_docs(), cursor=99) == 3000
+    assert seen_during == [(200, 0), (200, 0)]
+    assert service.search("甲", first=1).total == 0 and service.search("乙", first=1).total == 3000
+    assert fresh.get_cursor() == 99
+    (new,) = versioned(fresh).items()
+    assert new[0] != old and new[1] == [fresh.alias] and new[0].startswith(f"{fresh.alias}-v2-")
+    assert fresh.transport.get_doc(fresh.meta_index, old) is None  # the old cursor went with the old index
+    fresh.index(small_docs("丙", 1))
+    fresh.commit()
+    other = open_index(fresh.alias)
+    assert other.get_cursor() == 99 and other.count() == 3000
+    other.close()
+
+
+def test_failed_rebuild_keeps_the_live_index(fresh: OpenSearchIndex) -> None:
+    fresh.index(small_docs("甲", 20))
+    fresh.commit()
+    before = versioned(fresh)
+
+    def broken() -> Iterator[SearchDoc]:
+        yield from small_docs("乙", 5)
+        raise RuntimeError("graph went away")
+
+    with pytest.raises(RuntimeError):
+        fresh.rebuild(broken(), cursor=1)
+    assert fresh.count() == 20 and versioned(fresh) == before
+
+
+def test_bulk_rejects_a_strict_violation_by_id_and_writes_the_rest(fresh: OpenSearchIndex) -> None:
+    docs = small_docs("甲", 30)
+    bad = SearchDoc("per:bad", "Person", {**docs[0].fields, "hobby": "太极"})
+    with pytest.raises(bulk.BulkError, match="1 of 31 documents were not written") as e:
+        fresh.index([*docs[:15], bad, *docs[15:]])
+    (failure,) = e.value.failures
+    assert (failure.id, failure.status, failure.kind) == ("per:bad", 400, "strict_dynamic_mapping_exception")
+    assert "per:bad" in str(e.value) and "[hobby]" in str(e.value) and "dynamic: strict" in str(e.value.hint)
+    assert e.value.report.retried == 0  # a 4xx is not retried
+    fresh.commit()
+    assert fresh.count() == 30
+    # The same document fails a rebuild, which then keeps the live index.
+    with pytest.raises(bulk.BulkError, match="per:bad"):
+        fresh.rebuild([bad], cursor=3)
+    assert fresh.count() == 30 and len(versioned(fresh)) == 1
+
+
+class Counting:
+    """The real transport, counting the actions of each bulk request."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.sizes: list[int] = []
+
+    def bulk(self, operations: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        self.sizes.append(sum(1 for op in operations if set(op) <= {"index", "delete"} and len(op) == 1))
+        return self.inner.bulk(operations)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_bulk_retries_items_refused_with_429(fresh: OpenSearchIndex) -> None:
+    # A read-only-allow-delete block (what a full disk sets) makes the engine answer each item 429.
+    (name,) = versioned(fresh)
+    client = fresh.transport.client  # type: ignore[attr-defined]
+    client.indices.put_settings(index=name, body={"index.blocks.read_only_allow_delete": True})
+    lift = threading.Timer(0.6, lambda: client.indices.put_settings(
+        index=name, body={"index.blocks.read_only_allow_delete": None}))
+    counting = Counting(fresh.transport)
+    docs = small_docs("甲", 40)
+    bad = SearchDoc("per:bad", "Person", {**docs[0].fields, "hobby": "太极"})
+    lift.start()
+    try:
+        with pytest.raises(bulk.BulkError) as e:
+            bulk.write(counting, fresh.alias, [bulk.Action("index", d.id, {**d.fields, "id": d.id, "type": d.type})
+                                               for d in [*docs, bad]],
+                       policy=bulk.RetryPolicy(attempts=8, first_delay=0.1, max_delay=0.4), require_alias=True)
+    finally:
+        lift.join()
+    report = e.value.report
+    assert report.indexed == 40 and report.retried >= 41 and [f.id for f in e.value.failures] == ["per:bad"]
+    # Every request resent all 41 while blocked; the one after the block sorted them; the 400 was
+    # never resent.
+    assert counting.sizes[-1] == 41 and len(counting.sizes) == report.retried // 41 + 1
+    fresh.commit()
+    assert fresh.count() == 40
+
+
+def test_index_built_for_another_mapping_is_served_until_rebuilt(fresh: OpenSearchIndex) -> None:
+    fresh.index(small_docs("甲", 30))
+    fresh.commit()
+    extended = ONTOLOGY.with_property("Person", Property("hobby", PropType.STRING, "Hobby.",
+                                                         searchable=SearchKind.TEXT, facet=True))
+    idx = open_index(fresh.alias, extended)
+    assert idx.search(Term("name", "甲"), filters=None, facets=(), limit=5, offset=0).total == 30
+    assert idx.search(Term("hobby", "太极"), filters=None, facets=["hobby__facet"], limit=5, offset=0).total == 0
+    with pytest.raises(StoreError, match="older search mapping"):
+        idx.index(small_docs("乙", 1))
+    docs = [build_doc(Node("per:1", "Person", {"name": "王芳", "hobby": "太极"}), None, extended)]
+    idx.rebuild(docs, cursor=3)
+    res = idx.search(Term("hobby", "太极"), filters=None, facets=["hobby__facet"], limit=5, offset=0)
+    assert res.total == 1 and res.facets == {"hobby__facet": [("太极", 1)]}
+    idx.close()
+
+
+def test_settings_that_do_not_fit_the_server() -> None:
+    with pytest.raises(ConfigError, match="not Elasticsearch"):
+        OpenSearchIndex.from_settings(settings(search_engine="elasticsearch"))
+    name = f"tg-test-{uuid.uuid4().hex}"
+    transport = OpenSearchTransport(SEARCH_URL)
+    transport.create_index(name, {})  # an index where the alias should be
+    try:
+        with pytest.raises(StoreError, match="is an index, not an alias"):
+            open_index(name)
+    finally:
+        transport.delete_index(name)
+        transport.delete_index(name + "-meta")
+        transport.close()
+
+
+def test_first_use_races_settle_on_one_index() -> None:
+    alias = f"tg-test-{uuid.uuid4().hex}"
+    transport = OpenSearchTransport(SEARCH_URL)
+    # Two processes created their v1 at once.
+    names = [index_name(alias, 1, now=time.time() - d) for d in (2, 1)]
+    for n in names:
+        transport.create_index(n, {**dsl.index_body(search_fields()), "aliases": {alias: {}}})
+    idx = open_index(alias)
+    try:
+        assert versioned(idx) == {names[0]: [alias]}
+        idx.index(small_docs("甲", 3))
+        idx.commit()
+        assert idx.count() == 3
+    finally:
+        idx.drop()
+        idx.close()
+        transport.close()
