@@ -406,6 +406,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = (getattr(args, "log_level", None) or os.environ.get("TALENTGRAPH_LOG_LEVEL") or "info").upper()
     logging.basicConfig(level=getattr(logging, level, logging.INFO), format="%(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":  # the engine clients log every request at INFO
+        for noisy in ("opensearch", "elasticsearch", "elastic_transport", "neo4j", "httpx", "urllib3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return int(args.func(args))
     except TalentgraphError as exc:
