@@ -103,12 +103,12 @@ def bench_ingest(stores: Stores, registers: Path) -> dict[str, Any]:
     stores.projector.sync()
     t_search = time.perf_counter() - t1
     nodes = sum(stores.graph.count_nodes(t.name) for t in ONTOLOGY.node_types)
-    rels = stores.graph.last_seq() - nodes  # every inserted record wrote exactly one change entry
+    rels = stores.graph.last_seq() - nodes  # a first load writes exactly one change entry per record
     entities = nodes + rels
     rows = sum(s.rows_in for s in summaries)
     quarantined = sum(s.quarantined for s in summaries)
     t_total = t_graph + t_search
-    return {"rows": rows, "quarantined": quarantined, "nodes": nodes, "rels": rels,
+    return {"rows": rows, "quarantined": quarantined, "nodes": nodes, "rels": rels, "entities": entities,
             "ingest_s": round(t_total, 2), "graph_s": round(t_graph, 2), "search_s": round(t_search, 2),
             "ingest_entities_per_s": round(entities / t_total)}
 
@@ -197,13 +197,25 @@ def bench_search(stores: Stores, reps: int) -> dict[str, Any]:
             plan = svc.plan(q, ("Person",))
             filters = svc.filter_query(f, ("Person",))
             facets = [svc._facets[n].name for n in svc._facet_names(None, ("Person",))]
-            bare += timed(lambda: stores.index.search(plan.query, filters=filters, facets=facets, limit=20,
-                                                      offset=0, facet_size=20), 1)
+            bare += timed(bare_search(stores, plan.query, filters, facets), 1)
     hits = svc.search("俄语 律师", first=100).total, svc.search("Russian lawyer", first=100).total
     return {"search_p50_ms": round(pct(full, .5), 2), "search_p95_ms": round(pct(full, .95), 2),
             "bare_p50_ms": round(pct(bare, .5), 2), "bare_p95_ms": round(pct(bare, .95), 2),
             "search_p95_ratio": round(pct(full, .95) / max(pct(bare, .95), 1e-6), 2),
             "ru_lawyer_hits_zh_en": hits, "queries": len(full)}
+
+
+def bare_search(stores: Stores, query: Any, filters: Any, facets: list[str]) -> Callable[[], Any]:
+    """The compiled query run directly: Tantivy's searcher, or the DSL body through the bare client."""
+    if stores.index.capabilities.name == "tantivy":
+        return lambda: stores.index.search(query, filters=filters, facets=facets, limit=20, offset=0, facet_size=20)
+    from talentgraph.search.opensearch import dsl
+
+    live = stores.index._current()  # type: ignore[attr-defined]
+    body = dsl.search_body(dsl.combine(live.compiler(query), live.compiler(filters) if filters is not None else None),
+                           facets=facets, limit=20, offset=0, facet_size=20, ranked=dsl.ranks(query))
+    client = stores.index.transport.client  # type: ignore[attr-defined]
+    return lambda: client.search(index=stores.settings.search_index, body=body)
 
 
 # --- GraphQL --------------------------------------------------------------------------------------
@@ -245,6 +257,81 @@ def bench_graphql(stores: Stores, reps: int) -> dict[str, Any]:
             "graphql_p95_ratio": round(pct(gq, .95) / max(pct(cy, .95), 1e-6), 2)}
 
 
+# --- real engines: each against its own raw baseline ------------------------------------------------
+
+
+def read_back_graph(stores: Stores) -> tuple[dict[str, list[dict[str, Any]]], dict[tuple[str, str, str], list[dict[str, Any]]]]:
+    """Every node and relationship the ingest wrote, as plain property maps (for the raw baselines)."""
+    nodes: dict[str, list[dict[str, Any]]] = {}
+    rels: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for t in ONTOLOGY.node_types:
+        rows = stores.graph.run_read(f"MATCH (n:`{t.name}`) RETURN properties(n) AS p")  # type: ignore[attr-defined]
+        if rows:
+            nodes[t.name] = [dict(r["p"]) for r in rows]
+    for rel in ONTOLOGY.rel_types:
+        for f, to in rel.endpoints:
+            rows = stores.graph.run_read(  # type: ignore[attr-defined]
+                f"MATCH (a:`{f}`)-[r:`{rel.name}`]->(b:`{to}`) RETURN a.id AS f, b.id AS t, properties(r) AS p")
+            if rows:
+                rels[(rel.name, f, to)] = [{"from": r["f"], "to": r["t"], "props": dict(r["p"])} for r in rows]
+    return nodes, rels
+
+
+def bench_neo4j_baseline(stores: Stores, nodes: dict[str, list[dict[str, Any]]],
+                         rels: dict[tuple[str, str, str], list[dict[str, Any]]]) -> dict[str, Any]:
+    """The same rows through the bare driver: hand-written UNWIND … MERGE, 5,000 rows a transaction."""
+    import neo4j
+
+    s = stores.settings
+    stores.graph.wipe()  # type: ignore[attr-defined]
+    driver = neo4j.GraphDatabase.driver(s.graph_url, auth=(s.graph_user, s.graph_password))
+    t0 = time.perf_counter()
+    with driver.session(database=s.graph_database) as session:
+        for label, rows in nodes.items():
+            q = f"UNWIND $rows AS r MERGE (n:`{label}` {{id: r.id}}) SET n += r"
+            for i in range(0, len(rows), 5000):
+                session.execute_write(lambda tx, b=rows[i:i + 5000]: tx.run(q, rows=b).consume())
+        for (rel, f, to), rows in rels.items():
+            q = (f"UNWIND $rows AS r MATCH (a:`{f}` {{id: r.from}}) MATCH (b:`{to}` {{id: r.to}}) "
+                 f"MERGE (a)-[x:`{rel}` {{key: r.props.key}}]->(b) SET x += r.props")
+            for i in range(0, len(rows), 5000):
+                session.execute_write(lambda tx, b=rows[i:i + 5000]: tx.run(q, rows=b).consume())
+    dt = time.perf_counter() - t0
+    driver.close()
+    n = sum(len(v) for v in nodes.values()) + sum(len(v) for v in rels.values())
+    return {"raw_merge_s": round(dt, 2), "raw_merge_entities_per_s": round(n / dt)}
+
+
+def bench_bulk_baseline(stores: Stores) -> dict[str, Any]:
+    """The same (already analysed) documents sent with bare ``_bulk`` requests into a fresh index."""
+    from opensearchpy import OpenSearch
+
+    from talentgraph.search.mapping import search_fields
+    from talentgraph.search.opensearch import dsl
+
+    docs = [dsl.document(d) | {"_id": d.id} for d in stores.projector.all_docs()]
+    s = stores.settings
+    client = OpenSearch(hosts=[s.search_url], http_auth=(s.search_user, s.search_password) if s.search_user else None,
+                        timeout=120)
+    name = f"bench-bare-{os.getpid()}"
+    client.indices.create(index=name, body=dsl.index_body(search_fields(ONTOLOGY)))
+    try:
+        t0 = time.perf_counter()
+        for i in range(0, len(docs), 2000):
+            lines: list[Any] = []
+            for d in docs[i:i + 2000]:
+                doc_id = d.pop("_id")
+                lines += [{"index": {"_index": name, "_id": doc_id}}, d]
+            resp = client.bulk(body=lines)
+            assert not resp["errors"], "bare bulk had item errors"
+        client.indices.refresh(index=name)
+        dt = time.perf_counter() - t0
+    finally:
+        client.indices.delete(index=name)
+        client.close()
+    return {"bare_bulk_s": round(dt, 2), "bare_bulk_docs_per_s": round(len(docs) / dt), "docs": len(docs)}
+
+
 # --- driver ---------------------------------------------------------------------------------------
 
 
@@ -259,17 +346,32 @@ def run_scale(scale: int, workdir: Path, backend: str, reps: int) -> Row:
         env: dict[str, str] = {}
     else:
         env = dict(os.environ)
+    if backend != "embedded":
+        env_overrides["search_index"] = f"bench-{scale}"
     settings = Settings.load(env_overrides, env=env)
     stores = open_stores(settings)
     row = Row(backend, scale)
     try:
+        if backend != "embedded":  # start from empty engines
+            stores.graph.wipe()  # type: ignore[attr-defined]
+            stores.index.rebuild(iter(()), 0)
         row.metrics.update(bench_ingest(stores, registers))
         if backend == "embedded":
             row.metrics.update(bench_copy_baseline(stores, workdir))
             row.metrics["ingest_vs_copy"] = round(
                 row.metrics["ingest_entities_per_s"] / row.metrics["copy_entities_per_s"], 3)
+        else:
+            row.metrics.update(bench_bulk_baseline(stores))
+            row.metrics["sync_vs_bare_bulk"] = round(
+                (row.metrics["docs"] / row.metrics["search_s"]) / row.metrics["bare_bulk_docs_per_s"], 3)
         row.metrics.update(bench_search(stores, reps))
         row.metrics.update(bench_graphql(stores, reps * 10))
+        if backend != "embedded":
+            nodes, rels = read_back_graph(stores)
+            row.metrics.update(bench_neo4j_baseline(stores, nodes, rels))
+            row.metrics["graph_ingest_vs_raw_merge"] = round(
+                (row.metrics["entities"] / row.metrics["graph_s"]) / row.metrics["raw_merge_entities_per_s"], 3)
+            stores.index.drop()  # type: ignore[attr-defined]
         row.metrics["peak_rss_mb"] = round(peak_rss_mb())
     finally:
         stores.close()
@@ -294,20 +396,39 @@ def machine() -> str:
 def write_results(rows: list[Row], path: Path) -> None:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"## Run of {now}", "", f"Machine: {machine()}", ""]
-    lines += ["| backend | residents | entities (nodes+rels) | ingest entities/s | COPY baseline entities/s | "
-              "ingest / COPY | search p50 / p95 ms | bare query p95 ms | GraphQL 2-hop p50 / p95 ms | "
-              "Cypher p95 ms | GraphQL / Cypher p95 | peak RSS MB |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        m = r.metrics
-        lines.append(
-            f"| {r.backend} | {r.scale} | {m['nodes'] + m['rels']} | {m['ingest_entities_per_s']} | "
-            f"{m.get('copy_entities_per_s', '—')} | {m.get('ingest_vs_copy', '—')} | "
-            f"{m['search_p50_ms']} / {m['search_p95_ms']} | {m['bare_p95_ms']} | "
-            f"{m['graphql_p50_ms']} / {m['graphql_p95_ms']} | {m['cypher_p95_ms']} | {m['graphql_p95_ratio']} | "
-            f"{m['peak_rss_mb']} |")
-    lines += ["", "Raw:", "", "```json"] + [json.dumps({"backend": r.backend, "scale": r.scale, **r.metrics},
-                                                       ensure_ascii=False) for r in rows] + ["```", ""]
+    embedded = [r for r in rows if r.backend == "embedded"]
+    engines = [r for r in rows if r.backend != "embedded"]
+    if embedded:
+        lines += ["Embedded (LadybugDB + Tantivy):", "",
+                  "| residents | entities | ingest entities/s (graph + search) | COPY baseline entities/s | "
+                  "ingest / COPY | search p50 / p95 ms | bare query p95 ms | GraphQL 2-hop p50 / p95 ms | "
+                  "Cypher p50 / p95 ms | GraphQL / Cypher p95 | peak RSS MB |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in embedded:
+            m = r.metrics
+            lines.append(
+                f"| {r.scale} | {m['entities']} | {m['ingest_entities_per_s']} | {m['copy_entities_per_s']} | "
+                f"{m['ingest_vs_copy']} | {m['search_p50_ms']} / {m['search_p95_ms']} | {m['bare_p95_ms']} | "
+                f"{m['graphql_p50_ms']} / {m['graphql_p95_ms']} | {m['cypher_p50_ms']} / {m['cypher_p95_ms']} | "
+                f"{m['graphql_p95_ratio']} | {m['peak_rss_mb']} |")
+        lines.append("")
+    if engines:
+        lines += ["Real engines (Neo4j + OpenSearch, started by services/up):", "",
+                  "| residents | graph ingest entities/s | bare-driver UNWIND MERGE entities/s | graph / raw | "
+                  "search sync docs/s | bare _bulk docs/s | sync / bulk | search p50 / p95 ms | bare body p95 ms | "
+                  "GraphQL 2-hop p50 / p95 ms | Cypher p95 ms | GraphQL / Cypher p95 | client peak RSS MB |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in engines:
+            m = r.metrics
+            lines.append(
+                f"| {r.scale} | {round(m['entities'] / m['graph_s'])} | {m['raw_merge_entities_per_s']} | "
+                f"{m['graph_ingest_vs_raw_merge']} | {round(m['docs'] / m['search_s'])} | {m['bare_bulk_docs_per_s']} | "
+                f"{m['sync_vs_bare_bulk']} | {m['search_p50_ms']} / {m['search_p95_ms']} | {m['bare_p95_ms']} | "
+                f"{m['graphql_p50_ms']} / {m['graphql_p95_ms']} | {m['cypher_p95_ms']} | {m['graphql_p95_ratio']} | "
+                f"{m['peak_rss_mb']} |")
+        lines.append("")
+    lines += ["Raw:", "", "```json"] + [json.dumps({"backend": r.backend, "scale": r.scale, **r.metrics},
+                                                   ensure_ascii=False) for r in rows] + ["```", ""]
     header = "# Benchmark results\n\nWritten by `bench/run.py`; newest run first. Targets: ingest ≥ 0.5× COPY; " \
              "search p95 ≤ 20 ms at 200k; GraphQL 2-hop p95 ≤ 2× hand-written Cypher.\n\n"
     old = path.read_text() if path.exists() else ""
