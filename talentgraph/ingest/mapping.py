@@ -16,6 +16,7 @@ import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import yaml
 
 from talentgraph.errors import IngestError, OntologyError, ValidationError
 from talentgraph.ingest.sources import Row, source_class
-from talentgraph.ingest.transforms import TRANSFORMS, Context, apply, is_empty, to_text
+from talentgraph.ingest.transforms import TRANSFORMS, Context, TransformFn, is_empty, to_text
 from talentgraph.schema.ontology import ONTOLOGY, Ontology, Property, PropType
 
 _JOB_ID = re.compile(r"^[a-z0-9_-]+$")
@@ -79,20 +80,42 @@ class Template:
             raise _fail(file, where, f"template {text!r} has an unbalanced brace.", 'Write placeholders as "{column}".')
         return cls(text, columns)
 
+    @cached_property
+    def _parts(self) -> tuple[tuple[str, str | None], ...]:
+        """(literal, column or None) pairs in order, so rendering joins instead of re-running a regex."""
+        parts: list[tuple[str, str | None]] = []
+        pos = 0
+        for m in _PLACEHOLDER.finditer(self.text):
+            parts.append((self.text[pos:m.start()], m.group(1).strip()))
+            pos = m.end()
+        parts.append((self.text[pos:], None))
+        return tuple(parts)
+
     def render(self, row: Row, field: str) -> str | None:
         """The key, or None when a referenced cell is empty; ValidationError for a bad key."""
-        values: dict[str, str] = {}
-        for col in self.columns:
+        out: list[str] = []
+        for literal, col in self._parts:
+            out.append(literal)
+            if col is None:
+                continue
             cell = row.get(col)
             if is_empty(cell):
                 return None
-            values[col] = to_text(cell, Context(f"{field} [{col}]", col))
-        key = _PLACEHOLDER.sub(lambda m: values[m.group(1).strip()], self.text).strip()
+            out.append(to_text(cell, Context(f"{field} [{col}]", col)) if type(cell) is not str else _plain_text(
+                cell, field, col))
+        key = "".join(out).strip()
         if not key:
             return None
-        if "|" in key or any(ord(ch) < 32 for ch in key):
+        if "|" in key or (not key.isprintable() and any(ord(ch) < 32 for ch in key)):
             raise ValidationError(field, key, "a key without '|' or control characters")
         return key
+
+
+def _plain_text(cell: str, field: str, col: str) -> str:
+    # Most key cells are short plain text; only build the error context when to_text needs it.
+    if "e" in cell or "E" in cell:  # maybe 3.1E+17, which to_text refuses
+        return to_text(cell, Context(f"{field} [{col}]", col))
+    return cell.strip()
 
 
 @dataclass(frozen=True)
@@ -108,25 +131,47 @@ class PropSpec:
     kind_column: str | None = None
     is_list: bool = False  # target is a string_list
 
+    @cached_property
+    def _contexts(self) -> dict[tuple[str, bytes], Context]:
+        # One Context per (owner, key) instead of one per cell; only identity's kind varies by row.
+        return {}
+
+    def _context(self, row: Row, owner: str, id_hash_key: bytes) -> Context:
+        if self.kind_column:
+            return Context(f"{owner}.{self.name} [{', '.join(self.columns)}]", self.columns[0], id_hash_key,
+                           row.get(self.kind_column))
+        ctx = self._contexts.get((owner, id_hash_key))
+        if ctx is None:
+            ctx = self._contexts[(owner, id_hash_key)] = Context(
+                f"{owner}.{self.name} [{', '.join(self.columns)}]", self.columns[0], id_hash_key)
+        return ctx
+
+    @cached_property
+    def _fn(self) -> TransformFn:
+        return TRANSFORMS[self.transform or "str"].fn
+
+    @cached_property
+    def _multi(self) -> bool:
+        return bool(self.transform and TRANSFORMS[self.transform].outputs)
+
     def evaluate(self, row: Row, owner: str, id_hash_key: bytes) -> dict[str, Any]:
         """Property values from one row ({} when the cell is empty and there is no default)."""
         if not self.columns:
             return {self.targets[0]: self.value}
-        label = f"{owner}.{self.name} [{', '.join(self.columns)}]"
-        ctx = Context(label, self.columns[0], id_hash_key, row.get(self.kind_column) if self.kind_column else None)
         if len(self.columns) > 1:
             cells = tuple(row.get(c) for c in self.columns)
             if all(is_empty(c) for c in cells):
                 return {}
-            return dict(apply(self.transform or "str", cells, ctx))
+            return dict(self._fn(cells, self._context(row, owner, id_hash_key)))
         cell = row.get(self.columns[0])
         if is_empty(cell):
             if self.default is None:
                 return {}
             cell = self.default
-        if self.transform and TRANSFORMS[self.transform].outputs:
-            return dict(apply(self.transform, cell, ctx))
-        name = self.transform or "str"
+        ctx = self._context(row, owner, id_hash_key)
+        fn = self._fn
+        if self._multi:
+            return dict(fn(cell, ctx))
         if self.split is not None or self.is_list:
             parts: list[Any]
             if isinstance(cell, list):
@@ -135,9 +180,9 @@ class PropSpec:
                 parts = self.split.split(to_text(cell, ctx))
             else:
                 parts = [cell]
-            values = [apply(name, p.strip() if isinstance(p, str) else p, ctx) for p in parts if not is_empty(p)]
+            values = [fn(p.strip() if isinstance(p, str) else p, ctx) for p in parts if not is_empty(p)]
             return {self.targets[0]: values} if values else {}
-        return {self.targets[0]: apply(name, cell, ctx)}
+        return {self.targets[0]: fn(cell, ctx)}
 
 
 @dataclass(frozen=True)

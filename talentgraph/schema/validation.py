@@ -15,7 +15,8 @@ import difflib
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 from talentgraph.errors import OntologyError, ValidationError
@@ -53,21 +54,28 @@ def _first(result: tuple[dict[str, Any], list[ValidationError]]) -> dict[str, An
     return cleaned
 
 
+# Distinct inputs remembered per property for vocabulary and validator results (a register repeats
+# 性别 and 文化程度 tens of thousands of times); past this many the memo starts over, so memory
+# stays bounded on columns of unique values such as phone numbers.
+MEMO_SIZE = 20_000
+
+Cleaner = Callable[[Any, str], Any]
+
+
 def check_props(
     owner: str, properties: Iterable[Property], props: dict[str, Any]
 ) -> tuple[dict[str, Any], list[ValidationError]]:
     """(cleaned values in ontology order, errors). Blank values (None, "", []) count as absent."""
-    declared = {p.name: p for p in properties}
+    plan = _plan(owner, properties)
     errors: list[ValidationError] = []
     for name in props:
-        if name not in declared:
-            errors.append(_unknown(owner, name, props[name], list(declared)))
+        if name not in plan.names:
+            errors.append(_unknown(owner, name, props[name], list(plan.names)))
     cleaned: dict[str, Any] = {}
-    for name, prop in declared.items():
-        field = f"{owner}.{name}"
+    for name, prop, field, clean in plan.slots:
         raw = props.get(name)
         try:
-            value = clean_value(prop, raw, field)
+            value = None if raw is None else clean(raw, field)
         except ValidationError as e:
             errors.append(e)
             continue
@@ -82,6 +90,32 @@ def check_props(
     return cleaned, errors
 
 
+class _Plan:
+    """What ``check_props`` needs per owner, worked out once: names, fields and compiled cleaners."""
+
+    __slots__ = ("properties", "names", "slots")
+
+    def __init__(self, owner: str, properties: tuple[Property, ...]) -> None:
+        self.properties = properties
+        self.names: dict[str, None] = dict.fromkeys(p.name for p in properties)  # ordered, for hints
+        self.slots = tuple((p.name, p, f"{owner}.{p.name}", cleaner(p)) for p in properties)
+
+
+_PLANS: dict[tuple[str, int], _Plan] = {}
+
+
+def _plan(owner: str, properties: Iterable[Property]) -> _Plan:
+    # Keyed by the identity of the ontology's tuple: hashing a tuple of Property dataclasses per
+    # row costs more than validating some of its values. The stored tuple guards against id reuse.
+    if not isinstance(properties, tuple):
+        return _Plan(owner, tuple(properties))
+    key = (owner, id(properties))
+    plan = _PLANS.get(key)
+    if plan is None or plan.properties is not properties:
+        plan = _PLANS[key] = _Plan(owner, properties)
+    return plan
+
+
 def _unknown(owner: str, name: str, value: Any, known: list[str]) -> ValidationError:
     close = difflib.get_close_matches(name, known, n=1)
     hint = (f"Did you mean {close[0]!r}? " if close else "") + f"Known properties: {', '.join(known) or '(none)'}."
@@ -90,30 +124,138 @@ def _unknown(owner: str, name: str, value: Any, known: list[str]) -> ValidationE
 
 def clean_value(prop: Property, raw: Any, field: str) -> Any:
     """One property value cast, mapped and validated; None when blank."""
-    if _blank(raw):
-        return None
+    return cleaner(prop)(raw, field)
+
+
+@cache
+def cleaner(prop: Property) -> Cleaner:
+    """``(raw, field) -> value or None`` for one property, with its cast, vocabulary and validator
+    chosen once instead of per value. Vocabularies are loaded once per process and never change
+    after, which is what makes remembering their lookups safe."""
+    finish = _finisher(prop)
     if prop.type is PropType.STRING_LIST:
-        items = [_cast_scalar(PropType.STRING, v, field) for v in _as_list(raw, field)]
-        items = [v for v in items if v is not None]
-        out = [_finish(prop, v, field) for v in items]
-        return list(dict.fromkeys(out)) or None  # 俄语 and Russian both become ru: keep it once
-    value = _cast_scalar(prop.type, raw, field)
-    return None if value is None else _finish(prop, value, field)
+        def clean_list(raw: Any, field: str) -> Any:
+            if _blank(raw):
+                return None
+            out = []
+            for v in _as_list(raw, field):
+                item = _cast_text(v, field)
+                if item is not None:
+                    out.append(finish(item, field))
+            return list(dict.fromkeys(out)) or None  # 俄语 and Russian both become ru: keep it once
+        return clean_list
+
+    cast = _CASTS.get(prop.type)
+    if cast is None:
+        kind = prop.type
+
+        def unknown_type(raw: Any, field: str) -> Any:
+            if _blank(raw):
+                return None
+            raise OntologyError(f"{field} has type {kind!r}, which validation does not know.")
+        return unknown_type
+
+    def clean_scalar(raw: Any, field: str) -> Any:
+        if _blank(raw):
+            return None
+        value = cast(raw, field)
+        return None if value is None else finish(value, field)
+    return clean_scalar
 
 
-def _finish(prop: Property, value: Any, field: str) -> Any:
+def _finisher(prop: Property) -> Cleaner:
+    """Vocabulary mapping then the named validator, remembered per distinct text value."""
+    steps: list[Cleaner] = []
     if prop.vocabulary is not None:
-        value = vocabulary(prop.vocabulary).require(value, field).id
+        vocab_name = prop.vocabulary
+
+        def to_term(value: Any, field: str) -> Any:
+            return vocabulary(vocab_name).require(value, field).id
+        steps.append(to_term)
     if prop.validator is not None:
-        try:
-            check = VALIDATORS[prop.validator]
-        except KeyError:
-            raise OntologyError(
-                f"Property {field} names validator {prop.validator!r}, which does not exist.",
-                hint=f"Known validators: {', '.join(sorted(VALIDATORS))}.",
-            ) from None
-        value = check(value, field)
+        check = VALIDATORS.get(prop.validator)
+        if check is None:
+            validator_name = prop.validator
+
+            def missing(value: Any, field: str) -> Any:
+                raise OntologyError(
+                    f"Property {field} names validator {validator_name!r}, which does not exist.",
+                    hint=f"Known validators: {', '.join(sorted(VALIDATORS))}.",
+                )
+            steps.append(missing)
+        else:
+            steps.append(check)
+    if not steps:
+        return _same
+    memo: dict[str, Any] = {}
+
+    def finish(value: Any, field: str) -> Any:
+        # Only text is remembered: 1 and True are equal dict keys but not the same input.
+        if type(value) is str:
+            hit = memo.get(value, _MISS)
+            if hit is not _MISS:
+                return hit
+        out = value
+        for step in steps:
+            out = step(out, field)
+        if type(value) is str:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[value] = out
+        return out
+    return finish
+
+
+_MISS = object()
+
+
+def _same(value: Any, field: str) -> Any:
     return value
+
+
+def _cast_text(raw: Any, field: str) -> str | None:
+    if isinstance(raw, str):
+        text = raw.strip()
+        # NFKC leaves ASCII alone, so only other text needs normalising to see if it is blank.
+        if not text or (not text.isascii() and not unicodedata.normalize("NFKC", raw).strip()):
+            return None
+        return text
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise ValidationError(field, raw, "text", hint=f"Got a {type(raw).__name__}.")
+    # Spreadsheets turn a numeric-looking cell (a room number, a code) into 101.0.
+    return str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw)
+
+
+def _normalised(raw: Any) -> str | None:
+    return unicodedata.normalize("NFKC", raw).strip() if isinstance(raw, str) else None
+
+
+def _cast_int(raw: Any, field: str) -> Any:
+    text = _normalised(raw)
+    return None if text == "" else _int(raw, text, field)
+
+
+def _cast_float(raw: Any, field: str) -> Any:
+    text = _normalised(raw)
+    return None if text == "" else _float(raw, text, field)
+
+
+def _cast_bool(raw: Any, field: str) -> Any:
+    text = _normalised(raw)
+    return None if text == "" else _bool(raw, text, field)
+
+
+def _cast_date(raw: Any, field: str) -> Any:
+    return None if _normalised(raw) == "" else date(raw, field)
+
+
+_CASTS: dict[PropType, Cleaner] = {
+    PropType.STRING: _cast_text,
+    PropType.INT: _cast_int,
+    PropType.FLOAT: _cast_float,
+    PropType.BOOL: _cast_bool,
+    PropType.DATE: _cast_date,
+}
 
 
 def _blank(value: Any) -> bool:
@@ -137,28 +279,6 @@ def _as_list(raw: Any, field: str) -> list[Any]:
         return sorted((v for v in raw if not _blank(v)), key=str)
     raise ValidationError(field, raw, "a list of strings or one string",
                           hint=f"Got a {type(raw).__name__}.")
-
-
-def _cast_scalar(kind: PropType, raw: Any, field: str) -> Any:
-    text = unicodedata.normalize("NFKC", raw).strip() if isinstance(raw, str) else None
-    if text == "":
-        return None
-    if kind in (PropType.STRING, PropType.STRING_LIST):
-        if isinstance(raw, str):
-            return raw.strip()
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-            raise ValidationError(field, raw, "text", hint=f"Got a {type(raw).__name__}.")
-        # Spreadsheets turn a numeric-looking cell (a room number, a code) into 101.0.
-        return str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw)
-    if kind is PropType.INT:
-        return _int(raw, text, field)
-    if kind is PropType.FLOAT:
-        return _float(raw, text, field)
-    if kind is PropType.BOOL:
-        return _bool(raw, text, field)
-    if kind is PropType.DATE:
-        return date(raw, field)
-    raise OntologyError(f"{field} has type {kind!r}, which validation does not know.")
 
 
 def _int(raw: Any, text: str | None, field: str) -> int:

@@ -161,3 +161,37 @@ def test_not_yaml(tmp_path: Path) -> None:
     path.write_text("job: [unclosed\n", encoding="utf-8")
     with pytest.raises(IngestError, match="bad.yaml is not valid YAML"):
         load_job(path)
+
+
+# --- rendering keys (precompiled templates) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "row", "key"), [
+    ("{楼号}-{单元}", {"楼号": " 12 ", "单元": 3.0}, "12-3"),
+    ("B{ 楼号 }x", {"楼号": "7"}, "B7x"),
+    ("{a}{b}", {"a": "x", "b": ""}, None),
+    ("{a}", {"a": "1E5"}, "1E5"),  # short scientific-looking text is kept as typed
+])
+def test_template_render(text: str, row: dict[str, Any], key: str | None) -> None:
+    from talentgraph.ingest.mapping import Template
+
+    assert Template.parse(text, Path("j.yaml"), "key").render(row, "Person.key") == key
+
+
+@pytest.mark.parametrize("cell", ["3.1E+17", "+3.1E+17", "3.10e17"])
+def test_template_refuses_rounded_spreadsheet_numbers(cell: str) -> None:
+    from talentgraph.errors import ValidationError
+    from talentgraph.ingest.mapping import Template
+
+    with pytest.raises(ValidationError, match="spreadsheets keep only 15 digits"):
+        Template.parse("{id}", Path("j.yaml"), "key").render({"id": cell}, "Person.key")
+
+
+def test_template_refuses_pipes_and_control_characters() -> None:
+    from talentgraph.errors import ValidationError
+    from talentgraph.ingest.mapping import Template
+
+    t = Template.parse("{a}", Path("j.yaml"), "key")
+    for bad in ("a|b", "a\x01b"):
+        with pytest.raises(ValidationError):
+            t.render({"a": bad}, "Person.key")

@@ -12,6 +12,7 @@ pool reads concurrently (Ladybug gives each read its own snapshot, also while a 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -35,6 +36,7 @@ from talentgraph.graph.common import (
     provenance_props,
     rel_row,
 )
+from talentgraph.graph.ladybug import lookups
 from talentgraph.graph.ladybug.bulk import ARROW_TYPES, copy_from_arrow
 from talentgraph.graph.ladybug.lock import ProcessLock
 from talentgraph.graph.port import MAX_PATH_HOPS, FacetCount, GraphCapabilities
@@ -55,6 +57,8 @@ from talentgraph.types import (
     Subgraph,
     UpsertResult,
 )
+
+log = logging.getLogger(__name__)
 
 DB_FILE = "graph.lbdb"
 LOCK_FILE = ".lock"
@@ -91,6 +95,10 @@ class LadybugGraphStore:
         self._columns: dict[str, list[tuple[str, str]]] = {}  # table -> [(column, Ladybug type)] in stored order
         self._seq: int | None = None
         self._closed = False
+        # Bumped when the database handle is reopened; thread-local read connections of an older
+        # generation are replaced on next use.
+        self._generation = 0
+        self._copied_in_tx = False
 
     # --- plumbing -------------------------------------------------------------------------------
 
@@ -98,9 +106,10 @@ class LadybugGraphStore:
         if self._closed:
             raise StoreError(f"The graph store at {self.path} is closed.", hint="Open a new LadybugGraphStore.")
         conn: lb.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        if conn is None or getattr(self._local, "generation", -1) != self._generation:
             conn = lb.Connection(self._db)
             self._local.conn = conn
+            self._local.generation = self._generation
             with self._readers_lock:
                 self._readers.append(conn)
         return conn
@@ -119,6 +128,7 @@ class LadybugGraphStore:
                              hint="This is a bug in talentgraph or a damaged database; the error is chained.") from exc
 
     def _copy(self, conn: lb.Connection, table: str, rows: pa.Table, options: str = "") -> None:
+        self._copied_in_tx = True
         try:
             copy_from_arrow(conn, cypher.q(table), rows, options)
         except Exception as exc:
@@ -140,6 +150,7 @@ class LadybugGraphStore:
                 raise StoreError(f"The graph store at {self.path} is closed.", hint="Open a new LadybugGraphStore.")
             self._ensure_seq()
             seq_before = self._seq
+            self._copied_in_tx = False
             self._run(self._writer, "BEGIN TRANSACTION")
             try:
                 yield self._writer
@@ -150,6 +161,11 @@ class LadybugGraphStore:
                     self._writer.execute("ROLLBACK")
                 except Exception:  # noqa: BLE001 - a failed COPY has already rolled the transaction back
                     pass
+                if self._copied_in_tx:
+                    # LadybugDB 0.22: rolling back a COPY into a non-empty table leaves the in-memory
+                    # state corrupt (the next COPY aborts the process). Nothing of the transaction was
+                    # committed, so reopening the database from disk is the safe way on.
+                    self._reopen()
                 raise
 
     # --- schema ---------------------------------------------------------------------------------
@@ -252,7 +268,8 @@ class LadybugGraphStore:
             changes: list[Row] = []
             for type_name, group in by_type.items():
                 nt = self.ontology.node(type_name)
-                existing = self._existing_nodes(conn, type_name, [r.id for r in group])
+                existing = (self._existing_nodes(conn, type_name, [r.id for r in group])
+                            if self._run(conn, lookups.any_node(self.ontology, type_name)) else {})
                 new_rows: list[Row] = []
                 changed_rows: list[Row] = []
                 for rec in group:
@@ -374,14 +391,17 @@ class LadybugGraphStore:
         return result
 
     def _existing_rels(self, conn: lb.Connection, rel_type: str, group: Sequence[tuple[RelRecord, str, str]]) -> dict[str, Row]:
-        by_from: dict[str, list[Row]] = defaultdict(list)
+        if not self._run(conn, lookups.any_rel(self.ontology, rel_type)):
+            return {}  # first load of this table: nothing to compare against
+        wanted = {rec.key for rec, _, _ in group}
+        by_from: dict[str, set[str]] = defaultdict(set)
         for rec, from_type, _ in group:
-            by_from[from_type].append({"from_id": rec.from_id, "key": rec.key})
+            by_from[from_type].add(rec.from_id)
         found: dict[str, Row] = {}
-        for from_type, rows in by_from.items():
-            text = cypher.existing_rels(self.ontology, rel_type, from_type)
-            for chunk in _chunks(rows, ID_CHUNK):
-                found.update((r["key"], r) for r in self._run(conn, text, {"rows": chunk}))
+        for from_type, ids in by_from.items():
+            text = lookups.rels_from(self.ontology, rel_type, from_type)
+            for chunk in _chunks(sorted(ids), ID_CHUNK):
+                found.update((r["key"], r) for r in self._run(conn, text, {"ids": chunk}) if r["key"] in wanted)
         return found
 
     # --- deletes --------------------------------------------------------------------------------
@@ -586,6 +606,18 @@ class LadybugGraphStore:
         return Subgraph(nodes=list(included.values()), edges=list(edges.values()), truncated=truncated)
 
     # --- lifecycle ------------------------------------------------------------------------------
+
+    def _reopen(self) -> None:
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        self._writer.close()
+        self._db.close()
+        self._db = lb.Database(str(self.path / DB_FILE))
+        self._writer = lb.Connection(self._db)
+        self._generation += 1
+        log.warning("Reopened the LadybugDB database at %s after a rolled-back bulk load.", self.path)
 
     def close(self) -> None:
         with self._write_lock:
