@@ -527,9 +527,10 @@ class LadybugGraphStore:
                 continue  # this type never has such a relationship in this direction
             others = [t for f, t in rt.endpoints if f == type_name] if direction == "out" else \
                 [f for f, t in rt.endpoints if t == type_name]
-            labelled: list[str | None] = list(dict.fromkeys(others))
-            if len(labelled) > 1 and where is not None and any(
-                    not self.ontology.node(t).has(f) for t in labelled for f in _filter_fields(where) if f != "id"):
+            distinct = list(dict.fromkeys(others))
+            labelled: list[str | None] = list(distinct)
+            if len(distinct) > 1 and where is not None and any(
+                    not self.ontology.node(t).has(f) for t in distinct for f in _filter_fields(where) if f != "id"):
                 labelled = [None]  # a field only some far-end types have: one unlabelled query keeps its meaning
             for other in labelled:  # one labelled query per far-end type (see cypher.edges)
                 text, params = cypher.edges(self.dialect, self.ontology, group, rt.name, direction,
