@@ -1,4 +1,4 @@
-"""A small synthetic community for the API tests, written straight into a real LadybugDB store.
+"""A small synthetic community for the API tests, written straight into a real graph store (any backend).
 
 Deterministic (seeded), so tests can compute expected answers from ``WORLD`` in Python and compare
 them with what the API returns. All names are invented.
@@ -86,11 +86,9 @@ def make_world(seed: int = 11) -> World:
     return w
 
 
-def load_world(path: Path, world: World) -> Any:
-    from talentgraph.graph.ladybug.store import LadybugGraphStore
-
-    graph = LadybugGraphStore(path)
-    graph.ensure_schema()
+def load_world(backend: Any, path: Path, world: World) -> Any:
+    """A fresh store on ``backend`` (conftest's graph_backend) holding ``world``."""
+    graph = backend.fresh(path)
     graph.upsert_nodes(world.nodes)
     result = graph.upsert_relationships(world.rels)
     assert not result.rejected, result.rejected

@@ -16,9 +16,9 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture(scope="module")
-def graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def graph(graph_backend: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     world: World = make_world()
-    g = load_world(tmp_path_factory.mktemp("api-err") / "graph", world)
+    g = load_world(graph_backend, tmp_path_factory.mktemp("api-err") / "graph", world)
     yield g
     g.close()
 

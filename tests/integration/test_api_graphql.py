@@ -1,4 +1,4 @@
-"""The GraphQL API over a real LadybugDB store: lookups, filters, sorting, paging, relationships, graph shape."""
+"""The GraphQL API over a real graph store (every backend): lookups, filters, sorting, paging, relationships, graph shape."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ def world() -> World:
 
 
 @pytest.fixture(scope="module")
-def graph(tmp_path_factory: pytest.TempPathFactory, world: World) -> Iterator[Any]:
-    g = load_world(tmp_path_factory.mktemp("api") / "graph", world)
+def graph(graph_backend: Any, tmp_path_factory: pytest.TempPathFactory, world: World) -> Iterator[Any]:
+    g = load_world(graph_backend, tmp_path_factory.mktemp("api") / "graph", world)
     yield g
     g.close()
 

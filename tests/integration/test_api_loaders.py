@@ -43,8 +43,8 @@ def world() -> World:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, world: World) -> Iterator[Any]:
-    g = load_world(tmp_path_factory.mktemp("api-n1") / "graph", world)
+def store(graph_backend: Any, tmp_path_factory: pytest.TempPathFactory, world: World) -> Iterator[Any]:
+    g = load_world(graph_backend, tmp_path_factory.mktemp("api-n1") / "graph", world)
     yield g
     g.close()
 

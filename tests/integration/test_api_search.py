@@ -1,4 +1,4 @@
-"""search over the real Tantivy index, projected from the real LadybugDB graph."""
+"""search over a real index (Tantivy, OpenSearch), projected from a real graph (LadybugDB, Neo4j)."""
 
 from __future__ import annotations
 
@@ -20,19 +20,21 @@ def world() -> World:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, world: World) -> Iterator[Any]:
+def app(graph_backend: Any, search_backend: Any, tmp_path_factory: pytest.TempPathFactory,
+        world: World) -> Iterator[Any]:
     from talentgraph.search.projection import SearchProjector
     from talentgraph.search.service import SearchService
-    from talentgraph.search.tantivy.index import TantivyIndex
 
     root = tmp_path_factory.mktemp("api-search")
-    graph = load_world(root / "graph", world)
-    index = TantivyIndex(root / "search")
-    SearchProjector(graph, index).rebuild()
-    service = SearchService(index, max_page_size=20)
-    yield create_app(graph, service, Settings(data_dir=root, max_page_size=20))
-    index.close()
-    graph.close()
+    graph = load_world(graph_backend, root / "graph", world)
+    index = search_backend.fresh(root / "search")
+    try:
+        SearchProjector(graph, index).rebuild()
+        service = SearchService(index, max_page_size=20)
+        yield create_app(graph, service, Settings(data_dir=root, max_page_size=20))
+    finally:
+        search_backend.discard(index)
+        graph.close()
 
 
 async def run(app: Any, query: str, **variables: Any) -> dict[str, Any]:
@@ -95,7 +97,7 @@ async def test_search_errors_have_codes(app: Any) -> None:
     assert "shoeSize" in bad_facet["errors"][0]["message"]
 
 
-async def test_health_names_the_search_backend(app: Any) -> None:
+async def test_health_names_the_search_backend(app: Any, graph_backend: Any, search_backend: Any) -> None:
     async with client(app) as c:
         body = (await c.get("/health")).json()
-    assert body["graph"] == "ladybug" and body["search"] == "tantivy" and body["status"] == "ok"
+    assert body["graph"] == graph_backend.name and body["search"] == search_backend.name and body["status"] == "ok"

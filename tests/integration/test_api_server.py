@@ -19,8 +19,8 @@ ASSET = re.compile(r"""<(script|link)\b[^>]*?\b(src|href)\s*=\s*["']([^"']+)["']
 
 
 @pytest.fixture(scope="module")
-def graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    g = load_world(tmp_path_factory.mktemp("api-srv") / "graph", make_world())
+def graph(graph_backend: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    g = load_world(graph_backend, tmp_path_factory.mktemp("api-srv") / "graph", make_world())
     yield g
     g.close()
 
@@ -73,11 +73,11 @@ async def test_vendored_licences_are_shipped(app: Any) -> None:
             assert r.status_code == 200 and "MIT License" in r.text
 
 
-async def test_health_names_backends_and_change_log_position(app: Any, graph: Any) -> None:
+async def test_health_names_backends_and_change_log_position(app: Any, graph: Any, graph_backend: Any) -> None:
     async with client(app) as c:
         r = await c.get("/health")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "graph": "ladybug", "search": None, "last_seq": graph.last_seq()}
+    assert r.json() == {"status": "ok", "graph": graph_backend.name, "search": None, "last_seq": graph.last_seq()}
     assert graph.last_seq() > 0
 
 

@@ -1,4 +1,4 @@
-"""The shipped demo jobs ingest the generated registers into a real LadybugDB store.
+"""The shipped demo jobs ingest the generated registers into a real graph store (every backend).
 
 Every job's rows are accounted for, exactly the deliberately bad rows are quarantined (each with a
 reason), a second run changes nothing, and the graph answers the demo's questions.
@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from talentgraph.demo import PIPELINE, GeneratedRegisters, build, generate
-from talentgraph.graph.ladybug.store import LadybugGraphStore
+from talentgraph.graph.port import GraphStore
 from talentgraph.ingest.job import JobSummary
 from talentgraph.ingest.mapping import load_pipeline
 from talentgraph.ingest.pipeline import run_pipeline
@@ -21,15 +22,14 @@ from talentgraph.ingest.pipeline import run_pipeline
 RESIDENTS = 3000
 KEY = b"demo-test-key"
 
-Ingested = tuple[GeneratedRegisters, LadybugGraphStore, list[JobSummary], list[JobSummary]]
+Ingested = tuple[GeneratedRegisters, GraphStore, list[JobSummary], list[JobSummary]]
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ingested]:
+def ingested(graph_backend: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ingested]:
     base = tmp_path_factory.mktemp("demo-pipeline")
     regs = generate(base / "input", residents=RESIDENTS, seed=7)
-    store = LadybugGraphStore(base / "graph")
-    store.ensure_schema()
+    store = graph_backend.fresh(base / "graph")
     specs = load_pipeline(PIPELINE, input_dir=regs.out_dir)
     first = run_pipeline(specs, store, id_hash_key=KEY, quarantine_dir=base / "q1")
     second = run_pipeline(specs, store, id_hash_key=KEY, quarantine_dir=base / "q2")

@@ -1,4 +1,4 @@
-"""Ingest jobs into a real LadybugDB store in tmp_path: accounting, quarantine, re-runs, encodings, dry runs.
+"""Ingest jobs into a real graph store (every backend; LadybugDB in tmp_path): accounting, quarantine, re-runs, encodings, dry runs.
 
 Synthetic data only: names are invented and identity numbers are built with the check-character
 function from made-up digits.
@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from talentgraph.graph.ladybug.store import LadybugGraphStore
+from talentgraph.graph.port import GraphStore
 from talentgraph.ingest.job import JobSummary, run_job
 from talentgraph.ingest.mapping import load_job, load_pipeline
 from talentgraph.ingest.pipeline import run_pipeline
@@ -107,7 +107,7 @@ def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Non
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[Path, LadybugGraphStore]]:
+def world(tmp_path: Path, fresh_graph: GraphStore) -> Iterator[tuple[Path, GraphStore]]:
     data = tmp_path / "registers"
     data.mkdir()
     write_csv(data / "areas.csv", AREA_ROWS)
@@ -115,15 +115,10 @@ def world(tmp_path: Path) -> Iterator[tuple[Path, LadybugGraphStore]]:
     (data / "areas.yaml").write_text(AREAS_JOB, encoding="utf-8")
     (data / "residents.yaml").write_text(RESIDENTS_JOB, encoding="utf-8")
     (data / "pipeline.yaml").write_text("pipeline: test\njobs: [areas.yaml, residents.yaml]\n", encoding="utf-8")
-    store = LadybugGraphStore(tmp_path / "graph")
-    store.ensure_schema()
-    try:
-        yield data, store
-    finally:
-        store.close()
+    yield data, fresh_graph
 
 
-def run(data: Path, store: LadybugGraphStore, tmp_path: Path, **kw: object) -> list[JobSummary]:
+def run(data: Path, store: GraphStore, tmp_path: Path, **kw: object) -> list[JobSummary]:
     return run_pipeline(load_pipeline(data / "pipeline.yaml"), store, id_hash_key=KEY,
                         quarantine_dir=tmp_path / "quarantine", **kw)  # type: ignore[arg-type]
 
@@ -135,7 +130,7 @@ def read_quarantine(path: str | None) -> list[dict[str, str]]:
     return list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
 
 
-def test_pipeline_accounting_and_quarantine(world: tuple[Path, LadybugGraphStore], tmp_path: Path) -> None:
+def test_pipeline_accounting_and_quarantine(world: tuple[Path, GraphStore], tmp_path: Path) -> None:
     data, store = world
     areas, residents = run(data, store, tmp_path)
 
@@ -177,7 +172,7 @@ def test_pipeline_accounting_and_quarantine(world: tuple[Path, LadybugGraphStore
 
 
 def test_rerun_is_unchanged_and_one_edit_is_one_update(
-    world: tuple[Path, LadybugGraphStore], tmp_path: Path
+    world: tuple[Path, GraphStore], tmp_path: Path
 ) -> None:
     data, store = world
     run(data, store, tmp_path)
@@ -196,7 +191,7 @@ def test_rerun_is_unchanged_and_one_edit_is_one_update(
     assert store.get_nodes(["per:P002"])["per:P002"].props["languages"] == ["ja", "fr"]
 
 
-def test_dry_run_writes_nothing_and_predicts(world: tuple[Path, LadybugGraphStore], tmp_path: Path) -> None:
+def test_dry_run_writes_nothing_and_predicts(world: tuple[Path, GraphStore], tmp_path: Path) -> None:
     data, store = world
     seq = store.last_seq()
     areas, residents = run(data, store, tmp_path, dry_run=True)
@@ -211,7 +206,7 @@ def test_dry_run_writes_nothing_and_predicts(world: tuple[Path, LadybugGraphStor
     assert [(s.unchanged, s.quarantined) for s in again] == [(4, 1), (5, 4)]
 
 
-def test_small_batches_and_on_batch(world: tuple[Path, LadybugGraphStore], tmp_path: Path) -> None:
+def test_small_batches_and_on_batch(world: tuple[Path, GraphStore], tmp_path: Path) -> None:
     data, store = world
     calls: list[int] = []
     areas, residents = run(data, store, tmp_path, batch_size=2, on_batch=lambda: calls.append(1))
@@ -219,7 +214,7 @@ def test_small_batches_and_on_batch(world: tuple[Path, LadybugGraphStore], tmp_p
     assert len(calls) >= 4
 
 
-def test_xlsx_and_ndjson_sources(tmp_path: Path) -> None:
+def test_xlsx_and_ndjson_sources(tmp_path: Path, fresh_graph: GraphStore) -> None:
     data = tmp_path / "in"
     data.mkdir()
     wb = openpyxl.Workbook()
@@ -239,20 +234,19 @@ def test_xlsx_and_ndjson_sources(tmp_path: Path) -> None:
         'job: people\nsource: {path: people.ndjson}\nnodes:\n  - type: Person\n    key: "{id}"\n'
         "    properties: {name: name, languages: langs}\nrelationships:\n  - type: LIVES_IN\n"
         '    from: {type: Person, key: "{id}"}\n    to: {type: Area, key: "{building}"}\n', encoding="utf-8")
-    with LadybugGraphStore(tmp_path / "graph") as store:
-        store.ensure_schema()
-        a, p = run_pipeline([load_job(data / "areas.yaml"), load_job(data / "people.yaml")], store,
-                            id_hash_key=KEY, quarantine_dir=tmp_path / "q")
-        assert (a.inserted, a.quarantined) == (1, 1)
-        assert "15 digits" in read_quarantine(a.quarantine_path)[0]["_reason"]
-        assert (p.inserted, p.quarantined) == (1, 1)
-        bad = read_quarantine(p.quarantine_path)[0]
-        assert "not valid JSON" in bad["_reason"] and bad["_line"].startswith('{"id": "X2"')
-        assert store.get_nodes(["per:X1"])["per:X1"].props["languages"] == ["ru", "zh"]
+    store = fresh_graph
+    a, p = run_pipeline([load_job(data / "areas.yaml"), load_job(data / "people.yaml")], store,
+                        id_hash_key=KEY, quarantine_dir=tmp_path / "q")
+    assert (a.inserted, a.quarantined) == (1, 1)
+    assert "15 digits" in read_quarantine(a.quarantine_path)[0]["_reason"]
+    assert (p.inserted, p.quarantined) == (1, 1)
+    bad = read_quarantine(p.quarantine_path)[0]
+    assert "not valid JSON" in bad["_reason"] and bad["_line"].startswith('{"id": "X2"')
+    assert store.get_nodes(["per:X1"])["per:X1"].props["languages"] == ["ru", "zh"]
 
 
 def test_store_rejection_is_quarantined_and_partial_write_reported(
-    world: tuple[Path, LadybugGraphStore], tmp_path: Path
+    world: tuple[Path, GraphStore], tmp_path: Path
 ) -> None:
     data, store = world
     # Telling the job area:B1 exists (as a dry-run pipeline would) while it does not makes the
@@ -268,15 +262,14 @@ def test_store_rejection_is_quarantined_and_partial_write_reported(
     assert "per:P001" in store.get_nodes(["per:P001"])  # the person was written; the row still counts as quarantined
 
 
-def test_repeated_ids_in_one_file_keep_file_order(tmp_path: Path) -> None:
+def test_repeated_ids_in_one_file_keep_file_order(tmp_path: Path, fresh_graph: GraphStore) -> None:
     (tmp_path / "areas.csv").write_text(
         "编号,名称,层级\nB1,一号楼,楼栋\nB1,一号楼,楼栋\nB1,1号楼,楼栋\nB2,二号楼,楼栋\n", encoding="utf-8")
     (tmp_path / "areas.yaml").write_text(
         'job: areas\nsource: {path: areas.csv}\nnodes:\n  - type: Area\n    key: "{编号}"\n'
         "    properties: {name: 名称, level: 层级}\n", encoding="utf-8")
-    with LadybugGraphStore(tmp_path / "graph") as store:
-        store.ensure_schema()
-        s = run_job(load_job(tmp_path / "areas.yaml"), store, id_hash_key=KEY, quarantine_dir=tmp_path / "q")
-        # Row 2 repeats row 1 (unchanged); row 3 renames it (an update, applied after row 1).
-        assert (s.inserted, s.updated, s.unchanged, s.quarantined) == (2, 1, 1, 0)
-        assert store.get_nodes(["area:B1"])["area:B1"].props["name"] == "1号楼"
+    store = fresh_graph
+    s = run_job(load_job(tmp_path / "areas.yaml"), store, id_hash_key=KEY, quarantine_dir=tmp_path / "q")
+    # Row 2 repeats row 1 (unchanged); row 3 renames it (an update, applied after row 1).
+    assert (s.inserted, s.updated, s.unchanged, s.quarantined) == (2, 1, 1, 0)
+    assert store.get_nodes(["area:B1"])["area:B1"].props["name"] == "1号楼"

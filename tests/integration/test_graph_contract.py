@@ -1,0 +1,330 @@
+"""The GraphStore contract (graph/port.py), on every graph backend: embedded LadybugDB always, Neo4j
+when services/up runs it. Synthetic community data only (graph_world.py).
+
+What only one engine has lives beside this file: test_graph_ladybug.py (COPY bulk path, one writer
+process) and test_graph_neo4j.py (constraints, batched statements, writers in many processes,
+retried transaction functions, driver errors).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import GraphBackend, SharedGraph
+from graph_world import PROV, expected_people, load_small, people, person, relationships, structure
+
+from talentgraph.errors import BadQueryError, NotFoundError, StoreError
+from talentgraph.graph.port import GraphStore
+from talentgraph.types import And, Cmp, Filter, NodeRecord, Or, RelRecord, SortKey
+
+# Persons in the shared graph; every expectation below is derived from it. Neo4j loads through
+# Bolt round trips, so it gets fewer to keep the suite fast.
+N_BY_BACKEND = {"ladybug": 5000, "neo4j": 2000}
+
+
+@dataclass
+class Loaded:
+    n: int
+    seq: int  # change-log position right after loading
+    seconds: float  # time of the bulk person upsert
+
+
+@pytest.fixture(scope="module")
+def shared(graph_backend: GraphBackend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedGraph]:
+    n = N_BY_BACKEND[graph_backend.name]
+
+    def load(store: GraphStore) -> Loaded:
+        store.ensure_schema()  # a second time: idempotent
+        t0 = time.perf_counter()
+        result = store.upsert_nodes(people(n))
+        seconds = time.perf_counter() - t0
+        assert len(result.inserted) == n and not result.rejected
+        assert len(store.upsert_nodes(structure()).inserted) == 17
+        rels = store.upsert_relationships(relationships(n))
+        assert not rels.rejected and len(rels.inserted) == len(relationships(n))
+        return Loaded(n, store.last_seq(), seconds)
+
+    world = SharedGraph(graph_backend, tmp_path_factory.mktemp("graph") / "g", load)
+    yield world
+    world.close()
+
+
+@pytest.fixture()
+def graph(shared: SharedGraph) -> GraphStore:
+    return shared.get()
+
+
+@pytest.fixture()
+def loaded(shared: SharedGraph, graph: GraphStore) -> Loaded:
+    result: Loaded = shared.loaded  # after `graph`, so a reload has happened
+    return result
+
+
+@pytest.fixture()
+def small(fresh_graph: GraphStore) -> GraphStore:
+    load_small(fresh_graph)
+    return fresh_graph
+
+
+# --- writes on the shared graph -----------------------------------------------------------------
+
+
+def test_bulk_insert_writes_nodes_and_one_change_each(graph: GraphStore, loaded: Loaded,
+                                                      graph_backend: GraphBackend) -> None:
+    n = loaded.n
+    assert graph.count_nodes("Person") == n
+    log = graph.changes(0, limit=loaded.seq)
+    assert [c.seq for c in log] == list(range(1, loaded.seq + 1))
+    assert Counter(c.type for c in log if c.kind == "node")["Person"] == n
+    p = graph.get_nodes(["per:00042"])["per:00042"]
+    assert p.props["version"] == 1 and p.props["src_row"] == 43 and p.props["src_file"] == "people.csv"
+    assert p.props["ingested_at"] == PROV.ingested_at
+    print(f"\n{graph_backend.name}: bulk upsert of {n} new persons: {n / loaded.seconds:,.0f} nodes/s")
+
+
+def test_reupsert_is_unchanged_and_logs_nothing(graph: GraphStore, loaded: Loaded) -> None:
+    seq = graph.last_seq()
+    assert len(graph.upsert_nodes(people(loaded.n)).unchanged) == loaded.n
+    assert len(graph.upsert_relationships(relationships(loaded.n)).unchanged) == len(relationships(loaded.n))
+    assert graph.last_seq() == seq and graph.changes(seq) == []
+
+
+def test_one_change_bumps_version_and_logs_once(graph: GraphStore) -> None:
+    seq = graph.last_seq()
+    before = graph.get_nodes(["per:00003"])["per:00003"]
+    result = graph.upsert_nodes([person(3, bio="喜欢书法"), person(4)])
+    assert result.updated == ["per:00003"] and result.unchanged == ["per:00004"]
+    after = graph.get_nodes(["per:00003"])["per:00003"]
+    assert before.props["version"] == 1 and after.props["version"] == 2 and after.props["bio"] == "喜欢书法"
+    assert after.props["ingested_at"] == before.props["ingested_at"]
+    assert after.props["updated_at"] >= before.props["updated_at"]
+    changes = graph.changes(seq)
+    assert [(c.op, c.kind, c.id, c.version, c.seq) for c in changes] == [("upsert", "node", "per:00003", 2, seq + 1)]
+    graph.upsert_nodes([person(3)])  # put it back for the read tests
+
+
+# --- reads on the shared graph ------------------------------------------------------------------
+
+
+def test_pagination_by_name_desc_has_no_gaps_or_duplicates(graph: GraphStore, loaded: Loaded) -> None:
+    where = And((Cmp("languages", "contains", "fr"), Cmp("birth_year", "lt", 1960)))
+    want = sorted(expected_people(loaded.n, lambda p: "fr" in (p["languages"] or []) and p["birth_year"] < 1960))
+    want.sort(key=lambda i: [-ord(c) for c in f"居民{int(i[4:]) % 1000:03d}"])  # name desc, id asc within a name
+    per_page = len(want) // 3 + 1
+    seen: list[str] = []
+    after = None
+    for _ in range(3):
+        page = graph.list_nodes("Person", where=where, sort=[SortKey("name", descending=True)], first=per_page,
+                                after=after)
+        assert page.total_count == len(want)
+        seen += [n.id for n in page.items]
+        after = page.end_cursor
+    assert not page.has_next_page
+    assert seen == want
+
+
+def test_pagination_with_nulls_and_a_bad_cursor(graph: GraphStore, loaded: Loaded) -> None:
+    # Sort on a mostly-null field: every row must still appear exactly once.
+    where = Cmp("birth_year", "eq", 1950)
+    ids: list[str] = []
+    after = None
+    while True:
+        page = graph.list_nodes("Person", where=where, sort=[SortKey("bio")], first=30, after=after)
+        ids += [n.id for n in page.items]
+        if not page.has_next_page:
+            break
+        after = page.end_cursor
+    assert ids == sorted(expected_people(loaded.n, lambda p: p["birth_year"] == 1950))
+    with pytest.raises(BadQueryError):
+        graph.list_nodes("Person", after="garbage!")
+
+
+def test_filters_with_list_membership_and_or(graph: GraphStore, loaded: Loaded) -> None:
+    cases: list[tuple[Filter, Callable[[dict[str, Any]], bool]]] = [
+        (Cmp("languages", "eq", "en"), lambda p: "en" in (p["languages"] or [])),
+        (Cmp("languages", "in", ["fr", "de"]), lambda p: bool({"fr", "de"} & set(p["languages"] or []))),
+        (Or((Cmp("skills", "contains", "python"), And((Cmp("gender", "eq", "female"), Cmp("volunteer", "eq", True))))),
+         lambda p: "python" in (p["skills"] or []) or (p["gender"] == "female" and p["volunteer"])),
+        (Cmp("languages", "is_null", True), lambda p: p["languages"] is None),
+        (Cmp("name", "starts_with", "居民00"), lambda p: p["name"].startswith("居民00")),
+        (Cmp("languages", "ne", "fr"), lambda p: "fr" not in (p["languages"] or [])),
+    ]
+    for f, pred in cases:
+        assert graph.count_nodes("Person", f) == len(expected_people(loaded.n, pred)), f
+
+
+def test_batched_edges_both_directions_with_edge_filter(graph: GraphStore, loaded: Loaded) -> None:
+    out = graph.edges(["per:00001", "per:00002", "grp:1"], "MEMBER_OF", "out")
+    assert [e.to_id for e in out["per:00001"]] == ["grp:1", "org:1"] and out["grp:1"] == []
+    assert out["per:00001"][1].props["since"] == "2020-03-01" and out["per:00001"][1].node.type == "PartyOrganization"
+    assert out["per:00001"][1].node.props["established"] == "2001-07-01"  # a date read back as ISO text
+    captains = graph.edges(["grp:1", "grp:2"], "MEMBER_OF", "in", edge_where=Cmp("role", "eq", "captain"))
+    assert [e.node.id for e in captains["grp:1"]] == ["per:00001"]
+    assert [e.from_id for e in captains["grp:2"]] == ["per:00002"]
+    members = graph.edges(["grp:1", "grp:2"], "MEMBER_OF", "in", where=Cmp("volunteer", "eq", True))
+    assert len(members["grp:1"]) == len([i for i in range(1, loaded.n, 10) if i % 3 == 0])
+    limited = graph.edges(["grp:1", "grp:2"], "MEMBER_OF", "in", limit_per_node=3)
+    assert [e.from_id for e in limited["grp:2"]] == ["per:00002", "per:00012", "per:00022"]
+    orgs = graph.edges(["per:00001"], "MEMBER_OF", "out", where=Cmp("level", "eq", "branch"))
+    assert [e.to_id for e in orgs["per:00001"]] == ["org:1"]
+    since = graph.edges(["org:1"], "MEMBER_OF", "in", edge_where=Cmp("since", "lt", "2021-01-01"))
+    assert [e.from_id for e in since["org:1"]] == ["per:00001"]
+
+
+def test_facet_counts_on_a_list_property(graph: GraphStore, loaded: Loaded) -> None:
+    counts = {f.value: f.count for f in graph.facet_counts("Person", "languages")}
+    want = Counter(lang for r in people(loaded.n) for lang in (r.props["languages"] or []))
+    assert counts == dict(want)
+    volunteers = graph.facet_counts("Person", "gender", Cmp("volunteer", "eq", True))
+    assert sum(f.count for f in volunteers) == len(expected_people(loaded.n, lambda p: p["volunteer"]))
+
+
+def test_shortest_path(graph: GraphStore) -> None:
+    path = graph.shortest_path("per:00000", "per:00050")
+    assert path is not None and path.hops == 2  # both live in building b0
+    assert path.nodes[0].id == "per:00000" and path.nodes[-1].id == "per:00050"
+    assert {e.type for e in path.edges} <= {"LIVES_IN", "MEMBER_OF"}
+    path = graph.shortest_path("per:00011", "org:1")
+    assert path is not None and [n.id for n in path.nodes] == ["per:00011", "grp:1", "per:00001", "org:1"]
+    assert [(e.from_id, e.to_id) for e in path.edges] == [
+        ("per:00011", "grp:1"), ("per:00001", "grp:1"), ("per:00001", "org:1")]
+    assert path.edges[2].props["role"] == "secretary" and path.edges[0].node.id == "grp:1"
+    assert path.edges[2].props["since"] == "2020-03-01" and path.nodes[3].type == "PartyOrganization"
+    assert graph.shortest_path("per:00002", "org:1") is None  # grp:2 members reach no one in org:1
+    assert graph.shortest_path("per:00011", "org:1", max_hops=2) is None
+    assert graph.shortest_path("per:00001", "per:00001", 6).hops == 0  # type: ignore[union-attr]
+    assert graph.shortest_path("per:00001", "per:99999") is None
+    assert graph.shortest_path("per:00001", "nope:1") is None
+
+
+def test_neighbourhood_truncates_at_the_cap(graph: GraphStore, loaded: Loaded) -> None:
+    whole = graph.neighbourhood("area:b1", 1, 1000)
+    assert not whole.truncated
+    assert {n.id for n in whole.nodes} == {"area:b1", "area:c"} | {f"per:{i:05d}" for i in range(50, loaded.n, 250)}
+    cut = graph.neighbourhood("grp:3", 2, 25)
+    assert cut.truncated and len(cut.nodes) == 25
+    ids = {n.id for n in cut.nodes}
+    assert all(e.from_id in ids and e.to_id in ids for e in cut.edges)
+    with pytest.raises(NotFoundError):
+        graph.neighbourhood("per:99999", 1, 10)
+
+
+def test_concurrent_reads_while_writing(graph: GraphStore, loaded: Loaded) -> None:
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            for _ in range(20):
+                assert graph.count_nodes("Person") >= loaded.n
+                assert len(graph.get_nodes([f"per:{i:05d}" for i in range(100)])) == 100
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
+            errors.append(exc)
+
+    def writer(k: int) -> None:
+        try:
+            graph.upsert_nodes([NodeRecord("Group", f"grp:t{k}", {"name": f"T{k}", "kind": "culture_team"})])
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
+            errors.append(exc)
+
+    seq = graph.last_seq()
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    writers = [threading.Thread(target=writer, args=(k,)) for k in range(10)]
+    for t in threads + writers:
+        t.start()
+    for t in threads + writers:
+        t.join()
+    assert errors == []
+    # Ten writer threads, one seq counter: ten entries, no gaps, no duplicates.
+    assert sorted(c.seq for c in graph.changes(seq)) == list(range(seq + 1, seq + 11))
+
+
+# --- writes from a clean store ------------------------------------------------------------------
+
+
+def test_duplicates_in_a_batch_last_wins_and_bad_records_are_rejected(small: GraphStore) -> None:
+    result = small.upsert_nodes([
+        NodeRecord("Person", "per:90000", {"name": "甲"}),
+        NodeRecord("Person", "per:90000", {"name": "乙"}),
+        NodeRecord("Group", "per:90001", {"name": "x", "kind": "culture_team"}),
+        NodeRecord("Person", "per:90002", {"name": "丙", "shoe_size": 42}),
+        NodeRecord("Robot", "rob:1", {"name": "R"}),
+    ])
+    assert result.inserted == ["per:90000"]
+    assert small.get_nodes(["per:90000"])["per:90000"].props["name"] == "乙"
+    assert "prefix of Person but the record is a Group" in result.rejected["per:90001"]
+    assert "no property 'shoe_size'" in result.rejected["per:90002"]
+    assert "Unknown node type 'Robot'" in result.rejected["rob:1"]
+
+
+def test_relationship_rejections_and_updates(small: GraphStore) -> None:
+    seq = small.last_seq()
+    result = small.upsert_relationships([
+        RelRecord("MEMBER_OF", "per:00002", "per:00003"),
+        RelRecord("MEMBER_OF", "per:00002", "grp:404"),
+        RelRecord("MEMBER_OF", "per:00002", "grp:2", {"role": "deputy"}),
+        RelRecord("WORKS_AT", "per:00002", "ent:1"),
+    ])
+    assert "does not connect Person to Person" in result.rejected["per:00002|MEMBER_OF|per:00003"]
+    assert "node grp:404 does not exist" in result.rejected["per:00002|MEMBER_OF|grp:404"]
+    assert "node ent:1 does not exist" in result.rejected["per:00002|WORKS_AT|ent:1"]
+    assert result.updated == ["per:00002|MEMBER_OF|grp:2"]
+    edge = small.edges(["per:00002"], "MEMBER_OF", "out")["per:00002"][0]
+    assert edge.props["role"] == "deputy" and edge.props["version"] == 2
+    assert [(c.kind, c.id, c.from_id, c.to_id) for c in small.changes(seq)] == [
+        ("rel", "per:00002|MEMBER_OF|grp:2", "per:00002", "grp:2")]
+
+
+def test_delete_nodes_writes_tombstones_for_node_and_relationships(small: GraphStore) -> None:
+    seq = small.last_seq()
+    assert small.delete_nodes(["per:00001", "per:99999", "nope:1"]) == 1
+    tombstones = small.changes(seq)
+    assert {(c.op, c.kind, c.id) for c in tombstones} == {
+        ("delete", "rel", "per:00001|MEMBER_OF|grp:1"),
+        ("delete", "rel", "per:00001|MEMBER_OF|org:1"),
+        ("delete", "node", "per:00001"),
+    }
+    assert all(c.version == 2 for c in tombstones)
+    assert [c.seq for c in tombstones] == [seq + 1, seq + 2, seq + 3]
+    assert small.get_nodes(["per:00001"]) == {}
+    assert small.edges(["org:1"], "MEMBER_OF", "in")["org:1"] == []
+    seq = small.last_seq()
+    assert small.delete_relationships(["per:00011|MEMBER_OF|grp:1", "per:00011|MEMBER_OF|grp:9"]) == 1
+    assert [(c.op, c.id) for c in small.changes(seq)] == [("delete", "per:00011|MEMBER_OF|grp:1")]
+    assert small.delete_nodes([]) == 0 and small.last_seq() == seq + 1
+
+
+def test_reopen_keeps_seq_monotonic(graph_backend: GraphBackend, tmp_path: Path) -> None:
+    first = graph_backend.fresh(tmp_path / "g")
+    first.upsert_nodes(structure())
+    last = first.last_seq()
+    first.close()
+    with pytest.raises(StoreError, match="closed"):
+        first.get_nodes(["grp:1"])
+    second = graph_backend.open(tmp_path / "g")
+    try:
+        second.ensure_schema()
+        assert second.last_seq() == last == 17
+        second.upsert_nodes([NodeRecord("Group", "grp:new", {"name": "新队", "kind": "culture_team"})])
+        assert [c.seq for c in second.changes(last - 1)] == [last, last + 1]
+    finally:
+        second.close()
+
+
+def test_a_failed_write_rolls_back_data_and_log(small: GraphStore) -> None:
+    seq = small.last_seq()
+    # A text value for an integer property fails the whole call, after the Group statement ran.
+    # (How each engine words it is checked in its own module.)
+    with pytest.raises(StoreError, match="nineteen"):
+        small.upsert_nodes([NodeRecord("Group", "grp:77", {"name": "ok", "kind": "culture_team"}),
+                            NodeRecord("Person", "per:77777", {"name": "bad", "birth_year": "nineteen"})])
+    assert small.last_seq() == seq and small.changes(seq) == []
+    assert small.get_nodes(["grp:77", "per:77777"]) == {}
+    assert small.upsert_nodes([NodeRecord("Group", "grp:78", {"name": "ok", "kind": "culture_team"})]).inserted
+    assert small.changes(seq)[0].seq == seq + 1
