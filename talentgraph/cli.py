@@ -321,9 +321,25 @@ def _print_summaries(summaries: Sequence[Any], *, as_json: bool) -> None:
     total = {k: sum(r[k] for r in rows) for k in ("rows_in", "inserted", "updated", "unchanged", "quarantined")}
     print(f"{'total (' + verb + 'write)':<20}{total['rows_in']:>9,}{total['inserted']:>10,}{total['updated']:>9,}"
           f"{total['unchanged']:>11,}{total['quarantined']:>13,}")
-    for r in rows:
-        if r.get("quarantine_path"):
-            print(f"  quarantined rows of {r['job']}: {r['quarantine_path']}")
+    files = [r for r in rows if r.get("quarantine_path")]
+    if files:
+        folder = Path(files[0]["quarantine_path"]).parent
+        print(f"Quarantined rows (original row + reason) are in {folder}/: "
+              + ", ".join(f"{Path(r['quarantine_path']).name} ({r['quarantined']})" for r in files))
+        example = _first_reason(Path(files[0]["quarantine_path"]))
+        if example:
+            print(f"  e.g. {example}")
+
+
+def _first_reason(path: Path) -> str | None:
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            row = next(csv.DictReader(f), None)
+    except OSError:
+        return None
+    return f"row {row['_row']}: {row['_reason']}" if row else None
 
 
 def _describe(obj: Any) -> str:
