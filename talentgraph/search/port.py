@@ -20,6 +20,7 @@ class SearchCapabilities:
     name: str  # "tantivy" | "opensearch" | "elasticsearch"
     point_in_time: bool = False
     combined_fields: bool = False
+    max_result_window: int | None = None  # deepest hit (offset + limit) a search may reach; None: no limit
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from conftest import opensearch_settings
 from search_world import SPECIAL, World, all_ids, make_world, small_docs
 
 from talentgraph.config import Settings
-from talentgraph.errors import ConfigError, StoreError
+from talentgraph.errors import BadQueryError, ConfigError, StoreError
 from talentgraph.schema.ontology import ONTOLOGY, Ontology, Property, PropType, SearchKind
 from talentgraph.search.mapping import build_doc, search_fields
 from talentgraph.search.opensearch import OpenSearchIndex, bulk, dsl
@@ -295,3 +295,33 @@ def test_first_use_races_settle_on_one_index() -> None:
         idx.drop()
         idx.close()
         transport.close()
+
+
+def test_calls_are_checked_before_they_reach_the_engine(fresh: OpenSearchIndex) -> None:
+    # The checks live once in search/base.py; Tantivy's copy of this test is in test_search_tantivy.py.
+    fresh.index(small_docs("甲", 5))
+    fresh.commit()
+    window = dsl.MAX_RESULT_WINDOW
+    refused: list[tuple[Callable[[], object], str]] = [
+        (lambda: fresh.search(MatchAll(), filters=None, facets=(), limit=-1, offset=0), "offset=0, limit=-1"),
+        (lambda: fresh.search(MatchAll(), filters=None, facets=(), limit=1, offset=window), f"past hit {window}"),
+        (lambda: fresh.search(MatchAll(), filters=None, facets=["languages__facet"], limit=1, offset=0,
+                              facet_size=0), "facet_size=0"),
+        (lambda: fresh.search(MatchAll(), filters=None, facets=["name"], limit=1, offset=0), r"facets \['name'\]"),
+        (lambda: fresh.set_cursor(True), "cursor True"),
+        (lambda: fresh.rebuild([], cursor=-1), "cursor -1"),
+    ]
+    for call, message in refused:
+        with pytest.raises(BadQueryError, match=message):
+            call()
+    assert fresh.count() == 5 and fresh.get_cursor() == 0
+    assert fresh.delete([]) == 0 and fresh.delete(["per:0001", "per:0001"]) == 1
+    other = open_index(fresh.alias)
+    other.close()
+    other.close()  # closing twice is harmless
+    for call in (other.count, other.commit, other.get_cursor, lambda: other.set_cursor(1),
+                 lambda: other.delete(["x"]), lambda: other.index([]), lambda: other.rebuild([], 1),
+                 lambda: other.search(MatchAll(), filters=None, facets=(), limit=1, offset=0)):
+        with pytest.raises(StoreError, match=rf"'{fresh.alias}' at http.* is closed\.") as e:
+            call()
+        assert e.value.hint == "Open a new OpenSearchIndex."

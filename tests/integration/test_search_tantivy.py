@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from search_world import small_docs
 
-from talentgraph.errors import StoreError
+from talentgraph.errors import BadQueryError, StoreError
 from talentgraph.schema.ontology import ONTOLOGY, Property, PropType, SearchKind
 from talentgraph.search.mapping import build_doc
 from talentgraph.search.port import SearchDoc
@@ -135,3 +135,33 @@ def test_second_process_cannot_write(tmp_path: Path) -> None:
     assert proc.returncode == 7, proc.stderr
     idx.commit()
     idx.close()
+
+
+def test_calls_are_checked_before_they_reach_tantivy(tmp_path: Path) -> None:
+    # The checks live once in search/base.py; OpenSearch's copy of this test is in test_search_opensearch.py.
+    idx = TantivyIndex(tmp_path / "idx")
+    idx.index(small_docs("甲", 5))
+    idx.commit()
+    refused: list[tuple[Callable[[], object], str]] = [
+        (lambda: idx.search(MatchAll(), filters=None, facets=(), limit=-1, offset=0), "offset=0, limit=-1"),
+        (lambda: idx.search(MatchAll(), filters=None, facets=["languages__facet"], limit=1, offset=0, facet_size=0),
+         "facet_size=0"),
+        (lambda: idx.search(MatchAll(), filters=None, facets=["name"], limit=1, offset=0), r"facets \['name'\]"),
+        (lambda: idx.set_cursor(True), "cursor True"),
+        (lambda: idx.rebuild([], cursor=-1), "cursor -1"),
+    ]
+    for call, message in refused:
+        with pytest.raises(BadQueryError, match=message):
+            call()
+    assert idx.count() == 5 and idx.get_cursor() == 0  # the refused rebuild touched nothing
+    assert idx.delete([]) == 0 and idx.delete(["per:0001", "per:0001"]) == 1
+    # No window limit here (OpenSearch has one): any offset pages.
+    assert idx.search(MatchAll(), filters=None, facets=(), limit=1, offset=10**6).hits == []
+    idx.close()
+    idx.close()  # closing twice is harmless
+    for call in (idx.count, idx.commit, idx.get_cursor, lambda: idx.set_cursor(1), lambda: idx.delete(["x"]),
+                 lambda: idx.index([]), lambda: idx.rebuild([], 1),
+                 lambda: idx.search(MatchAll(), filters=None, facets=(), limit=1, offset=0)):
+        with pytest.raises(StoreError, match=r"is closed\.") as e:
+            call()
+        assert str(tmp_path / "idx") in str(e.value) and e.value.hint == "Open a new TantivyIndex."

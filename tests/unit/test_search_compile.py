@@ -1,12 +1,18 @@
-"""Query tree → tantivy.Query: typed constructors only, field checks, ranking detection."""
+"""Query tree → tantivy.Query: typed constructors only, field checks, ranking detection; and the walk
+both engines share (search/compiler.py), checked to refuse and empty the same queries on each."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import tantivy
 
 from talentgraph.errors import BadQueryError
+from talentgraph.search.compiler import QueryCompiler, Unknown
 from talentgraph.search.mapping import search_fields
+from talentgraph.search.opensearch import dsl
 from talentgraph.search.query import Bool, Fuzzy, MatchAll, Range, Term, Terms
 from talentgraph.search.tantivy.compile import Compiler, ranks
 from talentgraph.search.tantivy.index import build_schema
@@ -66,3 +72,58 @@ def test_ranks_only_with_scoring_clauses() -> None:
     assert not ranks(Terms("languages__facet", ("ru",)))
     assert ranks(Bool(must=(Bool(should=(Term("name", "张"),)),)))
     assert ranks(Fuzzy("bio", "gardening"))
+
+
+# --- the walk shared with OpenSearch (search/compiler.py) ---------------------------------------
+
+
+Make = Callable[[Unknown], QueryCompiler[Any]]
+
+
+@pytest.fixture(scope="module", params=["tantivy", "opensearch"])
+def make(request: pytest.FixtureRequest) -> Make:
+    fields = search_fields()
+    kinds = {f.name: f.kind for f in fields}
+    if request.param == "tantivy":
+        schema = build_schema(fields)
+        return lambda unknown: Compiler(schema, kinds, unknown)
+    return lambda unknown: dsl.Compiler(kinds, unknown)
+
+
+@pytest.fixture(scope="module")
+def either(make: Make) -> QueryCompiler[Any]:
+    return make("raise")
+
+
+def is_nothing(compiled: object) -> bool:
+    return compiled == {"match_none": {}} or "Empty" in repr(compiled)
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    (Term("hobby", "x"), "Search field 'hobby' is not searchable"),
+    (Fuzzy("bio", "x", 3), "Fuzzy query on 'bio' has distance 3"),
+    (Range("year__facet", gte=1), "Range query on 'year__facet'"),
+    ("name:x", "Query node 'name:x' is not part of the search query language"),
+    # Children are checked even when minimum_should_match can never be met.
+    (Bool(should=(Term("hobby", "x"),), minimum_should_match=2), "'hobby'"),
+])
+def test_both_engines_refuse_the_same_queries_with_the_same_message(either: QueryCompiler[Any], query: Any,
+                                                                     message: str) -> None:
+    with pytest.raises(BadQueryError, match=message):
+        either(query)
+
+
+def test_both_engines_match_nothing_in_the_same_cases(make: Make) -> None:
+    either = make("raise")
+    assert is_nothing(either(Terms("languages__facet", ())))
+    assert is_nothing(either(Bool(should=(Term("name", "a"),), minimum_should_match=2)))
+    assert not is_nothing(either(Bool(should=(Term("name", "a"),), minimum_should_match=1)))
+    stale = make("empty")
+    assert is_nothing(stale(Term("hobby", "x"))) and is_nothing(stale(Range("hobby", lte=3)))
+    with pytest.raises(BadQueryError, match="_src"):
+        stale(Term("_src", "x"))  # a field the index has but cannot search is still an error
+
+
+def test_terms_are_deduplicated_before_the_engine_sees_them() -> None:
+    kinds = {f.name: f.kind for f in search_fields()}
+    assert dsl.Compiler(kinds)(Terms("type", ("Person", "Area", "Person"))) == {"terms": {"type": ["Person", "Area"]}}

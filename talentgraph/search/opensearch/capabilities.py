@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from talentgraph.errors import ConfigError
+from talentgraph.search.opensearch.dsl import MAX_RESULT_WINDOW
 from talentgraph.search.port import SearchCapabilities
 
 ENGINES = ("opensearch", "elasticsearch")
@@ -39,6 +40,7 @@ def capabilities_for(engine: str, version: str) -> SearchCapabilities:
         name=engine,
         point_in_time=pit is not None and v >= pit,
         combined_fields=combined is not None and v >= combined,
+        max_result_window=MAX_RESULT_WINDOW,
     )
 
 

@@ -1,7 +1,8 @@
 """Pure functions between talentgraph's search model and OpenSearch/Elasticsearch request bodies.
 
 * ``index_body`` — settings and mappings derived from ``search.mapping.search_fields()``;
-* ``Compiler`` — the engine-neutral query tree (``search/query.py``) → query DSL;
+* ``Compiler`` — the engine-neutral query tree (``search/query.py``) → query DSL (the walk and its
+  checks are shared with Tantivy in ``search/compiler.py``; this module builds the leaves);
 * ``search_body`` / ``read_result`` — one search request and its response → ``RawResult``.
 
 Nothing here talks to a server, so every body can be checked as a plain dict. The DSL uses only
@@ -12,13 +13,15 @@ scores exactly the tokens Tantivy scores.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from talentgraph.errors import BadQueryError, StoreError
+from talentgraph.errors import StoreError
+from talentgraph.search.base import fields_signature, kinds_of
+from talentgraph.search.compiler import MAX_FUZZY_DISTANCE, QueryCompiler, ranks
 from talentgraph.search.mapping import ANALYSED, ID_FIELD, SOURCE_FIELD, TYPE_FIELD, FieldKind, SearchField
 from talentgraph.search.port import RawHit, RawResult, SearchDoc
-from talentgraph.search.query import Bool, Fuzzy, MatchAll, Query, Range, Term, Terms
+from talentgraph.search.query import Bool, Fuzzy, Term
 
 # Tokens were produced in Python (search/analysis.py); the engine must only split on spaces, and
 # must not lowercase or stem, or it would index other tokens than Tantivy does.
@@ -32,10 +35,8 @@ META_KEY = "talentgraph"
 # The service pages with offsets; this lets a client page through a 50k-person community without
 # point-in-time bookkeeping (the engine's default is 10,000).
 MAX_RESULT_WINDOW = 200_000
-MAX_FUZZY_DISTANCE = 2  # as in the Tantivy adapter, and the most the engines accept
 STORED_FIELDS = (ID_FIELD, TYPE_FIELD, SOURCE_FIELD)
 
-Unknown = Literal["raise", "empty"]
 Body = dict[str, Any]
 
 
@@ -58,20 +59,12 @@ def field_mapping(f: SearchField) -> Body:
                      hint="Add the kind to talentgraph.search.opensearch.dsl.field_mapping.")
 
 
-def fields_signature(fields: Iterable[SearchField]) -> list[list[str]]:
-    """What an index was built with; stored in its mapping ``_meta`` to detect an older mapping."""
-    return [[f.name, str(f.kind)] for f in fields]
-
-
-def kinds_of(signature: Iterable[Sequence[str]]) -> dict[str, FieldKind]:
-    return {name: FieldKind(kind) for name, kind in signature}
-
-
 def mappings(fields: Sequence[SearchField], meta: Mapping[str, Any] | None = None) -> Body:
     return {
         "dynamic": "strict",
         # The token fields are large and only ever searched; keep the stored copy small.
         "_source": {"includes": list(STORED_FIELDS)},
+        # What the index was built with, to detect an index built for an older mapping.
         "_meta": {META_KEY: {"fields": fields_signature(fields), **(meta or {})}},
         "properties": {f.name: field_mapping(f) for f in fields},
     }
@@ -100,102 +93,45 @@ def document(doc: SearchDoc) -> Body:
 MATCH_NONE: Body = {"match_none": {}}
 
 
-class Compiler:
-    """Compiles queries against one mapping; ``kinds`` maps engine field names to their kind.
+class Compiler(QueryCompiler[Body]):
+    """Compiles queries against one mapping; ``kinds`` maps engine field names to their kind."""
 
-    ``unknown="empty"`` makes a clause on a field the index lacks match nothing instead of failing:
-    used while an index built for an older mapping is still being served, before its rebuild.
-    """
+    def term(self, q: Term) -> Body:
+        return {"term": {q.field: _boosted({"value": q.value}, q.boost)}}
 
-    def __init__(self, kinds: Mapping[str, FieldKind], unknown: Unknown = "raise") -> None:
-        self.kinds = dict(kinds)
-        self.unknown = unknown
+    def terms(self, field: str, values: list[str]) -> Body:
+        return {"terms": {field: values}}
 
-    def __call__(self, q: Query) -> Body:
-        return self.compile(q)
+    def fuzzy(self, q: Fuzzy) -> Body:
+        # constant_score: every expansion scores the boost, as Tantivy's fuzzy query does, and
+        # every term within the distance counts (no max_expansions cut-off).
+        body = {"value": q.value, "fuzziness": q.distance, "prefix_length": q.prefix_length,
+                "transpositions": True, "rewrite": "constant_score"}
+        return {"fuzzy": {q.field: _boosted(body, q.boost)}}
 
-    def compile(self, q: Query) -> Body:
-        if isinstance(q, Term):
-            return self._field(q.field) or {"term": {q.field: _boosted({"value": q.value}, q.boost)}}
-        if isinstance(q, Terms):
-            missing = self._field(q.field)
-            if missing is not None:
-                return missing
-            if not q.values:
-                return dict(MATCH_NONE)
-            return {"terms": {q.field: list(dict.fromkeys(q.values))}}
-        if isinstance(q, Fuzzy):
-            missing = self._field(q.field)
-            if missing is not None:
-                return missing
-            if not 0 <= q.distance <= MAX_FUZZY_DISTANCE:
-                raise BadQueryError(
-                    f"Fuzzy query on {q.field!r} has distance {q.distance}.",
-                    hint=f"Use a distance from 0 to {MAX_FUZZY_DISTANCE}.",
-                )
-            # constant_score: every expansion scores the boost, as Tantivy's fuzzy query does, and
-            # every term within the distance counts (no max_expansions cut-off).
-            body = {"value": q.value, "fuzziness": q.distance, "prefix_length": q.prefix_length,
-                    "transpositions": True, "rewrite": "constant_score"}
-            return {"fuzzy": {q.field: _boosted(body, q.boost)}}
-        if isinstance(q, MatchAll):
-            return {"match_all": {}}
-        if isinstance(q, Range):
-            missing = self._field(q.field)
-            if missing is not None:
-                return missing
-            # Every field the mapping produces is text or keyword: a keyword range compares strings
-            # ("10" < "9"), which is never what a caller means.
-            raise BadQueryError(
-                f"Range query on {q.field!r}, which is a {self.kinds[q.field]} field.",
-                hint="Ranges need a numeric field; filter keyword facets with their values instead.",
-            )
-        if isinstance(q, Bool):
-            return self._bool(q)
-        raise BadQueryError(f"Query node {q!r} is not part of the search query language.",
-                            hint="Build queries from talentgraph.search.query.")
+    def match_all(self) -> Body:
+        return {"match_all": {}}
 
-    def _bool(self, q: Bool) -> Body:
-        if q.minimum_should_match > len(q.should):
-            return dict(MATCH_NONE)
+    def match_none(self) -> Body:
+        return dict(MATCH_NONE)
+
+    def boolean(self, q: Bool, *, must: list[Body], filter: list[Body], should: list[Body],
+                must_not: list[Body]) -> Body:
         body: Body = {}
-        for occur, parts in (("must", q.must), ("filter", q.filter), ("should", q.should), ("must_not", q.must_not)):
+        for occur, parts in (("must", must), ("filter", filter), ("should", should), ("must_not", must_not)):
             if parts:
-                body[occur] = [self.compile(p) for p in parts]
+                body[occur] = parts
         # 0 keeps the engine default, which is the tree's meaning: shoulds optional beside a
         # must/filter, else at least one.
         if q.minimum_should_match > 0:
             body["minimum_should_match"] = q.minimum_should_match
         return {"bool": _boosted(body, q.boost)}
 
-    def _field(self, name: str) -> Body | None:
-        """None when the field can be queried; otherwise match_none or a BadQueryError."""
-        if name in self.kinds and self.kinds[name] is not FieldKind.SOURCE:
-            return None
-        if self.unknown == "empty" and name not in self.kinds:
-            return dict(MATCH_NONE)
-        raise BadQueryError(
-            f"Search field {name!r} is not searchable in this index.",
-            hint="Known fields: " + ", ".join(sorted(n for n, k in self.kinds.items() if k is not FieldKind.SOURCE)) + ".",
-        )
-
 
 def _boosted(body: Body, boost: float) -> Body:
     if boost != 1.0:
         body["boost"] = float(boost)
     return body
-
-
-def ranks(q: Query) -> bool:
-    """Whether a query orders its matches by relevance (a term or fuzzy clause that scores).
-
-    Browsing (match_all plus filters) does not: it is served in id order without scoring.
-    """
-    if isinstance(q, (Term, Fuzzy)):
-        return True
-    if isinstance(q, Bool):
-        return any(ranks(x) for x in (*q.must, *q.should))
-    return False
 
 
 # --- search requests and responses --------------------------------------------------------------

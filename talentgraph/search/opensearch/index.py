@@ -20,19 +20,19 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from talentgraph.config import Settings
-from talentgraph.errors import BadQueryError, ConfigError, StoreError
+from talentgraph.errors import ConfigError, StoreError
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
-from talentgraph.search.mapping import FieldKind, search_fields
+from talentgraph.search.base import BaseSearchIndex, SearchRequest, fields_signature, kinds_of
+from talentgraph.search.mapping import FieldKind
 from talentgraph.search.opensearch import bulk, dsl
 from talentgraph.search.opensearch.capabilities import capabilities_for
 from talentgraph.search.opensearch.transport import EngineError, Transport, open_transport
 from talentgraph.search.port import RawResult, SearchCapabilities, SearchDoc
-from talentgraph.search.query import Query
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def check_alias(alias: str) -> str:
     return alias
 
 
-class OpenSearchIndex:
+class OpenSearchIndex(BaseSearchIndex):
     """``SearchIndex`` on an OpenSearch 2.x or Elasticsearch 8 server, through a ``Transport``."""
 
     capabilities: SearchCapabilities
@@ -90,17 +90,15 @@ class OpenSearchIndex:
         *,
         retry: bulk.RetryPolicy = bulk.RetryPolicy(),
     ) -> None:
+        super().__init__(ontology)
         self.transport = transport
         self.alias = check_alias(alias)
         self.meta_index = alias + META_SUFFIX
-        self.fields = search_fields(ontology)
         self.retry = retry
-        self._kinds = {f.name: f.kind for f in self.fields}
-        self._signature = dsl.fields_signature(self.fields)
+        self._signature = fields_signature(self.fields)
         self._lock = threading.RLock()
         self._rebuild_lock = threading.Lock()
         self._pending_cursor: int | None = None
-        self._closed = False
         info = transport.info()
         self.version = str(info.get("version", {}).get("number", ""))
         distribution = info.get("version", {}).get("distribution", "elasticsearch")
@@ -170,7 +168,7 @@ class OpenSearchIndex:
             mappings = self._settle(list(mappings), mappings)
         ((name, mapping),) = mappings.items()
         signature = (mapping.get("_meta") or {}).get(dsl.META_KEY, {}).get("fields")
-        kinds = dsl.kinds_of(signature) if signature else {}
+        kinds = kinds_of(signature) if signature else {}
         stale = signature != self._signature
         # A stale index is queried with the fields it has; the rest match nothing until a rebuild.
         compiler = dsl.Compiler(kinds, unknown="empty") if stale else dsl.Compiler(self._kinds)
@@ -195,9 +193,6 @@ class OpenSearchIndex:
         return {keep: mappings[keep]}
 
     def _current(self) -> _Live:
-        if self._closed:
-            raise StoreError(f"The search index {self.alias!r} at {self.transport.url} is closed.",
-                             hint="Open a new OpenSearchIndex.")
         live = self._live
         if live.stale:
             # Another process may have rebuilt it for this mapping meanwhile.
@@ -205,30 +200,24 @@ class OpenSearchIndex:
                 self._live = live = self._resolve() or self._ensure()
         return live
 
-    def _writable(self) -> _Live:
+    def _where(self) -> str:
+        return f"{self.alias!r} at {self.transport.url}"
+
+    def _stale(self) -> str | None:
         live = self._current()
-        if live.stale:
-            raise StoreError(
-                f"The search index {live.name!r} at {self.transport.url} was built for an older search mapping.",
-                hint="Rebuild the index (e.g. SearchProjector.rebuild) before writing to it.",
-            )
-        return live
+        return f"{live.name!r} at {self.transport.url}" if live.stale else None
 
     # --- writes ---------------------------------------------------------------------------------
 
-    def index(self, docs: Iterable[SearchDoc]) -> int:
-        self._writable()
+    def _index(self, docs: Iterable[SearchDoc]) -> int:
         actions = (bulk.Action("index", d.id, dsl.document(d)) for d in docs)
         return bulk.write(self.transport, self.alias, actions, policy=self.retry, require_alias=True).indexed
 
-    def delete(self, ids: Sequence[str]) -> int:
-        self._writable()
-        if not ids:
-            return 0
-        actions = (bulk.Action("delete", i) for i in dict.fromkeys(ids))
+    def _delete(self, ids: list[str]) -> int:
+        actions = (bulk.Action("delete", i) for i in ids)
         return bulk.write(self.transport, self.alias, actions, policy=self.retry).deleted
 
-    def commit(self) -> None:
+    def _commit(self) -> None:
         live = self._current()
         self.transport.refresh(self.alias)
         with self._lock:
@@ -239,7 +228,7 @@ class OpenSearchIndex:
                 if self._pending_cursor == pending:
                     self._pending_cursor = None
 
-    def get_cursor(self) -> int:
+    def _get_cursor(self) -> int:
         pending = self._pending_cursor
         if pending is not None:
             return pending
@@ -250,10 +239,7 @@ class OpenSearchIndex:
                              hint="Rebuild the search index.")
         return value
 
-    def set_cursor(self, seq: int) -> None:
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-            raise BadQueryError(f"Search cursor {seq!r} is not a change-log sequence.",
-                                hint="Use a non-negative integer.")
+    def _set_cursor(self, seq: int) -> None:
         self._pending_cursor = seq
 
     def _put_cursor(self, name: str, seq: int) -> None:
@@ -262,50 +248,20 @@ class OpenSearchIndex:
 
     # --- reads ----------------------------------------------------------------------------------
 
-    def count(self) -> int:
-        self._current()
+    def _count(self) -> int:
         return self.transport.count(self.alias)
 
-    def search(
-        self,
-        query: Query,
-        *,
-        filters: Query | None,
-        facets: Sequence[str],
-        limit: int,
-        offset: int,
-        facet_size: int = 20,
-    ) -> RawResult:
-        """Hits ordered by score (descending), ties by id (ascending); ``facets`` are engine field
-        names and come back under the same names, counted over all matches."""
-        if limit < 0 or offset < 0:
-            raise BadQueryError(f"Search window offset={offset}, limit={limit}.", hint="Use non-negative values.")
-        if offset + limit > dsl.MAX_RESULT_WINDOW:
-            raise BadQueryError(f"Search window offset={offset}, limit={limit} reaches past hit "
-                                f"{dsl.MAX_RESULT_WINDOW}.", hint="Narrow the search with filters instead of paging further.")
-        if facets and facet_size < 1:
-            raise BadQueryError(f"facet_size={facet_size}.", hint="Ask for at least one value per facet.")
-        unknown = [f for f in facets if self._kinds.get(f) is not FieldKind.FACET]
-        if unknown:
-            raise BadQueryError(
-                f"Cannot count facets {unknown}.",
-                hint="Facet fields: " + ", ".join(n for n, k in self._kinds.items() if k is FieldKind.FACET) + ".",
-            )
+    def _search(self, req: SearchRequest) -> RawResult:
         live = self._current()
-        compiled = dsl.combine(live.compiler(query), live.compiler(filters) if filters is not None else None)
-        counted = [f for f in facets if f in live.kinds]
-        ranked = dsl.ranks(query)
-        body = dsl.search_body(compiled, facets=counted, limit=limit, offset=offset, facet_size=facet_size,
-                               ranked=ranked)
-        return dsl.read_result(self.transport.search(self.alias, body), counted, ranked=ranked)
+        compiled = dsl.combine(live.compiler(req.query), live.compiler(req.filters) if req.filters is not None else None)
+        counted = [f for f in req.facets if f in live.kinds]
+        body = dsl.search_body(compiled, facets=counted, limit=req.limit, offset=req.offset,
+                               facet_size=req.facet_size, ranked=req.ranked)
+        return dsl.read_result(self.transport.search(self.alias, body), counted, ranked=req.ranked)
 
     # --- rebuild --------------------------------------------------------------------------------
 
-    def rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int:
-        if not isinstance(cursor, int) or cursor < 0:
-            raise BadQueryError(f"Search cursor {cursor!r} is not a change-log sequence.",
-                                hint="Use a non-negative integer.")
-        self._current()
+    def _rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int:
         with self._rebuild_lock:
             ours = self._versioned()
             live = list(self.transport.aliases(self.alias))  # whatever holds the alias, named by us or not
@@ -374,16 +330,8 @@ class OpenSearchIndex:
                 "cluster_status": h.get("status"), "alias": self.alias, "index": self._live.name,
                 "stale": self._live.stale}
 
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self.transport.close()
-
-    def __enter__(self) -> "OpenSearchIndex":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _close(self) -> None:
+        self.transport.close()
 
 
 __all__ = ["OpenSearchIndex", "check_alias", "index_name", "parse_index_name"]

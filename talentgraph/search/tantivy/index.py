@@ -28,12 +28,12 @@ from typing import Any
 
 import tantivy
 
-from talentgraph.errors import BadQueryError, OntologyError, StoreBusyError, StoreError
+from talentgraph.errors import OntologyError, StoreBusyError, StoreError
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
-from talentgraph.search.mapping import ANALYSED, ID_FIELD, SOURCE_FIELD, TYPE_FIELD, FieldKind, SearchField, search_fields
+from talentgraph.search.base import BaseSearchIndex, SearchRequest, fields_signature, kinds_of, stale_mapping_error
+from talentgraph.search.mapping import ANALYSED, ID_FIELD, SOURCE_FIELD, TYPE_FIELD, FieldKind, SearchField
 from talentgraph.search.port import RawHit, RawResult, SearchCapabilities, SearchDoc
-from talentgraph.search.query import Query
-from talentgraph.search.tantivy.compile import Compiler, ranks
+from talentgraph.search.tantivy.compile import Compiler
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +65,6 @@ def build_schema(fields: Sequence[SearchField]) -> tantivy.Schema:
     return sb.build()
 
 
-def _fields_signature(fields: Sequence[SearchField]) -> list[list[str]]:
-    return [[f.name, str(f.kind)] for f in fields]
-
-
 def _write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -89,7 +85,7 @@ class _Generation:
         self.dir = directory
         self.fields = list(fields)
         saved = self.dir / FIELDS_FILE
-        signature = _fields_signature(fields)
+        signature = fields_signature(fields)
         if create:
             self.dir.mkdir(parents=True, exist_ok=False)
             _write_atomic(saved, json.dumps(signature))
@@ -100,7 +96,7 @@ class _Generation:
             if self.stale:
                 # Built for another mapping: serve it as it is until a rebuild replaces it.
                 self.index = tantivy.Index.open(str(self.dir))
-                kinds = {name: FieldKind(kind) for name, kind in (stored or [])}
+                kinds = kinds_of(stored or [])
             else:
                 self.index = tantivy.Index(build_schema(fields), path=str(self.dir), reuse=True)
                 kinds = {f.name: f.kind for f in fields}
@@ -116,10 +112,8 @@ class _Generation:
 
     def open_writer(self) -> tantivy.IndexWriter:
         if self.stale:
-            raise StoreError(
-                f"The search index at {self.dir} was built for an older search mapping.",
-                hint="Rebuild the index (e.g. SearchProjector.rebuild) before writing to it.",
-            )
+            # Also checked by BaseSearchIndex; here it guards the files against any other caller.
+            raise stale_mapping_error(f"at {self.dir}")
         if self.writer is None:
             try:
                 self.writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
@@ -214,18 +208,17 @@ _REGISTRY: dict[Path, _Shared] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
-class TantivyIndex:
+class TantivyIndex(BaseSearchIndex):
     """``SearchIndex`` on an embedded Tantivy index in ``path``."""
 
     capabilities = SearchCapabilities(name="tantivy")
 
     def __init__(self, path: Path | str, ontology: Ontology = ONTOLOGY) -> None:
+        super().__init__(ontology)
         self.path = Path(path).resolve()
-        self.fields = search_fields(ontology)
-        self._kinds = {f.name: f.kind for f in self.fields}
         with _REGISTRY_LOCK:
             shared = _REGISTRY.get(self.path)
-            if shared is not None and _fields_signature(shared.fields) != _fields_signature(self.fields):
+            if shared is not None and fields_signature(shared.fields) != fields_signature(self.fields):
                 raise OntologyError(
                     f"The search index at {self.path} is already open in this process with another mapping.",
                     hint="Open one index directory per ontology.",
@@ -234,13 +227,14 @@ class TantivyIndex:
                 shared = _Shared(self.path, self.fields)
                 _REGISTRY[self.path] = shared
             shared.users += 1
-        self._shared: _Shared | None = shared
+        self._s = shared
 
-    @property
-    def _s(self) -> _Shared:
-        if self._shared is None:
-            raise StoreError(f"The search index at {self.path} is closed.", hint="Open a new TantivyIndex.")
-        return self._shared
+    def _where(self) -> str:
+        return f"at {self.path}"
+
+    def _stale(self) -> str | None:
+        gen = self._s.gen
+        return f"at {gen.dir}" if gen.stale else None
 
     # --- writes ---------------------------------------------------------------------------------
 
@@ -267,7 +261,7 @@ class TantivyIndex:
                 out.add_text(name, str(value))
         return out
 
-    def index(self, docs: Iterable[SearchDoc]) -> int:
+    def _index(self, docs: Iterable[SearchDoc]) -> int:
         s = self._s
         n = 0
         with s.lock:
@@ -279,21 +273,19 @@ class TantivyIndex:
                 n += 1
         return n
 
-    def delete(self, ids: Sequence[str]) -> int:
+    def _delete(self, ids: list[str]) -> int:
         s = self._s
-        if not ids:
-            return 0
         with s.lock:
             s.gen.index.reload()
             present = _count(s.gen.index.searcher().search(
-                tantivy.Query.term_set_query(s.gen.index.schema, ID_FIELD, list(ids)), limit=1, count=True
+                tantivy.Query.term_set_query(s.gen.index.schema, ID_FIELD, ids), limit=1, count=True
             ))
             writer = s.gen.open_writer()
             for i in ids:
                 writer.delete_documents_by_term(ID_FIELD, i)
         return present
 
-    def commit(self) -> None:
+    def _commit(self) -> None:
         s = self._s
         with s.lock:
             if s.gen.writer is not None:
@@ -303,66 +295,44 @@ class TantivyIndex:
                 s.gen.write_cursor(s.cursor)
             s.gen.index.reload()
 
-    def get_cursor(self) -> int:
+    def _get_cursor(self) -> int:
         return self._s.cursor
 
-    def set_cursor(self, seq: int) -> None:
-        if not isinstance(seq, int) or seq < 0:
-            raise BadQueryError(f"Search cursor {seq!r} is not a change-log sequence.",
-                                hint="Use a non-negative integer.")
+    def _set_cursor(self, seq: int) -> None:
         self._s.cursor = seq
 
     # --- reads ----------------------------------------------------------------------------------
 
-    def count(self) -> int:
+    def _count(self) -> int:
         s = self._s
         s.refresh()
         return int(s.gen.index.searcher().num_docs)
 
-    def search(
-        self,
-        query: Query,
-        *,
-        filters: Query | None,
-        facets: Sequence[str],
-        limit: int,
-        offset: int,
-        facet_size: int = 20,
-    ) -> RawResult:
-        """Hits ordered by score (descending), ties by id (ascending); ``facets`` are engine field
-        names and come back under the same names, counted over all matches."""
-        if limit < 0 or offset < 0:
-            raise BadQueryError(f"Search window offset={offset}, limit={limit}.", hint="Use non-negative values.")
-        unknown = [f for f in facets if self._kinds.get(f) is not FieldKind.FACET]
-        if unknown:
-            raise BadQueryError(
-                f"Cannot count facets {unknown}.",
-                hint="Facet fields: " + ", ".join(n for n, k in self._kinds.items() if k is FieldKind.FACET) + ".",
-            )
+    def _search(self, req: SearchRequest) -> RawResult:
         s = self._s
         s.refresh()
         gen = s.gen  # one generation for the whole request, even if a rebuild swaps meanwhile
-        compiled = gen.compiler(query)
-        if filters is not None:
+        compiled = gen.compiler(req.query)
+        if req.filters is not None:
             compiled = tantivy.Query.boolean_query([
                 (tantivy.Occur.Must, compiled),
-                (tantivy.Occur.Must, tantivy.Query.const_score_query(gen.compiler(filters), 0.0)),
+                (tantivy.Occur.Must, tantivy.Query.const_score_query(gen.compiler(req.filters), 0.0)),
             ])
         searcher = gen.index.searcher()
         try:
-            if ranks(query):
-                total, page = _ranked(searcher, compiled, offset, limit)
+            if req.ranked:
+                total, page = _ranked(searcher, compiled, req.offset, req.limit)
             else:
-                total, page = _by_id(searcher, compiled, offset, limit)
+                total, page = _by_id(searcher, compiled, req.offset, req.limit)
             hits = [_hit(searcher, addr, score, doc) for score, addr, doc in page]
-            out_facets = _facets(searcher, compiled, [f for f in facets if f in gen.kinds], facet_size)
+            out_facets = _facets(searcher, compiled, [f for f in req.facets if f in gen.kinds], req.facet_size)
         except ValueError as exc:
             raise StoreError(f"Tantivy search failed: {exc}.") from exc
         return RawResult(hits=hits, total=total, facets=out_facets)
 
     # --- rebuild --------------------------------------------------------------------------------
 
-    def rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int:
+    def _rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int:
         s = self._s
         with s.rebuild_lock:
             with s.lock:
@@ -410,22 +380,14 @@ class TantivyIndex:
             if _GENERATION.match(p.name) and p != s.gen.dir:
                 shutil.rmtree(p, ignore_errors=True)
 
-    def close(self) -> None:
-        s, self._shared = self._shared, None
-        if s is None:
-            return
+    def _close(self) -> None:
+        s = self._s
         with _REGISTRY_LOCK:
             s.users -= 1
             if s.users == 0:
                 with s.lock:
                     s.gen.close_writer()
                 _REGISTRY.pop(s.root, None)
-
-    def __enter__(self) -> "TantivyIndex":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 # --- search helpers -----------------------------------------------------------------------------
