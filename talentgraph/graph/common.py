@@ -4,6 +4,11 @@ Rows come back from the engines as plain maps of properties (Ladybug adds ``_ID`
 ``_SRC``/``_DST`` and, for nodes reached without a label, nulls for the columns of every other
 table); these helpers keep only what the ontology declares for the row's type, so both adapters
 return identical ``types.Node``/``types.Edge`` values.
+
+Writes: every value a record gives is checked against its property's type before any engine sees
+it (``check_storable``). Neo4j properties are untyped and would store a text value in an INT property
+as given; LadybugDB's typed columns refuse it only with a cast error deep in a statement. Checking
+here gives both engines one answer, worded for the caller whose record it is.
 """
 
 from __future__ import annotations
@@ -11,10 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from talentgraph.errors import OntologyError
+from talentgraph.errors import OntologyError, StoreError
 from talentgraph.graph.cypher import rel_columns, to_db_value
 from talentgraph.schema.ontology import (
     SYSTEM_NODE_PROPERTIES,
@@ -29,6 +34,9 @@ from talentgraph.types import Edge, Node, NodeId, Props, Provenance
 
 SYSTEM_NODE_NAMES = frozenset(p.name for p in SYSTEM_NODE_PROPERTIES)
 SYSTEM_REL_NAMES = frozenset(p.name for p in SYSTEM_REL_PROPERTIES)
+# Key naming a node's label / a relationship's type in an entity's property map (LadybugDB returns
+# it for path entities; the Neo4j adapter adds it when it turns driver entities into maps).
+LABEL_KEY = "_LABEL"
 
 
 def now_iso() -> str:
@@ -70,6 +78,110 @@ def check_props(kind: NodeType | RelType, props: Mapping[str, Any]) -> str | Non
         return (f"{label} has no propert{'y' if len(unknown) == 1 else 'ies'} {', '.join(map(repr, unknown))}; "
                 f"known: {', '.join(sorted(known)) or '(none)'}.")
     return None
+
+
+class UnstorableValueError(StoreError):
+    """A record's value does not have its property's type; the whole write call was refused.
+
+    A ``StoreError`` (the write failed, nothing of it is stored) whose code says the caller's value
+    is at fault, not the engine.
+    """
+
+    code = "INVALID_VALUE"
+
+    def __init__(self, owner: str, ident: str, prop: Property, value: object) -> None:
+        self.owner = owner
+        self.ident = ident
+        self.field = prop.name
+        self.value = value
+        self.expected = prop.type.value
+        super().__init__(
+            f"{owner} {ident}: {prop.name} is {value!r} ({type(value).__name__}), but {owner}.{prop.name} "
+            f"holds {prop.type.value} values; nothing in this batch was written.",
+            hint="Validate records with talentgraph.schema.validation before upserting them.",
+        )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, dt.date) and not isinstance(value, dt.datetime))
+
+
+def _is_string_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+
+
+_ACCEPTS: dict[PropType, Callable[[Any], bool]] = {
+    PropType.STRING: lambda v: isinstance(v, str),
+    PropType.INT: _is_int,
+    PropType.FLOAT: _is_number,
+    PropType.BOOL: lambda v: isinstance(v, bool),
+    PropType.DATE: _is_date,
+    PropType.STRING_LIST: _is_string_list,
+}
+
+
+# The type each kind's values usually arrive as: one ``type(v) is`` test passes them.
+_EXACT: dict[PropType, type] = {PropType.STRING: str, PropType.INT: int, PropType.FLOAT: float, PropType.BOOL: bool}
+
+
+def check_storable(owner: str, ident: str, declared: Mapping[str, Property], values: Props) -> Props:
+    """A record's ontology ``values``, each checked against its declared property's type.
+
+    Returns ``values`` itself, or a copy when a value needs widening (an int in a float property,
+    a tuple in a list property). DATE values may be ISO strings: ``node_row`` parses those. Names
+    not in ``declared`` are skipped (``check_props`` reports them). Raises ``UnstorableValueError``
+    naming the record, the property, the value and the type the property holds.
+    """
+    # Hot path of bulk loads (one call per record), so only the values a record gives are looked at.
+    widened: Props | None = None
+    for name, value in values.items():
+        if value is None:
+            continue
+        prop = declared.get(name)
+        if prop is None:
+            continue
+        kind = prop.type
+        if type(value) is _EXACT.get(kind):
+            continue
+        if not _ACCEPTS[kind](value):
+            raise UnstorableValueError(owner, ident, prop, value)
+        if kind is PropType.FLOAT and type(value) is not float:
+            widened = widened if widened is not None else dict(values)
+            widened[name] = float(value)  # an int would stay an int in Neo4j; a DOUBLE column reads back a float
+        elif kind is PropType.STRING_LIST and type(value) is not list:
+            widened = widened if widened is not None else dict(values)
+            widened[name] = list(value)
+    return values if widened is None else widened
+
+
+def change_row(op: str, kind: str, type_name: str, ident: str, version: int, ts: str,
+               from_id: str | None = None, to_id: str | None = None) -> Props:
+    """A change-log row; ``seq`` is filled in when the entries are written (``CypherGraphStore._log``)."""
+    return {"seq": 0, "op": op, "kind": kind, "type": type_name, "id": ident, "version": int(version), "ts": ts,
+            "from_id": from_id, "to_id": to_id}
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
+def short_query(text: str) -> str:
+    """Query text short enough for an error message."""
+    return text if len(text) < 160 else text[:157] + "..."
+
+
+def plain_value(value: Any) -> Any:
+    """A facet value as JSON-friendly Python (dates as ISO strings)."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def provenance_props(p: Provenance | None) -> Props:
@@ -154,17 +266,24 @@ def edge_from_props(ontology: Ontology, rel_type_name: str, raw: Mapping[str, An
 
 
 __all__ = [
+    "LABEL_KEY",
     "SYSTEM_NODE_NAMES",
     "SYSTEM_REL_NAMES",
+    "UnstorableValueError",
+    "change_row",
     "check_props",
+    "check_storable",
+    "chunks",
     "content_hash",
     "edge_from_props",
     "node_from_props",
     "node_row",
     "now_iso",
     "parse_rel_key",
+    "plain_value",
     "provenance_props",
     "rel_props",
     "rel_row",
+    "short_query",
     "split_props",
 ]

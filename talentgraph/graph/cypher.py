@@ -392,6 +392,15 @@ def compile_filter(
                         hint="Use eq, ne, in, contains, starts_with, gt, gte, lt, lte or is_null.")
 
 
+def filter_fields(f: Filter) -> set[str]:
+    """Every field name a filter compares."""
+    if isinstance(f, Cmp):
+        return {f.field}
+    if isinstance(f, Not):
+        return filter_fields(f.item)
+    return set().union(*(filter_fields(i) for i in f.items))
+
+
 _RANGE_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 
@@ -767,6 +776,7 @@ __all__ = [
     "existing_nodes",
     "existing_rels",
     "facet_counts",
+    "filter_fields",
     "get_nodes",
     "insert_changes",
     "keyset_predicate",

@@ -42,6 +42,9 @@ class GraphCapabilities:
     name: str  # "ladybug" | "neo4j"
     bulk_copy: bool  # can load new rows with COPY FROM an Arrow table
     single_writer_process: bool  # only one read-write process per database (LadybugDB)
+    # The planner binds an unlabelled far end of a multi-pair relationship table to every node table it
+    # could be (LadybugDB: 10x slower for one parent), so ``edges`` asks once per far-end type.
+    edges_per_far_type: bool = False
 
 
 @dataclass(frozen=True)

@@ -319,11 +319,15 @@ def test_reopen_keeps_seq_monotonic(graph_backend: GraphBackend, tmp_path: Path)
 
 def test_a_failed_write_rolls_back_data_and_log(small: GraphStore) -> None:
     seq = small.last_seq()
-    # A text value for an integer property fails the whole call, after the Group statement ran.
-    # (How each engine words it is checked in its own module.)
-    with pytest.raises(StoreError, match="nineteen"):
+    # A text value for an integer property fails the whole call, after the Group statement ran, and
+    # every engine blames the caller's value in the same words (not "a bug in talentgraph").
+    with pytest.raises(StoreError) as info:
         small.upsert_nodes([NodeRecord("Group", "grp:77", {"name": "ok", "kind": "culture_team"}),
                             NodeRecord("Person", "per:77777", {"name": "bad", "birth_year": "nineteen"})])
+    assert info.value.code == "INVALID_VALUE"
+    assert info.value.message == ("Person per:77777: birth_year is 'nineteen' (str), but Person.birth_year holds int "
+                                  "values; nothing in this batch was written.")
+    assert info.value.hint is not None and "schema.validation" in info.value.hint
     assert small.last_seq() == seq and small.changes(seq) == []
     assert small.get_nodes(["grp:77", "per:77777"]) == {}
     assert small.upsert_nodes([NodeRecord("Group", "grp:78", {"name": "ok", "kind": "culture_team"})]).inserted

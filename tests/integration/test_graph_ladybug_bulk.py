@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from graph_world import people, person, structure
 
+from talentgraph.graph.common import UnstorableValueError
 from talentgraph.graph.ladybug import LadybugGraphStore
 from talentgraph.graph.ladybug.bulk import forget_scan_statements
 from talentgraph.types import RelRecord
@@ -64,3 +65,17 @@ def test_nodes_into_a_non_empty_table_are_compared_not_duplicated(store: Ladybug
     assert len(result.unchanged) == 50 and len(result.updated) == 50 and len(result.inserted) == 50
     assert store.count_nodes("Person") == 150
 
+
+
+def test_a_bad_value_in_a_bulk_batch_is_refused_before_the_arrow_table(store: LadybugGraphStore) -> None:
+    # Without the shared check the COPY path would fail inside pyarrow (an ArrowInvalid, no record
+    # named); the row-by-row path inside the engine as "a bug in talentgraph".
+    seq = store.last_seq()
+    batch = people(50) + [person(50, birth_year="nineteen")]
+    with pytest.raises(UnstorableValueError, match=r"Person per:00050: birth_year is 'nineteen' \(str\)"):
+        store.upsert_nodes(batch)
+    assert store.count_nodes("Person") == 0 and store.last_seq() == seq
+    store.upsert_nodes(people(60))
+    with pytest.raises(UnstorableValueError, match=r"MEMBER_OF per:00059\|MEMBER_OF\|grp:9: role is 3 \(int\)"):
+        store.upsert_relationships(_members(range(59)) + [RelRecord("MEMBER_OF", "per:00059", "grp:9", {"role": 3})])
+    assert store.edges(["grp:3"], "MEMBER_OF", "in")["grp:3"] == [] and store.last_seq() == seq + 60

@@ -308,3 +308,10 @@ def test_rows_become_nodes_with_only_declared_fields():
     assert parse_rel_key("per:1|MEMBER_OF|grp:2") == ("MEMBER_OF", "per:1", "grp:2")
     with pytest.raises(OntologyError, match="is not 'from|TYPE|to'"):
         parse_rel_key("per:1->grp:2")
+
+
+def test_filter_fields_names_every_compared_field() -> None:
+    f = And((Cmp("name", "eq", "甲"), Or((Cmp("level", "eq", "branch"), Not(Cmp("birth_year", "lt", 1960)))),
+             Cmp("name", "starts_with", "张")))
+    assert cypher.filter_fields(f) == {"name", "level", "birth_year"}
+    assert cypher.filter_fields(And(())) == set()

@@ -1,0 +1,546 @@
+"""``CypherGraphStore``: the ``GraphStore`` port once, over a few primitives each engine fills in.
+
+Both adapters speak Cypher built by ``graph/cypher.py``, so everything above the wire is shared
+here: input checks and the reasons a record is rejected, version/hash bookkeeping, the change log,
+batched reads, keyset pages, facets, paths and the neighbourhood walk. An engine adapter supplies
+
+- ``_read(text, params)``: one read-only statement, rows as plain dicts of plain values;
+- ``_write(doing, work, *args)``: run ``work(tx, *args)`` as one write transaction, and
+  ``_run(tx, text, params)``: one statement inside it. ``work`` may be run more than once (Neo4j
+  retries a transaction after a transient error), so the ``_*_tx`` methods below start from their
+  arguments alone and build their results afresh;
+- ``_allocate_seqs(tx, n)``: the first of ``n`` consecutive change-log seqs, and ``last_seq()``;
+- ``ensure_schema()`` and ``close()``;
+
+and may override the hooks whose defaults are plain UNWIND statements: ``_store_nodes``,
+``_store_rels``, ``_insert_changes`` (LadybugDB loads large batches with COPY), ``_existing_rels``,
+``_may_hold_nodes`` (LadybugDB skips lookups in an empty table), ``_lock_writers`` (Neo4j serialises
+writers on its counter node) and ``_engine_row`` (Neo4j leaves out nulls).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, Self, TypeVar
+
+from talentgraph.errors import BadQueryError, NotFoundError, OntologyError
+from talentgraph.graph import cypher
+from talentgraph.graph.common import (
+    LABEL_KEY,
+    change_row,
+    check_props,
+    check_storable,
+    chunks,
+    content_hash,
+    edge_from_props,
+    node_from_props,
+    node_row,
+    now_iso,
+    parse_rel_key,
+    plain_value,
+    provenance_props,
+    rel_row,
+)
+from talentgraph.graph.port import MAX_PATH_HOPS, FacetCount, GraphCapabilities
+from talentgraph.schema.ontology import NodeType, Ontology, RelType
+from talentgraph.types import (
+    Change,
+    Direction,
+    Edge,
+    Filter,
+    Node,
+    NodeRecord,
+    Page,
+    Path,
+    RelRecord,
+    SortKey,
+    Subgraph,
+    UpsertResult,
+)
+
+Row = dict[str, Any]
+TxT = TypeVar("TxT")
+T = TypeVar("T")
+# A relationship record that passed the input checks, with the types of its two ends.
+CheckedRel = tuple[RelRecord, str, str]
+# Rows of one relationship type grouped by (from type, to type): each pair is its own statement.
+RowsByEnds = dict[tuple[str, str], list[Row]]
+
+
+class CypherGraphStore(ABC, Generic[TxT]):
+    """Shared behaviour of the Cypher graph adapters; ``TxT`` is the engine's write-transaction handle."""
+
+    capabilities: GraphCapabilities
+
+    def __init__(self, ontology: Ontology, dialect: cypher.Dialect, batch_rows: int) -> None:
+        if batch_rows < 1:
+            raise BadQueryError(f"batch_rows is {batch_rows}.", hint="Use 1 or more rows per statement.")
+        self.ontology = ontology
+        self.dialect = dialect
+        # Rows per UNWIND statement and ids per lookup.
+        self.batch_rows = batch_rows
+
+    # --- primitives each engine implements ------------------------------------------------------
+
+    @abstractmethod
+    def _read(self, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Rows of one read-only statement as plain dicts (dates as ``datetime.date``, entities as maps)."""
+
+    @abstractmethod
+    def _write(self, doing: str, work: Callable[..., T], *args: Any) -> T:
+        """``work(tx, *args)`` in one write transaction; ``doing`` names it in error messages."""
+
+    @abstractmethod
+    def _run(self, tx: TxT, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Rows of one statement inside a write transaction."""
+
+    @abstractmethod
+    def _allocate_seqs(self, tx: TxT, n: int) -> int:
+        """The first of ``n`` consecutive change-log seqs, allocated inside ``tx``."""
+
+    @abstractmethod
+    def ensure_schema(self) -> None: ...
+
+    @abstractmethod
+    def last_seq(self) -> int: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # --- hooks with a plain-Cypher default ------------------------------------------------------
+
+    def _lock_writers(self, tx: TxT) -> None:
+        """Called first in every write transaction; engines whose writers need serialising do it here."""
+
+    def _engine_row(self, row: Row) -> Row:
+        """A checked write row as the engine is sent it."""
+        return row
+
+    def _may_hold_nodes(self, tx: TxT, type_name: str) -> bool:
+        """False when no node of the type can exist yet, so an upsert skips looking them up."""
+        return True
+
+    def _store_nodes(self, tx: TxT, node_type: NodeType, new: list[Row], changed: list[Row]) -> None:
+        text = cypher.upsert_nodes(self.dialect, self.ontology, node_type.name)
+        for chunk in chunks(new + changed, self.batch_rows):
+            self._run(tx, text, {"rows": chunk})
+
+    def _store_rels(self, tx: TxT, rel_type: RelType, new: RowsByEnds, changed: RowsByEnds) -> None:
+        for ends in dict.fromkeys([*new, *changed]):
+            text = cypher.upsert_rels(self.dialect, self.ontology, rel_type.name, *ends)
+            for chunk in chunks(new.get(ends, []) + changed.get(ends, []), self.batch_rows):
+                self._run(tx, text, {"rows": chunk})
+
+    def _insert_changes(self, tx: TxT, changes: list[Row]) -> None:
+        text = cypher.insert_changes(self.dialect)
+        for chunk in chunks(changes, self.batch_rows):
+            self._run(tx, text, {"rows": chunk})
+
+    def _existing_rels(self, tx: TxT, rel_type: str, group: Sequence[CheckedRel]) -> dict[str, Row]:
+        """Stored key, hash, version and ingested_at of the group's relationships, by key."""
+        by_from: dict[str, list[Row]] = defaultdict(list)
+        for rec, from_type, _ in group:
+            by_from[from_type].append({"from_id": rec.from_id, "key": rec.key})
+        found: dict[str, Row] = {}
+        for from_type, keys in by_from.items():
+            text = cypher.existing_rels(self.ontology, rel_type, from_type)
+            for chunk in chunks(keys, self.batch_rows):
+                found.update((r["key"], r) for r in self._run(tx, text, {"rows": chunk}))
+        return found
+
+    # --- shared plumbing ------------------------------------------------------------------------
+
+    def run_read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Hand-written read-only Cypher (benchmarks, diagnostics); rows as plain dicts."""
+        return self._read(query, params)
+
+    def _group_ids(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """Ids per node type; ids whose prefix names no type cannot exist and are skipped."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for node_id in dict.fromkeys(ids):
+            try:
+                out[self.ontology.type_of_id(node_id).name].append(node_id)
+            except OntologyError:
+                continue
+        return out
+
+    def _existing_nodes(self, tx: TxT, type_name: str, ids: Sequence[str]) -> dict[str, Row]:
+        found: dict[str, Row] = {}
+        for chunk in chunks(list(ids), self.batch_rows):
+            text, params = cypher.existing_nodes(self.ontology, type_name, chunk)
+            found.update((r["id"], r) for r in self._run(tx, text, params))
+        return found
+
+    def _log(self, tx: TxT, changes: list[Row]) -> None:
+        if not changes:
+            return
+        first = self._allocate_seqs(tx, len(changes))
+        for offset, change in enumerate(changes):
+            change["seq"] = first + offset
+        self._insert_changes(tx, changes)
+
+    # --- input checks ---------------------------------------------------------------------------
+
+    def _node_problem(self, rec: NodeRecord) -> str | None:
+        """Why a node record cannot be stored (unknown type, id of another type, unknown property)."""
+        try:
+            nt = self.ontology.node(rec.type)
+            id_type = self.ontology.type_of_id(rec.id)
+        except OntologyError as exc:
+            return str(exc)
+        if id_type.name != nt.name:
+            return (f"Id {rec.id!r} has the prefix of {id_type.name} but the record is a {nt.name}; "
+                    f"{nt.name} ids start with '{nt.id_prefix}:'.")
+        return check_props(nt, rec.props)
+
+    def _rel_problem(self, rec: RelRecord) -> str | CheckedRel:
+        """Why a relationship record cannot be stored, or it with the types of its ends."""
+        try:
+            rt = self.ontology.rel(rec.type)
+            from_type = self.ontology.type_of_id(rec.from_id).name
+            to_type = self.ontology.type_of_id(rec.to_id).name
+        except OntologyError as exc:
+            return str(exc)
+        if not rt.allows(from_type, to_type):
+            return (f"{rt.name} does not connect {from_type} to {to_type}; allowed: "
+                    + ", ".join(f"{a}->{b}" for a, b in rt.endpoints) + ".")
+        return check_props(rt, rec.props) or (rec, from_type, to_type)
+
+    # --- node writes ----------------------------------------------------------------------------
+
+    def upsert_nodes(self, records: Sequence[NodeRecord]) -> UpsertResult:
+        latest: dict[str, NodeRecord] = {}
+        for rec in records:  # duplicate ids: the last record wins and is reported once
+            latest.pop(rec.id, None)
+            latest[rec.id] = rec
+        rejected: dict[str, str] = {}
+        by_type: dict[str, list[NodeRecord]] = defaultdict(list)
+        for rec in latest.values():
+            reason = self._node_problem(rec)
+            if reason:
+                rejected[rec.id] = reason
+            else:
+                by_type[rec.type].append(rec)
+        if not by_type:
+            return UpsertResult(rejected=rejected)
+        result = self._write(f"upserting {sum(map(len, by_type.values()))} nodes", self._upsert_nodes_tx,
+                             dict(by_type), now_iso())
+        result.rejected.update(rejected)
+        return result
+
+    def _upsert_nodes_tx(self, tx: TxT, by_type: dict[str, list[NodeRecord]], ts: str) -> UpsertResult:
+        self._lock_writers(tx)
+        result = UpsertResult()
+        changes: list[Row] = []
+        for type_name, group in by_type.items():
+            nt = self.ontology.node(type_name)
+            declared = {p.name: p for p in nt.properties}
+            existing = (self._existing_nodes(tx, type_name, [r.id for r in group])
+                        if self._may_hold_nodes(tx, type_name) else {})
+            new: list[Row] = []
+            changed: list[Row] = []
+            for rec in group:
+                h = content_hash(rec.props)
+                old = existing.get(rec.id)
+                if old is not None and old["hash"] == h:
+                    result.unchanged.append(rec.id)
+                    continue
+                version = 1 if old is None else int(old["version"] or 0) + 1
+                first_seen = (old or {}).get("ingested_at") or (rec.provenance.ingested_at if rec.provenance else ts)
+                system = {"version": version, "content_hash": h, "ingested_at": first_seen, "updated_at": ts,
+                          **provenance_props(rec.provenance)}
+                props = check_storable(nt.name, rec.id, declared, rec.props)
+                (new if old is None else changed).append(self._engine_row(node_row(nt, rec.id, props, system)))
+                (result.inserted if old is None else result.updated).append(rec.id)
+                changes.append(change_row("upsert", "node", nt.name, rec.id, version, ts))
+            self._store_nodes(tx, nt, new, changed)
+        self._log(tx, changes)
+        return result
+
+    # --- relationship writes --------------------------------------------------------------------
+
+    def upsert_relationships(self, records: Sequence[RelRecord]) -> UpsertResult:
+        latest: dict[str, RelRecord] = {}
+        for rec in records:
+            latest.pop(rec.key, None)
+            latest[rec.key] = rec
+        rejected: dict[str, str] = {}
+        valid: list[CheckedRel] = []
+        for rec in latest.values():
+            checked = self._rel_problem(rec)
+            if isinstance(checked, str):
+                rejected[rec.key] = checked
+            else:
+                valid.append(checked)
+        if not valid:
+            return UpsertResult(rejected=rejected)
+        result = self._write(f"upserting {len(valid)} relationships", self._upsert_rels_tx, valid, now_iso())
+        result.rejected = {**rejected, **result.rejected}  # endpoint rejections are found inside the transaction
+        return result
+
+    def _upsert_rels_tx(self, tx: TxT, valid: list[CheckedRel], ts: str) -> UpsertResult:
+        self._lock_writers(tx)
+        result = UpsertResult()
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for rec, f, t in valid:
+            wanted[f].add(rec.from_id)
+            wanted[t].add(rec.to_id)
+        present = {i for type_name, ids in wanted.items() for i in self._existing_nodes(tx, type_name, sorted(ids))}
+        by_type: dict[str, list[CheckedRel]] = defaultdict(list)
+        for rec, f, t in valid:
+            missing = [end for end in (rec.from_id, rec.to_id) if end not in present]
+            if missing:
+                result.rejected[rec.key] = f"{rec.type} {rec.key}: node {', '.join(missing)} does not exist."
+            else:
+                by_type[rec.type].append((rec, f, t))
+        changes: list[Row] = []
+        for rel_type, group in by_type.items():
+            rt = self.ontology.rel(rel_type)
+            declared = {p.name: p for p in rt.properties}
+            existing = self._existing_rels(tx, rel_type, group)
+            new: RowsByEnds = defaultdict(list)
+            changed: RowsByEnds = defaultdict(list)
+            for rec, f, t in group:
+                h = content_hash(rec.props)
+                old = existing.get(rec.key)
+                if old is not None and old["hash"] == h:
+                    result.unchanged.append(rec.key)
+                    continue
+                version = 1 if old is None else int(old["version"] or 0) + 1
+                first_seen = (old or {}).get("ingested_at") or (rec.provenance.ingested_at if rec.provenance else ts)
+                system = {"key": rec.key, "version": version, "content_hash": h, "ingested_at": first_seen,
+                          "updated_at": ts, **provenance_props(rec.provenance)}
+                props = check_storable(rt.name, rec.key, declared, rec.props)
+                row = {"from_id": rec.from_id, "to_id": rec.to_id, **rel_row(rt, props, system)}
+                (new if old is None else changed)[(f, t)].append(self._engine_row(row))
+                (result.inserted if old is None else result.updated).append(rec.key)
+                changes.append(change_row("upsert", "rel", rt.name, rec.key, version, ts, rec.from_id, rec.to_id))
+            self._store_rels(tx, rt, dict(new), dict(changed))
+        self._log(tx, changes)
+        return result
+
+    # --- deletes --------------------------------------------------------------------------------
+
+    def delete_nodes(self, ids: Sequence[str]) -> int:
+        by_type = self._group_ids(ids)
+        if not by_type:
+            return 0
+        return self._write(f"deleting {len(ids)} nodes", self._delete_nodes_tx, by_type, now_iso())
+
+    def _delete_nodes_tx(self, tx: TxT, by_type: dict[str, list[str]], ts: str) -> int:
+        self._lock_writers(tx)
+        deleted = 0
+        changes: list[Row] = []
+        rel_seen: set[str] = set()
+        for type_name, group in by_type.items():
+            existing = self._existing_nodes(tx, type_name, group)
+            if not existing:
+                continue
+            present = sorted(existing)
+            rels_text = cypher.rels_of_nodes(self.dialect, self.ontology, type_name)
+            for chunk in chunks(present, self.batch_rows):
+                for r in self._run(tx, rels_text, {"ids": chunk}):
+                    if r["key"] in rel_seen:
+                        continue  # a relationship between two deleted nodes is reported once
+                    rel_seen.add(r["key"])
+                    _, from_id, to_id = parse_rel_key(r["key"])
+                    changes.append(change_row("delete", "rel", r["type"], r["key"], int(r["version"] or 0) + 1, ts,
+                                              from_id, to_id))
+            for node_id in present:
+                changes.append(change_row("delete", "node", type_name, node_id,
+                                          int(existing[node_id]["version"] or 0) + 1, ts))
+            delete_text = cypher.delete_nodes(self.ontology, type_name)
+            for chunk in chunks(present, self.batch_rows):
+                self._run(tx, delete_text, {"ids": chunk})
+            deleted += len(present)
+        self._log(tx, changes)
+        return deleted
+
+    def delete_relationships(self, keys: Sequence[str]) -> int:
+        by_type: dict[tuple[str, str], list[Row]] = defaultdict(list)
+        for key in dict.fromkeys(keys):
+            rel_type, from_id, _ = parse_rel_key(key)
+            try:
+                from_type = self.ontology.type_of_id(from_id).name
+            except OntologyError:
+                continue  # no node of an unknown type, so no such relationship
+            by_type[(self.ontology.rel(rel_type).name, from_type)].append({"from_id": from_id, "key": key})
+        if not by_type:
+            return 0
+        return self._write(f"deleting {len(keys)} relationships", self._delete_rels_tx, dict(by_type), now_iso())
+
+    def _delete_rels_tx(self, tx: TxT, by_type: dict[tuple[str, str], list[Row]], ts: str) -> int:
+        self._lock_writers(tx)
+        deleted = 0
+        changes: list[Row] = []
+        for (rel_type, from_type), group in by_type.items():
+            read, delete = cypher.delete_rels(self.ontology, rel_type, from_type)
+            for chunk in chunks(group, self.batch_rows):
+                found = self._run(tx, read, {"rows": chunk})
+                if not found:
+                    continue
+                for r in found:
+                    _, from_id, to_id = parse_rel_key(r["key"])
+                    changes.append(change_row("delete", "rel", rel_type, r["key"], int(r["version"] or 0) + 1, ts,
+                                              from_id, to_id))
+                self._run(tx, delete, {"rows": chunk})
+                deleted += len(found)
+        self._log(tx, changes)
+        return deleted
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def changes(self, after_seq: int = 0, limit: int = 1000) -> list[Change]:
+        text, params = cypher.read_changes(after_seq, limit)
+        return [
+            Change(seq=r["seq"], op=r["op"], kind=r["kind"], type=r["type"], id=r["id"], version=r["version"],
+                   ts=r["ts"], from_id=r["from_id"], to_id=r["to_id"])
+            for r in self._read(text, params)
+        ]
+
+    def get_nodes(self, ids: Sequence[str]) -> dict[str, Node]:
+        found: dict[str, Node] = {}
+        for type_name, group in self._group_ids(ids).items():
+            for chunk in chunks(group, self.batch_rows):
+                text, params = cypher.get_nodes(self.dialect, self.ontology, type_name, chunk)
+                for r in self._read(text, params):
+                    found[r["id"]] = node_from_props(self.ontology, r["type"], r["props"])
+        return {i: found[i] for i in ids if i in found}
+
+    def list_nodes(
+        self,
+        type_name: str,
+        *,
+        where: Filter | None = None,
+        sort: Sequence[SortKey] = (),
+        first: int = 20,
+        after: str | None = None,
+    ) -> Page:
+        text, params, keys = cypher.list_nodes(self.dialect, self.ontology, type_name, where=where, sort=sort,
+                                               first=first, after=after)
+        rows = self._read(text, params)
+        items = [node_from_props(self.ontology, r["type"], r["props"]) for r in rows[:first]]
+        end_cursor = None
+        if items:
+            last = items[-1]
+            end_cursor = cypher.encode_cursor(keys, [last.id if p.name == "id" else last.props.get(p.name) for p, _ in keys])
+        total = self.count_nodes(type_name, where)
+        return Page(items=items, total_count=total, end_cursor=end_cursor, has_next_page=len(rows) > first)
+
+    def count_nodes(self, type_name: str, where: Filter | None = None) -> int:
+        text, params = cypher.count_nodes(self.dialect, self.ontology, type_name, where)
+        return int(self._read(text, params)[0]["count"])
+
+    def edges(
+        self,
+        ids: Sequence[str],
+        rel_type: str,
+        direction: Direction,
+        *,
+        where: Filter | None = None,
+        edge_where: Filter | None = None,
+        limit_per_node: int | None = None,
+    ) -> dict[str, list[Edge]]:
+        rt = self.ontology.rel(rel_type)
+        parents = rt.from_types if direction == "out" else rt.to_types
+        out: dict[str, list[Edge]] = {i: [] for i in ids}
+        for type_name, group in self._group_ids(ids).items():
+            if type_name not in parents:
+                continue  # this type never has such a relationship in this direction
+            far_types = self._far_types(rt, type_name, direction, where)
+            for other in far_types:
+                text, params = cypher.edges(self.dialect, self.ontology, group, rt.name, direction,
+                                            parent_type=type_name, other_type=other, where=where,
+                                            edge_where=edge_where, limit_per_node=limit_per_node)
+                for r in self._read(text, params):
+                    items = r["items"] if limit_per_node is not None else [r]
+                    for item in items:
+                        node = node_from_props(self.ontology, item["type"], item["node"])
+                        out[r["src"]].append(edge_from_props(self.ontology, rt.name, item["rel"], node))
+            if len(far_types) > 1:  # merge the per-type answers back into one order (by other id), then cut
+                for src in group:
+                    merged = sorted(out[src], key=lambda e: e.node.id)
+                    out[src] = merged[:limit_per_node] if limit_per_node is not None else merged
+        return out
+
+    def _far_types(self, rt: RelType, parent_type: str, direction: Direction, where: Filter | None) -> list[str | None]:
+        """One query's far-end label per entry; ``[None]`` asks once with the far end unlabelled."""
+        if not self.capabilities.edges_per_far_type:
+            return [None]
+        others = [t for f, t in rt.endpoints if f == parent_type] if direction == "out" else \
+            [f for f, t in rt.endpoints if t == parent_type]
+        distinct = list(dict.fromkeys(others))
+        if len(distinct) > 1 and where is not None and any(
+                not self.ontology.node(t).has(f) for t in distinct for f in cypher.filter_fields(where) if f != "id"):
+            return [None]  # a field only some far-end types have: one unlabelled query keeps its meaning
+        return [*distinct]
+
+    def facet_counts(self, type_name: str, field: str, where: Filter | None = None) -> list[FacetCount]:
+        text, params = cypher.facet_counts(self.dialect, self.ontology, type_name, field, where)
+        return [FacetCount(value=plain_value(r["value"]), count=int(r["count"])) for r in self._read(text, params)]
+
+    def shortest_path(self, from_id: str, to_id: str, max_hops: int = MAX_PATH_HOPS) -> Path | None:
+        if from_id == to_id:
+            found = self.get_nodes([from_id])
+            return Path(nodes=[found[from_id]], edges=[]) if found else None
+        try:
+            text, params = cypher.shortest_path(self.dialect, self.ontology, from_id, to_id, max_hops)
+        except OntologyError:
+            return None  # an id of no known type has no path
+        rows = self._read(text, params)
+        if not rows:
+            return None
+        nodes = [node_from_props(self.ontology, n[LABEL_KEY], n) for n in rows[0]["nodes"]]
+        edges = [edge_from_props(self.ontology, r[LABEL_KEY], r, nodes[i + 1]) for i, r in enumerate(rows[0]["rels"])]
+        return Path(nodes=nodes, edges=edges)
+
+    def neighbourhood(self, node_id: str, depth: int, limit: int) -> Subgraph:
+        """Breadth-first, one query per level over every relationship type in both directions.
+
+        Nodes are added level by level in id order until ``limit`` nodes are in; ``truncated`` says
+        some reachable node was left out. Edges are kept only between included nodes.
+        """
+        if depth < 0 or depth > MAX_PATH_HOPS:
+            raise BadQueryError(f"depth is {depth}.", hint=f"Use 0 to {MAX_PATH_HOPS}.")
+        if limit < 1:
+            raise BadQueryError(f"limit is {limit}.", hint="Use 1 or more.")
+        start = self.get_nodes([node_id]).get(node_id)
+        if start is None:
+            raise NotFoundError(f"Node {node_id!r} does not exist.", hint="Check the id, e.g. with a search.")
+        included: dict[str, Node] = {start.id: start}
+        edges: dict[str, Edge] = {}
+        frontier = [start.id]
+        truncated = False
+        for _ in range(depth):
+            if not frontier:
+                break
+            by_type = self._group_ids(frontier)
+            labels = list(by_type)
+            params = {f"ids_{i}": by_type[label] for i, label in enumerate(labels)}
+            rows = self._read(cypher.neighbours(self.dialect, self.ontology, labels), params)
+            rows.sort(key=lambda r: (r["node"]["id"], r["rel"]["key"]))
+            nxt: list[str] = []
+            for r in rows:
+                other = node_from_props(self.ontology, r["type"], r["node"])
+                if other.id not in included:
+                    if len(included) >= limit:
+                        truncated = True
+                        continue
+                    included[other.id] = other
+                    nxt.append(other.id)
+                edges.setdefault(r["rel"]["key"], edge_from_props(self.ontology, r["rel_type"], r["rel"], other))
+            frontier = nxt
+        return Subgraph(nodes=list(included.values()), edges=list(edges.values()), truncated=truncated)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["CheckedRel", "CypherGraphStore", "Row", "RowsByEnds"]
