@@ -59,6 +59,7 @@ class SearchProjector:
                 break
             read += len(changes)
             area_moves: set[str] = set()
+            new_areas: set[str] = set()
             for c in changes:
                 if c.kind == "node":
                     if c.op == "delete":
@@ -67,13 +68,17 @@ class SearchProjector:
                     else:
                         dirty.add(c.id)
                         deleted.discard(c.id)
+                        if c.version == 1:
+                            new_areas.add(c.id)
                 else:
                     for end in (c.from_id, c.to_id):
                         if end:
                             dirty.add(end)
                     if c.type == "PART_OF" and c.from_id and c.from_id.startswith(self.ontology.node("Area").id_prefix + ":"):
                         area_moves.add(c.from_id)
-            dirty |= self._residents_below(area_moves)
+            # A new area's residents link to it after it exists, so their own LIVES_IN changes are
+            # already in this stretch of the log: only areas that existed before can move residents.
+            dirty |= self._residents_below(area_moves - new_areas)
             cursor = changes[-1].seq
         if read == 0:
             return SyncReport(0, 0, 0, start)
@@ -181,11 +186,13 @@ class SearchProjector:
         seen: set[str] = set()
         while frontier:
             seen |= frontier
-            lives = self.graph.edges(sorted(frontier), "LIVES_IN", "in")
-            for es in lives.values():
-                found.update(e.node.id for e in es)
-            children = self.graph.edges(sorted(frontier), "PART_OF", "in")
-            frontier = {e.node.id for es in children.values() for e in es} - seen
+            children: set[str] = set()
+            for chunk in _chunks(sorted(frontier), 50):  # bounded answers: a community holds 10^5 residents
+                for es in self.graph.edges(chunk, "LIVES_IN", "in").values():
+                    found.update(e.node.id for e in es)
+                for es in self.graph.edges(chunk, "PART_OF", "in").values():
+                    children.update(e.node.id for e in es)
+            frontier = children - seen
         return found
 
 
