@@ -393,7 +393,7 @@ def machine() -> str:
            f"Python {platform.python_version()}"
 
 
-def write_results(rows: list[Row], path: Path) -> None:
+def write_results(rows: list[Row], path: Path, failures: Sequence[str] = ()) -> None:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"## Run of {now}", "", f"Machine: {machine()}", ""]
     embedded = [r for r in rows if r.backend == "embedded"]
@@ -427,6 +427,8 @@ def write_results(rows: list[Row], path: Path) -> None:
                 f"{m['graphql_p50_ms']} / {m['graphql_p95_ms']} | {m['cypher_p95_ms']} | {m['graphql_p95_ratio']} | "
                 f"{m['peak_rss_mb']} |")
         lines.append("")
+    if failures:
+        lines += ["Failed in this run:", ""] + [f"- {f}" for f in failures] + [""]
     lines += ["Raw:", "", "```json"] + [json.dumps({"backend": r.backend, "scale": r.scale, **r.metrics},
                                                    ensure_ascii=False) for r in rows] + ["```", ""]
     header = "# Benchmark results\n\nWritten by `bench/run.py`; newest run first. Targets: ingest ≥ 0.5× COPY; " \
@@ -451,6 +453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("RESULT " + json.dumps(row.metrics, ensure_ascii=False))
         return 0
     rows: list[Row] = []
+    failures: list[str] = []
     backends = ["embedded"] + (["engines"] if args.engines else [])
     for scale in args.scales:
         for backend in backends:
@@ -460,9 +463,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
             if proc.returncode != 0 or not result:
                 print(proc.stdout[-4000:])
-                raise SystemExit(f"benchmark of {backend} at {scale} failed (exit {proc.returncode})")
+                failures.append(f"{backend} at {scale} residents failed (exit {proc.returncode}): "
+                                + (proc.stderr.strip().splitlines() or ["no output"])[-1][:400])
+                continue
             rows.append(Row(backend, scale, json.loads(result[-1][7:])))
-    write_results(rows, args.out)
+            print(f"{backend} at {scale}: {result[-1][7:]}", flush=True)
+    write_results(rows, args.out, failures)
+    if failures:
+        print("\n".join(failures), file=sys.stderr)
+        return 1
     print(f"wrote {args.out}")
     return 0
 
