@@ -72,7 +72,9 @@ def open_stores(settings: Settings, ontology: Ontology = ONTOLOGY) -> Stores:
         graph.close()
         raise
     search = SearchService(index, ontology, max_page_size=settings.max_page_size)
-    return Stores(settings, graph, index, search, SearchProjector(graph, index, ontology))
+    projector = SearchProjector(graph, index, ontology)
+    projector.learn_entity_names()
+    return Stores(settings, graph, index, search, projector)
 
 
 def id_hash_key(settings: Settings) -> bytes:

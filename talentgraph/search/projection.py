@@ -113,6 +113,26 @@ class SearchProjector:
                     break
                 after = page.end_cursor
 
+    def learn_entity_names(self) -> int:
+        """Feed the graph's entity names (all but people) to the segmenter of this process.
+
+        Documents were segmented with these words when they were indexed (see ``docs_for``); a
+        process that only queries must know them too, or "联洋小学" in a query would be cut
+        differently from the same words in a document.
+        """
+        learned = 0
+        for node_type in self.ontology.node_types:
+            if node_type.name == "Person":
+                continue
+            after: str | None = None
+            while True:
+                page = self.graph.list_nodes(node_type.name, first=BATCH, after=after)
+                learned += analysis.add_words(str(n.props.get(node_type.title) or "") for n in page.items)
+                if not page.has_next_page:
+                    break
+                after = page.end_cursor
+        return learned
+
     # --- documents ------------------------------------------------------------------------------
 
     def docs_for(self, nodes: Sequence[Node]) -> list[SearchDoc]:

@@ -43,3 +43,18 @@ def test_moving_a_building_moves_its_residents_facets(tmp_path: Path) -> None:
     assert ids("area:RA1") == set() and ids("area:RA2") == {"per:1"}
     index.close()
     graph.close()
+
+
+def test_a_query_only_process_segments_entity_names_like_the_indexer(tmp_path: Path) -> None:
+    from talentgraph.search import analysis
+
+    graph = LadybugGraphStore(tmp_path / "graph")
+    graph.ensure_schema()
+    name = "联洋晨曦睦邻汇"  # an invented venue name jieba does not know
+    assert name not in analysis.segment(name)
+    graph.upsert_nodes([NodeRecord("Venue", "ven:X1", {"name": name})])
+    index = TantivyIndex(tmp_path / "search")
+    assert SearchProjector(graph, index).learn_entity_names() == 1
+    assert name in analysis.segment(name)
+    index.close()
+    graph.close()
