@@ -176,8 +176,10 @@ def _rows(result: Any) -> list[list[Any]]:
 
 
 def _copy(conn: Any, table_name: str, table: Any, options: str) -> None:
-    arrow_table = table  # noqa: F841 - COPY scans the local variable by name
-    conn.execute(f"COPY `{table_name}` FROM arrow_table{options}")
+    # The store's own COPY path (which also frees the scan statements Ladybug would keep).
+    from talentgraph.graph.ladybug.bulk import copy_from_arrow
+
+    copy_from_arrow(conn, f"`{table_name}`", table, options)
 
 
 # --- search ---------------------------------------------------------------------------------------

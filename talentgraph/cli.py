@@ -225,13 +225,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_run: bool, progress: bool) -> list[Any]:
-    from talentgraph.ingest.mapping import load_job, load_pipeline
+    from talentgraph.ingest.mapping import load_jobs
     from talentgraph.ingest.pipeline import run_pipeline
     from talentgraph.stores import id_hash_key, quarantine_dir
 
-    text = job_path.read_text(encoding="utf-8")
-    specs = load_pipeline(job_path, input_dir=input_dir) if "pipeline:" in text else [
-        load_job(job_path, input_dir=input_dir)]
+    specs = load_jobs(job_path, input_dir=input_dir)
     summaries = run_pipeline(
         specs, stores.graph,
         id_hash_key=id_hash_key(stores.settings),

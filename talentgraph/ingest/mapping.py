@@ -25,7 +25,7 @@ import yaml
 from talentgraph.errors import IngestError, OntologyError, ValidationError
 from talentgraph.ingest.sources import Row, source_class
 from talentgraph.ingest.transforms import TRANSFORMS, Context, TransformFn, is_empty, to_text
-from talentgraph.schema.ontology import ONTOLOGY, Ontology, Property, PropType
+from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology, Property, PropType
 
 _JOB_ID = re.compile(r"^[a-z0-9_-]+$")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -277,9 +277,20 @@ def load_job(path: Path, *, input_dir: Path | None = None, ontology: Ontology = 
     return parse_job(_read_yaml(path), path, input_dir=input_dir, ontology=ontology)
 
 
+def load_jobs(path: Path, *, input_dir: Path | None = None, ontology: Ontology = ONTOLOGY) -> list[JobSpec]:
+    """A pipeline file's jobs in order, or the one job of a job file (the CLI takes either)."""
+    data = _read_yaml(path)
+    if isinstance(data, dict) and "pipeline" in data:
+        return _pipeline(data, path, input_dir, ontology)
+    return [parse_job(data, path, input_dir=input_dir, ontology=ontology)]
+
+
 def load_pipeline(path: Path, *, input_dir: Path | None = None, ontology: Ontology = ONTOLOGY) -> list[JobSpec]:
     """The jobs a pipeline file lists, each loaded and checked, in order."""
-    data = _read_yaml(path)
+    return _pipeline(_read_yaml(path), path, input_dir, ontology)
+
+
+def _pipeline(data: Any, path: Path, input_dir: Path | None, ontology: Ontology) -> list[JobSpec]:
     if not isinstance(data, dict) or "pipeline" not in data:
         raise _fail(path, "pipeline", "not a pipeline file.", "Expected 'pipeline: <name>' and 'jobs: [a.yaml, ...]'.")
     unknown = set(data) - {"pipeline", "description", "jobs"}
@@ -371,15 +382,20 @@ def _check_keys(raw: Any, allowed: set[str], file: Path, where: str, example: st
     return raw
 
 
-def _parse_node(raw: Any, file: Path, where: str, ontology: Ontology) -> NodeSpec:
-    raw = _check_keys(raw, _NODE_KEYS, file, where, '{type: Person, key: "{居民编号}", properties: {...}}')
+def _type_and_key(raw: dict[str, Any], file: Path, where: str, ontology: Ontology,
+                  example: str) -> tuple[NodeType, Template]:
     try:
         node_type = ontology.node(str(raw.get("type")))
     except OntologyError as exc:
         raise _fail(file, f"{where}.type", exc.message, exc.hint or "") from None
     if "key" not in raw:
-        raise _fail(file, f"{where}.key", "missing.", 'Give the id key template, e.g. key: "{居民编号}".')
-    key = Template.parse(raw["key"], file, f"{where}.key")
+        raise _fail(file, f"{where}.key", "missing.", f'Give the id key template, e.g. key: "{{{example}}}".')
+    return node_type, Template.parse(raw["key"], file, f"{where}.key")
+
+
+def _parse_node(raw: Any, file: Path, where: str, ontology: Ontology) -> NodeSpec:
+    raw = _check_keys(raw, _NODE_KEYS, file, where, '{type: Person, key: "{居民编号}", properties: {...}}')
+    node_type, key = _type_and_key(raw, file, where, ontology, "居民编号")
     props = _parse_props(raw.get("properties"), node_type.properties, node_type.name, file, f"{where}.properties")
     written = {t for p in props for t in p.targets}
     missing = [p.name for p in node_type.properties if p.required and p.name not in written]
@@ -392,13 +408,8 @@ def _parse_node(raw: Any, file: Path, where: str, ontology: Ontology) -> NodeSpe
 
 def _parse_endpoint(raw: Any, file: Path, where: str, ontology: Ontology) -> EndpointSpec:
     raw = _check_keys(raw, _END_KEYS, file, where, '{type: Area, key: "{楼栋编号}"}')
-    try:
-        node_type = ontology.node(str(raw.get("type")))
-    except OntologyError as exc:
-        raise _fail(file, f"{where}.type", exc.message, exc.hint or "") from None
-    if "key" not in raw:
-        raise _fail(file, f"{where}.key", "missing.", 'Give the key template of the node, e.g. key: "{楼栋编号}".')
-    return EndpointSpec(node_type.name, Template.parse(raw["key"], file, f"{where}.key"))
+    node_type, key = _type_and_key(raw, file, where, ontology, "楼栋编号")
+    return EndpointSpec(node_type.name, key)
 
 
 def _parse_rel(raw: Any, file: Path, where: str, ontology: Ontology) -> RelSpec:

@@ -195,3 +195,16 @@ def test_template_refuses_pipes_and_control_characters() -> None:
     for bad in ("a|b", "a\x01b"):
         with pytest.raises(ValidationError):
             t.render({"a": bad}, "Person.key")
+
+
+def test_load_jobs_tells_a_job_from_a_pipeline_by_its_keys(tmp_path: Path) -> None:
+    from talentgraph.ingest.mapping import load_jobs
+
+    (tmp_path / "p.csv").write_text("编号,姓名\nP1,林晓\n", encoding="utf-8")
+    job = tmp_path / "job.yaml"
+    job.write_text("job: people\ndescription: 'not a pipeline: just one job'\nsource: {path: p.csv}\n"
+                   "nodes:\n  - type: Person\n    key: '{编号}'\n    properties: {name: 姓名}\n", encoding="utf-8")
+    pipeline = tmp_path / "all.yaml"
+    pipeline.write_text("pipeline: all\njobs: [job.yaml, job.yaml]\n", encoding="utf-8")
+    assert [s.job for s in load_jobs(job)] == ["people"]
+    assert [s.job for s in load_jobs(pipeline)] == ["people", "people"]
