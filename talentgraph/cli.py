@@ -93,7 +93,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     server = args.server or (_running_server(settings) if settings.embedded_graph else None)
     if server:
         print(f"A talentgraph server is using this data dir; sending the job to {server} …", file=sys.stderr)
-        summaries = _ingest_via_server(server, job, input_dir, args.dry_run)
+        summaries = _ingest_via_server(server, job, input_dir, args.dry_run, settings)
     else:
         summaries = _ingest_local(settings, job, input_dir, dry_run=args.dry_run, progress=not args.quiet)
     _print_summaries(summaries, as_json=args.json)
@@ -102,6 +102,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    open_role = _open_role(args, settings)
     from talentgraph.stores import open_stores
 
     stores = open_stores(settings)
@@ -109,10 +110,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
         report = stores.projector.sync()
         if report.changes_read:
             print(f"Search index caught up: {report.indexed} documents from {report.changes_read} changes.")
-        _serve(stores, settings)
+        _serve(stores, settings, open_role=open_role)
     finally:
         stores.close()
     return 0
+
+
+def _open_role(args: argparse.Namespace, settings: Settings) -> str | None:
+    role = getattr(args, "open", None)
+    if role is None:
+        return None
+    from talentgraph.access.gate import is_loopback
+    from talentgraph.access.policy import POLICY
+    from talentgraph.errors import ConfigError
+
+    POLICY.role(role)
+    if not is_loopback(settings.host) and settings.host != "localhost":
+        raise ConfigError(f"--open serves without keys, and the server would listen on {settings.host}.",
+                          hint="Use --open only with --host 127.0.0.1 (the default), or create keys.")
+    print(f"\n!!! OPEN MODE: requests from this machine without a key are served as {role!r}. "
+          "Never use this on a shared host. !!!\n", file=sys.stderr)
+    return str(role)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -135,9 +153,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         summaries = _run_pipeline(stores, DEMO_JOBS, registers, dry_run=False, progress=not args.quiet)
         _print_summaries(summaries, as_json=False)
         print(f"Ingest + search sync took {time.perf_counter() - t0:.1f}s.")
+        keys = _demo_keys(stores, settings)
         if args.no_serve:
+            _print_demo_keys(keys, settings)
             return 0
-        _serve(stores, settings)
+        _serve(stores, settings, open_role=_open_role(args, settings), demo_keys=keys)
     finally:
         stores.close()
     return 0
@@ -224,21 +244,40 @@ def cmd_stats(args: argparse.Namespace) -> int:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_run: bool, progress: bool) -> list[Any]:
+def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_run: bool, progress: bool,
+                  roots: Sequence[Path] | None = None) -> list[Any]:
     from talentgraph.ingest.mapping import load_jobs
     from talentgraph.ingest.pipeline import run_pipeline
     from talentgraph.stores import id_hash_key, quarantine_dir
 
     specs = load_jobs(job_path, input_dir=input_dir)
-    summaries = run_pipeline(
-        specs, stores.graph,
-        id_hash_key=id_hash_key(stores.settings),
-        quarantine_dir=quarantine_dir(stores.settings),
-        dry_run=dry_run,
-        progress=progress,
-    )
-    if not dry_run:
-        stores.projector.sync()
+    if roots is not None:  # sent to a running server: every job and source file must lie inside the roots
+        from talentgraph.admin import confine
+
+        for spec in specs:
+            confine(str(spec.file), roots, f"Job {spec.job}")
+            confine(str(spec.source.path), roots, f"The source of job {spec.job}")
+    failed = True
+    try:
+        summaries = run_pipeline(
+            specs, stores.graph,
+            id_hash_key=id_hash_key(stores.settings),
+            quarantine_dir=quarantine_dir(stores.settings),
+            dry_run=dry_run,
+            progress=progress,
+        )
+        failed = False
+    finally:
+        # Batches a failed job wrote are committed: index them now, or search lags the graph until
+        # the next sync. A sync failure must not hide the job's own error, which says what to fix.
+        if not dry_run:
+            try:
+                stores.projector.sync()
+            except Exception:
+                if not failed:
+                    raise
+                logging.getLogger(__name__).exception("Search sync after the failed job failed too; "
+                                                      "`talentgraph reindex` or the next ingest/serve catches up.")
     return list(summaries)
 
 
@@ -252,19 +291,35 @@ def _ingest_local(settings: Settings, job: Path, input_dir: Path | None, *, dry_
         stores.close()
 
 
-def _ingest_via_server(server: str, job: Path, input_dir: Path | None, dry_run: bool) -> list[Any]:
+def _ingest_via_server(server: str, job: Path, input_dir: Path | None, dry_run: bool,
+                       settings: Settings | None = None) -> list[Any]:
+    body = {"job": str(job), "input_dir": str(input_dir) if input_dir else None, "dry_run": dry_run}
+    return list(_admin_call(server, "/admin/ingest", body, settings)["summaries"])
+
+
+def _admin_call(server: str, path: str, body: dict[str, Any], settings: Settings | None) -> dict[str, Any]:
+    """POST to a running server's admin route with the data directory's local admin token."""
     import httpx
 
-    body = {"job": str(job), "input_dir": str(input_dir) if input_dir else None, "dry_run": dry_run}
+    from talentgraph.access.gate import local_token
+
+    token = local_token(settings.data_dir, create=False) if settings is not None else None
+    if token is None:
+        token = os.environ.get("TALENTGRAPH_ADMIN_KEY")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        r = httpx.post(server.rstrip("/") + "/admin/ingest", json=body, timeout=None)
+        r = httpx.post(server.rstrip("/") + path, json=body, headers=headers, timeout=None)
     except httpx.HTTPError as exc:
         raise StoreBusyError(f"Could not reach the running server at {server}: {exc}.",
                              hint="Stop it, or pass --server with its URL.") from exc
-    payload = r.json()
+    try:
+        payload: dict[str, Any] = r.json()
+    except ValueError:
+        raise TalentgraphError(f"The server answered {r.status_code} without JSON.") from None
     if r.status_code != 200:
-        raise TalentgraphError(payload.get("error", r.text), hint=payload.get("hint"))
-    return list(payload["summaries"])
+        err = (payload.get("errors") or [{}])[0]
+        raise TalentgraphError(str(err.get("message", r.text)), hint=(err.get("extensions") or {}).get("hint"))
+    return payload
 
 
 def _running_server(settings: Settings) -> str | None:
@@ -279,27 +334,273 @@ def _running_server(settings: Settings) -> str | None:
     return str(info["url"])
 
 
-def _serve(stores: Any, settings: Settings) -> None:
+def _serve(stores: Any, settings: Settings, *, open_role: str | None = None,
+           demo_keys: dict[str, str] | None = None) -> None:
     import uvicorn
 
+    from talentgraph.access.gate import Gate, local_token
     from talentgraph.server import create_app
 
-    def on_ingest(job: str, input_dir: str | None = None, dry_run: bool = False) -> list[dict[str, Any]]:
-        summaries = _run_pipeline(stores, Path(job), Path(input_dir) if input_dir else None, dry_run=dry_run,
-                                  progress=False)
+    access = _access(settings)
+    gate = Gate(keys=access.keys, jwt=_jwt(settings), local_token=local_token(settings.data_dir, create=True),
+                open_role=open_role)
+
+    def on_ingest(job: Path, input_dir: Path | None, dry_run: bool, roots: Sequence[Path]) -> list[dict[str, Any]]:
+        summaries = _run_pipeline(stores, job, input_dir, dry_run=dry_run, progress=False, roots=roots)
         return [s.to_dict() for s in summaries]
 
-    app = create_app(stores.graph, stores.search, settings, on_ingest=on_ingest)
+    admin = _admin_ops(stores, settings, access)
+    admin.ingest = on_ingest
+    app = create_app(stores.graph, stores.search, settings, gate=gate, audit=access.audit, admin=admin)
     url = f"http://{settings.host}:{settings.port}"
     state = settings.data_dir / SERVER_STATE
     state.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+    os.chmod(state, 0o600)
     print(f"\nPlayground: {url}/graphql   (health: {url}/health)\n")
+    if demo_keys:
+        _print_demo_keys(demo_keys, settings)
     for title, query in EXAMPLE_QUERIES:
         print(f"# {title}\n{query}\n")
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+        # X-Forwarded-For is believed only from configured proxies (uvicorn's default trusts 127.0.0.1).
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                    proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies) or None)
     finally:
         state.unlink(missing_ok=True)
+
+
+class _Access:
+    def __init__(self, settings: Settings) -> None:
+        from talentgraph.access.audit import AuditLog
+        from talentgraph.access.keys import KeyStore
+        from talentgraph.access.policy import POLICY
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.keys = KeyStore(settings.data_dir / "keys.json", POLICY.roles)
+        self.audit = AuditLog(settings.data_dir / "audit", max_bytes=settings.audit_max_bytes)
+
+
+def _access(settings: Settings) -> _Access:
+    return _Access(settings)
+
+
+def _jwt(settings: Settings) -> Any:
+    if not settings.jwt_jwks:
+        return None
+    from talentgraph.access.jwt import JwtVerifier
+    from talentgraph.access.policy import POLICY
+
+    return JwtVerifier(settings.jwt_jwks, settings.jwt_issuer, settings.jwt_audience, roles=POLICY.roles,
+                       role_claim=settings.jwt_role_claim, areas_claim=settings.jwt_areas_claim,
+                       name_claim=settings.jwt_name_claim)
+
+
+def ingest_roots(settings: Settings) -> list[Path]:
+    configured = [Path(p) for p in settings.ingest_roots.split(os.pathsep) if p.strip()]
+    return configured or [settings.data_dir, DEMO_JOBS.parent]
+
+
+def _admin_ops(stores: Any, settings: Settings, access: _Access) -> Any:
+    from talentgraph.admin import AdminOps
+
+    ops = AdminOps(keys=access.keys, audit=access.audit, roots=ingest_roots(settings))
+    try:
+        from talentgraph.access import subject
+    except ImportError:  # pragma: no cover - the module ships with the package
+        return ops
+    from talentgraph.stores import quarantine_dir
+
+    def export(person_id: str) -> dict[str, Any]:
+        return dict(subject.export_person(stores.graph, stores.index, person_id,
+                                          quarantine_dir=quarantine_dir(settings), audit=access.audit))
+
+    def erase(person_id: str, dry_run: bool) -> dict[str, Any]:
+        report = subject.erase_person(stores.graph, stores.index, person_id,
+                                      quarantine_dir=quarantine_dir(settings), dry_run=dry_run)
+        return dict(report.to_dict())
+
+    ops.export_person, ops.erase_person = export, erase
+    return ops
+
+
+# --- keys, audit, data-subject requests ------------------------------------------------------------
+
+
+def _demo_keys(stores: Any, settings: Settings) -> dict[str, str]:
+    """One fresh key per role for the demo (earlier demo keys are revoked: keys are shown only once)."""
+    from talentgraph.access.policy import POLICY
+    from talentgraph.types import Cmp
+
+    access = _access(settings)
+    stamp = time.strftime("%Y%m%d%H%M%S")
+    for info in access.keys.list():
+        if info.name.startswith("demo-") and info.revoked_at is None:
+            access.keys.revoke(info.name)
+    scope_place = POLICY.scope.place
+    areas = stores.graph.list_nodes(scope_place, where=Cmp("level", "eq", "residential_area"), first=1).items
+    out: dict[str, str] = {}
+    for role in POLICY.roles:
+        scoped = POLICY.role(role).scoped
+        if scoped and not areas:
+            continue
+        raw, _ = access.keys.create(f"demo-{role}-{stamp}", role, [areas[0].id] if scoped else [])
+        out[role] = raw
+    if areas:
+        out["_staff_area"] = f"{areas[0].id} ({areas[0].props.get('name')})"
+    return out
+
+
+def _print_demo_keys(keys: dict[str, str], settings: Settings) -> None:
+    url = f"http://{settings.host}:{settings.port}"
+    print("API keys for the demo, one per role (shown once; `talentgraph keys list` shows their names):")
+    for role, key in keys.items():
+        if not role.startswith("_"):
+            print(f"  {role:<9} {key}")
+    if "_staff_area" in keys:
+        print(f"  (the staff key sees personal fields of residents of {keys['_staff_area']})")
+    if "analyst" in keys:
+        print(f"\nPlayground as analyst: {url}/graphql#key={keys['analyst']}")
+        print(f"curl: curl -s {url}/graphql -H 'Authorization: Bearer {keys['analyst']}' "
+              "-H 'Content-Type: application/json' -d '{\"query\": \"{ persons(first: 2) { nodes { name } } }\"}'")
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    server = _running_server(settings) if settings.embedded_graph else None
+    action = args.keys_command
+    body: dict[str, Any] = {"action": action}
+    if action == "create":
+        body.update(name=args.name, role=args.role, areas=args.area or [], expires=args.expires)
+    elif action == "revoke":
+        body["name"] = args.name
+    target: str | None = args.server or server
+    if target:
+        result = _admin_call(target, "/admin/keys", body, settings)
+    else:
+        result = _keys_local(settings, body)
+    if action == "list":
+        rows = result["keys"]
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+            return 0
+        print(f"{'name':<32}{'role':<10}{'status':<9}{'prefix':<22}{'expires':<22}areas")
+        for k in rows:
+            print(f"{k['name']:<32}{k['role']:<10}{k.get('status', ''):<9}{k.get('prefix', ''):<22}"
+                  f"{str(k.get('expires') or '-'):<22}{' '.join(k.get('areas') or [])}")
+        return 0
+    if args.json:
+        print(json.dumps(result.get("key") if action == "revoke" else result, ensure_ascii=False, indent=2))
+    elif action == "create":
+        print(result["key"])
+        print(f"# key {result['name']} ({result['role']}) created; it is shown only this once.", file=sys.stderr)
+    else:
+        print(f"Revoked {result['key']['name']}.")
+    return 0
+
+
+def _keys_local(settings: Settings, body: dict[str, Any]) -> dict[str, Any]:
+    from datetime import date
+
+    from talentgraph.errors import ValidationError
+
+    access = _access(settings)
+    if body["action"] == "list":
+        return {"keys": [k.to_dict() for k in access.keys.list()]}
+    if body["action"] == "revoke":
+        return {"key": access.keys.revoke(body["name"]).to_dict()}
+    if body["areas"]:
+        _check_areas(settings, body["areas"])
+    try:
+        expires = date.fromisoformat(body["expires"]) if body["expires"] else None
+    except ValueError:
+        raise ValidationError("--expires", body["expires"], "a date YYYY-MM-DD") from None
+    raw, info = access.keys.create(body["name"], body["role"], body["areas"], expires)
+    return {"key": raw, **info.to_dict()}
+
+
+def _check_areas(settings: Settings, areas: Sequence[str]) -> None:
+    """A staff key scoped to an area that does not exist would silently see nobody."""
+    from talentgraph.access.policy import POLICY
+    from talentgraph.errors import ValidationError
+    from talentgraph.stores import open_graph
+
+    graph = open_graph(settings)
+    try:
+        found = graph.get_nodes(list(areas))
+    finally:
+        graph.close()
+    missing = [a for a in areas if a not in found or found[a].type != POLICY.scope.place]
+    if missing:
+        raise ValidationError("--area", ", ".join(missing), f"ids of existing {POLICY.scope.place} nodes",
+                              hint="Find them with e.g. `talentgraph search 联洋 --type Area`.")
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from talentgraph.access.audit import AuditLog
+
+    log = AuditLog(settings.data_dir / "audit", max_bytes=settings.audit_max_bytes)
+    if args.verify:
+        report = log.verify()
+        if args.json:
+            print(json.dumps(report.to_dict(), indent=2))
+        else:
+            print(("OK: " if report.ok else "TAMPERED: ") + f"{report.entries} entries"
+                  + (f"; {report.problem} at {report.at}" if not report.ok else ""))
+        return 0 if report.ok else 1
+    entries = log.read(person=args.person, principal=args.principal, since=args.since, until=args.until,
+                       limit=args.limit)
+    if args.json:
+        print(json.dumps([e.to_dict() for e in entries], ensure_ascii=False, indent=2))
+        return 0
+    for e in entries:
+        who = f"{e.principal} ({e.role})"
+        persons = f" persons={','.join(e.person_ids[:5])}{'…' if len(e.person_ids) > 5 else ''}" if e.person_ids else ""
+        print(f"{e.at}  #{e.seq:<6} {who:<36} {e.operation:<28} {e.outcome:<8} {e.status} "
+              f"{e.duration_ms:.1f}ms{persons}")
+    return 0
+
+
+def cmd_person(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    server = args.server or (_running_server(settings) if settings.embedded_graph else None)
+    erase = args.person_command == "erase"
+    if erase and not args.dry_run and not args.yes:
+        raise TalentgraphError(f"Erasing {args.id} deletes the person, their relationships, search document and "
+                               "quarantined rows for good.", hint="Re-run with --yes, or with --dry-run to see what would go.")
+    body: dict[str, Any] = {"id": args.id, "dry_run": bool(getattr(args, "dry_run", False))}
+    if server:
+        result = _admin_call(server, f"/admin/person/{args.person_command}", body, settings)
+    else:
+        from talentgraph.access.policy import POLICY
+        from talentgraph.access.principal import Principal
+        from talentgraph.stores import open_stores
+
+        stores = open_stores(settings)
+        try:
+            access = _access(settings)
+            ops = _admin_ops(stores, settings, access)
+            started = time.perf_counter()
+            result = ops.erase_person(args.id, body["dry_run"]) if erase else ops.export_person(args.id)
+            who = Principal(f"cli:{os.environ.get('USER', 'unknown')}", "admin", via="local")
+            POLICY.require(who, "subject_rights")
+            access.audit.append(principal=who.name, role=who.role, via=who.via,
+                                operation=f"admin.{args.person_command}", document_hash=None, person_ids=[args.id],
+                                outcome="ok", status=200, duration_ms=(time.perf_counter() - started) * 1000,
+                                path="cli", detail="dry run" if body["dry_run"] else None)
+        finally:
+            stores.close()
+    text = json.dumps(result, ensure_ascii=False, indent=2, default=str)
+    if getattr(args, "out", None):
+        out = Path(args.out)
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        print(f"Wrote {out} (mode 0600: it holds one person's data).", file=sys.stderr)
+    else:
+        print(text)
+    return 0
 
 
 def _print_summaries(summaries: Sequence[Any], *, as_json: bool) -> None:
@@ -379,6 +680,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--residents", type=int, default=50_000, help="Number of residents to generate (default 50000).")
     p.add_argument("--seed", type=int, default=7, help="Random seed; the same seed gives the same registers.")
     p.add_argument("--no-serve", action="store_true", help="Stop after ingest (do not start the server).")
+    p.add_argument("--open", nargs="?", const="analyst", metavar="ROLE",
+                   help="LOUD: serve key-less requests from this machine as ROLE (default analyst).")
     p.add_argument("--quiet", action="store_true", help="No progress bars.")
 
     p = add("generate", cmd_generate, "Write synthetic community registers (CSV/XLSX, some GBK) to a directory.")
@@ -395,7 +698,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="Print the job summaries as JSON.")
     p.add_argument("--quiet", action="store_true", help="No progress bar.")
 
-    add("serve", cmd_serve, "Serve the GraphQL API and playground.")
+    p = add("serve", cmd_serve, "Serve the GraphQL API and playground.")
+    p.add_argument("--open", nargs="?", const="analyst", metavar="ROLE",
+                   help="LOUD: serve requests from this machine that carry no key as ROLE (default analyst); "
+                   "loopback only, for local exploration.")
+
+    p = add("keys", cmd_keys, "Create, list and revoke API keys (through a running server if one owns the data dir).")
+    keys = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    k = keys.add_parser("create", parents=[parent], help="Create a key; prints it once.")
+    k.add_argument("--name", required=True, help="Who or what uses the key (unique).")
+    k.add_argument("--role", required=True, help="admin, staff, analyst or platform (schema/policy.yaml).")
+    k.add_argument("--area", action="append", help="Area id a staff key is scoped to; repeatable.")
+    k.add_argument("--expires", help="Last day the key works (YYYY-MM-DD, UTC).")
+    k.add_argument("--json", action="store_true", help="Print an object with a `key` field.")
+    k.add_argument("--server", help="Send to this running server.")
+    k = keys.add_parser("list", parents=[parent], help="List keys (never the keys themselves).")
+    k.add_argument("--json", action="store_true", help="Print as JSON.")
+    k.add_argument("--server", help="Send to this running server.")
+    k = keys.add_parser("revoke", parents=[parent], help="Revoke a key by name.")
+    k.add_argument("name", help="The key's name.")
+    k.add_argument("--json", action="store_true", help="Print as JSON.")
+    k.add_argument("--server", help="Send to this running server.")
+
+    p = add("audit", cmd_audit, "Read the access record (who read whom), or check it was not tampered with.")
+    p.add_argument("--person", help="Entries that returned this person id.")
+    p.add_argument("--principal", help="Entries of this caller (key name or token subject).")
+    p.add_argument("--since", help="From this time (ISO-8601).")
+    p.add_argument("--until", help="Up to this time (ISO-8601).")
+    p.add_argument("--limit", type=int, help="At most this many (the newest).")
+    p.add_argument("--verify", action="store_true", help="Check the hash chain; exit 1 if it is broken.")
+    p.add_argument("--json", action="store_true", help="Print as JSON.")
+
+    p = add("person", cmd_person, "Data-subject requests (PIPL arts. 45, 47): export or erase one person.")
+    person = p.add_subparsers(dest="person_command", required=True, metavar="ACTION")
+    k = person.add_parser("export", parents=[parent], help="All data held about one person, with provenance "
+                          "and who read it.")
+    k.add_argument("id", help="Person id, e.g. per:000123.")
+    k.add_argument("--out", help="Write to this file (mode 0600) instead of stdout.")
+    k.add_argument("--server", help="Send to this running server.")
+    k = person.add_parser("erase", parents=[parent], help="Delete one person everywhere; the audit keeps the fact.")
+    k.add_argument("id", help="Person id, e.g. per:000123.")
+    k.add_argument("--dry-run", action="store_true", help="Show what would be deleted.")
+    k.add_argument("--yes", action="store_true", help="Really erase.")
+    k.add_argument("--server", help="Send to this running server.")
 
     p = add("search", cmd_search, "Search talent from the command line, e.g. talentgraph search 律师 --lang 俄语.")
     p.add_argument("query", nargs="?", default="", help="Free text: names, skills, languages, in any language.")

@@ -47,6 +47,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", int, 8000, "Port the server listens on."),
     Setting("max_page_size", int, 100, "Largest `first` a GraphQL connection or search accepts."),
     Setting("log_level", str, "info", "Logging level: debug, info, warning, error."),
+    Setting("allowed_hosts", str, "",
+            "Host names the server answers to, comma-separated ('*': any). Empty: localhost, 127.0.0.1, ::1 and host."),
+    Setting("ingest_roots", str, "",
+            "Directories (os.pathsep-separated) that jobs and sources sent to a running server must lie in. "
+            "Empty: the data dir and the bundled demo jobs."),
+    Setting("trusted_proxies", str, "",
+            "Proxy addresses whose X-Forwarded-For is believed (comma-separated). Empty: none."),
+    Setting("jwt_jwks", str, "", "JWKS of the identity provider for JWT bearer tokens: a file path or an https URL. "
+            "Empty: no JWTs."),
+    Setting("jwt_issuer", str, "", "Expected `iss` of JWTs."),
+    Setting("jwt_audience", str, "", "Expected `aud` of JWTs (this service's client id)."),
+    Setting("jwt_role_claim", str, "role", "Claim holding the role (dotted path or JSON pointer, Hasura-style)."),
+    Setting("jwt_areas_claim", str, "areas", "Claim holding a staff token's area ids (list or comma-separated)."),
+    Setting("jwt_name_claim", str, "sub", "Claim naming the caller in the audit log."),
+    Setting("audit_max_bytes", int, 64 * 1024 * 1024, "Size at which the audit log rotates to a new file."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -69,6 +84,16 @@ class Settings:
     port: int = 8000
     max_page_size: int = 100
     log_level: str = "info"
+    allowed_hosts: str = ""
+    ingest_roots: str = ""
+    trusted_proxies: str = ""
+    jwt_jwks: str = ""
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_role_claim: str = "role"
+    jwt_areas_claim: str = "areas"
+    jwt_name_claim: str = "sub"
+    audit_max_bytes: int = 64 * 1024 * 1024
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> "Settings":

@@ -69,3 +69,33 @@ class IngestError(TalentgraphError):
     """A job or mapping file cannot be run at all (individual bad rows are quarantined instead)."""
 
     code = "BAD_JOB"
+
+
+class UnauthenticatedError(TalentgraphError):
+    """No credentials, or credentials that do not verify (unknown, revoked or expired key; bad token)."""
+
+    code = "UNAUTHENTICATED"
+
+
+class ForbiddenError(TalentgraphError):
+    """The caller is known but their role may not do this (see ``schema/policy.yaml``)."""
+
+    code = "FORBIDDEN"
+
+
+class TooComplexError(BadQueryError):
+    """A GraphQL document over a structural limit: depth, aliases, fragment spreads or cost budget."""
+
+    code = "QUERY_TOO_COMPLEX"
+
+
+class TooLargeError(BadQueryError):
+    """A request over a size limit: body, variables, a filter list or a search offset."""
+
+    code = "REQUEST_TOO_LARGE"
+
+
+class DeadlineError(TalentgraphError):
+    """The request ran past its deadline and was stopped."""
+
+    code = "DEADLINE_EXCEEDED"

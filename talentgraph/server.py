@@ -1,13 +1,16 @@
-"""The Starlette app: ``/graphql`` (API + offline playground), ``/health``, ``/static``, ``/admin/ingest``.
+"""The Starlette app: ``/graphql`` (API + offline playground), ``/health``, ``/static``, ``/admin/*``.
 
 ``create_app`` takes open ports, so the CLI, tests and any embedding decide which backends run.
+Every request but ``/health``, static assets and the playground page passes the access middleware:
+Host check, authentication (``access.gate``), then the role's own GraphQL schema, and one audit
+entry per request after the response (``access.audit``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,43 +20,169 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from talentgraph.access.gate import CHALLENGE, Gate
+from talentgraph.access.principal import Principal
+from talentgraph.admin import AdminOps, admin_routes, error_body
 from talentgraph.api.context import ApiContext, run_sync
 from talentgraph.api.schema import build_schema
 from talentgraph.config import Settings
-from talentgraph.errors import TalentgraphError
+from talentgraph.errors import TalentgraphError, UnauthenticatedError
 from talentgraph.graph.port import GraphStore
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
 
 if TYPE_CHECKING:
+    from talentgraph.access.audit import AuditLog
     from talentgraph.search.service import SearchService
 
 log = logging.getLogger("talentgraph.server")
 
 STATIC_DIR = Path(__file__).parent / "static"
 PLAYGROUND = STATIC_DIR / "graphiql" / "playground.html"
-
-IngestHook = Callable[..., Any]
+PRINCIPAL = "talentgraph.principal"
+ACCESS = "talentgraph.access"
+OPERATION = "talentgraph.operation"
+UNGUARDED = ("/health", "/static/")
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 class GraphQLApp(GraphQL):
-    """Strawberry's ASGI view with our per-request context and our offline playground page."""
+    """Strawberry's ASGI view for one role's schema, with our per-request context and offline playground."""
 
-    def __init__(self, graph: GraphStore, search: "SearchService | None", settings: Settings,
-                 ontology: Ontology) -> None:
-        super().__init__(build_schema(ontology), graphql_ide="graphiql", allow_queries_via_get=True)
+    def __init__(self, schema: Any, graph: GraphStore, search: "SearchService | None", settings: Settings,
+                 ontology: Ontology, playground: str) -> None:
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self._graph, self._search, self._settings, self._ontology = graph, search, settings, ontology
-        self._playground = PLAYGROUND.read_text(encoding="utf-8")
+        self._playground = playground
 
     async def get_context(  # type: ignore[override]
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> ApiContext:
-        return ApiContext(self._graph, self._search, self._settings, self._ontology)
+        principal = request.scope.get(PRINCIPAL)
+        if not isinstance(principal, Principal):
+            raise UnauthenticatedError("No caller was authenticated for this request.")
+        ctx = ApiContext(self._graph, self._search, self._settings, principal, self._ontology)
+        request.scope[ACCESS] = ctx.access  # the audit reads which persons were returned
+        return ctx
 
-    async def render_graphql_ide(self, request: Request) -> Response:
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(self._playground)
+
+
+class RoleRouter:
+    """Sends each GraphQL request to the schema of its caller's role (built on first use, then kept)."""
+
+    def __init__(self, graph: GraphStore, search: "SearchService | None", settings: Settings,
+                 ontology: Ontology) -> None:
+        self._args = (graph, search, settings, ontology)
+        self._playground = PLAYGROUND.read_text(encoding="utf-8")
+        self._apps: dict[str, GraphQLApp] = {}
+
+    def app_for(self, role: str) -> GraphQLApp:
+        app = self._apps.get(role)
+        if app is None:
+            graph, search, settings, ontology = self._args
+            app = GraphQLApp(build_schema(ontology, role=role), graph, search, settings, ontology, self._playground)
+            self._apps[role] = app
+        return app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal = scope.get(PRINCIPAL)
+        if not isinstance(principal, Principal):
+            # Only the playground page itself is served without a caller: it holds no data.
+            await HTMLResponse(self._playground)(scope, receive, send)
+            return
+        await self.app_for(principal.role)(scope, receive, send)
+
+
+def _is_playground_page(scope: Scope) -> bool:
+    if scope["method"] != "GET" or scope["path"] != "/graphql" or scope.get("query_string"):
+        return False
+    headers = dict(scope.get("headers") or [])
+    return b"text/html" in headers.get(b"accept", b"") and b"authorization" not in headers
+
+
+class AccessMiddleware:
+    """Host check, authentication and the audit record around every guarded request."""
+
+    def __init__(self, app: ASGIApp, gate: Gate, audit: "AuditLog | None", allowed_hosts: Sequence[str]) -> None:
+        self.app, self.gate, self.audit = app, gate, audit
+        self.allowed_hosts = tuple(h.lower() for h in allowed_hosts)
+
+    def _host_ok(self, scope: Scope) -> bool:
+        if "*" in self.allowed_hosts:
+            return True
+        headers = dict(scope.get("headers") or [])
+        host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+        name = host[1:].split("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0] if ":" in host else host
+        return name in self.allowed_hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if not self._host_ok(scope):
+            # DNS rebinding: a page on another origin reaching this server by a name it does not answer to.
+            await error_body(421, "MISDIRECTED", "This server does not answer to that Host name.",
+                             "Use the address the server was configured with (setting allowed_hosts).")(
+                scope, receive, send)
+            return
+        if path.startswith(UNGUARDED) or path == "/" or _is_playground_page(scope):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope.get("headers") or [])
+        client = scope.get("client")
+        try:
+            authorization = headers.get(b"authorization", b"").decode("latin-1") or None
+            principal = await anyio.to_thread.run_sync(self.gate.authenticate, authorization,
+                                                       client[0] if client else None)
+        except TalentgraphError as exc:
+            self._record(scope, None, 401, started, outcome="unauthenticated", detail=exc.code)
+            await error_body(401, "UNAUTHENTICATED", exc.message, exc.hint, {"WWW-Authenticate": CHALLENGE})(
+                scope, receive, send)
+            return
+        scope[PRINCIPAL] = principal
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            self._record(scope, principal, status, started)
+
+    def _record(self, scope: Scope, principal: Principal | None, status: int, started: float, *,
+                outcome: str | None = None, detail: str | None = None) -> None:
+        if self.audit is None:
+            return
+        access = scope.get(ACCESS)
+        persons = sorted(access.person_ids) if access is not None else []
+        subject = scope.get("talentgraph.subject")
+        if subject:
+            persons.append(str(subject))
+        operation = (getattr(access, "operation", None) if access is not None else None) or scope.get(OPERATION) \
+            or f"{scope['method']} {scope['path']}"
+        try:
+            self.audit.append(
+                principal=principal.name if principal else "-", role=principal.role if principal else "-",
+                via=principal.via if principal else "-", operation=str(operation),
+                document_hash=getattr(access, "document_hash", None), person_ids=persons,
+                count=getattr(access, "aggregates", None) or None,
+                outcome=outcome or ("ok" if status < 400 else "denied" if status in (401, 403) else "error"),
+                status=status, duration_ms=(time.perf_counter() - started) * 1000, path=scope["path"], detail=detail,
+            )
+        except Exception:
+            # A request that cannot be recorded has already been answered; say so loudly.
+            log.exception("Could not write the audit entry for %s %s", scope["method"], scope["path"])
 
 
 def create_app(
@@ -61,10 +190,12 @@ def create_app(
     search: "SearchService | None",
     settings: Settings,
     *,
-    on_ingest: IngestHook | None = None,
+    gate: Gate,
+    audit: "AuditLog | None" = None,
+    admin: AdminOps | None = None,
     ontology: Ontology = ONTOLOGY,
 ) -> Starlette:
-    graphql = GraphQLApp(graph, search, settings, ontology)
+    router = RoleRouter(graph, search, settings, ontology)
 
     async def health(request: Request) -> JSONResponse:
         # Cheap on purpose (load balancers poll it): backend names and the change-log position only.
@@ -77,20 +208,24 @@ def create_app(
             return JSONResponse({**body, "status": "error"}, status_code=503)
         return JSONResponse(body)
 
-    async def ingest(request: Request) -> JSONResponse:
-        return await _ingest(request, on_ingest)
-
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
     routes = [
         Route("/", home),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", router, methods=["GET", "POST"]),
         Route("/health", health),
-        Route("/admin/ingest", ingest, methods=["POST"]),
+        *admin_routes(admin or AdminOps()),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    return Starlette(routes=routes)
+    app = Starlette(routes=routes)
+    app.add_middleware(AccessMiddleware, gate=gate, audit=audit, allowed_hosts=allowed_hosts(settings))
+    return app
+
+
+def allowed_hosts(settings: Settings) -> list[str]:
+    configured = [h.strip() for h in settings.allowed_hosts.split(",") if h.strip()]
+    return configured or [*LOOPBACK_HOSTS, settings.host]
 
 
 def _search_backend(search: "SearchService | None") -> str | None:
@@ -101,49 +236,4 @@ def _search_backend(search: "SearchService | None") -> str | None:
     return getattr(caps, "name", None) or type(search).__name__
 
 
-def _is_loopback(request: Request) -> bool:
-    host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-async def _ingest(request: Request, on_ingest: IngestHook | None) -> JSONResponse:
-    """Run an ingest job inside this process: LadybugDB allows one read-write process, which is us.
-
-    Only loopback clients may call it: the body names files on this machine.
-    """
-    if not _is_loopback(request):
-        return _error(403, "FORBIDDEN", "Ingest is only accepted from this machine (loopback).",
-                      "Run `talentgraph ingest` on the server host.")
-    if on_ingest is None:
-        return _error(404, "NOT_FOUND", "This server was started without an ingest runner.",
-                      "Start it with `talentgraph serve`, or run `talentgraph ingest` while no server runs.")
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict) or not isinstance(body.get("job"), str) or not body["job"]:
-        return _error(400, "BAD_QUERY", f"Body {body!r} is not an ingest request.",
-                      'Send JSON {"job": "/path/to/job.yaml", "input_dir": "/optional/dir", "dry_run": false}.')
-    input_dir = body.get("input_dir")
-    if input_dir is not None and not isinstance(input_dir, str):
-        return _error(400, "BAD_QUERY", f"input_dir is {input_dir!r}.", "Give a directory path or leave it out.")
-    try:
-        summaries = await anyio.to_thread.run_sync(
-            lambda: on_ingest(body["job"], input_dir, bool(body.get("dry_run", False)))
-        )
-    except TalentgraphError as exc:
-        return _error(400, exc.code, exc.message, exc.hint)
-    except Exception:
-        log.exception("Ingest of %s failed", body["job"])
-        return _error(500, "INTERNAL", "Internal server error", "See the server log for the traceback.")
-    return JSONResponse({"summaries": summaries})
-
-
-def _error(status: int, code: str, message: str, hint: str | None) -> JSONResponse:
-    return JSONResponse({"error": message, "hint": hint, "code": code}, status_code=status)
-
-
-__all__ = ["create_app", "GraphQLApp"]
+__all__ = ["AccessMiddleware", "GraphQLApp", "RoleRouter", "allowed_hosts", "create_app"]

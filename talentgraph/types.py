@@ -168,7 +168,20 @@ class Not:
     item: "Filter"
 
 
-Filter = Union[Cmp, And, Or, Not]
+@dataclass(frozen=True)
+class Linked:
+    """The node has a ``rel_type`` relationship (``direction`` seen from it) to a node in ``ids``.
+
+    How a role's area scope reaches inside a store query: "lives in one of these areas" is
+    ``Linked("LIVES_IN", "out", area_ids)``, so counts and cursors stay right.
+    """
+
+    rel_type: str
+    direction: Direction
+    ids: tuple[str, ...]
+
+
+Filter = Union[Cmp, And, Or, Not, Linked]
 
 
 @dataclass(frozen=True)

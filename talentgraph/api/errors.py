@@ -1,17 +1,24 @@
 """One error shape for every GraphQL response (pinned by tests/integration/test_api_errors.py).
 
 ``errors[]``: ``message`` plus ``extensions.code``:
-- our own errors (``TalentgraphError`` subclasses): their ``code`` and message, ``extensions.hint``;
-- GraphQL syntax errors: ``GRAPHQL_PARSE_FAILED``; validation errors (unknown field, wrong
-  argument type, depth/alias/token limits): ``GRAPHQL_VALIDATION_FAILED``;
+- our own errors (``TalentgraphError`` subclasses): their ``code`` and message, ``extensions.hint``,
+  and any ``details`` they carry (the limit errors of ``limits.py`` add ``limit``, ``cost``,
+  ``budget``, ``argument``);
+- GraphQL syntax errors (and the token limit): ``GRAPHQL_PARSE_FAILED``; validation errors (unknown
+  field or fragment, wrong argument type, ambiguous operation): ``GRAPHQL_VALIDATION_FAILED``;
+  depth, alias, fragment-spread and cost limits: ``QUERY_TOO_COMPLEX``;
 - anything else is a bug: message "Internal server error", code ``INTERNAL``; logged with its
   traceback by ``TalentgraphSchema.process_errors``, never echoed to the client.
+
+``shape_error`` is idempotent, so the HTTP view (``view.py``) shapes every error of every result
+once more: an exception strawberry catches outside its operation hooks (a crash in a validation
+rule, say) never reaches ``ErrorShape``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import strawberry
@@ -34,6 +41,11 @@ def shape_error(error: GraphQLError) -> GraphQLError:
         extensions = {"code": original.code}
         if original.hint:
             extensions["hint"] = original.hint
+        details = getattr(original, "details", None)
+        if isinstance(details, Mapping):
+            extensions.update(details)
+    elif original is None and isinstance((error.extensions or {}).get("code"), str):
+        return error  # shaped already
     elif isinstance(original, GraphQLError) or original is None:
         message = error.message
         parse = isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError)

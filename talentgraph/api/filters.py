@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from talentgraph.api.exposure import exposed_properties
+from talentgraph.access.policy import Grant, RoleView
 from talentgraph.api.naming import camel
 from talentgraph.errors import BadQueryError, OntologyError, ValidationError
 from talentgraph.schema.ontology import NodeType, Property, PropType, RelType
@@ -50,25 +50,32 @@ LOGICAL = ("AND", "OR", "NOT")
 # --- which fields a where/orderBy may name ----------------------------------------------------------
 
 
-def node_fields(node_type: NodeType) -> dict[str, Property]:
-    return {camel(p.name): p for p in exposed_properties(node_type.properties)}
+def node_fields(node_type: NodeType, view: RoleView) -> dict[str, Property]:
+    """The fields a role may read, filter on and (``sortable_fields``) sort by: the policy decides."""
+    return {camel(p.name): p for p in view.props(node_type.properties)}
 
 
-def common_fields(node_types: Iterable[NodeType]) -> dict[str, Property]:
+def scoped_fields(fields: FieldSpec, view: RoleView) -> frozenset[str]:
+    """Properties among ``fields`` the role reads only inside its area scope (filters get guarded)."""
+    return frozenset(p.name for p in fields.values() if view.grant(p) is Grant.IN_SCOPE)
+
+
+def common_fields(node_types: Iterable[NodeType], view: RoleView) -> dict[str, Property]:
     """Fields every one of ``node_types`` has with the same type: what a filter on a mixed end may use."""
-    specs = [node_fields(t) for t in node_types]
+    specs = [node_fields(t, view) for t in node_types]
     if not specs:
         return {}
     first, rest = specs[0], specs[1:]
     return {k: p for k, p in first.items() if all(k in s and s[k].type is p.type for s in rest)}
 
 
-def rel_fields(rel: RelType) -> dict[str, Property]:
-    return {camel(p.name): p for p in exposed_properties(rel.properties)}
+def rel_fields(rel: RelType, view: RoleView) -> dict[str, Property]:
+    return {camel(p.name): p for p in view.props(rel.properties)}
 
 
-def sortable_fields(node_type: NodeType) -> dict[str, Property]:
-    return {k: p for k, p in node_fields(node_type).items() if p.sortable}
+def sortable_fields(node_type: NodeType, view: RoleView) -> dict[str, Property]:
+    # Only fields read everywhere: sorting all rows by a value hidden on some of them would leak its order.
+    return {k: p for k, p in node_fields(node_type, view).items() if p.sortable and view.grant(p) is Grant.ALWAYS}
 
 
 # --- compiling --------------------------------------------------------------------------------------

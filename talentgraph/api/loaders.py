@@ -18,7 +18,7 @@ from talentgraph.graph.port import GraphStore
 from talentgraph.types import Direction, Edge, Filter, Node
 
 Runner = Callable[..., Awaitable[Any]]
-EdgeKey = tuple[str, Direction, Filter | None, Filter | None, int | None]
+EdgeKey = tuple[str, Direction, Filter | None, Filter | None, int | None, tuple[str, ...] | None]
 
 
 class Loaders:
@@ -40,15 +40,16 @@ class Loaders:
         where: Filter | None = None,
         edge_where: Filter | None = None,
         limit_per_node: int | None = None,
+        other_types: tuple[str, ...] | None = None,
     ) -> DataLoader[str, list[Edge]]:
-        key: EdgeKey = (rel_type, direction, where, edge_where, limit_per_node)
+        key: EdgeKey = (rel_type, direction, where, edge_where, limit_per_node, other_types)
         loader = self._edges.get(key)
         if loader is None:
 
             async def load(ids: Sequence[str]) -> list[list[Edge]]:
                 found: dict[str, list[Edge]] = await self._run(
                     self._graph.edges, list(ids), rel_type, direction,
-                    where=where, edge_where=edge_where, limit_per_node=limit_per_node,
+                    where=where, edge_where=edge_where, limit_per_node=limit_per_node, other_types=other_types,
                 )
                 return [found.get(i, []) for i in ids]
 

@@ -14,7 +14,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from talentgraph.api.exposure import exposed_properties
+from talentgraph.access.policy import RoleView
 from talentgraph.errors import OntologyError
 from talentgraph.schema.ontology import Ontology
 from talentgraph.types import Edge, Node
@@ -94,10 +94,10 @@ class GraphEdge:
 EDGE_SYSTEM_FIELDS = ("key", "version", "updated_at")
 
 
-def graph_edge(edge: Edge, ontology: Ontology) -> GraphEdge:
-    """A generic edge: its exposed ontology properties plus key/version/updatedAt (no content hash)."""
+def graph_edge(edge: Edge, view: RoleView) -> GraphEdge:
+    """A generic edge: the properties the role reads plus key/version/updatedAt (no content hash)."""
     try:
-        names = [p.name for p in exposed_properties(ontology.rel(edge.type).properties)]
+        names = [p.name for p in view.props(view.ontology.rel(edge.type).properties)]
     except OntologyError:
         names = []
     props = {k: edge.props[k] for k in (*names, *EDGE_SYSTEM_FIELDS) if edge.props.get(k) is not None}
@@ -127,10 +127,15 @@ class Neighbourhood:
     truncated: bool
 
 
+SUPPRESSED_DESCRIPTION = ("null when fewer than the policy's k (k-anonymity) and the caller's role may only see "
+                          "aggregates of this field; `display` then reads \"<k\".")
+
+
 @strawberry.type(description="Count of nodes having one value of a facet property.")
 class FacetCount:
     value: str
-    count: int
+    count: int | None = strawberry.field(description=f"The count; {SUPPRESSED_DESCRIPTION}")
+    display: str = strawberry.field(description="The count as shown to people: a number or \"<k\".")
     label: str | None = strawberry.field(description="Chinese label from the property's vocabulary.")
     label_en: str | None
 
@@ -165,7 +170,8 @@ class SearchHit:
 @strawberry.type
 class SearchFacetValue:
     value: str
-    count: int
+    count: int | None = strawberry.field(description=f"The count; {SUPPRESSED_DESCRIPTION}")
+    display: str = strawberry.field(description="The count as shown to people: a number or \"<k\".")
     label: str | None = strawberry.field(description="Chinese label, else English, else the value.")
     label_zh: str | None
     label_en: str | None

@@ -9,8 +9,10 @@ from typing import Any
 import strawberry
 
 from talentgraph.api.context import ApiContext, run_sync
-from talentgraph.api.filters import check_first, compile_sort, compile_where, node_fields
+from talentgraph.access.policy import FacetRule, Grant
+from talentgraph.api.filters import check_first, compile_sort, compile_where, node_fields, scoped_fields
 from talentgraph.api.labels import term_labels
+from talentgraph.api.naming import camel
 from talentgraph.api.objects import (
     FacetCount,
     GraphPath,
@@ -24,7 +26,7 @@ from talentgraph.api.objects import (
     SearchResult,
     graph_edge,
 )
-from talentgraph.errors import BadQueryError, OntologyError, StoreError
+from talentgraph.errors import BadQueryError, ForbiddenError, OntologyError, StoreError
 from talentgraph.graph import cypher
 from talentgraph.graph.port import MAX_PATH_HOPS
 from talentgraph.schema.ontology import NodeType
@@ -66,8 +68,17 @@ async def get_node(ctx: ApiContext, node_id: str, type_name: str | None = None) 
     node_type = ctx.ontology.type_of_id(node_id)
     if type_name is not None and node_type.name != type_name:
         return None
+    require_rows(ctx, node_type.name)
     node: Node | None = await ctx.loaders.node.load(node_id)
+    ctx.access.returned([node])
     return node
+
+
+def require_rows(ctx: ApiContext, type_name: str) -> None:
+    if not ctx.view.rows(type_name):
+        raise ForbiddenError(f"The {ctx.principal.role} role may not read {type_name} rows.",
+                             hint=f"Ask for aggregates instead (facetCounts(type: {type_name}, …)), or use a key "
+                             "with a role that reads them.")
 
 
 # --- lists ---------------------------------------------------------------------------------------
@@ -78,12 +89,15 @@ async def list_nodes(
     order_by: Sequence[Mapping[str, Any]] | None, first: int, after: str | None,
 ) -> ListPage:
     node_type = ctx.ontology.node(type_name)
-    fields = node_fields(node_type)
+    require_rows(ctx, type_name)
+    fields = node_fields(node_type, ctx.view)
     owner = f"{type_name}Where"
-    flt = compile_where(fields, where, owner=owner)
-    sort = compile_sort(fields, order_by, owner=f"{type_name}OrderBy")
+    flt = await ctx.access.guard(compile_where(fields, where, owner=owner), scoped_fields(fields, ctx.view), type_name)
+    sortable = {k: p for k, p in fields.items() if ctx.view.grant(p) is Grant.ALWAYS}
+    sort = compile_sort(sortable, order_by, owner=f"{type_name}OrderBy")
     check_first(first, ctx.max_page_size)
     page: Page = await run_sync(ctx.graph.list_nodes, type_name, where=flt, sort=sort, first=first, after=after)
+    ctx.access.returned(page.items)
     return ListPage(page, item_edges(node_type, page, sort))
 
 
@@ -107,11 +121,14 @@ def item_edges(node_type: NodeType, page: Page, sort: Sequence[SortKey]) -> list
 
 async def rel_page(
     ctx: ApiContext, node: Node, rel_type: str, direction: Any, *, where: Any, edge_where: Any, first: int,
+    other_types: tuple[str, ...] | None = None,
 ) -> RelPage:
     check_first(first, ctx.max_page_size)
     # One more than asked tells whether there are more, without a count query.
-    loader = ctx.loaders.edges(rel_type, direction, where=where, edge_where=edge_where, limit_per_node=first + 1)
+    loader = ctx.loaders.edges(rel_type, direction, where=where, edge_where=edge_where, limit_per_node=first + 1,
+                               other_types=other_types)
     edges: list[Edge] = await loader.load(node.id)
+    ctx.access.returned(e.node for e in edges[:first])
     return RelPage(edges[:first], len(edges) > first)
 
 
@@ -122,11 +139,15 @@ async def shortest_path(ctx: ApiContext, from_id: str, to_id: str, max_hops: int
     if not 1 <= max_hops <= MAX_PATH_HOPS:
         raise BadQueryError(f"path: maxHops {max_hops} is outside 1..{MAX_PATH_HOPS}.",
                             hint=f"Use at most {MAX_PATH_HOPS} hops; longer paths say little about a community.")
-    ctx.ontology.type_of_id(from_id), ctx.ontology.type_of_id(to_id)
-    path = await run_sync(ctx.graph.shortest_path, from_id, to_id, max_hops)
+    require_rows(ctx, ctx.ontology.type_of_id(from_id).name)
+    require_rows(ctx, ctx.ontology.type_of_id(to_id).name)
+    # Only what the role may traverse, inside the store query: a path never runs through a hidden row.
+    path = await run_sync(ctx.graph.shortest_path, from_id, to_id, max_hops, rel_types=ctx.view.path_rels(),
+                          node_types=[t.name for t in ctx.view.types()])
     if path is None:
         return None
-    return GraphPath(nodes=list(path.nodes), edges=[graph_edge(e, ctx.ontology) for e in path.edges])  # type: ignore[arg-type]
+    ctx.access.returned(path.nodes)
+    return GraphPath(nodes=list(path.nodes), edges=[graph_edge(e, ctx.view) for e in path.edges])  # type: ignore[arg-type]
 
 
 async def neighbourhood(ctx: ApiContext, node_id: str, depth: int, limit: int) -> Neighbourhood | None:
@@ -136,26 +157,41 @@ async def neighbourhood(ctx: ApiContext, node_id: str, depth: int, limit: int) -
     check_first(limit, ctx.max_page_size, argument="limit")
     if await get_node(ctx, node_id) is None:
         return None
-    sub = await run_sync(ctx.graph.neighbourhood, node_id, depth, limit)
-    return Neighbourhood(nodes=list(sub.nodes), edges=[graph_edge(e, ctx.ontology) for e in sub.edges],  # type: ignore[arg-type]
+    sub = await run_sync(ctx.graph.neighbourhood, node_id, depth, limit, rel_types=ctx.view.path_rels(),
+                         node_types=[t.name for t in ctx.view.types()])
+    ctx.access.returned(sub.nodes)
+    return Neighbourhood(nodes=list(sub.nodes), edges=[graph_edge(e, ctx.view) for e in sub.edges],  # type: ignore[arg-type]
                          truncated=sub.truncated)
 
 
 async def facet_counts(ctx: ApiContext, type_name: str, field: str, where: Any) -> list[FacetCount]:
+    """Counts per value. A role that may only see aggregates of a field (or of a type's rows) gets
+    counts below k suppressed; ``where`` may use only fields the role reads on every row."""
     node_type = ctx.ontology.node(type_name)
-    fields = node_fields(node_type)
-    prop = fields.get(field) or next((p for p in fields.values() if p.name == field), None)
-    facets = sorted(k for k, p in fields.items() if p.facet)
-    if prop is None or not prop.facet:
-        raise OntologyError(f"{type_name} has no facet field {field!r}.",
-                            hint=f"Facet fields of {type_name}: {', '.join(facets) or '(none)'}.")
-    flt = compile_where(fields, where, owner=f"{type_name}Where")
+    countable = {p.name: p for p in node_type.properties
+                 if p.facet and ctx.view.facet_rule(type_name, p.sensitivity) is not FacetRule.FORBIDDEN}
+    prop = countable.get(field) or next((p for p in countable.values() if camel(p.name) == field), None)
+    if prop is None:
+        raise OntologyError(f"{type_name} has no facet field {field!r} you may count.",
+                            hint=f"Facet fields of {type_name} for the {ctx.principal.role} role: "
+                            f"{', '.join(sorted(camel(p) for p in countable)) or '(none)'}.")
+    rows = ctx.view.rows(type_name)
+    filterable = {k: p for k, p in node_fields(node_type, ctx.view).items()
+                  if rows and ctx.view.grant(p) is Grant.ALWAYS}
+    flt = compile_where(filterable, where, owner=f"{type_name}Where")
+    rule = ctx.view.facet_rule(type_name, prop.sensitivity) if rows else FacetRule.SUPPRESSED
     counts = await run_sync(ctx.graph.facet_counts, type_name, prop.name, flt)
+    ctx.access.aggregates += len(counts)
     out = []
     for c in counts:
         zh, en = term_labels(prop.vocabulary, c.value)
-        out.append(FacetCount(value=_text(c.value), count=c.count, label=zh, label_en=en))
+        shown = c.count if rule is FacetRule.EXACT else ctx.view.policy.suppress(c.count)
+        out.append(FacetCount(value=_text(c.value), count=shown, display=_display(shown, ctx), label=zh, label_en=en))
     return out
+
+
+def _display(count: int | None, ctx: ApiContext) -> str:
+    return str(count) if count is not None else f"<{ctx.view.policy.k_anonymity}"
 
 
 def _text(value: object) -> str:
@@ -178,10 +214,13 @@ async def search(
     by_field: dict[str, list[str]] = {}
     for f in filters or ():
         by_field.setdefault(f.field, []).extend(f.values)
-    kwargs: dict[str, Any] = {"types": tuple(types), "filters": by_field or None, "first": first, "after": after}
+    kwargs: dict[str, Any] = {"types": tuple(types), "filters": by_field or None, "first": first, "after": after,
+                              "visibility": await ctx.access.search_visibility()}
     if facets is not None:
         kwargs["facets"] = tuple(facets)
     res = await run_sync(ctx.search.search, text, **kwargs)
+    ctx.access.returned_ids((h.id, h.type) for h in res.hits)
+    ctx.access.aggregates += sum(len(v) for v in res.facets.values())
     return SearchResult(
         total_count=res.total,
         hits=[
@@ -194,7 +233,8 @@ async def search(
         ],
         facets=[
             SearchFacet(field=name, values=[
-                SearchFacetValue(value=_text(v.value), count=v.count, label=v.label_zh or v.label_en or _text(v.value),
+                SearchFacetValue(value=_text(v.value), count=v.count, display=_display(v.count, ctx),
+                                 label=v.label_zh or v.label_en or _text(v.value),
                                  label_zh=v.label_zh, label_en=v.label_en)
                 for v in values
             ])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+from dataclasses import replace
 import sys
 import types as pytypes
 from collections.abc import Callable, Sequence
@@ -36,10 +37,19 @@ from strawberry.extensions import (
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from talentgraph.access.policy import POLICY, Grant, Policy, RoleView
 from talentgraph.api import resolvers
-from talentgraph.api.exposure import exposed_properties
+from talentgraph.api.audit_trail import AuditTrail
 from talentgraph.api.errors import ErrorShape, TalentgraphSchema
-from talentgraph.api.filters import OPS_BY_TYPE, common_fields, compile_where, node_fields, rel_fields, sortable_fields
+from talentgraph.api.filters import (
+    OPS_BY_TYPE,
+    common_fields,
+    compile_where,
+    node_fields,
+    rel_fields,
+    scoped_fields,
+    sortable_fields,
+)
 from talentgraph.api.inputs import to_plain
 from talentgraph.api.labels import vocab_labels
 from talentgraph.api.naming import camel, constant, labels_field, pascal, plural, rel_field, single
@@ -85,11 +95,16 @@ _builds = itertools.count()
 def build_schema(
     ontology: Ontology = ONTOLOGY,
     *,
+    role: str = "admin",
+    policy: Policy = POLICY,
     max_depth: int = MAX_DEPTH,
     max_aliases: int = MAX_ALIASES,
     max_tokens: int = MAX_TOKENS,
 ) -> strawberry.Schema:
-    query = _Builder(ontology).query()
+    # One schema per role (Hasura's model): a field the role may not read does not exist for it, so
+    # neither introspection nor a filter, sort key or fragment can reach it.
+    view = replace(policy, ontology=ontology).view(role)
+    query = _Builder(ontology, view).query()
     # (ParserCache is left out: a syntax error raised inside it escapes the error shaping.)
     # The limiters' rule classes are made once per schema, not per request, so that ValidationCache
     # (keyed by document and rule classes) can hit: validating a repeated document with the limiter
@@ -102,6 +117,7 @@ def build_schema(
         extensions=[
             # Factories, not instances: strawberry builds a fresh extension per request.
             ErrorShape,
+            AuditTrail,
             lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: ValidationCache(maxsize=512),
@@ -114,8 +130,9 @@ def _context(info: Info) -> Any:
 
 
 class _Builder:
-    def __init__(self, ontology: Ontology) -> None:
+    def __init__(self, ontology: Ontology, view: RoleView) -> None:
         self.o = ontology
+        self.view = view
         self.mod = pytypes.ModuleType(f"talentgraph.api._generated_{next(_builds)}")
         sys.modules[self.mod.__name__] = self.mod
         self.ns = self.mod.__dict__
@@ -199,17 +216,17 @@ class _Builder:
         return name
 
     def node_where(self, t: NodeType) -> str | None:
-        return self.where_input(f"{t.name}Where", node_fields(t), f"Filter on {t.name} properties.")
+        return self.where_input(f"{t.name}Where", node_fields(t, self.view), f"Filter on {t.name} properties.")
 
     def other_where(self, others: Sequence[NodeType]) -> str | None:
         if len(others) == 1:
             return self.node_where(others[0])
         names = sorted(t.name for t in others)
-        return self.where_input("Or".join(names) + "Where", common_fields(others),
+        return self.where_input("Or".join(names) + "Where", common_fields(others, self.view),
                                 f"Filter on the properties {', '.join(names)} share.")
 
     def order_by(self, t: NodeType) -> str | None:
-        fields = sortable_fields(t)
+        fields = sortable_fields(t, self.view)
         if not fields:
             return None
         enum_name, input_name = f"{t.name}SortField", f"{t.name}OrderBy"
@@ -226,7 +243,7 @@ class _Builder:
     # --- relationships --------------------------------------------------------------------------
 
     def properties_type(self, rel: RelType) -> str | None:
-        props = exposed_properties(rel.properties)
+        props = self.view.props(rel.properties)
         if not props:
             return None
         name = f"{pascal(rel.name)}Properties"
@@ -259,16 +276,25 @@ class _Builder:
         return conn_name
 
     def rel_field(self, t: NodeType, rel: RelType, direction: Direction) -> Any:
-        ends = [b for a, b in rel.endpoints if a == t.name] if direction == "out" else \
-            [a for a, b in rel.endpoints if b == t.name]
+        """The field for one relationship end, or None when the role may traverse none of its pairs."""
+        pairs = self.view.rel_endpoints(rel)
+        ends = [b for a, b in pairs if a == t.name] if direction == "out" else [a for a, b in pairs if b == t.name]
+        if not ends:
+            return None
         others = [self.o.node(n) for n in dict.fromkeys(ends)]
+        all_ends = [b for a, b in rel.endpoints if a == t.name] if direction == "out" else \
+            [a for a, b in rel.endpoints if b == t.name]
+        # Far-end types the role may not see are kept out inside the store query.
+        other_types = None if set(all_ends) == set(ends) else tuple(n.name for n in others)
         other = others[0].name if len(others) == 1 else "Node"
         conn = self.rel_connection(rel, other)
         where_name = self.other_where(others)
-        where_fields = node_fields(others[0]) if len(others) == 1 else common_fields(others)
-        edge_where_name = self.where_input(f"{pascal(rel.name)}EdgeWhere", rel_fields(rel),
+        where_fields = node_fields(others[0], self.view) if len(others) == 1 else common_fields(others, self.view)
+        guarded = scoped_fields(where_fields, self.view)
+        far_type = others[0].name if len(others) == 1 else None
+        edge_where_name = self.where_input(f"{pascal(rel.name)}EdgeWhere", rel_fields(rel, self.view),
                                            f"Filter on {rel.name} properties.")
-        edge_fields = rel_fields(rel)
+        edge_fields = rel_fields(rel, self.view)
         args: list[tuple[str, str, Any]] = []
         if where_name:
             args.append(("where", f"Optional[{where_name}]", None))
@@ -276,14 +302,22 @@ class _Builder:
             args.append(("edge_where", f"Optional[{edge_where_name}]", None))
         args.append(("first", "int", DEFAULT_REL_FIRST))
         rel_name = rel.name
+        scoped_rel = self.view.rel_grant(rel) is Grant.IN_SCOPE
 
         async def resolve(root: Node, info: Info, where: Any = None, edge_where: Any = None,
                           first: int = DEFAULT_REL_FIRST) -> resolvers.RelPage:
+            ctx = _context(info)
+            flt = compile_where(where_fields, to_plain(where), owner=where_name or "")
+            flt = await ctx.access.guard(flt, guarded, far_type)
+            if scoped_rel:
+                if not await ctx.access.parent_in_scope(root):
+                    return resolvers.RelPage([], False)
+                flt = await ctx.access.scope_far_end(flt, far_type)
             return await resolvers.rel_page(
-                _context(info), root, rel_name, direction,
-                where=compile_where(where_fields, to_plain(where), owner=where_name or ""),
+                ctx, root, rel_name, direction,
+                where=flt,
                 edge_where=compile_where(edge_fields, to_plain(edge_where), owner=edge_where_name or ""),
-                first=first,
+                first=first, other_types=other_types,
             )
 
         arrow = f"-[{rel.name}]->" if direction == "out" else f"<-[{rel.name}]-"
@@ -294,15 +328,32 @@ class _Builder:
 
     def _prop_field(self, p: Property) -> Any:
         name = p.name
-        if p.type is PropType.DATE:
+        grant = self.view.grant(p)
+
+        def value(root: Any) -> Any:
             # A driver may hand back a date object; the API's dates are ISO strings either way.
+            v = root.props.get(name)
+            return v.isoformat() if p.type is PropType.DATE and hasattr(v, "isoformat") else v
+
+        if grant is Grant.ALWAYS:
             def get(root: Any, info: Info) -> Any:
-                value = root.props.get(name)
-                return value.isoformat() if hasattr(value, "isoformat") else value
+                return value(root)
         else:
-            def get(root: Any, info: Info) -> Any:
-                return root.props.get(name)
+            # In scope only: the row decides (staff see personal fields of residents of their areas).
+            async def get(root: Any, info: Info) -> Any:  # type: ignore[misc]
+                return value(root) if await _context(info).access.sees(root, grant) else None
         return self._field(get, camel(p.name), f"Optional[{_SCALARS[p.type]}]", description=p.description)
+
+    def _labels_field(self, p: Property) -> Any:
+        name, vocab, grant = p.name, p.vocabulary, self.view.grant(p)
+
+        async def get(root: Any, info: Info) -> list[VocabLabel]:
+            if grant is not Grant.ALWAYS and not await _context(info).access.sees(root, grant):
+                return []
+            return vocab_labels(str(vocab), root.props.get(name))
+
+        return self._field(get, labels_field(p.name), "list[VocabLabel]",
+                           description=f"Chinese and English labels of {camel(p.name)} ({vocab} vocabulary).")
 
     def node_object(self, t: NodeType) -> None:
         attrs: dict[str, Any] = {}
@@ -318,28 +369,31 @@ class _Builder:
             used[gql] = what
             attrs[py] = value
 
-        for p in exposed_properties(t.properties):
+        for p in self.view.props(t.properties):
             if p.name == "title" and t.title == "title":
                 continue  # the Node interface's `title` already returns it
             add(p.name, camel(p.name), self._prop_field(p), f"property {p.name}")
             if p.vocabulary:
                 vocab = p.vocabulary
-                add(f"{p.name}__labels", labels_field(p.name),
-                    self._field(lambda root, info, n=p.name, v=vocab: vocab_labels(v, root.props.get(n)),
-                                labels_field(p.name), "list[VocabLabel]",
-                                description=f"Chinese and English labels of {camel(p.name)} ({vocab} vocabulary)."),
-                    f"labels of {p.name}")
+                add(f"{p.name}__labels", labels_field(p.name), self._labels_field(p), f"labels of {p.name}")
         add("version", "version", self._field(lambda root, info: root.props.get("version"), "version",
                                               "Optional[int]", description="Incremented on every change."), "system")
         add("updated_at", "updatedAt", self._field(lambda root, info: root.props.get("updated_at"), "updatedAt",
                                                    "Optional[str]", description="Last change (ISO-8601 UTC)."),
             "system")
-        add("provenance", "provenance", self._field(lambda root, info: _provenance(root), "provenance",
-                                                    "Optional[Provenance]"), "system")
+        prov_grant = self.view.provenance_grant(t)
+        if prov_grant is not Grant.NEVER:
+            async def provenance(root: Any, info: Info) -> Provenance | None:
+                return _provenance(root) if await _context(info).access.sees(root, prov_grant) else None
+            add("provenance", "provenance", self._field(provenance, "provenance", "Optional[Provenance]",
+                                                        description="Where the record came from (last write)."),
+                "system")
         for direction, rels in (("out", self.o.rels_from(t.name)), ("in", self.o.rels_to(t.name))):
             for rel in rels:
                 gql = rel_field(rel.name, direction)
-                add(f"{gql}__rel", gql, self.rel_field(t, rel, direction), f"relationship {rel.name} ({direction})")  # type: ignore[arg-type]
+                made = self.rel_field(t, rel, direction)  # type: ignore[arg-type]
+                if made is not None:
+                    add(f"{gql}__rel", gql, made, f"relationship {rel.name} ({direction})")
         type_name = t.name
         attrs["is_type_of"] = staticmethod(lambda obj, info: isinstance(obj, Node) and obj.type == type_name)
         self._object(t.name, attrs, f"{t.label_zh} · {t.description}", bases=(NodeInterface,))
@@ -367,15 +421,17 @@ class _Builder:
         kinds = strawberry.enum(Enum("NodeKind", {n: n for n in self.o.node_names}),  # type: ignore[call-overload]
                                 name="NodeKind", description="Node type names.")
         self.ns["NodeKind"] = kinds
-        for t in self.o.node_types:
+        visible = self.view.types()  # types whose rows the role may read get objects and queries
+        for t in visible:
             self.node_where(t)
             self.order_by(t)
-        for t in self.o.node_types:
+        for t in visible:
             self.node_object(t)
         attrs: dict[str, Any] = {}
-        for t in self.o.node_types:
+        for t in visible:
             self._type_queries(t, attrs)
-        default_types = ["Person"] if "Person" in self.o.node_names else list(self.o.node_names)
+        names = [t.name for t in visible]
+        default_types = ["Person"] if "Person" in names else names
         self.ns["Annotated"] = Annotated
         self.ns["_FromArg"] = strawberry.argument(name="from")
 

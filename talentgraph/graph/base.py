@@ -8,7 +8,8 @@ batched reads, keyset pages, facets, paths and the neighbourhood walk. An engine
 - ``_write(doing, work, *args)``: run ``work(tx, *args)`` as one write transaction, and
   ``_run(tx, text, params)``: one statement inside it. ``work`` may be run more than once (Neo4j
   retries a transaction after a transient error), so the ``_*_tx`` methods below start from their
-  arguments alone and build their results afresh;
+  arguments alone and build their results afresh. Every public write is one such transaction;
+  ``upsert_batch`` puts nodes, relationships and their change log in the same one;
 - ``_allocate_seqs(tx, n)``: the first of ``n`` consecutive change-log seqs, and ``last_seq()``;
 - ``ensure_schema()`` and ``close()``;
 
@@ -208,11 +209,39 @@ class CypherGraphStore(ABC, Generic[TxT]):
                     + ", ".join(f"{a}->{b}" for a, b in rt.endpoints) + ".")
         return check_props(rt, rec.props) or (rec, from_type, to_type)
 
-    # --- node writes ----------------------------------------------------------------------------
+    # --- upserts: one transaction per call --------------------------------------------------------
 
     def upsert_nodes(self, records: Sequence[NodeRecord]) -> UpsertResult:
+        return self.upsert_batch(records, ())[0]
+
+    def upsert_relationships(self, records: Sequence[RelRecord]) -> UpsertResult:
+        return self.upsert_batch((), records)[1]
+
+    def upsert_batch(
+        self, nodes: Sequence[NodeRecord], rels: Sequence[RelRecord]
+    ) -> tuple[UpsertResult, UpsertResult]:
+        """Nodes, then relationships, then their change-log entries, all in one write transaction.
+
+        A relationship may point at a node written by the same call. If anything fails the engine
+        rolls back the whole batch: no node, relationship or change-log entry of it is left, so an
+        ingest batch killed or failing half-way never leaves a person without their LIVES_IN.
+        """
+        by_type, node_rejected = self._checked_nodes(nodes)
+        valid, rel_rejected = self._checked_rels(rels)
+        if not by_type and not valid:
+            return UpsertResult(rejected=node_rejected), UpsertResult(rejected=rel_rejected)
+        n_nodes = sum(map(len, by_type.values()))
+        doing = " and ".join(part for part in (f"{n_nodes} nodes" if n_nodes else "",
+                                                f"{len(valid)} relationships" if valid else "") if part)
+        node_result, rel_result = self._write(f"upserting {doing}", self._upsert_batch_tx, by_type, valid, now_iso())
+        node_result.rejected.update(node_rejected)
+        rel_result.rejected = {**rel_rejected, **rel_result.rejected}  # endpoint rejections come from inside the tx
+        return node_result, rel_result
+
+    def _checked_nodes(self, records: Sequence[NodeRecord]) -> tuple[dict[str, list[NodeRecord]], dict[str, str]]:
+        """Storable records by type (a duplicate id: the last record wins, reported once), and rejections."""
         latest: dict[str, NodeRecord] = {}
-        for rec in records:  # duplicate ids: the last record wins and is reported once
+        for rec in records:
             latest.pop(rec.id, None)
             latest[rec.id] = rec
         rejected: dict[str, str] = {}
@@ -223,17 +252,38 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 rejected[rec.id] = reason
             else:
                 by_type[rec.type].append(rec)
-        if not by_type:
-            return UpsertResult(rejected=rejected)
-        result = self._write(f"upserting {sum(map(len, by_type.values()))} nodes", self._upsert_nodes_tx,
-                             dict(by_type), now_iso())
-        result.rejected.update(rejected)
-        return result
+        return dict(by_type), rejected
 
-    def _upsert_nodes_tx(self, tx: TxT, by_type: dict[str, list[NodeRecord]], ts: str) -> UpsertResult:
+    def _checked_rels(self, records: Sequence[RelRecord]) -> tuple[list[CheckedRel], dict[str, str]]:
+        latest: dict[str, RelRecord] = {}
+        for rec in records:
+            latest.pop(rec.key, None)
+            latest[rec.key] = rec
+        rejected: dict[str, str] = {}
+        valid: list[CheckedRel] = []
+        for rec in latest.values():
+            checked = self._rel_problem(rec)
+            if isinstance(checked, str):
+                rejected[rec.key] = checked
+            else:
+                valid.append(checked)
+        return valid, rejected
+
+    def _upsert_batch_tx(self, tx: TxT, by_type: dict[str, list[NodeRecord]], valid: list[CheckedRel],
+                         ts: str) -> tuple[UpsertResult, UpsertResult]:
+        # A transaction function may run more than once (Neo4j retries): results and change rows
+        # are built afresh here on every attempt.
         self._lock_writers(tx)
-        result = UpsertResult()
         changes: list[Row] = []
+        node_result = self._upsert_nodes_in(tx, by_type, ts, changes)
+        rel_result = self._upsert_rels_in(tx, valid, ts, changes) if valid else UpsertResult()
+        self._log(tx, changes)
+        return node_result, rel_result
+
+    def _upsert_nodes_in(self, tx: TxT, by_type: dict[str, list[NodeRecord]], ts: str,
+                         changes: list[Row]) -> UpsertResult:
+        """Write the nodes inside ``tx``; their change rows are appended to ``changes``."""
+        result = UpsertResult()
         for type_name, group in by_type.items():
             nt = self.ontology.node(type_name)
             declared = {p.name: p for p in nt.properties}
@@ -256,32 +306,10 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 (result.inserted if old is None else result.updated).append(rec.id)
                 changes.append(change_row("upsert", "node", nt.name, rec.id, version, ts))
             self._store_nodes(tx, nt, new, changed)
-        self._log(tx, changes)
         return result
 
-    # --- relationship writes --------------------------------------------------------------------
-
-    def upsert_relationships(self, records: Sequence[RelRecord]) -> UpsertResult:
-        latest: dict[str, RelRecord] = {}
-        for rec in records:
-            latest.pop(rec.key, None)
-            latest[rec.key] = rec
-        rejected: dict[str, str] = {}
-        valid: list[CheckedRel] = []
-        for rec in latest.values():
-            checked = self._rel_problem(rec)
-            if isinstance(checked, str):
-                rejected[rec.key] = checked
-            else:
-                valid.append(checked)
-        if not valid:
-            return UpsertResult(rejected=rejected)
-        result = self._write(f"upserting {len(valid)} relationships", self._upsert_rels_tx, valid, now_iso())
-        result.rejected = {**rejected, **result.rejected}  # endpoint rejections are found inside the transaction
-        return result
-
-    def _upsert_rels_tx(self, tx: TxT, valid: list[CheckedRel], ts: str) -> UpsertResult:
-        self._lock_writers(tx)
+    def _upsert_rels_in(self, tx: TxT, valid: list[CheckedRel], ts: str, changes: list[Row]) -> UpsertResult:
+        """Write the relationships inside ``tx`` (endpoints written earlier in ``tx`` count as present)."""
         result = UpsertResult()
         wanted: dict[str, set[str]] = defaultdict(set)
         for rec, f, t in valid:
@@ -295,7 +323,6 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 result.rejected[rec.key] = f"{rec.type} {rec.key}: node {', '.join(missing)} does not exist."
             else:
                 by_type[rec.type].append((rec, f, t))
-        changes: list[Row] = []
         for rel_type, group in by_type.items():
             rt = self.ontology.rel(rel_type)
             declared = {p.name: p for p in rt.properties}
@@ -318,7 +345,6 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 (result.inserted if old is None else result.updated).append(rec.key)
                 changes.append(change_row("upsert", "rel", rt.name, rec.key, version, ts, rec.from_id, rec.to_id))
             self._store_rels(tx, rt, dict(new), dict(changed))
-        self._log(tx, changes)
         return result
 
     # --- deletes --------------------------------------------------------------------------------
@@ -442,18 +468,23 @@ class CypherGraphStore(ABC, Generic[TxT]):
         where: Filter | None = None,
         edge_where: Filter | None = None,
         limit_per_node: int | None = None,
+        other_types: Sequence[str] | None = None,
     ) -> dict[str, list[Edge]]:
         rt = self.ontology.rel(rel_type)
         parents = rt.from_types if direction == "out" else rt.to_types
+        allowed = None if other_types is None else [self.ontology.node(t).name for t in other_types]
         out: dict[str, list[Edge]] = {i: [] for i in ids}
         for type_name, group in self._group_ids(ids).items():
             if type_name not in parents:
                 continue  # this type never has such a relationship in this direction
             far_types = self._far_types(rt, type_name, direction, where)
+            if allowed is not None and far_types != [None]:
+                far_types = [t for t in far_types if t in allowed]
             for other in far_types:
                 text, params = cypher.edges(self.dialect, self.ontology, group, rt.name, direction,
                                             parent_type=type_name, other_type=other, where=where,
-                                            edge_where=edge_where, limit_per_node=limit_per_node)
+                                            edge_where=edge_where, limit_per_node=limit_per_node,
+                                            other_types=allowed if other is None else None)
                 for r in self._read(text, params):
                     items = r["items"] if limit_per_node is not None else [r]
                     for item in items:
@@ -481,12 +512,17 @@ class CypherGraphStore(ABC, Generic[TxT]):
         text, params = cypher.facet_counts(self.dialect, self.ontology, type_name, field, where)
         return [FacetCount(value=plain_value(r["value"]), count=int(r["count"])) for r in self._read(text, params)]
 
-    def shortest_path(self, from_id: str, to_id: str, max_hops: int = MAX_PATH_HOPS) -> Path | None:
+    def shortest_path(self, from_id: str, to_id: str, max_hops: int = MAX_PATH_HOPS, *,
+                      rel_types: Sequence[str] | None = None,
+                      node_types: Sequence[str] | None = None) -> Path | None:
         if from_id == to_id:
             found = self.get_nodes([from_id])
             return Path(nodes=[found[from_id]], edges=[]) if found else None
+        if rel_types is not None and not rel_types:
+            return None  # nothing may be traversed
         try:
-            text, params = cypher.shortest_path(self.dialect, self.ontology, from_id, to_id, max_hops)
+            text, params = cypher.shortest_path(self.dialect, self.ontology, from_id, to_id, max_hops,
+                                                rel_types=rel_types, node_types=node_types)
         except OntologyError:
             return None  # an id of no known type has no path
         rows = self._read(text, params)
@@ -496,7 +532,9 @@ class CypherGraphStore(ABC, Generic[TxT]):
         edges = [edge_from_props(self.ontology, r[LABEL_KEY], r, nodes[i + 1]) for i, r in enumerate(rows[0]["rels"])]
         return Path(nodes=nodes, edges=edges)
 
-    def neighbourhood(self, node_id: str, depth: int, limit: int) -> Subgraph:
+    def neighbourhood(self, node_id: str, depth: int, limit: int, *,
+                      rel_types: Sequence[str] | None = None,
+                      node_types: Sequence[str] | None = None) -> Subgraph:
         """Breadth-first, one query per level over every relationship type in both directions.
 
         Nodes are added level by level in id order until ``limit`` nodes are in; ``truncated`` says
@@ -518,8 +556,13 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 break
             by_type = self._group_ids(frontier)
             labels = list(by_type)
-            params = {f"ids_{i}": by_type[label] for i, label in enumerate(labels)}
-            rows = self._read(cypher.neighbours(self.dialect, self.ontology, labels), params)
+            params: dict[str, Any] = {f"ids_{i}": by_type[label] for i, label in enumerate(labels)}
+            restricted = rel_types is not None or node_types is not None
+            if restricted:
+                params["rel_types"] = list(rel_types if rel_types is not None else
+                                           [r.name for r in self.ontology.rel_types])
+                params["labels"] = list(node_types if node_types is not None else self.ontology.node_names)
+            rows = self._read(cypher.neighbours(self.dialect, self.ontology, labels, restricted=restricted), params)
             rows.sort(key=lambda r: (r["node"]["id"], r["rel"]["key"]))
             nxt: list[str] = []
             for r in rows:

@@ -31,7 +31,7 @@ from talentgraph.schema.ontology import (
     PropType,
     RelType,
 )
-from talentgraph.types import And, Cmp, Direction, Filter, Not, Or, SortKey
+from talentgraph.types import And, Cmp, Direction, Filter, Linked, Not, Or, SortKey
 
 Query = tuple[str, dict[str, Any]]
 
@@ -83,7 +83,8 @@ class Dialect(Protocol):
         """The first ``n`` elements of a list."""
         ...
 
-    def shortest_path(self, a: str, b: str, hops: int) -> str:
+    def shortest_path(self, a: str, b: str, hops: int, rel_types: Sequence[str] = (),
+                      labels_param: str | None = None) -> str:
         """A MATCH clause binding ``p`` to one shortest undirected path from ``a`` to ``b``."""
         ...
 
@@ -180,8 +181,12 @@ class LadybugDialect:
     def list_head(self, list_expr: str, n_expr: str) -> str:
         return f"list_slice({list_expr}, 1, {n_expr})"  # 1-based, inclusive
 
-    def shortest_path(self, a: str, b: str, hops: int) -> str:
-        return f"MATCH p = ({a})-[* SHORTEST 1..{int(hops)}]-({b})"
+    def shortest_path(self, a: str, b: str, hops: int, rel_types: Sequence[str] = (),
+                      labels_param: str | None = None) -> str:
+        types = ":" + "|".join(q(t) for t in rel_types) if rel_types else ""
+        # Kuzu's recursive-pattern filter: intermediate nodes must carry one of the allowed labels.
+        nodes = f" (r, n | WHERE label(n) IN {labels_param})" if labels_param else ""
+        return f"MATCH p = ({a})-[{types}* SHORTEST 1..{int(hops)}{nodes}]-({b})"
 
     def path_rels(self, path: str) -> str:
         return f"rels({path})"
@@ -235,8 +240,13 @@ class Neo4jDialect:
     def list_head(self, list_expr: str, n_expr: str) -> str:
         return f"{list_expr}[0..{n_expr}]"
 
-    def shortest_path(self, a: str, b: str, hops: int) -> str:
-        return f"MATCH p = shortestPath(({a})-[*..{int(hops)}]-({b}))"
+    def shortest_path(self, a: str, b: str, hops: int, rel_types: Sequence[str] = (),
+                      labels_param: str | None = None) -> str:
+        types = ":" + "|".join(q(t) for t in rel_types) if rel_types else ""
+        text = f"MATCH p = shortestPath(({a})-[{types}*..{int(hops)}]-({b}))"
+        if labels_param:
+            text += f" WHERE all(x IN nodes(p) WHERE labels(x)[0] IN {labels_param})"
+        return text
 
     def path_rels(self, path: str) -> str:
         return f"relationships({path})"
@@ -352,8 +362,11 @@ def compile_filter(
         return "(" + " OR ".join(parts) + ")" if parts else "false"
     if isinstance(f, Not):
         return f"(NOT {compile_filter(f.item, var, resolve, params, dialect)})"
+    if isinstance(f, Linked):
+        return _linked(f, var, params)
     if not isinstance(f, Cmp):
-        raise BadQueryError(f"Filter {f!r} is not a Cmp, And, Or or Not.", hint="Build filters from talentgraph.types.")
+        raise BadQueryError(f"Filter {f!r} is not a Cmp, And, Or, Not or Linked.",
+                            hint="Build filters from talentgraph.types.")
     prop: Property = resolve(f.field)
     ref = f"{var}.{q(prop.name)}"
     is_list = prop.type is PropType.STRING_LIST
@@ -392,8 +405,25 @@ def compile_filter(
                         hint="Use eq, ne, in, contains, starts_with, gt, gte, lt, lte or is_null.")
 
 
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _linked(f: Linked, var: str, params: Params) -> str:
+    """An existential subquery: both engines plan it as a lookup from ``var`` along one rel type."""
+    if not _IDENT.match(f.rel_type) or f.direction not in ("out", "in"):
+        raise BadQueryError(f"Linked filter {f.rel_type!r}/{f.direction!r} is not a relationship type and direction.")
+    if not f.ids:
+        return "false"
+    arrow = f"-[:{q(f.rel_type)}]->" if f.direction == "out" else f"<-[:{q(f.rel_type)}]-"
+    p = params.add(list(f.ids))
+    x = f"{var}_lk{len(params.values)}"
+    return f"EXISTS {{ MATCH ({var}){arrow}({x}) WHERE {x}.{q('id')} IN {p} }}"
+
+
 def filter_fields(f: Filter) -> set[str]:
     """Every field name a filter compares."""
+    if isinstance(f, Linked):
+        return set()
     if isinstance(f, Cmp):
         return {f.field}
     if isinstance(f, Not):
@@ -653,8 +683,11 @@ def edges(
     where: Filter | None = None,
     edge_where: Filter | None = None,
     limit_per_node: int | None = None,
+    other_types: Sequence[str] | None = None,
 ) -> Query:
     """Relationships of one type for every id in ``ids`` in one query.
+
+    ``other_types`` keeps only far ends of these types (a role that may not see some of them).
 
     ``other_type`` labels the far end: LadybugDB binds an unlabelled end of a multi-pair
     relationship table to every node table it could be (measured: 17 ms instead of 1.5 ms for one
@@ -680,6 +713,8 @@ def edges(
         parts.append(compile_filter(where, "b", lambda n: node_field(types, n), params, dialect))
     if edge_where is not None:
         parts.append(compile_filter(edge_where, "r", lambda n: rel_field(rt, n), Params("e", params.values), dialect))
+    if other_types is not None:
+        parts.append(f"{dialect.label_of('b')} IN {params.add([ontology.node(t).name for t in other_types])}")
     b = f"(b:{q(others[0])})" if other_type is not None else "(b)"
     if len(ids) == 1:
         # One parent (a DataLoader batch of one): a plain parameter lets the planner use the id index
@@ -703,15 +738,18 @@ def edges(
     return text, {**values, "limit": int(limit_per_node)}
 
 
-def neighbours(dialect: Dialect, ontology: Ontology, labels: Sequence[str]) -> str:
+def neighbours(dialect: Dialect, ontology: Ontology, labels: Sequence[str], *, restricted: bool = False) -> str:
     """Every relationship, any type, either direction, of the nodes in $ids_<i> (one id list per label).
 
     One branch per label joined with UNION ALL, so each branch starts from an indexed lookup.
+    ``restricted``: only relationship types in $rel_types to nodes labelled one of $labels (a role's view).
     """
     if not labels:
         raise BadQueryError("neighbours() needs at least one label.")
+    cond = (f" WHERE {dialect.rel_type_of('r')} IN $rel_types AND {dialect.label_of('b')} IN $labels"
+            if restricted else "")
     branches = [
-        f"{_by_ids('a', q(ontology.node(label).name), f'ids_{i}')} MATCH (a)-[r]-(b) "
+        f"{_by_ids('a', q(ontology.node(label).name), f'ids_{i}')} MATCH (a)-[r]-(b){cond} "
         f"RETURN a.{q('id')} AS src, {dialect.rel_type_of('r')} AS rel_type, {dialect.props_of('r')} AS rel, "
         f"{dialect.label_of('b')} AS type, {dialect.props_of('b')} AS node"
         for i, label in enumerate(labels)
@@ -720,17 +758,28 @@ def neighbours(dialect: Dialect, ontology: Ontology, labels: Sequence[str]) -> s
 
 
 def shortest_path(
-    dialect: Dialect, ontology: Ontology, from_id: str, to_id: str, max_hops: int = MAX_PATH_HOPS
+    dialect: Dialect, ontology: Ontology, from_id: str, to_id: str, max_hops: int = MAX_PATH_HOPS, *,
+    rel_types: Sequence[str] | None = None, node_types: Sequence[str] | None = None,
 ) -> Query:
-    """Rows ``nodes``, ``rels`` of one shortest undirected path (no row when there is none)."""
+    """Rows ``nodes``, ``rels`` of one shortest undirected path (no row when there is none).
+
+    ``rel_types`` / ``node_types`` restrict the path to what a role may see (None: anything).
+    """
     if not 1 <= max_hops <= MAX_PATH_HOPS:
         raise BadQueryError(f"max_hops is {max_hops}.", hint=f"Use 1 to {MAX_PATH_HOPS}.")
     a = q(ontology.type_of_id(from_id).name)
     b = q(ontology.type_of_id(to_id).name)
+    rels = [ontology.rel(t).name for t in rel_types] if rel_types is not None else []
+    params: dict[str, Any] = {"from_id": from_id, "to_id": to_id}
+    labels_param = None
+    if node_types is not None:
+        params["labels"] = [ontology.node(t).name for t in node_types]
+        labels_param = "$labels"
     return (
         f"MATCH (a:{a} {{{q('id')}: $from_id}}), (b:{b} {{{q('id')}: $to_id}}) "
-        f"{dialect.shortest_path('a', 'b', max_hops)} RETURN nodes(p) AS nodes, {dialect.path_rels('p')} AS rels",
-        {"from_id": from_id, "to_id": to_id},
+        f"{dialect.shortest_path('a', 'b', max_hops, rels, labels_param)} "
+        f"RETURN nodes(p) AS nodes, {dialect.path_rels('p')} AS rels",
+        params,
     )
 
 

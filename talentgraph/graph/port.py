@@ -10,6 +10,8 @@ Contract every adapter keeps (the contract suite in ``tests/integration`` checks
   nothing, not even a change-log entry;
 - every insert/update/delete appends one change-log entry with a strictly increasing ``seq`` in
   the same transaction as the data;
+- ``upsert_batch`` writes nodes, relationships and their change-log entries in one transaction:
+  a failure anywhere leaves none of them (ingest writes each batch of rows this way);
 - reads return ``types.Node``/``types.Edge``; batched reads take many ids and make one query.
 """
 
@@ -62,6 +64,14 @@ class GraphStore(Protocol):
     # --- writes ---------------------------------------------------------------------------------
     def upsert_nodes(self, records: Sequence[NodeRecord]) -> UpsertResult: ...
     def upsert_relationships(self, records: Sequence[RelRecord]) -> UpsertResult: ...
+    def upsert_batch(
+        self, nodes: Sequence[NodeRecord], rels: Sequence[RelRecord]
+    ) -> tuple[UpsertResult, UpsertResult]:
+        """(node result, relationship result) of one transaction writing both and their change log.
+
+        Relationships may point at nodes of the same batch. All or nothing: if any statement fails,
+        no node, relationship or change-log entry of the batch is stored.
+        """
     def delete_nodes(self, ids: Sequence[str]) -> int:
         """Delete nodes and their relationships (a tombstone change per node and relationship)."""
     def delete_relationships(self, keys: Sequence[str]) -> int: ...
@@ -89,12 +99,19 @@ class GraphStore(Protocol):
         where: Filter | None = None,  # on the other node
         edge_where: Filter | None = None,  # on the relationship's properties
         limit_per_node: int | None = None,
+        other_types: Sequence[str] | None = None,  # only these far-end types (a role's view); None: any
     ) -> dict[str, list[Edge]]:
         """For each id, its relationships of one type in one direction, in one query (DataLoader)."""
     def facet_counts(self, type_name: str, field: str, where: Filter | None = None) -> list[FacetCount]:
         """Counts grouped by a facet property; list properties count each element."""
-    def shortest_path(self, from_id: str, to_id: str, max_hops: int = MAX_PATH_HOPS) -> Path | None: ...
-    def neighbourhood(self, node_id: str, depth: int, limit: int) -> Subgraph: ...
+    def shortest_path(self, from_id: str, to_id: str, max_hops: int = MAX_PATH_HOPS, *,
+                      rel_types: Sequence[str] | None = None,
+                      node_types: Sequence[str] | None = None) -> Path | None:
+        """One shortest undirected path; ``rel_types``/``node_types`` restrict it (a role's view)."""
+    def neighbourhood(self, node_id: str, depth: int, limit: int, *,
+                      rel_types: Sequence[str] | None = None,
+                      node_types: Sequence[str] | None = None) -> Subgraph:
+        """Breadth first; only ``rel_types`` to ``node_types`` when given (a role's view)."""
 
     # --- change log -----------------------------------------------------------------------------
     def changes(self, after_seq: int = 0, limit: int = 1000) -> list[Change]: ...

@@ -3,9 +3,14 @@
 A row is the unit of work. Everything a row maps to (its nodes and relationships) is validated
 first; if anything is wrong the whole row goes to the quarantine file with the reason and nothing
 of it is written. Surviving rows are written in batches: one ``get_nodes`` call per batch looks
-up relationship endpoints the batch does not create itself, then one ``upsert_nodes`` and one
-``upsert_relationships`` call write it. The store's per-record results are mapped back to rows so
-that ``rows_in == inserted + updated + unchanged + quarantined`` always holds.
+up relationship endpoints the batch does not create itself, then one ``upsert_batch`` call writes
+its nodes, relationships and change log in one transaction (a job killed mid-batch leaves that
+batch out entirely, never a person without their LIVES_IN). The store's per-record results are
+mapped back to rows so that ``rows_in == inserted + updated + unchanged + quarantined`` always holds.
+
+When the source cannot be read on (``SourceReadError``: a CSV cell over the size limit, a damaged
+workbook) the rows before the failing one are written and the job stops with ``JobStopped``, whose
+message says which row failed and what was written; its ``summary`` keeps the exact accounting.
 """
 
 from __future__ import annotations
@@ -21,11 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from talentgraph.errors import TalentgraphError, ValidationError
+from talentgraph.errors import IngestError, TalentgraphError, ValidationError
 from talentgraph.graph.port import GraphStore
 from talentgraph.ingest.mapping import JobSpec, PropSpec
-from talentgraph.ingest.quarantine import QuarantineWriter
-from talentgraph.ingest.sources import BadRow, Row, open_source
+from talentgraph.ingest.quarantine import QuarantineWriter, row_ids
+from talentgraph.ingest.sources import BadRow, Row, SourceReadError, open_source
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
 from talentgraph.schema.validation import check_node_props, check_rel_props
 from talentgraph.types import Node, NodeRecord, Provenance, RelRecord, UpsertResult
@@ -99,6 +104,31 @@ def _width(text: str) -> int:
 
 def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
+
+
+class JobStopped(IngestError):
+    """The source could not be read past a row; everything before it was written (or quarantined).
+
+    ``summary`` accounts for the rows read before the failing one exactly as a finished job would.
+    """
+
+    def __init__(self, message: str, *, hint: str | None, summary: JobSummary) -> None:
+        super().__init__(message, hint=hint)
+        self.summary = summary
+
+
+def _stopped(exc: SourceReadError, summary: JobSummary) -> JobStopped:
+    s = summary
+    where = f" → {s.quarantine_path}" if s.quarantine_path else ""
+    before = f"rows 1–{exc.row - 1} were processed" if exc.row > 1 else "no row was processed"
+    dry = " (dry run: nothing written)" if s.dry_run else ""
+    return JobStopped(
+        f"{exc.message} Job {s.job} stopped there{dry}: {before} ({s.rows_in:,} rows in = {s.inserted:,} inserted "
+        f"+ {s.updated:,} updated + {s.unchanged:,} unchanged + {s.quarantined:,} quarantined{where}); "
+        f"nothing from row {exc.row} on.",
+        hint=f"{exc.hint + ' ' if exc.hint else ''}Then re-run the job: rows already written come back unchanged.",
+        summary=summary,
+    )
 
 
 # --- building records from a row ------------------------------------------------------------------
@@ -254,8 +284,9 @@ class _Runner:
         self.nodes_written: Counter[str] = Counter()
         self.rels_written: Counter[str] = Counter()
 
-    def reject(self, number: int, reason: str, raw: Row) -> None:
-        self.quarantine.write(number, reason, raw)
+    def reject(self, number: int, reason: str, raw: Row, *, mapped: bool = True) -> None:
+        """``mapped``: the row was read into its columns, so the node ids its keys name go in ``_ids``."""
+        self.quarantine.write(number, reason, raw, row_ids(self.spec, raw, self.ontology) if mapped else ())
         self.summary.quarantined += 1
 
     def count(self, status: Status) -> None:
@@ -310,8 +341,7 @@ class _Runner:
             status = self._classify_dry(nodes, rels)
             rejected: dict[str, str] = {}
         else:
-            node_result = self.graph.upsert_nodes(list(nodes.values()))
-            rel_result = self.graph.upsert_relationships(list(rels.values()))
+            node_result, rel_result = self.graph.upsert_batch(list(nodes.values()), list(rels.values()))
             status = _statuses(node_result) | _statuses(rel_result)
             rejected = {**node_result.rejected, **rel_result.rejected}
         for rec_id, st in status.items():
@@ -431,12 +461,12 @@ def run_job(
             batch = _Batch()
 
         try:
-            for number, row in source.rows():
+            for number, row in source.read_rows():
                 summary.rows_in += 1
                 if bar is not None and summary.rows_in % 256 == 0:
                     bar.update(256)
                 if isinstance(row, BadRow):
-                    runner.reject(number, row.reason, row.raw)
+                    runner.reject(number, row.reason, row.raw, mapped=False)
                     continue
                 prov = Provenance(spec.job, spec.source.path.name, number, provenance_at)
                 built = build_row(spec, number, row, provenance=prov, id_hash_key=id_hash_key, ontology=ontology)
@@ -449,6 +479,11 @@ def run_job(
                 if len(batch) >= batch_size:
                     flush()
             flush()
+        except SourceReadError as exc:
+            # The rows before the unreadable one are good: write them so the report is what happened.
+            flush()
+            _finish(summary, runner, quarantine, t0)
+            raise _stopped(exc, summary) from exc
         except TalentgraphError as exc:
             # Batches already written stay written (each is its own transaction); say how far we got.
             exc.add_note(f"Job {spec.job} stopped after {summary.rows_in} rows of {spec.source.path.name}; "
@@ -459,13 +494,17 @@ def run_job(
             if bar is not None:
                 bar.update(summary.rows_in % 256)
                 bar.close()
+    _finish(summary, runner, quarantine, t0)
+    return summary
+
+
+def _finish(summary: JobSummary, runner: _Runner, quarantine: QuarantineWriter, t0: float) -> None:
     summary.quarantine_path = str(quarantine.path) if quarantine.path else None
     summary.nodes_written = dict(runner.nodes_written)
     summary.rels_written = dict(runner.rels_written)
     summary.seconds = round(time.perf_counter() - t0, 3)
     summary.rows_per_second = round(summary.rows_in / summary.seconds, 1) if summary.seconds > 0 else 0.0
     summary.check()
-    return summary
 
 
 def _progress_bar(job: str, enabled: bool) -> Any:
@@ -476,4 +515,4 @@ def _progress_bar(job: str, enabled: bool) -> Any:
     return tqdm(desc=job, unit=" rows", file=sys.stderr, dynamic_ncols=True, leave=True)
 
 
-__all__ = ["BuiltRow", "JobSummary", "build_row", "run_job"]
+__all__ = ["BuiltRow", "JobStopped", "JobSummary", "build_row", "run_job"]

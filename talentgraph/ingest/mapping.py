@@ -20,11 +20,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from talentgraph.errors import IngestError, OntologyError, ValidationError
 from talentgraph.ingest.sources import Row, source_class
 from talentgraph.ingest.transforms import TRANSFORMS, Context, TransformFn, is_empty, to_text
+from talentgraph.ingest.yamlfile import load_yaml
 from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology, Property, PropType
 
 _JOB_ID = re.compile(r"^[a-z0-9_-]+$")
@@ -274,12 +273,12 @@ def _prop_refs(props: Sequence[PropSpec]) -> Iterator[tuple[str, str]]:
 
 def load_job(path: Path, *, input_dir: Path | None = None, ontology: Ontology = ONTOLOGY) -> JobSpec:
     """Parse and check a job file; source paths are relative to ``input_dir`` or the file's folder."""
-    return parse_job(_read_yaml(path), path, input_dir=input_dir, ontology=ontology)
+    return parse_job(load_yaml(path), path, input_dir=input_dir, ontology=ontology)
 
 
 def load_jobs(path: Path, *, input_dir: Path | None = None, ontology: Ontology = ONTOLOGY) -> list[JobSpec]:
     """A pipeline file's jobs in order, or the one job of a job file (the CLI takes either)."""
-    data = _read_yaml(path)
+    data = load_yaml(path)
     if isinstance(data, dict) and "pipeline" in data:
         return _pipeline(data, path, input_dir, ontology)
     return [parse_job(data, path, input_dir=input_dir, ontology=ontology)]
@@ -287,7 +286,7 @@ def load_jobs(path: Path, *, input_dir: Path | None = None, ontology: Ontology =
 
 def load_pipeline(path: Path, *, input_dir: Path | None = None, ontology: Ontology = ONTOLOGY) -> list[JobSpec]:
     """The jobs a pipeline file lists, each loaded and checked, in order."""
-    return _pipeline(_read_yaml(path), path, input_dir, ontology)
+    return _pipeline(load_yaml(path), path, input_dir, ontology)
 
 
 def _pipeline(data: Any, path: Path, input_dir: Path | None, ontology: Ontology) -> list[JobSpec]:
@@ -309,15 +308,6 @@ def _pipeline(data: Any, path: Path, input_dir: Path | None, ontology: Ontology)
             raise _fail(path, f"jobs[{i}]", f"{job_path} does not exist.", "Fix the file name or add the job file.")
         specs.append(load_job(job_path, input_dir=input_dir, ontology=ontology))
     return specs
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise IngestError(f"Job file {path} does not exist.", hint="Check the path.") from None
-    except yaml.YAMLError as exc:
-        raise IngestError(f"{path.name} is not valid YAML: {exc}", hint="Fix the indentation or quoting.") from None
 
 
 def parse_job(data: Any, file: Path, *, input_dir: Path | None = None, ontology: Ontology = ONTOLOGY) -> JobSpec:

@@ -25,9 +25,17 @@ class PropType(StrEnum):
 
 
 class Sensitivity(StrEnum):
-    """Drives masking by role (later issue): public < personal < sensitive."""
+    """Drives what each role sees (``schema/policy.yaml``): public < name < personal < sensitive.
+
+    - PUBLIC: anything about organisations and places, and non-identifying facts about people;
+    - NAME: a person's name: who is who, without details (analysts see it, the platform never);
+    - PERSONAL: personal information (PIPL art. 4): contact, birth, education, whereabouts below
+      the residential area, political status, free-text profile;
+    - SENSITIVE: sensitive personal information (PIPL art. 28): identity documents. Never leaves.
+    """
 
     PUBLIC = "public"
+    NAME = "name"
     PERSONAL = "personal"
     SENSITIVE = "sensitive"
 
@@ -82,6 +90,9 @@ class RelType:
     endpoints: tuple[tuple[str, str], ...]  # (from type, to type) pairs
     description: str
     properties: tuple[Property, ...] = ()
+    # Who may traverse it (``schema/policy.yaml``): LIVES_IN tells where a person lives, which is
+    # personal even when both ends are visible.
+    sensitivity: Sensitivity = Sensitivity.PUBLIC
 
     @property
     def from_types(self) -> tuple[str, ...]:
@@ -136,7 +147,7 @@ SYSTEM_REL_PROPERTIES: tuple[Property, ...] = (
 )
 
 _S, _I, _F, _B, _L = PropType.STRING, PropType.INT, PropType.FLOAT, PropType.BOOL, PropType.STRING_LIST
-_PERS, _SENS = Sensitivity.PERSONAL, Sensitivity.SENSITIVE
+_NAMED, _PERS, _SENS = Sensitivity.NAME, Sensitivity.PERSONAL, Sensitivity.SENSITIVE
 _NAME, _TEXT, _KW = SearchKind.NAME, SearchKind.TEXT, SearchKind.KEYWORD
 
 
@@ -156,9 +167,9 @@ NODE_TYPES: tuple[NodeType, ...] = (
         "Person", "per", "人员", "A resident, worker or volunteer of the community.",
         (
             Property("name", _S, "Name as written, in the person's own script.", required=True,
-                     searchable=_NAME, sensitivity=_PERS, sortable=True),
+                     searchable=_NAME, sensitivity=_NAMED, sortable=True),
             Property("latin_name", _S, "Latin-script spelling (passport name or pinyin).", searchable=_NAME,
-                     sensitivity=_PERS, sortable=True),
+                     sensitivity=_NAMED, sortable=True),
             Property("gender", _S, "Gender.", facet=True, vocabulary="genders", sensitivity=_PERS),
             Property("birth_year", _I, "Year of birth.", sensitivity=_PERS, sortable=True),
             Property("nationality", _S, "ISO 3166-1 alpha-2 code.", facet=True, vocabulary="nationalities",
@@ -205,7 +216,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
             Property("level", _S, "Level in the party hierarchy.", required=True, facet=True,
                      vocabulary="party_levels"),
             Property("established", PropType.DATE, "Date established.", validator="date"),
-            Property("secretary", _S, "Secretary's name.", sensitivity=_PERS),
+            Property("secretary", _S, "Secretary's name.", sensitivity=_NAMED),
             Property("description", _S, "Description.", searchable=_TEXT),
         ),
     ),
@@ -278,7 +289,7 @@ REL_TYPES: tuple[RelType, ...] = (
             "Child is part of parent."),
     RelType("WORKS_AT", (("Person", "Enterprise"),), "Employment.",
             (Property("title", _S, "Job title."), _SINCE)),
-    RelType("LIVES_IN", (("Person", "Area"),), "Residence (usually a building)."),
+    RelType("LIVES_IN", (("Person", "Area"),), "Residence (usually a building).", sensitivity=_PERS),
     RelType("LEADS", (("Person", "Area"), ("Person", "Group"), ("Person", "PartyOrganization")),
             "Leadership: building leader, double building leader, group captain, secretary.",
             (Property("role", _S, "Role, e.g. building_leader, party_building_leader, captain."),)),
@@ -302,10 +313,12 @@ REL_TYPES: tuple[RelType, ...] = (
 )
 
 DERIVED_FIELDS: tuple[DerivedField, ...] = (
-    DerivedField("Person", "building", "area:building", "Building the person lives in (area id)."),
+    DerivedField("Person", "building", "area:building", "Building the person lives in (area id).",
+                 sensitivity=_PERS),
     DerivedField("Person", "residential_area", "area:residential_area", "Residential area (area id)."),
     DerivedField("Person", "community", "area:community", "Community (area id)."),
-    DerivedField("Person", "party_member", "party_member", "Party member or probationary member."),
+    DerivedField("Person", "party_member", "party_member", "Party member or probationary member.",
+                 sensitivity=_PERS),
     DerivedField("Person", "party_orgs", "member_of:PartyOrganization", "Party organisations (ids)."),
     DerivedField("Person", "groups", "member_of:Group", "Groups (ids)."),
 )

@@ -173,7 +173,7 @@ def _analyse(p: Property, values: list[Any]) -> tuple[list[str], list[str]]:
     if p.searchable is SearchKind.NAME:
         # Polyphonic-surname readings only make sense for people's names, which the ontology
         # marks personal; an enterprise called 乐购 keeps the dictionary reading.
-        surname = p.sensitivity is Sensitivity.PERSONAL
+        surname = p.sensitivity is Sensitivity.NAME
         return [t for x in texts for t in analysis.analyze_name(x, surname=surname)], _bigrams(texts)
     if p.searchable is SearchKind.TEXT:
         return [t for x in texts for t in analysis.analyze_text(x)], _bigrams(texts)

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from talentgraph.errors import BadQueryError, OntologyError
+from talentgraph.errors import BadQueryError, ForbiddenError, OntologyError
 from talentgraph.schema.ontology import ONTOLOGY, Ontology, Sensitivity
 from talentgraph.schema.vocabularies import Term as VocabTerm
 from talentgraph.schema.vocabularies import load_vocabularies
@@ -58,11 +58,32 @@ _BOOL_LABELS = {"true": ("是", "Yes"), "false": ("否", "No")}
 
 
 @dataclass(frozen=True)
+class Visibility:
+    """What one caller may match, filter, count and see. Built from the role policy by ``access/``;
+    search itself knows no roles. Keys are (node type, property or derived-field name).
+
+    ``read``: "always" or "in_scope" (only on rows inside ``scope``); an absent key is never read —
+    not matched, filtered, highlighted or explained. ``count``: "exact" or "suppressed" (below
+    ``k`` shown as None); absent: the facet may not be counted. ``types``: types whose rows may be
+    returned. ``scope``: a filter query true for rows inside the caller's areas, and ``places`` the
+    area ids it stands for (to tell a hit's scope from its stored values).
+    """
+
+    read: Mapping[tuple[str, str], str]
+    count: Mapping[tuple[str, str], str]
+    types: frozenset[str]
+    k: int
+    scope: Query | None = None
+    places: frozenset[str] = frozenset()
+    place_fields: tuple[str, ...] = ()  # stored derived fields holding a row's place ids
+
+
+@dataclass(frozen=True)
 class FacetValue:
     value: str
     label_zh: str
     label_en: str
-    count: int
+    count: int | None  # None: fewer than the caller's k, suppressed
 
 
 @dataclass(frozen=True)
@@ -137,9 +158,19 @@ class SearchService:
         facets: Sequence[str] | None = None,
         first: int = 20,
         after: str | None = None,
+        visibility: Visibility | None = None,
     ) -> SearchResults:
-        """Ranked hits for ``text`` among ``types``; ``facets=None`` counts the default facets."""
+        """Ranked hits for ``text`` among ``types``; ``facets=None`` counts the default facets.
+
+        ``visibility`` (None: everything but SENSITIVE, which is never indexed) limits what the caller
+        may match, filter, count and see."""
         types = self._types(types)
+        vis = visibility
+        if vis is not None:
+            hidden = [t for t in types if t not in vis.types]
+            if hidden:
+                raise ForbiddenError(f"Your role may not search {', '.join(hidden)} rows.",
+                                     hint="Search the other types, or count with facets on an allowed search.")
         if not isinstance(first, int) or first < 0 or first > self.max_page_size:
             raise BadQueryError(f"first={first!r} is out of range.",
                                 hint=f"Ask for 0 to {self.max_page_size} hits per page and page with 'after'.")
@@ -147,9 +178,9 @@ class SearchService:
         if len(text or "") > MAX_QUERY_CHARS:
             raise BadQueryError(f"The search text has {len(text)} characters.",
                                 hint=f"Search with at most {MAX_QUERY_CHARS} characters: a few names, skills or languages.")
-        plan = self.plan(text or "", types)
-        filter_query = self.filter_query(filters or {}, types)
-        wanted = self._facet_names(facets, types)
+        plan = self.plan(text or "", types, vis)
+        filter_query = self.filter_query(filters or {}, types, vis)
+        wanted = self._facet_names(facets, types, vis)
         raw = self.index.search(
             plan.query,
             filters=filter_query,
@@ -158,8 +189,12 @@ class SearchService:
             offset=offset,
             facet_size=FACET_SIZE,
         )
-        hits = [self._hit(h, plan) for h in raw.hits]
-        counted = {n: raw.facets.get(self._facets[n].name, []) for n in wanted}
+        hits = [self._hit(h, plan, vis) for h in raw.hits]
+        counted: dict[str, list[tuple[str, int | None]]] = {
+            n: list(raw.facets.get(self._facets[n].name, [])) for n in wanted}
+        if vis is not None:
+            counted = {n: [(v, c if self._count_rule(n, types, vis) == "exact" else _suppress(c, vis.k))
+                           for v, c in pairs] for n, pairs in counted.items()}
         end = offset + len(hits)
         return SearchResults(
             hits=hits,
@@ -169,11 +204,13 @@ class SearchService:
             has_next_page=end < raw.total,
         )
 
-    def default_facets(self, types: Sequence[str]) -> list[str]:
+    def default_facets(self, types: Sequence[str], vis: Visibility | None = None) -> list[str]:
         """Facets shown when none are asked for: every facet of the types except personal data."""
         out = []
         for name, f in self._facets.items():
             if not self._applies(f, types):
+                continue
+            if vis is not None and self._count_rule(name, types, vis) != "exact":
                 continue
             props = [self.ontology.node(t).prop(name) for t in f.types if t in types and self.ontology.node(t).has(name)]
             if any(p.sensitivity is not Sensitivity.PUBLIC for p in props):
@@ -183,10 +220,16 @@ class SearchService:
 
     # --- query building -------------------------------------------------------------------------
 
-    def plan(self, text: str, types: Sequence[str]) -> Plan:
+    def plan(self, text: str, types: Sequence[str], vis: Visibility | None = None) -> Plan:
         segments = synonyms.parse(text, ontology=self.ontology, types=types)
         plan = Plan(segments=segments, query=MatchAll())
         fields = [f for f in self._analysed if self._applies(f, types)]
+        scoped: set[str] = set()
+        if vis is not None:
+            # A field the caller may not read is not matched at all: a match would be an oracle.
+            grants = {f.name: self._read_grant(f.property, f.types, types, vis) for f in fields}
+            fields = [f for f in fields if grants[f.name] is not None]
+            scoped = {name for name, g in grants.items() if g == "in_scope"}
         musts: list[Query] = []
         for seg in segments:
             if seg.kind == "concept":
@@ -197,6 +240,8 @@ class SearchService:
             plan.name_needles.append(name_n)
             plan.text_needles.append(text_n)
         if musts:
+            if scoped and vis is not None and vis.scope is not None:
+                musts = [_guard(q, scoped, vis.scope) for q in musts]
             plan.query = Bool(must=tuple(musts))
         return plan
 
@@ -274,18 +319,56 @@ class SearchService:
 
     # --- filters and facets ---------------------------------------------------------------------
 
-    def filter_query(self, filters: dict[str, list[str]], types: Sequence[str]) -> Query:
+    def filter_query(self, filters: dict[str, list[str]], types: Sequence[str], vis: Visibility | None = None) -> Query:
         parts: list[Query] = [Terms(TYPE_FIELD, tuple(types))]
         if not isinstance(filters, dict):
             raise BadQueryError(f"filters is {filters!r}.", hint='Pass a mapping like {"languages": ["俄语"]}.')
         for name, values in filters.items():
             f = self._facet(name, types)
+            grant = self._read_grant(f.property, f.types, types, vis) if vis is not None else "always"
+            if grant is None:
+                raise ForbiddenError(f"Your role may not filter on {f.property}: a filter would reveal the values.",
+                                     hint="Count it as a facet instead, or filter on a field your role reads.")
             if isinstance(values, (str, bool, int)):
                 values = [values]
             canon = tuple(dict.fromkeys(c for v in values for c in self._canonical(f, v)))
             if canon:
-                parts.append(Terms(f.name, canon))
+                term: Query = Terms(f.name, canon)
+                if grant == "in_scope" and vis is not None:
+                    # Rows outside the caller's areas never match a filter on a value hidden there.
+                    term = Bool(filter=(vis.scope if vis.scope is not None else Terms(ID_FIELD, ()), term))
+                parts.append(term)
         return Bool(filter=tuple(parts))
+
+    # --- visibility -----------------------------------------------------------------------------
+
+    def _read_grant(self, prop: str, field_types: Sequence[str], types: Sequence[str],
+                    vis: Visibility | None) -> str | None:
+        """The weakest grant over the searched types that carry ``prop``: None (never), in_scope, always."""
+        if vis is None:
+            return "always"
+        carriers = [t for t in types if not field_types or t in field_types]
+        grants = [vis.read.get((t, prop)) for t in carriers]
+        if not grants or any(g is None for g in grants):
+            return None
+        return "in_scope" if "in_scope" in grants else "always"
+
+    def _count_rule(self, name: str, types: Sequence[str], vis: Visibility) -> str | None:
+        f = self._facets[name]
+        rules = [vis.count.get((t, f.property)) for t in types if not f.types or t in f.types]
+        if not rules or any(r is None for r in rules):
+            return None
+        return "suppressed" if "suppressed" in rules else "exact"
+
+    def _hit_sees(self, type_name: str, prop: str, src: dict[str, Any], vis: Visibility | None) -> bool:
+        if vis is None:
+            return True
+        grant = vis.read.get((type_name, prop))
+        if grant == "always":
+            return True
+        if grant == "in_scope":
+            return any(v in vis.places for d in vis.place_fields for v in _as_list(src.get(d)))
+        return False
 
     def _facet(self, name: str, types: Sequence[str]) -> SearchField:
         f = self._facets.get(name)
@@ -335,14 +418,19 @@ class SearchService:
             return [str(int(text))]
         return [text]
 
-    def _facet_names(self, facets: Sequence[str] | None, types: Sequence[str]) -> list[str]:
+    def _facet_names(self, facets: Sequence[str] | None, types: Sequence[str], vis: Visibility | None = None) -> list[str]:
         if facets is None:
-            return self.default_facets(types)
+            return self.default_facets(types, vis)
         if isinstance(facets, str):
             facets = [facets]
-        return [self._facet(n, types).property for n in dict.fromkeys(facets)]
+        names = [self._facet(n, types).property for n in dict.fromkeys(facets)]
+        for n in names:
+            if vis is not None and self._count_rule(n, types, vis) is None:
+                raise ForbiddenError(f"Your role may not count {n}.",
+                                     hint="Ask for facets your role may count, or leave `facets` out for the defaults.")
+        return names
 
-    def _label_facets(self, counted: dict[str, list[tuple[str, int]]]) -> dict[str, list[FacetValue]]:
+    def _label_facets(self, counted: dict[str, list[tuple[str, int | None]]]) -> dict[str, list[FacetValue]]:
         node_ids = sorted({v for n, pairs in counted.items() if self._facets[n].values == "node_id" for v, _ in pairs})
         titles = self._titles(node_ids)
         vocabs = load_vocabularies()
@@ -379,7 +467,7 @@ class SearchService:
 
     # --- hits -----------------------------------------------------------------------------------
 
-    def _hit(self, raw: RawHit, plan: Plan) -> SearchHit:
+    def _hit(self, raw: RawHit, plan: Plan, vis: Visibility | None = None) -> SearchHit:
         src = source_of(raw.stored)
         type_name = str(raw.stored.get(TYPE_FIELD) or "")
         highlights: dict[str, list[str]] = {}
@@ -390,6 +478,9 @@ class SearchService:
             all_name.update(n)
         for n in plan.text_needles:
             all_text.update(n)
+        # Highlights and explanations only from values the caller may read on this row.
+        text_props = {k: v for k, v in text_props.items() if self._hit_sees(type_name, k, src, vis)}
+        shown = {k: v for k, v in src.items() if self._hit_sees(type_name, k, src, vis)}
         for prop, (kind, personal) in text_props.items():
             value = src.get(prop)
             if not isinstance(value, str):
@@ -399,7 +490,7 @@ class SearchService:
             if frags:
                 highlights[prop] = frags
         for i, seg in enumerate(plan.segments):
-            explanations += self._explain(seg, src, text_props, plan.name_needles[i], plan.text_needles[i])
+            explanations += self._explain(seg, shown, text_props, plan.name_needles[i], plan.text_needles[i])
         return SearchHit(
             id=raw.id,
             type=type_name,
@@ -445,7 +536,7 @@ class SearchService:
                 continue
             if p.searchable.value in ("name", "text"):
                 kind = FieldKind.NAME if p.searchable.value == "name" else FieldKind.TEXT
-                out[p.name] = (kind, p.sensitivity is Sensitivity.PERSONAL)
+                out[p.name] = (kind, p.sensitivity is Sensitivity.NAME)
         return out
 
     def _title(self, raw: RawHit, src: dict[str, Any]) -> str:
@@ -472,6 +563,30 @@ class SearchService:
     @staticmethod
     def _applies(f: SearchField, types: Sequence[str]) -> bool:
         return not f.types or any(t in f.types for t in types)
+
+
+def _suppress(count: int | None, k: int) -> int | None:
+    return count if count is None or count >= k or count == 0 else None
+
+
+def _fields_of(q: Query) -> set[str]:
+    if isinstance(q, Bool):
+        return set().union(*(_fields_of(x) for x in (*q.must, *q.should, *q.must_not, *q.filter)))
+    if isinstance(q, (Term, Terms, Fuzzy)):
+        return {q.field}
+    return set()
+
+
+def _guard(q: Query, scoped: set[str], scope: Query) -> Query:
+    """Clauses that match only in-scope fields also require the row to be in scope."""
+    fields = _fields_of(q)
+    if fields and fields <= scoped:
+        return Bool(must=(q,), filter=(scope,))
+    if isinstance(q, Bool) and fields & scoped:
+        return Bool(must=tuple(_guard(x, scoped, scope) for x in q.must),
+                    should=tuple(_guard(x, scoped, scope) for x in q.should),
+                    must_not=q.must_not, filter=q.filter, minimum_should_match=q.minimum_should_match, boost=q.boost)
+    return q
 
 
 def _labels(term: VocabTerm) -> list[str]:

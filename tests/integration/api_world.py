@@ -13,7 +13,12 @@ from typing import Any
 
 import httpx
 
+from talentgraph.access.gate import Gate
 from talentgraph.types import NodeRecord, Provenance, RelRecord
+
+# The API tests below test what the API does, as an admin would see it; access itself (keys, roles,
+# the permission matrix) is tested in test_access_*.py. Open mode only serves loopback clients.
+OPEN_ADMIN = Gate(open_role="admin")
 
 SURNAMES = "王李张刘陈杨赵黄周吴"
 GIVEN = ["芳", "伟", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟"]
@@ -96,7 +101,7 @@ def load_world(backend: Any, path: Path, world: World) -> Any:
 
 
 def client(app: Any, host: str = "127.0.0.1") -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(host, 50000)), base_url="http://testserver")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(host, 50000)), base_url="http://localhost")
 
 
 async def gql(c: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_world import World, client, gql, load_world, make_world
+from api_world import OPEN_ADMIN, World, client, gql, load_world, make_world
 
 from talentgraph.config import Settings
 from talentgraph.server import create_app
@@ -25,7 +25,7 @@ def graph(graph_backend: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture(scope="module")
 def app(graph: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return create_app(graph, None, Settings(data_dir=tmp_path_factory.mktemp("d"), max_page_size=25))
+    return create_app(graph, None, Settings(data_dir=tmp_path_factory.mktemp("d"), max_page_size=25), gate=OPEN_ADMIN)
 
 
 async def error_of(app: Any, query: str, **variables: Any) -> dict[str, Any]:
@@ -107,7 +107,7 @@ class BrokenStore:
 
 async def test_unexpected_errors_are_masked_and_logged(graph: Any, tmp_path: Any,
                                                        caplog: pytest.LogCaptureFixture) -> None:
-    app = create_app(BrokenStore(graph), None, Settings(data_dir=tmp_path))
+    app = create_app(BrokenStore(graph), None, Settings(data_dir=tmp_path), gate=OPEN_ADMIN)
     with caplog.at_level(logging.ERROR, logger="talentgraph.api"):
         async with client(app) as c:
             r = await c.post("/graphql", json={"query": '{ node(id: "per:001") { id } }'})

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_world import N_PERSONS, World, client, gql, load_world, make_world
+from api_world import OPEN_ADMIN, N_PERSONS, World, client, gql, load_world, make_world
 
 from talentgraph.config import Settings
 from talentgraph.server import create_app
@@ -28,7 +28,7 @@ def graph(graph_backend: Any, tmp_path_factory: pytest.TempPathFactory, world: W
 
 @pytest.fixture(scope="module")
 def app(graph: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return create_app(graph, None, Settings(data_dir=tmp_path_factory.mktemp("data"), max_page_size=50))
+    return create_app(graph, None, Settings(data_dir=tmp_path_factory.mktemp("data"), max_page_size=50), gate=OPEN_ADMIN)
 
 
 async def q(app: Any, query: str, **variables: Any) -> dict[str, Any]:

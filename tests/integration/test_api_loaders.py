@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_world import World, client, gql, load_world, make_world
+from api_world import OPEN_ADMIN, World, client, gql, load_world, make_world
 
 from talentgraph.config import Settings
 from talentgraph.server import create_app
@@ -52,7 +52,7 @@ def store(graph_backend: Any, tmp_path_factory: pytest.TempPathFactory, world: W
 async def test_three_level_query_over_50_parents_makes_one_call_per_level(store: Any, world: World,
                                                                           tmp_path: Any) -> None:
     counting = CountingStore(store)
-    app = create_app(counting, None, Settings(data_dir=tmp_path, max_page_size=50))
+    app = create_app(counting, None, Settings(data_dir=tmp_path, max_page_size=50), gate=OPEN_ADMIN)
     query = """{ persons(first: 50) { nodes { id
         memberOf { edges { properties { role } node { ... on PartyOrganization { name
             coBuildsWith { edges { node { ... on Enterprise { name } } } } } } } }
@@ -80,7 +80,7 @@ async def test_three_level_query_over_50_parents_makes_one_call_per_level(store:
 
 async def test_same_field_with_different_arguments_is_batched_separately(store: Any, tmp_path: Any) -> None:
     counting = CountingStore(store)
-    app = create_app(counting, None, Settings(data_dir=tmp_path, max_page_size=50))
+    app = create_app(counting, None, Settings(data_dir=tmp_path, max_page_size=50), gate=OPEN_ADMIN)
     query = """{ persons(first: 30) { nodes {
         a: memberOf { nodes { id } }
         b: memberOf(edgeWhere: {role: {eq: "volunteer"}}) { nodes { id } } } } }"""
@@ -93,7 +93,7 @@ async def test_same_field_with_different_arguments_is_batched_separately(store: 
 
 async def test_node_lookups_in_one_request_are_one_batched_call(store: Any, tmp_path: Any) -> None:
     counting = CountingStore(store)
-    app = create_app(counting, None, Settings(data_dir=tmp_path))
+    app = create_app(counting, None, Settings(data_dir=tmp_path), gate=OPEN_ADMIN)
     aliases = " ".join(f'n{i}: node(id: "per:{i:03d}") {{ id }}' for i in range(20))
     async with client(app) as c:
         body = await gql(c, "{ " + aliases + " }")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_world import World, client, gql, load_world, make_world
+from api_world import OPEN_ADMIN, World, client, gql, load_world, make_world
 
 from talentgraph.config import Settings
 from talentgraph.server import create_app
@@ -31,7 +31,7 @@ def app(graph_backend: Any, search_backend: Any, tmp_path_factory: pytest.TempPa
     try:
         SearchProjector(graph, index).rebuild()
         service = SearchService(index, max_page_size=20)
-        yield create_app(graph, service, Settings(data_dir=root, max_page_size=20))
+        yield create_app(graph, service, Settings(data_dir=root, max_page_size=20), gate=OPEN_ADMIN)
     finally:
         search_backend.discard(index)
         graph.close()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_world import client, load_world, make_world
+from api_world import OPEN_ADMIN, client, load_world, make_world
 
 from talentgraph.config import Settings
 from talentgraph.errors import IngestError
@@ -38,7 +38,7 @@ def app(graph: Any, tmp_path: Any, ingests: list[tuple[Any, ...]]) -> Any:
         ingests.append((job, input_dir, dry_run))
         return [{"job": job, "inserted": 3, "dry_run": dry_run}]
 
-    return create_app(graph, None, Settings(data_dir=tmp_path), on_ingest=on_ingest)
+    return create_app(graph, None, Settings(data_dir=tmp_path), gate=OPEN_ADMIN)
 
 
 async def test_playground_is_served_to_browsers_and_loads_only_local_assets(app: Any) -> None:
@@ -107,7 +107,7 @@ async def test_ingest_errors_are_json_with_code_and_hint(app: Any) -> None:
 
 
 async def test_ingest_without_a_runner_is_not_found(graph: Any, tmp_path: Any) -> None:
-    app = create_app(graph, None, Settings(data_dir=tmp_path))
+    app = create_app(graph, None, Settings(data_dir=tmp_path), gate=OPEN_ADMIN)
     async with client(app) as c:
         r = await c.post("/admin/ingest", json={"job": "/jobs/people.yaml"})
     assert r.status_code == 404 and r.json()["code"] == "NOT_FOUND"

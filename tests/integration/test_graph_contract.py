@@ -332,3 +332,79 @@ def test_a_failed_write_rolls_back_data_and_log(small: GraphStore) -> None:
     assert small.get_nodes(["grp:77", "per:77777"]) == {}
     assert small.upsert_nodes([NodeRecord("Group", "grp:78", {"name": "ok", "kind": "culture_team"})]).inserted
     assert small.changes(seq)[0].seq == seq + 1
+
+
+# --- one transaction per batch (upsert_batch) ------------------------------------------------------
+
+
+def _batch(n: int, first: int = 1000) -> tuple[list[NodeRecord], list[RelRecord]]:
+    """A building, its community link and n new residents living in it: every rel ends in this batch."""
+    nodes = [NodeRecord("Area", "area:bx", {"name": "新楼", "level": "building"}),
+             *(person(i) for i in range(first, first + n))]
+    rels = [RelRecord("PART_OF", "area:bx", "area:c"),
+            *(RelRecord("LIVES_IN", f"per:{i:05d}", "area:bx") for i in range(first, first + n))]
+    return nodes, rels
+
+
+@pytest.mark.parametrize("n", [5, 300])  # 300 new rows: over LadybugDB's COPY threshold, so COPY is in the batch
+def test_upsert_batch_writes_nodes_rels_and_log_together(small: GraphStore, n: int) -> None:
+    seq = small.last_seq()
+    nodes, rels = _batch(n)
+    node_result, rel_result = small.upsert_batch(nodes, rels)
+    assert len(node_result.inserted) == n + 1 and not node_result.rejected
+    assert len(rel_result.inserted) == n + 1 and not rel_result.rejected  # ends written in the same batch resolve
+    assert len(small.edges(["area:bx"], "LIVES_IN", "in")["area:bx"]) == n
+    log = small.changes(seq, limit=10 * n)
+    assert [c.seq for c in log] == list(range(seq + 1, seq + 2 * n + 3))  # one allocation: no gaps
+    assert [c.kind for c in log] == ["node"] * (n + 1) + ["rel"] * (n + 1)
+    again = small.upsert_batch(nodes, rels)
+    assert len(again[0].unchanged) == n + 1 and len(again[1].unchanged) == n + 1 and small.last_seq() == seq + 2 * n + 2
+
+
+def test_upsert_batch_reports_bad_records_and_keeps_the_rest(small: GraphStore) -> None:
+    nodes, rels = _batch(3)
+    rels.append(RelRecord("LIVES_IN", "per:01000", "area:nowhere"))
+    node_result, rel_result = small.upsert_batch([*nodes, NodeRecord("Robot", "rob:1", {"name": "R"})], rels)
+    assert "Unknown node type 'Robot'" in node_result.rejected["rob:1"]
+    assert "node area:nowhere does not exist" in rel_result.rejected["per:01000|LIVES_IN|area:nowhere"]
+    assert len(node_result.inserted) == 4 and len(rel_result.inserted) == 4
+
+
+def _nothing_of(store: GraphStore, seq: int, nodes: list[NodeRecord]) -> None:
+    assert store.last_seq() == seq and store.changes(seq) == []
+    assert store.get_nodes([n.id for n in nodes]) == {}
+    assert store.edges(["area:c"], "PART_OF", "in")["area:c"] and \
+        all(e.node.id != "area:bx" for e in store.edges(["area:c"], "PART_OF", "in")["area:c"])
+
+
+def test_upsert_batch_is_all_or_nothing_when_a_relationship_is_refused(small: GraphStore) -> None:
+    seq = small.last_seq()
+    nodes, rels = _batch(5)
+    # A number where MEMBER_OF.role holds text: refused inside the transaction, after the nodes were written.
+    rels.append(RelRecord("MEMBER_OF", "per:01000", "grp:1", {"role": 42}))
+    with pytest.raises(StoreError, match="nothing in this batch was written"):
+        small.upsert_batch(nodes, rels)
+    _nothing_of(small, seq, nodes)
+
+
+@pytest.mark.parametrize("n", [5, 300])
+def test_upsert_batch_rolls_back_when_it_fails_after_every_statement_ran(
+        small: GraphStore, monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    """Nodes, relationships and change-log rows are all sent; then the transaction fails (as a killed
+    process or a lost connection would): none of it may remain, and the store keeps working."""
+    seq = small.last_seq()
+    nodes, rels = _batch(n)
+    insert_changes = small._insert_changes  # type: ignore[attr-defined]
+
+    def log_then_fail(tx: Any, changes: list[dict[str, Any]]) -> None:
+        insert_changes(tx, changes)
+        raise RuntimeError("injected failure after the change log was written")
+
+    monkeypatch.setattr(small, "_insert_changes", log_then_fail)
+    with pytest.raises(RuntimeError, match="injected failure"):
+        small.upsert_batch(nodes, rels)
+    monkeypatch.undo()
+    _nothing_of(small, seq, nodes)
+    node_result, rel_result = small.upsert_batch(nodes, rels)
+    assert len(node_result.inserted) == n + 1 and len(rel_result.inserted) == n + 1
+    assert [c.seq for c in small.changes(seq, limit=10 * n)] == list(range(seq + 1, seq + 2 * n + 3))

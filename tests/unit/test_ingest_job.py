@@ -101,7 +101,7 @@ def test_quarantine_file_masks_and_defuses(tmp_path: Path) -> None:
     raw = w.path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and RID.encode() not in raw
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
-    assert rows == [{"_row": "7", "_reason": "Person.languages: '克林贡语' is not valid", "姓名": "张伟",
+    assert rows == [{"_row": "7", "_reason": "Person.languages: '克林贡语' is not valid", "_ids": "", "姓名": "张伟",
                      "证件号码": "************" + RID[-4:], "备注": "'=HYPERLINK(1)", "电话": "+8613812345678"}]
     assert cell_text(["ru", "en"]) == '["ru", "en"]' and cell_text(None) == "" and cell_text(-5) == "-5"
 

@@ -77,6 +77,8 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         # generation are replaced on next use.
         self._generation = 0
         self._copied_in_tx = False
+        # True while the WAL may hold committed changes not yet checkpointed (see _transaction).
+        self._wal_dirty = True
 
     # --- primitives -----------------------------------------------------------------------------
 
@@ -121,10 +123,18 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
             self._ensure_seq()
             seq_before = self._seq
             self._copied_in_tx = False
+            if self._wal_dirty:
+                # LadybugDB 0.22 crashes the process (SIGSEGV on close, or on the next COPY) when a
+                # transaction that ran a COPY rolls back while the WAL still holds earlier committed
+                # changes; with a checkpointed WAL the rollback and the reopen below are clean. So
+                # every write transaction starts from a checkpoint.
+                self._run(self._writer, "CHECKPOINT")
+                self._wal_dirty = False
             self._run(self._writer, "BEGIN TRANSACTION")
             try:
                 yield self._writer
                 self._run(self._writer, "COMMIT")
+                self._wal_dirty = True
             except BaseException:
                 self._seq = seq_before
                 try:

@@ -6,7 +6,10 @@ produced lazily so a 200k-row register is never held in memory (JSON is the exce
 standard library cannot parse a JSON document incrementally).
 
 A row the source itself cannot read (an NDJSON line that is not JSON, a CSV row with more cells
-than the header) is yielded as a ``BadRow`` so the job quarantines it instead of stopping.
+than the header) is yielded as a ``BadRow`` so the job quarantines it instead of stopping. When the
+reader itself fails part-way (a CSV cell over the size limit, a damaged workbook) the rows after
+that point cannot be trusted to line up with the header, so ``read_rows`` raises
+``SourceReadError`` naming the row and the job stops there with a report of what it wrote.
 """
 
 from __future__ import annotations
@@ -20,6 +23,18 @@ from typing import Any, ClassVar, TypeVar
 from talentgraph.errors import IngestError
 
 Row = dict[str, Any]
+
+
+class SourceReadError(IngestError):
+    """The reader failed part-way through a file; ``row`` is the first row that was not read."""
+
+    def __init__(self, message: str, *, row: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.row = row
+
+
+# Reader errors are quoted in messages; a cell value in one is cut to this many characters.
+_PROBLEM_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -93,7 +108,37 @@ class Source:
         raise NotImplementedError
 
     def rows(self) -> Iterator[tuple[int, Row | BadRow]]:
+        """Subclasses: ``(row number, row)`` pairs; raise ``SourceReadError`` when the reader fails."""
         raise NotImplementedError
+
+    def read_rows(self) -> Iterator[tuple[int, Row | BadRow]]:
+        """``rows()``, with any other failure of the reader mid-file turned into ``SourceReadError``.
+
+        A library reader that raises (openpyxl on a damaged sheet, a codec on bytes changed since the
+        file was checked) cannot be resumed, so the job must stop; this names the file and the last
+        row read instead of leaving a traceback.
+        """
+        last = 0
+        rows = self.rows()
+        while True:
+            try:
+                number, row = next(rows)
+            except StopIteration:
+                return
+            except IngestError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every reader failure becomes one explained error
+                problem = f"{type(exc).__name__}: {exc}"
+                if len(problem) > _PROBLEM_CHARS:
+                    problem = problem[:_PROBLEM_CHARS] + " …"
+                raise SourceReadError(
+                    f"{self.path.name}: reading failed after row {last}: {problem}.",
+                    row=last + 1,
+                    hint=f"Open the file after row {last} and repair or re-save it "
+                         "(e.g. re-export it from Excel/WPS).",
+                ) from exc
+            last = number
+            yield number, row
 
 
 SOURCES: dict[str, type[Source]] = {}
@@ -171,4 +216,5 @@ from talentgraph.ingest.sources import csv as _csv  # noqa: E402,F401
 from talentgraph.ingest.sources import json as _json  # noqa: E402,F401
 from talentgraph.ingest.sources import xlsx as _xlsx  # noqa: E402,F401
 
-__all__ = ["SOURCES", "BadRow", "Row", "Source", "open_source", "register_source", "source_class", "unique_header"]
+__all__ = ["SOURCES", "BadRow", "Row", "Source", "SourceReadError", "open_source", "register_source", "source_class",
+           "unique_header"]

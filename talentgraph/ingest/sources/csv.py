@@ -4,6 +4,11 @@ Registers in Chinese offices are saved by Excel or WPS as UTF-8 (often with a BO
 ``encoding: auto`` decodes the whole file once as UTF-8 and falls back to GB18030 (a superset of
 GBK and GB2312, so it also reads 4-byte characters such as 𠮷). Checking the whole file, not a
 prefix, matters: a register can be ASCII for thousands of rows before the first GBK name.
+
+A cell may hold up to ``MAX_CELL_CHARS`` characters. Python's csv module stops at 131,072 by
+default, which a register with pasted documents exceeds; past the limit the reader cannot tell
+where the broken row ends (a quoted cell may span lines), so the job stops at that row with a
+``SourceReadError`` naming its row and line rather than guess.
 """
 
 from __future__ import annotations
@@ -15,10 +20,22 @@ from pathlib import Path
 from typing import IO, Any
 
 from talentgraph.errors import IngestError
-from talentgraph.ingest.sources import BadRow, Row, Source, register_source, unique_header
+from talentgraph.ingest.sources import BadRow, Row, Source, SourceReadError, register_source, unique_header
 
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "gbk", "gb2312", "gb18030")
 _CHUNK = 1 << 20
+# Largest cell, in characters (csv.field_size_limit counts characters): 16 MiB. Large enough for any
+# text a register cell plausibly holds, small enough that one bad cell cannot exhaust memory.
+MAX_CELL_CHARS = 16 * 1024 * 1024
+
+
+def _problem(exc: csv.Error) -> tuple[str, str]:
+    """(what went wrong, how to fix it) for a csv reader error."""
+    if "field larger than field limit" in str(exc):
+        return (f"a cell is longer than {MAX_CELL_CHARS:,} characters (MAX_CELL_CHARS)",
+                "Shorten or split that cell (often an unclosed quote swallowed the rest of the file: check "
+                "the quotes in the row).")
+    return str(exc), "Check the quoting of that row."
 
 
 def first_decode_error(path: Path, codec: str) -> tuple[int, str] | None:
@@ -94,12 +111,19 @@ class CsvSource(Source):
         read_codec = "utf-8-sig" if codec.startswith("utf-8") else codec
         self._file: IO[str] = self.path.open("r", encoding=read_codec, newline="")
         default_delim = "\t" if self.path.suffix.lower() == ".tsv" else ","
+        # Process-wide in the csv module; every CsvSource sets the same value.
+        csv.field_size_limit(MAX_CELL_CHARS)
         self._reader = csv.reader(self._file, delimiter=str(self.options.get("delimiter", default_delim)))
         self._header: list[str | None] = []
-        for cells in self._reader:
-            if any(c.strip() for c in cells):
-                self._header = unique_header(cells, self.path.name)
-                break
+        try:
+            for cells in self._reader:
+                if any(c.strip() for c in cells):
+                    self._header = unique_header(cells, self.path.name)
+                    break
+        except csv.Error as exc:
+            problem, hint = _problem(exc)
+            raise IngestError(f"{self.path.name}: the header (line {self._reader.line_num}) cannot be read: "
+                              f"{problem}.", hint=hint) from exc
         if not any(self._header):
             raise IngestError(f"{self.path.name} has no header row.",
                               hint="The first non-empty row must name the columns.")
@@ -114,7 +138,18 @@ class CsvSource(Source):
 
     def rows(self) -> Iterator[tuple[int, Row | BadRow]]:
         width = len(self._header)
-        for number, cells in enumerate(self._reader, start=1):
+        number = 0
+        while True:
+            try:
+                cells = next(self._reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                problem, hint = _problem(exc)
+                raise SourceReadError(
+                    f"{self.path.name}: row {number + 1} (line {self._reader.line_num}) cannot be read: {problem}.",
+                    row=number + 1, hint=hint) from exc
+            number += 1
             if not any(c.strip() for c in cells):
                 continue
             row: Row = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(self._header) if name}
