@@ -46,6 +46,7 @@ def private_data_dir(path: Path) -> Path:
     for name in OWNED:
         entry = path / name
         if entry.is_dir() and not entry.is_symlink():
+            loose += _tighten(entry)
             for root, dirs, files in os.walk(entry):
                 loose += sum(_tighten(Path(root) / d) for d in dirs) + sum(_tighten(Path(root) / f) for f in files)
         elif entry.is_file() and not entry.is_symlink():

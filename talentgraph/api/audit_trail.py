@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from typing import Any
+
+from graphql import OperationDefinitionNode
 
 from strawberry.extensions import SchemaExtension
 
@@ -22,8 +25,17 @@ class AuditTrail(SchemaExtension):
         access = getattr(ec.context, "access", None)
         if access is not None:
             access.document_hash = document_hash(ec.query or "")
-            access.operation = ec.operation_name or "(anonymous)"
         yield
+        if access is not None:
+            access.operation = ec.operation_name or _first_operation_name(ec) or "(anonymous)"
+
+
+def _first_operation_name(ec: Any) -> str | None:
+    document = getattr(ec, "graphql_document", None)
+    for definition in getattr(document, "definitions", None) or ():
+        if isinstance(definition, OperationDefinitionNode):
+            return definition.name.value if definition.name else None
+    return None
 
 
 __all__ = ["AuditTrail", "document_hash"]

@@ -27,13 +27,6 @@ from enum import Enum
 from typing import Annotated, Any, Optional
 
 import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    ValidationCache,
-)
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -52,6 +45,7 @@ from talentgraph.api.filters import (
 )
 from talentgraph.api.inputs import to_plain
 from talentgraph.api.labels import vocab_labels
+from talentgraph.api.limits import QueryLimits, QueryLimitsExtension
 from talentgraph.api.naming import camel, constant, labels_field, pascal, plural, rel_field, single
 from talentgraph.api.objects import (
     FacetCount,
@@ -70,9 +64,7 @@ from talentgraph.graph.port import MAX_PATH_HOPS
 from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology, Property, PropType, RelType
 from talentgraph.types import Direction, Edge, Node
 
-MAX_DEPTH = 10
-MAX_ALIASES = 30
-MAX_TOKENS = 4000
+# Limits on documents and argument values (depth, aliases, cost, list sizes …) live in ``limits.py``.
 DEFAULT_FIRST = 20
 DEFAULT_REL_FIRST = 20
 
@@ -97,20 +89,19 @@ def build_schema(
     *,
     role: str = "admin",
     policy: Policy = POLICY,
-    max_depth: int = MAX_DEPTH,
-    max_aliases: int = MAX_ALIASES,
-    max_tokens: int = MAX_TOKENS,
+    limits: QueryLimits = QueryLimits(),
 ) -> strawberry.Schema:
+    """The schema of ``ontology`` as ``role`` sees it, with ``limits`` checked on every document.
+
+    ``QueryLimitsExtension`` replaces strawberry's QueryDepthLimiter, MaxAliasesLimiter,
+    MaxTokensLimiter and ValidationCache (their fragment walks are exponential, see ``limits.py``):
+    it caches validation per document itself and adds the cost budget and the argument checks.
+    """
     # One schema per role (Hasura's model): a field the role may not read does not exist for it, so
     # neither introspection nor a filter, sort key or fragment can reach it.
     view = replace(policy, ontology=ontology).view(role)
     query = _Builder(ontology, view).query()
     # (ParserCache is left out: a syntax error raised inside it escapes the error shaping.)
-    # The limiters' rule classes are made once per schema, not per request, so that ValidationCache
-    # (keyed by document and rule classes) can hit: validating a repeated document with the limiter
-    # rules otherwise costs more than the store calls of a typical query (measured).
-    limits = [*QueryDepthLimiter(max_depth=max_depth).validation_rules,
-              *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules]
     return TalentgraphSchema(
         query=query,
         types=[],
@@ -118,9 +109,7 @@ def build_schema(
             # Factories, not instances: strawberry builds a fresh extension per request.
             ErrorShape,
             AuditTrail,
-            lambda: AddValidationRules(limits),
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: ValidationCache(maxsize=512),
+            lambda: QueryLimitsExtension(limits=limits),
         ],
     )
 

@@ -252,7 +252,7 @@ class GraphQLView(GraphQL[ApiContext, None]):
         variables_text = qp.get("variables") or None
         extensions_text = qp.get("extensions") or None
         if variables_text is not None and len(variables_text.encode()) > self.limits.max_variables_bytes:
-            raise self._too_large("variables", len(variables_text.encode()), self.limits.max_variables_bytes)
+            raise self._too_large("'variables' object", len(variables_text.encode()), self.limits.max_variables_bytes)
         return self._params({
             "query": qp.get("query"),
             "operationName": qp.get("operationName") or None,  # empty means absent (spec)
@@ -328,12 +328,12 @@ class GraphQLView(GraphQL[ApiContext, None]):
         if variables is not None and not variables_checked:
             size = len(json.dumps(variables, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "replace"))
             if size > self.limits.max_variables_bytes:
-                raise self._too_large("variables", size, self.limits.max_variables_bytes)
+                raise self._too_large("'variables' object", size, self.limits.max_variables_bytes)
         return _Params(query, operation_name or None, variables, data.get("extensions"))
 
     @staticmethod
     def _too_large(what: str, size: int, limit: int) -> RequestError:
-        return RequestError(413, "REQUEST_TOO_LARGE", f"The request {what} has {size:,} bytes; the limit is {limit:,}.",
+        return RequestError(413, "REQUEST_TOO_LARGE", f"The request {what} is {size:,} bytes; the limit is {limit:,}.",
                             hint="Send less at once: shorter lists in variables (an `in` filter takes up to 1,000 "
                                  "values), or several requests.")
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from talentgraph.errors import BadQueryError, ForbiddenError, OntologyError
+from talentgraph.errors import BadQueryError, ForbiddenError, OntologyError, TooLargeError
 from talentgraph.schema.ontology import ONTOLOGY, Ontology, Sensitivity
 from talentgraph.schema.vocabularies import Term as VocabTerm
 from talentgraph.schema.vocabularies import load_vocabularies
@@ -51,6 +51,11 @@ FUZZY_MIN_CHARS = 5
 FACET_SIZE = 20
 MAX_QUERY_CHARS = 500  # segmentation tries every label window: keep pasted essays out
 CURSOR_PREFIX = "offset:"
+MAX_SEARCH_WINDOW = 10_000
+"""Deepest hit a search pages to (offset + first), also when the engine allows more (its
+``capabilities.max_result_window``): ranking keeps every hit up to the window in memory. Beyond it a
+client should narrow the query or filter, not page."""
+MAX_CURSOR_DIGITS = 18  # of a cursor's offset, checked before int(): past it a cursor is forged, not deep
 
 _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
@@ -131,9 +136,21 @@ def decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise bad from None
-    if not raw.startswith(CURSOR_PREFIX) or not raw[len(CURSOR_PREFIX):].isdigit():
+    digits = raw[len(CURSOR_PREFIX):]
+    if not raw.startswith(CURSOR_PREFIX) or not digits.isdigit() or len(digits) > MAX_CURSOR_DIGITS:
         raise bad
-    return int(raw[len(CURSOR_PREFIX):])
+    return int(digits)
+
+
+def check_window(offset: int, first: int, engine_window: int | None) -> None:
+    """Refuse a page reaching past ``MAX_SEARCH_WINDOW`` (or the engine's own, smaller window)."""
+    window = MAX_SEARCH_WINDOW if engine_window is None else min(MAX_SEARCH_WINDOW, engine_window)
+    if offset + first > window:
+        raise TooLargeError(
+            f"This page would reach hit {offset + first:,} (after {offset:,}, first={first}); searches page "
+            f"at most {window:,} hits deep (MAX_SEARCH_WINDOW).",
+            hint="Narrow the query or add filters (languages, skills, area …) instead of paging further.",
+        )
 
 
 # --- the service --------------------------------------------------------------------------------
@@ -175,6 +192,7 @@ class SearchService:
             raise BadQueryError(f"first={first!r} is out of range.",
                                 hint=f"Ask for 0 to {self.max_page_size} hits per page and page with 'after'.")
         offset = decode_cursor(after) if after is not None else 0
+        check_window(offset, first, self.index.capabilities.max_result_window)
         if len(text or "") > MAX_QUERY_CHARS:
             raise BadQueryError(f"The search text has {len(text)} characters.",
                                 hint=f"Search with at most {MAX_QUERY_CHARS} characters: a few names, skills or languages.")
@@ -643,4 +661,5 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-__all__ = ["FacetValue", "Plan", "SearchHit", "SearchResults", "SearchService", "decode_cursor", "encode_cursor"]
+__all__ = ["FacetValue", "Plan", "SearchHit", "SearchResults", "SearchService", "check_window", "decode_cursor",
+           "encode_cursor"]

@@ -1,4 +1,4 @@
-"""The Starlette app around the API: playground (offline), static files, health, loopback-only ingest."""
+"""The Starlette app around the API: playground (offline), static files, health (admin routes: test_access_http)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from api_world import OPEN_ADMIN, client, load_world, make_world
 
 from talentgraph.config import Settings
-from talentgraph.errors import IngestError
 from talentgraph.server import create_app
 
 pytestmark = pytest.mark.anyio
@@ -26,18 +25,7 @@ def graph(graph_backend: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture
-def ingests() -> list[tuple[Any, ...]]:
-    return []
-
-
-@pytest.fixture
-def app(graph: Any, tmp_path: Any, ingests: list[tuple[Any, ...]]) -> Any:
-    def on_ingest(job: str, input_dir: str | None = None, dry_run: bool = False) -> list[dict[str, Any]]:
-        if job.endswith("broken.yaml"):
-            raise IngestError(f"Job {job} has no 'source'.", hint="Add source: path/to/file.csv.")
-        ingests.append((job, input_dir, dry_run))
-        return [{"job": job, "inserted": 3, "dry_run": dry_run}]
-
+def app(graph: Any, tmp_path: Any) -> Any:
     return create_app(graph, None, Settings(data_dir=tmp_path), gate=OPEN_ADMIN)
 
 
@@ -79,35 +67,3 @@ async def test_health_names_backends_and_change_log_position(app: Any, graph: An
     assert r.status_code == 200
     assert r.json() == {"status": "ok", "graph": graph_backend.name, "search": None, "last_seq": graph.last_seq()}
     assert graph.last_seq() > 0
-
-
-async def test_ingest_runs_the_hook_for_loopback_clients(app: Any, ingests: list[tuple[Any, ...]]) -> None:
-    async with client(app) as c:
-        r = await c.post("/admin/ingest", json={"job": "/jobs/people.yaml", "input_dir": "/regs", "dry_run": True})
-    assert r.status_code == 200
-    assert r.json() == {"summaries": [{"job": "/jobs/people.yaml", "inserted": 3, "dry_run": True}]}
-    assert ingests == [("/jobs/people.yaml", "/regs", True)]
-
-
-async def test_ingest_refuses_other_hosts(app: Any, ingests: list[tuple[Any, ...]]) -> None:
-    async with client(app, host="10.1.2.3") as c:
-        r = await c.post("/admin/ingest", json={"job": "/jobs/people.yaml"})
-    assert r.status_code == 403 and r.json()["code"] == "FORBIDDEN"
-    assert ingests == []
-
-
-async def test_ingest_errors_are_json_with_code_and_hint(app: Any) -> None:
-    async with client(app, host="::1") as c:
-        bad_body = await c.post("/admin/ingest", json={"jobs": "x"})
-        failing = await c.post("/admin/ingest", json={"job": "/jobs/broken.yaml"})
-    assert bad_body.status_code == 400 and bad_body.json()["code"] == "BAD_QUERY"
-    assert failing.status_code == 400
-    assert failing.json() == {"error": "Job /jobs/broken.yaml has no 'source'.",
-                              "hint": "Add source: path/to/file.csv.", "code": "BAD_JOB"}
-
-
-async def test_ingest_without_a_runner_is_not_found(graph: Any, tmp_path: Any) -> None:
-    app = create_app(graph, None, Settings(data_dir=tmp_path), gate=OPEN_ADMIN)
-    async with client(app) as c:
-        r = await c.post("/admin/ingest", json={"job": "/jobs/people.yaml"})
-    assert r.status_code == 404 and r.json()["code"] == "NOT_FOUND"

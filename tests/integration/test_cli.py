@@ -84,7 +84,7 @@ def server(demo_dir: Path, tmp_path: Path) -> Iterator[str]:
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "talentgraph.cli", "serve", "--port", str(port), "--log-level", "warning"],
-            env=_env(demo_dir), stdout=out, stderr=subprocess.STDOUT,
+            env={**_env(demo_dir), "TALENTGRAPH_INGEST_ROOTS": str(tmp_path)}, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -129,11 +129,28 @@ def test_ingest_while_serving_goes_through_the_server(
     assert "sending the job to" in captured.err
     summary = json.loads(captured.out)[0]
     assert (summary["rows_in"], summary["inserted"], summary["quarantined"]) == (3, 2, 1)
+    # Keys are made through the running server too (it owns the data dir); the raw key is printed once.
+    assert main(["keys", "create", "--name", "cli-analyst", "--role", "analyst", "--json",
+                 "--data-dir", str(demo_dir)]) == 0
+    key = json.loads(capsys.readouterr().out)["key"]
     # The server wrote it and its search index caught up: the new lawyer is searchable at once.
     q = '{ person(id: "per:XT0001") { name languages } search(query: "测试员甲") { hits { node { id } } } }'
-    data = httpx.post(server + "/graphql", json={"query": q}, timeout=30).json()["data"]
+    anonymous = httpx.post(server + "/graphql", json={"query": q}, timeout=30)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    data = httpx.post(server + "/graphql", json={"query": q}, headers={"Authorization": f"Bearer {key}"},
+                      timeout=30).json()["data"]
     assert data["person"] == {"name": "测试员甲", "languages": ["ru"]}
     assert {"node": {"id": "per:XT0001"}} in data["search"]["hits"]
+
+
+def test_a_job_outside_the_ingest_roots_is_refused_by_the_server(
+    demo_dir: Path, server: str, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    rc = main(["ingest", str(_extra_job(elsewhere)), "--quiet", "--data-dir", str(demo_dir)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "outside the directories" in err and str(elsewhere) not in err.split("hint")[0]
 
 
 def test_ingest_against_a_busy_database_fails_clearly(demo_dir: Path, tmp_path: Path,

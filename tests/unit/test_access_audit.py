@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from talentgraph.access.audit import GENESIS, AuditEntry, AuditLog
+from talentgraph.access.audit import GENESIS, AuditEntry, AuditLog, _canonical, _encode_entry
 from talentgraph.errors import ConfigError, ValidationError
 
 
@@ -308,6 +310,24 @@ def test_bad_input(log: AuditLog, tmp_path: Path) -> None:
     assert _append(log, person_ids="per:LY000001").person_ids == ("per:LY000001",)
     with pytest.raises(ConfigError):
         AuditLog(tmp_path / "x", max_bytes=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(), ids=st.lists(st.text(), max_size=4), count=st.none() | st.integers(),
+       duration=st.floats(allow_nan=False, allow_infinity=False), detail=st.none() | st.text())
+def test_the_fast_entry_encoder_is_the_canonical_json(text: str, ids: list[str], count: int | None, duration: float,
+                                                      detail: str | None) -> None:
+    body = {"principal": text, "role": "staff", "via": "key", "operation": text[::-1], "document_hash": detail,
+            "person_ids": ids, "count": count, "outcome": "ok", "status": 200, "duration_ms": duration,
+            "path": "/graphql", "detail": detail, "seq": 7, "at": "2025-03-01T08:00:00.000001+00:00",
+            "prev_hash": GENESIS}
+    assert _encode_entry(body) == _canonical(body)
+
+
+def test_unusual_text_round_trips_and_verifies(log: AuditLog) -> None:
+    entry = _append(log, principal='张伟 "quoted"\n\u2028', detail="\x00\ud800 lone surrogate")
+    assert log.read()[0] == entry
+    assert log.verify().ok
 
 
 def test_an_empty_log_verifies(tmp_path: Path) -> None:

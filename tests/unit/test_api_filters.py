@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from talentgraph.access.policy import POLICY
 from talentgraph.api.filters import check_first, common_fields, compile_sort, compile_where, node_fields
 from talentgraph.errors import BadQueryError, OntologyError, ValidationError
 from talentgraph.schema.ontology import ONTOLOGY
 from talentgraph.types import And, Cmp, Not, Or, SortKey
 
-PERSON = node_fields(ONTOLOGY.node("Person"))
+ADMIN = POLICY.view("admin")
+PERSON = node_fields(ONTOLOGY.node("Person"), ADMIN)
 
 
 def test_empty_where_is_no_filter() -> None:
@@ -65,7 +67,7 @@ def test_operator_must_suit_the_property_type() -> None:
 
 
 def test_common_fields_of_a_mixed_end() -> None:
-    both = common_fields([ONTOLOGY.node("PartyOrganization"), ONTOLOGY.node("Group")])
+    both = common_fields([ONTOLOGY.node("PartyOrganization"), ONTOLOGY.node("Group")], ADMIN)
     assert set(both) == {"name", "description"}
 
 

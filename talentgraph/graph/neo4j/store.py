@@ -20,6 +20,7 @@ entry that commits late. Reads run concurrently and never touch the counter.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+import logging
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -29,10 +30,11 @@ from neo4j.exceptions import AuthError, ConfigurationError, DriverError, Neo4jEr
 from talentgraph.errors import ConfigError, OntologyError, StoreError
 from talentgraph.graph import cypher
 from talentgraph.graph.base import CypherGraphStore, Row
-from talentgraph.graph.common import short_query
 from talentgraph.graph.neo4j.values import to_native
 from talentgraph.graph.port import GraphCapabilities
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
+
+log = logging.getLogger(__name__)
 
 # Rows per UNWIND statement (and ids per lookup). On Neo4j 5.26 (2 shared cores) 500, 2,000 and
 # 5,000 rows per statement loaded 20k persons at 4.4k, 4.4k and 5.2k rows/s (within noise); the
@@ -155,8 +157,7 @@ class Neo4jGraphStore(CypherGraphStore[ManagedTransaction]):
 
     def _read(self, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         self._check_open()
-        with self._driver_errors(f"running `{short_query(text)}`"), \
-                self._driver.session(database=self.database) as session:
+        with self._driver_errors("reading the graph"), self._driver.session(database=self.database) as session:
             return session.execute_read(_records, text, params)
 
     # --- schema ---------------------------------------------------------------------------------
@@ -233,8 +234,11 @@ def _records(tx: ManagedTransaction, text: str, params: Mapping[str, Any] | None
     except Neo4jError as exc:
         if exc.is_retryable() or isinstance(exc, AuthError):
             raise  # the driver retries these, or _driver_errors explains them
-        raise StoreError(f"Neo4j failed on `{short_query(text)}`: {exc}",
-                         hint="This is a bug in talentgraph or a damaged database; the error is chained.") from exc
+        # The server's message may quote the query (and values in it): the log gets it, the error does not.
+        log.debug("Neo4j failed on `%s`: %s", text, exc)
+        raise StoreError(f"Neo4j failed running a query ({exc.code or type(exc).__name__}).",
+                         hint="This is a bug in talentgraph or a damaged database; the query and the server's "
+                              "message are chained to this error and logged at debug level.") from exc
 
 
 def _bad_url(url: str, exc: ValueError) -> ConfigError:

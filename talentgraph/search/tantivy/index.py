@@ -43,6 +43,10 @@ FIELDS_FILE = "fields.json"
 CURSOR_FILE = "cursor"
 _GENERATION = re.compile(r"^index-(\d+)$")
 WRITER_HEAP = 64_000_000
+# Deepest hit (offset + limit) a search may reach: Tantivy's top-docs collector allocates the whole
+# window up front (an offset of 10^12 asked for ~48 TB and aborted the process). The same window as
+# the OpenSearch adapter's index setting.
+MAX_RESULT_WINDOW = 200_000
 
 
 def _analyzer() -> tantivy.TextAnalyzer:
@@ -211,7 +215,7 @@ _REGISTRY_LOCK = threading.Lock()
 class TantivyIndex(BaseSearchIndex):
     """``SearchIndex`` on an embedded Tantivy index in ``path``."""
 
-    capabilities = SearchCapabilities(name="tantivy")
+    capabilities = SearchCapabilities(name="tantivy", max_result_window=MAX_RESULT_WINDOW)
 
     def __init__(self, path: Path | str, ontology: Ontology = ONTOLOGY) -> None:
         super().__init__(ontology)
