@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,9 +26,10 @@ SERVER_STATE = "server.json"
 
 EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
     (
-        "Analyst: who are the Russian-speaking party members, their party organisation and its co-building units?",
-        """{
-  persons(where: {languages: {contains: "ru"}, politicalStatus: {eq: "party_member"}}, first: 5) {
+        "Analyst: who speaks Russian, their party organisation and its co-building units?",
+        """# as analyst
+{
+  persons(where: {languages: {contains: "ru"}}, first: 5) {
     totalCount
     nodes { name latinName
       memberOf { edges { properties { role since } node { ... on PartyOrganization { name level
@@ -37,17 +39,19 @@ EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
     ),
     (
         "Staff: find Russian-speaking lawyers (ask in Chinese or English: 俄语 律师 / Russian lawyer)",
-        """{
+        """# as staff
+{
   search(query: "俄语 律师", first: 5, facets: ["languages", "skills", "residential_area"]) {
     totalCount
     hits { title score explanations highlights { field fragments } }
-    facets { field values { value label count } }
+    facets { field values { value label display } }
   }
 }""",
     ),
     (
         "Twin-city platform: venues with coordinates (WGS84)",
-        """{
+        """# as platform
+{
   venues(first: 20) { nodes { id name kind lat lon address } pageInfo { hasNextPage endCursor } }
 }""",
     ),
@@ -350,7 +354,21 @@ def _serve(stores: Any, settings: Settings, *, open_role: str | None = None,
         return [s.to_dict() for s in summaries]
 
     admin = _admin_ops(stores, settings, access)
-    admin.ingest = on_ingest
+    # One writer at a time: an erasure rewriting a quarantine file while a job appends to it would lose rows.
+    writes = threading.Lock()
+
+    def ingest_locked(*a: Any) -> list[dict[str, Any]]:
+        with writes:
+            return on_ingest(*a)
+
+    def erase_locked(person_id: str, dry_run: bool) -> Any:
+        with writes:
+            return erase(person_id, dry_run)
+
+    erase = admin.erase_person
+    admin.ingest = ingest_locked
+    if erase is not None:
+        admin.erase_person = erase_locked
     app = create_app(stores.graph, stores.search, settings, gate=gate, audit=access.audit, admin=admin)
     url = f"http://{settings.host}:{settings.port}"
     state = settings.data_dir / SERVER_STATE

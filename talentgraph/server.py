@@ -53,10 +53,11 @@ class GraphQLApp(GraphQL):
     """Strawberry's ASGI view for one role's schema, with our per-request context and offline playground."""
 
     def __init__(self, schema: Any, graph: GraphStore, search: "SearchService | None", settings: Settings,
-                 ontology: Ontology, playground: str) -> None:
+                 ontology: Ontology, playground: str, audit: "AuditLog | None" = None) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self._graph, self._search, self._settings, self._ontology = graph, search, settings, ontology
         self._playground = playground
+        self._audit = audit
 
     async def get_context(  # type: ignore[override]
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -64,7 +65,7 @@ class GraphQLApp(GraphQL):
         principal = request.scope.get(PRINCIPAL)
         if not isinstance(principal, Principal):
             raise UnauthenticatedError("No caller was authenticated for this request.")
-        ctx = ApiContext(self._graph, self._search, self._settings, principal, self._ontology)
+        ctx = ApiContext(self._graph, self._search, self._settings, principal, self._ontology, audit=self._audit)
         request.scope[ACCESS] = ctx.access  # the audit reads which persons were returned
         return ctx
 
@@ -76,8 +77,9 @@ class RoleRouter:
     """Sends each GraphQL request to the schema of its caller's role (built on first use, then kept)."""
 
     def __init__(self, graph: GraphStore, search: "SearchService | None", settings: Settings,
-                 ontology: Ontology) -> None:
+                 ontology: Ontology, audit: "AuditLog | None" = None) -> None:
         self._args = (graph, search, settings, ontology)
+        self._audit = audit
         self._playground = PLAYGROUND.read_text(encoding="utf-8")
         self._apps: dict[str, GraphQLApp] = {}
 
@@ -85,7 +87,8 @@ class RoleRouter:
         app = self._apps.get(role)
         if app is None:
             graph, search, settings, ontology = self._args
-            app = GraphQLApp(build_schema(ontology, role=role), graph, search, settings, ontology, self._playground)
+            app = GraphQLApp(build_schema(ontology, role=role), graph, search, settings, ontology, self._playground,
+                             self._audit)
             self._apps[role] = app
         return app
 
@@ -195,7 +198,7 @@ def create_app(
     admin: AdminOps | None = None,
     ontology: Ontology = ONTOLOGY,
 ) -> Starlette:
-    router = RoleRouter(graph, search, settings, ontology)
+    router = RoleRouter(graph, search, settings, ontology, audit)
 
     async def health(request: Request) -> JSONResponse:
         # Cheap on purpose (load balancers poll it): backend names and the change-log position only.

@@ -82,6 +82,7 @@ class ApiContext:
     # Who is asking; every resolver reads what it may show from ``access`` (the role policy).
     principal: Principal
     ontology: Ontology = ONTOLOGY
+    audit: Any = None  # access.audit.AuditLog, read by the admin-only auditLog field
     loaders: Loaders = field(init=False)
     access: RequestAccess = field(init=False)
 

@@ -189,3 +189,22 @@ class SearchResult:
     hits: list[SearchHit]
     facets: list[SearchFacet]
     page_info: PageInfo
+
+
+@strawberry.type(description="One entry of the access record (PIPL art. 55): who read what, when, with what outcome. "
+                             "Ids and counts only, never the data itself.")
+class AuditRecord:
+    seq: int
+    at: str
+    principal: str
+    role: str
+    via: str
+    operation: str
+    document_hash: str | None
+    person_ids: list[strawberry.ID]
+    count: int | None = strawberry.field(description="Aggregate values returned (facets).")
+    outcome: str
+    status: int
+    duration_ms: float
+    path: str
+    hash: str = strawberry.field(description="This entry's link in the hash chain (`talentgraph audit --verify`).")

@@ -14,6 +14,7 @@ from talentgraph.api.filters import check_first, compile_sort, compile_where, no
 from talentgraph.api.labels import term_labels
 from talentgraph.api.naming import camel
 from talentgraph.api.objects import (
+    AuditRecord,
     FacetCount,
     GraphPath,
     Highlight,
@@ -242,3 +243,23 @@ async def search(
         ],
         page_info=PageInfo(has_next_page=res.has_next_page, end_cursor=res.end_cursor),
     )
+
+
+# --- the access record (admin only: the field exists only in roles that may read the audit) --------
+
+MAX_AUDIT_ENTRIES = 1000
+
+
+async def audit_log(ctx: ApiContext, *, person: str | None, principal: str | None, since: str | None,
+                    until: str | None, last: int) -> list[AuditRecord]:
+    ctx.view.policy.require(ctx.principal, "audit")
+    if ctx.audit is None:
+        raise StoreError("This server keeps no audit log.", hint="Start it with `talentgraph serve`.")
+    if not 1 <= last <= MAX_AUDIT_ENTRIES:
+        raise BadQueryError(f"last: {last} is outside 1..{MAX_AUDIT_ENTRIES}.",
+                            hint="Narrow with person, principal, since or until, or use `talentgraph audit --json`.")
+    entries = await run_sync(ctx.audit.read, person=person, principal=principal, since=since, until=until, limit=last)
+    return [AuditRecord(seq=e.seq, at=e.at, principal=e.principal, role=e.role, via=e.via, operation=e.operation,
+                        document_hash=e.document_hash, person_ids=[strawberry.ID(i) for i in e.person_ids],
+                        count=e.count, outcome=e.outcome, status=e.status, duration_ms=e.duration_ms, path=e.path,
+                        hash=e.hash) for e in entries]

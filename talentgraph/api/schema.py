@@ -58,6 +58,7 @@ from talentgraph.api.objects import (
     SearchResult,
     SortDirection,
     VocabLabel,
+    AuditRecord,
 )
 from talentgraph.errors import OntologyError
 from talentgraph.graph.port import MAX_PATH_HOPS
@@ -465,6 +466,18 @@ class _Builder:
             ("where", "Optional[JSON]", None),
         ], "Counts per value of a facet property (GraphQL or ontology name), optionally filtered by a "
            "`where` object shaped like the type's Where input.")
+        if "audit" in self.view.policy.role(self.view.role).may:
+            self.ns["AuditRecord"] = AuditRecord
+
+            async def audit_log(root: Any, info: Info, person: str | None = None, principal: str | None = None,
+                                since: str | None = None, until: str | None = None, last: int = 100) -> Any:
+                return await resolvers.audit_log(_context(info), person=person, principal=principal, since=since,
+                                                 until=until, last=last)
+
+            attrs["audit_log"] = self._field(audit_log, "auditLog", "list[AuditRecord]", [
+                ("person", "Optional[ID]", None), ("principal", "Optional[str]", None),
+                ("since", "Optional[str]", None), ("until", "Optional[str]", None), ("last", "int", 100),
+            ], "The access record, newest last (admin only): who read whom, when, with what outcome.")
         return self._object("Query", attrs)
 
     def _type_queries(self, t: NodeType, attrs: dict[str, Any]) -> None:

@@ -281,3 +281,13 @@ async def test_export_then_erase_one_person_through_the_server(env: Env) -> None
     facts = env.audit.read(person="per:11")
     assert any(e.operation == "admin.erase" for e in facts)
     assert "晓" not in json.dumps([e.to_dict() for e in facts])
+
+
+async def test_the_audit_log_field_exists_for_admin_only(env: Env) -> None:
+    async with client(env.app) as c:
+        await ask(c, env.raw["staff"], '{ person(id: "per:04") { phone } }')
+        got = await ask(c, env.raw["admin"], '{ auditLog(person: "per:04", last: 5) { principal role personIds hash } }')
+        assert any(e["principal"] == "k-staff" for e in got["data"]["auditLog"]), got
+        for role in ("staff", "analyst", "platform"):
+            denied = await ask(c, env.raw[role], "{ auditLog { seq } }")
+            assert denied["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"

@@ -34,10 +34,15 @@ def test_every_command_is_documented() -> None:
         assert f"`talentgraph {name}" in README, f"README commands table lacks {name}"
 
 
-def test_graphql_examples_are_valid() -> None:
-    schema = build_schema()._schema
+def test_graphql_examples_are_valid_for_the_role_they_are_written_for() -> None:
+    """Each example starts with `# as <role>` and must validate against that role's own schema."""
+    schemas = {}
     blocks = re.findall(r"```graphql\n(.*?)```", README, re.S) + [q for _, q in EXAMPLE_QUERIES]
     assert len(blocks) >= 6
     for block in blocks:
+        m = re.match(r"# as (\w+)\n", block)
+        assert m, f"example does not say which role it is for:\n{block}"
+        role = m.group(1)
+        schema = schemas.setdefault(role, build_schema(role=role)._schema)
         errors = validate(schema, parse(block))
-        assert not errors, f"{errors[0].message} in:\n{block}"
+        assert not errors, f"{errors[0].message} ({role}) in:\n{block}"
