@@ -76,7 +76,7 @@ async def test_our_errors_carry_the_hint(app: Any) -> None:
     }
 
 
-async def test_depth_and_alias_limits_are_validation_errors(app: Any) -> None:
+async def test_depth_and_alias_limits_are_refused_before_execution(app: Any) -> None:
     inner = "memberOfIn { nodes { name } }"
     for _ in range(3):  # 15 nested fields; the CLI example walk (10) must still pass
         inner = f"partOf {{ nodes {{ {inner} }} }}"
@@ -86,10 +86,10 @@ async def test_depth_and_alias_limits_are_validation_errors(app: Any) -> None:
         ok = await gql(c, """{ persons(first: 2) { nodes { memberOf { edges { node { ... on PartyOrganization {
             coBuildsWith { edges { node { ... on Enterprise { name } } } } } } } } } } }""")
     assert "errors" not in ok
-    assert err["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED" and "depth" in err["message"]
+    assert err["extensions"]["code"] == "QUERY_TOO_COMPLEX" and "depth" in err["message"]
     many = "{ " + " ".join(f'a{i}: node(id: "per:001") {{ id }}' for i in range(40)) + " }"
     err = await error_of(app, many)
-    assert err["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED" and "alias" in err["message"].lower()
+    assert err["extensions"]["code"] == "QUERY_TOO_COMPLEX" and "alias" in err["message"].lower()
 
 
 class BrokenStore:

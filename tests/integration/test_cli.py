@@ -48,6 +48,17 @@ def test_demo_ingests_everything_and_reports_the_quarantine(demo_dir: Path, caps
     assert any(name.startswith("residents-") for name in quarantined)
 
 
+def test_demo_makes_one_key_per_role_and_keeps_only_their_hashes(demo_dir: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "list", "--json", "--data-dir", str(demo_dir)]) == 0
+    keys = [k for k in json.loads(capsys.readouterr().out) if k["name"].startswith("demo-") and k["status"] == "active"]
+    assert sorted(k["role"] for k in keys) == ["admin", "analyst", "platform", "staff"]
+    assert next(k for k in keys if k["role"] == "staff")["areas"]  # scoped to a residential area
+    stored = (demo_dir / "keys.json").read_text()
+    assert "tg_admin_" in stored and len(stored) < 20_000  # prefixes only: hashes, never the keys
+    assert oct((demo_dir / "keys.json").stat().st_mode & 0o777) == "0o600"
+
+
 def _search_ids(demo_dir: Path, capsys: pytest.CaptureFixture[str], *args: str) -> set[str]:
     assert main(["search", *args, "--json", "--first", "100", "--data-dir", str(demo_dir)]) == 0
     return {h["id"] for h in json.loads(capsys.readouterr().out)["hits"]}

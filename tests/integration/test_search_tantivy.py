@@ -19,6 +19,7 @@ from talentgraph.search.port import SearchDoc
 from talentgraph.search.query import MatchAll, Term
 from talentgraph.search.service import SearchService
 from talentgraph.search.tantivy import TantivyIndex
+from talentgraph.search.tantivy.index import MAX_RESULT_WINDOW
 from talentgraph.types import Node
 
 
@@ -155,8 +156,10 @@ def test_calls_are_checked_before_they_reach_tantivy(tmp_path: Path) -> None:
             call()
     assert idx.count() == 5 and idx.get_cursor() == 0  # the refused rebuild touched nothing
     assert idx.delete([]) == 0 and idx.delete(["per:0001", "per:0001"]) == 1
-    # No window limit here (OpenSearch has one): any offset pages.
-    assert idx.search(MatchAll(), filters=None, facets=(), limit=1, offset=10**6).hits == []
+    # A window, as on OpenSearch: Tantivy's collector allocates all of it (offset 10^12 aborted the process).
+    with pytest.raises(BadQueryError, match=f"reaches past hit {MAX_RESULT_WINDOW}"):
+        idx.search(MatchAll(), filters=None, facets=(), limit=1, offset=10**12)
+    assert idx.search(MatchAll(), filters=None, facets=(), limit=1, offset=MAX_RESULT_WINDOW - 1).hits == []
     idx.close()
     idx.close()  # closing twice is harmless
     for call in (idx.count, idx.commit, idx.get_cursor, lambda: idx.set_cursor(1), lambda: idx.delete(["x"]),
