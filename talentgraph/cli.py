@@ -140,8 +140,9 @@ def _open_role(args: argparse.Namespace, settings: Settings) -> str | None:
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from talentgraph.demo.generator import generate
-    from talentgraph.stores import open_stores
+    from talentgraph.stores import open_stores, private_data_dir
 
+    private_data_dir(settings.data_dir)  # before the registers (personal data) are written into it
     registers = settings.data_dir / "registers"
     marker = registers / ".generated.json"
     wanted = {"residents": args.residents, "seed": args.seed}

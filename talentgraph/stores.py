@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 # Entries talentgraph writes in a data dir; only these are tightened (the dir could hold other things).
-OWNED = ("graph", "search", "quarantine", "registers", "id-hash.key", "server.json", "keys.json")
+OWNED = ("graph", "search", "quarantine", "registers", "audit", "id-hash.key", "server.json", "keys.json")
 
 
 def private_data_dir(path: Path) -> Path:

@@ -20,6 +20,7 @@ import yaml
 
 from talentgraph.access.principal import Principal
 from talentgraph.errors import ConfigError, ForbiddenError
+from talentgraph.ingest.yamlfile import UniqueKeyLoader
 from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology, Property, RelType, Sensitivity
 
 POLICY_FILE = Path(__file__).parent.parent / "schema" / "policy.yaml"
@@ -251,7 +252,12 @@ def _scope(spec: Any, ontology: Ontology, source: str) -> Scope:
 
 @lru_cache(maxsize=1)
 def load_policy(path: Path = POLICY_FILE) -> Policy:
-    return parse_policy(yaml.safe_load(path.read_text(encoding="utf-8")), source=str(path))
+    # Duplicate keys are refused: a role listed twice must not silently keep only its last grants.
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: {exc}", hint="Fix the policy file; see its header for the format.") from None
+    return parse_policy(data, source=str(path))
 
 
 POLICY = load_policy()

@@ -20,7 +20,7 @@ Python integers, so a fragment fan-out of 2^40 is simply a number over its limit
 returns objects (fragments expanded, each alias separately), of the product of the page sizes
 (``first`` or ``limit``: literal, variable or the argument's default) of the fields above it::
 
-    persons(first: 100) { nodes { memberOf(first: 20) { edges { node { name } } } } }
+    persons(first: 100) { nodes { memberOf(first: 20) { edges { node { id } } } } }
     = 1 (persons) + 100 (nodes) + 100 (memberOf) + 100·20 (edges) + 100·20 (node) = 4,201
 
 Scalar fields cost nothing; introspection (``__schema``, ``__type``) is bounded by graphql-core's
@@ -87,6 +87,7 @@ DEADLINE_SECONDS = 10.0
 MAX_TOKENS = 4000
 """Lexical tokens in the query text (comments excluded; at most MAX_COMMENTS of those)."""
 MAX_COMMENTS = 1000
+"""Comments in the query text (the parser keeps them, though they are not tokens)."""
 MAX_DEPTH = 10
 """Fields on the longest path, leaf included (the analyst walk person → organisation → enterprise is 9)."""
 MAX_ALIASES = 30
@@ -94,7 +95,8 @@ MAX_ALIASES = 30
 MAX_FRAGMENT_SPREADS = 100
 """Fragment spreads with fragments expanded: a fragment spread twice by another counts twice."""
 MAX_COST = 50_000
-"""Budget for the cost (see the module docstring): two nested relationship levels of 100 fit."""
+"""Budget for the cost (see the module docstring): 100 persons with 100 relationships each fit
+(10,201); three relationship levels at the default page size (20) under 20 persons do not (176,841)."""
 MAX_NESTING = 200
 """Selection sets nested on one path with fragments expanded (graphql-core's parser stops at 200
 without fragments); keeps the measuring walk far from Python's recursion limit."""
@@ -118,7 +120,7 @@ IN_KEY = "in"
 
 @dataclass(frozen=True)
 class RequestLimits:
-    """Limits on the HTTP request, enforced by ``view.GraphQLView`` (one instance per server)."""
+    """Limits on the HTTP request, enforced by ``view.GraphQLView``; the defaults are the constants above."""
 
     max_body_bytes: int = MAX_BODY_BYTES
     max_query_chars: int = MAX_QUERY_CHARS
@@ -128,7 +130,7 @@ class RequestLimits:
 
 @dataclass(frozen=True)
 class QueryLimits:
-    """Limits on the document and its argument values, enforced by the schema (``build_schema``)."""
+    """Limits on the document and its argument values, enforced by the schema (``build_schema(limits=…)``)."""
 
     max_tokens: int = MAX_TOKENS
     max_comments: int = MAX_COMMENTS
@@ -327,6 +329,16 @@ def _shown(path: Sequence[str]) -> str:
     return ".".join(path) if len(path) <= 12 else ".".join(path[:12]) + ".…"
 
 
+def _said(n: int) -> str:
+    """A count for a message: exact while readable; a fan-out of 2^180 is said as such."""
+    return f"{n:,}" if n < 10**15 else f"about 2^{n.bit_length() - 1}"
+
+
+def _json_int(n: int) -> int:
+    """A count for ``extensions``: JSON readers keep integers exact up to 2^53 - 1."""
+    return min(n, 2**53 - 1)
+
+
 def structure_errors(m: OperationMeasure, limits: QueryLimits) -> list[QueryTooComplexError]:
     """Depth, aliases and fragment spreads over their limits."""
     out = []
@@ -339,17 +351,17 @@ def structure_errors(m: OperationMeasure, limits: QueryLimits) -> list[QueryTooC
             details={"depth": t.depth, "limit": limits.max_depth}))
     if t.aliases > limits.max_aliases:
         out.append(QueryTooComplexError(
-            f"The query uses {t.aliases} aliases (fragments expanded); the alias limit is {limits.max_aliases}.",
+            f"The query uses {_said(t.aliases)} aliases (fragments expanded); the alias limit is {limits.max_aliases}.",
             hint="Ask for many nodes with one list field and a where filter instead of one aliased field "
                  "each, or split the query.",
-            details={"aliases": t.aliases, "limit": limits.max_aliases}))
+            details={"aliases": _json_int(t.aliases), "limit": limits.max_aliases}))
     if t.spreads > limits.max_fragment_spreads:
         out.append(QueryTooComplexError(
-            f"The query expands {t.spreads} fragment spreads (a fragment counts at every place it is spread, "
+            f"The query expands {_said(t.spreads)} fragment spreads (a fragment counts at every place it is spread, "
             f"also inside other fragments); the limit is {limits.max_fragment_spreads}.",
             hint="Spread each fragment once where it is needed; fragments that spread other fragments "
                  "several times multiply.",
-            details={"fragmentSpreads": t.spreads, "limit": limits.max_fragment_spreads}))
+            details={"fragmentSpreads": _json_int(t.spreads), "limit": limits.max_fragment_spreads}))
     return out
 
 
@@ -359,11 +371,11 @@ def cost_error(m: OperationMeasure, limits: QueryLimits) -> QueryTooComplexError
         return None
     where = f" Most of it is under `{m.costliest}`." if m.costliest else ""
     return QueryTooComplexError(
-        f"The query could return up to {cost:,} objects (its cost); the budget is {limits.max_cost:,}.{where}",
+        f"The query could return up to {_said(cost)} objects (its cost); the budget is {limits.max_cost:,}.{where}",
         hint="Page sizes multiply along a path: lower `first` on the nested fields, nest fewer "
              "relationships, or split the query. Cost = the sum, over the fields that return objects, "
              "of the product of the page sizes (`first`, `limit` or their defaults) above them.",
-        details={"cost": cost, "budget": limits.max_cost})
+        details={"cost": _json_int(cost), "budget": limits.max_cost})
 
 
 def _too_deep(limits: QueryLimits) -> QueryTooComplexError:

@@ -63,9 +63,11 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
 _SERVED = (GRAPHQL_RESPONSE_JSON, APPLICATION_JSON)  # on a tie, the first wins
 
-# Status of a response without ``data`` under application/graphql-response+json, by error code
-# (anything not listed: 400, a request the client can fix).
-_STATUS_BY_CODE = {"INTERNAL": 500, "DEADLINE_EXCEEDED": 504, "UNAUTHENTICATED": 401, "FORBIDDEN": 403}
+# Status of a response without ``data``, by error code: under both media types (not a GraphQL
+# request error, but the request cut off or refused), and under graphql-response+json only (any
+# other code: 400, a request the client can fix; application/json: 200, the spec's legacy rule).
+_STATUS_ALWAYS = {"DEADLINE_EXCEEDED": 504, "UNAUTHENTICATED": 401, "FORBIDDEN": 403}
+_STATUS_GRAPHQL_RESPONSE = {"INTERNAL": 500}
 
 ContextGetter = Callable[[Request], Awaitable[ApiContext]]
 
@@ -141,6 +143,10 @@ def error_response(request: Request, status: int, code: str, message: str, *, hi
     """
     media = negotiate(request.headers.get("accept")) or APPLICATION_JSON
     return _json(error_body(message, code, hint), status, media, headers)
+
+
+def _bad_request(message: str, hint: str | None = None) -> RequestError:
+    return RequestError(400, "BAD_REQUEST", message, hint=hint)
 
 
 def _json(body: Mapping[str, Any], status: int, media: str, headers: Mapping[str, str] | None = None) -> Response:
@@ -239,10 +245,10 @@ class GraphQLView(GraphQL[ApiContext, None]):
         status = 200
         if request_error:
             codes = [str((e.extensions or {}).get("code")) for e in errors]
-            if "DEADLINE_EXCEEDED" in codes:
-                status = 504
+            if any(c in _STATUS_ALWAYS for c in codes):
+                status = max(_STATUS_ALWAYS.get(c, 0) for c in codes)
             elif media == GRAPHQL_RESPONSE_JSON:
-                status = max(_STATUS_BY_CODE.get(c, 400) for c in codes)
+                status = max(_STATUS_GRAPHQL_RESPONSE.get(c, 400) for c in codes)
         return _json(body, status, media)
 
     # --- parameters ---------------------------------------------------------------------------------
@@ -304,29 +310,32 @@ class GraphQLView(GraphQL[ApiContext, None]):
             raise RequestError(400, "BAD_REQUEST", "Batched requests (a JSON array) are not supported.",
                                hint="Send one operation per request; a document may hold several fields.")
         if not isinstance(data, dict):
-            raise RequestError(400, "BAD_REQUEST", f"The request body must be a JSON object, not {type(data).__name__}.",
-                               hint='Send {"query": "{ … }", "variables": {…}, "operationName": "…"}.')
+            raise _bad_request(f"The request body must be a JSON object, not {type(data).__name__}.",
+                               'Send {"query": "{ … }", "variables": {…}, "operationName": "…"}.')
         query = data.get("query")
         if query is None:
-            raise RequestError(400, "BAD_REQUEST", "The request has no query.",
-                               hint='Send {"query": "{ … }"} (POST) or ?query=… (GET).')
+            raise _bad_request("The request has no query.", 'Send {"query": "{ … }"} (POST) or ?query=… (GET).')
         if not isinstance(query, str):
-            raise RequestError(400, "BAD_REQUEST", f"query must be a string, not {type(query).__name__}.")
-        if len(query) > self.limits.max_query_chars:
+            raise _bad_request(f"query must be a string, not {type(query).__name__}.")
+        if len(query) > (limit := self.limits.max_query_chars):
             raise RequestError(413, "REQUEST_TOO_LARGE",
-                               f"The query has {len(query):,} characters; the limit is {self.limits.max_query_chars:,}.",
+                               f"The query has {len(query):,} characters; the limit is {limit:,}.",
                                hint="Send the query without long comments or padding; fetch large sets with "
                                     "variables and paging.")
         operation_name = data.get("operationName")
         if operation_name is not None and not isinstance(operation_name, str):
-            raise RequestError(400, "BAD_REQUEST", f"operationName must be a string, not {type(operation_name).__name__}.")
+            raise _bad_request(f"operationName must be a string, not {type(operation_name).__name__}.")
         for key in ("variables", "extensions"):
             if data.get(key) is not None and not isinstance(data[key], dict):
-                raise RequestError(400, "BAD_REQUEST", f"{key} must be a JSON object, not {type(data[key]).__name__}.",
-                                   hint=f'Send "{key}": {{"name": value}}, or leave it out.')
+                raise _bad_request(f"{key} must be a JSON object, not {type(data[key]).__name__}.",
+                                   f'Send "{key}": {{"name": value}}, or leave it out.')
         variables = data.get("variables")
         if variables is not None and not variables_checked:
-            size = len(json.dumps(variables, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "replace"))
+            try:
+                size = len(json.dumps(variables, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "replace"))
+            except RecursionError:
+                raise _bad_request("The request's variables nest too deeply.",
+                                   "Filters need a few levels of objects and lists, not hundreds.") from None
             if size > self.limits.max_variables_bytes:
                 raise self._too_large("'variables' object", size, self.limits.max_variables_bytes)
         return _Params(query, operation_name or None, variables, data.get("extensions"))

@@ -44,7 +44,7 @@ from talentgraph.api.limits import (
 from talentgraph.api.schema import build_schema
 from talentgraph.api.view import GraphQLView
 from talentgraph.config import Settings
-from talentgraph.errors import BadQueryError, DeadlineError, StoreError
+from talentgraph.errors import BadQueryError, DeadlineError, ForbiddenError, StoreError, UnauthenticatedError
 from talentgraph.search.query import MatchAll
 from talentgraph.search.service import MAX_SEARCH_WINDOW, encode_cursor
 
@@ -58,18 +58,19 @@ PLAYGROUND = "<!doctype html><title>playground</title>"
 ERROR_KEYS = {"message", "locations", "path", "extensions"}
 
 
-# --- the app ----------------------------------------------------------------------------------------
+# --- the app ------------------------------------------------------------------------------------------------
 
 
 def hardened_app(graph: Any, search: Any, settings: Settings, schema: Any, *,
-                 limits: RequestLimits = RequestLimits(), health_graph: Any = None) -> Starlette:
+                 limits: RequestLimits = RequestLimits(), health_graph: Any = None,
+                 context_getter: Callable[[Request], Awaitable[ApiContext]] | None = None) -> Starlette:
     async def context(request: Request) -> ApiContext:
         return ApiContext(graph, search, settings, ADMIN)
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "last_seq": await run_sync((health_graph or graph).last_seq)})
 
-    view = GraphQLView(schema, context, playground_html=PLAYGROUND, limits=limits)
+    view = GraphQLView(schema, context_getter or context, playground_html=PLAYGROUND, limits=limits)
     return Starlette(routes=[Route("/graphql", view), Route("/health", health)])
 
 
@@ -106,7 +107,7 @@ def app(stores: tuple[Any, Any, Path], schema: Any) -> Starlette:
     return hardened_app(graph, search, Settings(data_dir=root), schema)
 
 
-# --- helpers ------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------------------
 
 Attack = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
 
@@ -212,11 +213,11 @@ def test_index_refuses_a_window_beyond_its_own(stores: tuple[Any, Any, Path]) ->
         search.index.search(MatchAll(), filters=None, facets=(), limit=20, offset=10**12)
 
 
-# --- 2. fragment fan-out ---------------------------------------------------------------------------------------
+# --- 2. fragment fan-out ------------------------------------------------------------------------------------
 
 
 def fan_out(n: int) -> str:
-    """F_i spreads F_(i-1) twice: 2^(n+1) - 2 spreads expanded, in about 60·n bytes."""
+    """F_i spreads F_(i-1) twice: 2^(n+1) - 1 spreads expanded, in about 60·n bytes."""
     fragments = ["fragment F0 on Person { name }"]
     fragments += [f"fragment F{i} on Person {{ ...F{i - 1} ... on Person {{ ...F{i - 1} }} }}" for i in range(1, n + 1)]
     return f"{{ persons(first: 2) {{ nodes {{ ...F{n} }} }} }}\n" + "\n".join(fragments)
@@ -224,7 +225,8 @@ def fan_out(n: int) -> str:
 
 @pytest.mark.parametrize("n", [20, 39, 150])
 @pytest.mark.parametrize("send", [post, get], ids=["POST", "GET"])
-async def test_fragment_fan_out_is_refused_in_linear_time(app: Starlette, n: int, send: Callable[[str], Attack]) -> None:
+async def test_fragment_fan_out_is_refused_in_linear_time(app: Starlette, n: int,
+                                                          send: Callable[[str], Attack]) -> None:
     # n=20 took 17 s in strawberry's limiters; at n=39 the server spun and ignored SIGTERM.
     r, slowest = await during_attack(app, send(fan_out(n)))
     assert r.status_code == 400 and "data" not in r.json(), r.text
@@ -247,7 +249,7 @@ async def test_fragment_cycles_are_validation_errors_and_do_not_loop(app: Starle
     assert {e["extensions"]["code"] for e in body["errors"]} == {"GRAPHQL_VALIDATION_FAILED"}
 
 
-# --- 3. the cost budget ------------------------------------------------------------------------------------------
+# --- 3. the cost budget -------------------------------------------------------------------------------------
 
 NESTED = """{F} groups(first: {n}) {{ nodes {{ memberOfIn(first: {n}) {{ nodes {{ memberOf(first: {n}) {{ nodes {{
   ... on Group {{ memberOfIn(first: {n}) {{ nodes {{ name }} }} }} }} }} }} }} }} }}"""
@@ -289,7 +291,7 @@ async def test_two_levels_of_full_pages_fit_the_budget(app: Starlette) -> None:
     assert r.status_code == 200 and "errors" not in r.json() and len(r.json()["data"]["persons"]["nodes"]) == 60
 
 
-# --- 4. big filter lists and bodies -----------------------------------------------------------------------------------
+# --- 4. big filter lists and bodies -------------------------------------------------------------------------
 
 COUNT_WHERE = "query($w: PersonWhere) { persons(where: $w) { totalCount } }"
 
@@ -370,7 +372,7 @@ async def test_variables_over_their_limit_are_413(app: Starlette) -> None:
     assert "variables" in err["message"]
 
 
-# --- 5. the deadline -----------------------------------------------------------------------------------------------------
+# --- 5. the deadline ----------------------------------------------------------------------------------------
 
 
 class SlowStore:
@@ -439,7 +441,7 @@ async def test_store_calls_check_the_deadline_also_in_loader_tasks() -> None:
     assert calls == []
 
 
-# --- 6. one error shape; GraphQL over HTTP status codes -------------------------------------------------------------------
+# --- 6. one error shape; GraphQL over HTTP status codes -----------------------------------------------------
 
 HTTP_FAILURES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("malformed JSON", "POST", {"content": b'{"query": ', "headers": {"content-type": "application/json"}},
@@ -463,6 +465,10 @@ HTTP_FAILURES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("mutation over GET", "GET", {"params": {"query": "mutation { x }"}}, 405, "METHOD_NOT_ALLOWED"),
     ("GET without query", "GET", {}, 400, "BAD_REQUEST"),
     ("GET with broken variables", "GET", {"params": {"query": "{ __typename }", "variables": "{"}}, 400, "BAD_REQUEST"),
+    ("a variable nested 900 deep", "POST", {
+        "content": b'{"query": "query($w: PersonWhere) { persons(where: $w) { totalCount } }", "variables": {"w": '
+                   + b'{"AND": ' * 900 + b"{}" + b"}" * 900 + b"}}",
+        "headers": {"content-type": "application/json"}}, 400, "REQUEST_TOO_LARGE"),
     ("PUT", "PUT", {"json": {"query": "{ __typename }"}}, 405, "METHOD_NOT_ALLOWED"),
     ("Accept excludes JSON", "POST", {"json": {"query": "{ __typename }"}, "headers": {"accept": "text/csv"}},
      406, "NOT_ACCEPTABLE"),
@@ -505,9 +511,9 @@ async def test_request_errors_follow_graphql_over_http(app: Starlette, body: dic
         headers = {"accept": accept} if accept else {}
         c.headers.pop("accept", None)
         r = await c.post("/graphql", json=body, headers=headers)
-    err = request_error(r, status, code)
-    assert err["message"]
-    assert r.headers["content-type"] == f"{accept if accept in (GQL_JSON, 'application/json') else GQL_JSON}; charset=utf-8"
+    assert request_error(r, status, code)["message"]
+    media = accept if accept in (GQL_JSON, "application/json") else GQL_JSON  # none or */*: the spec's default
+    assert r.headers["content-type"] == f"{media}; charset=utf-8"
 
 
 @pytest.mark.parametrize("accept", [GQL_JSON, "application/json"])
@@ -521,6 +527,21 @@ async def test_executed_requests_are_200_also_with_field_errors(app: Starlette, 
     assert failed.json()["data"] is None and err["path"] == ["persons"]
 
 
+@pytest.mark.parametrize(("error", "status"), [(UnauthenticatedError("No key."), 401),
+                                               (ForbiddenError("Not for your role."), 403)])
+@pytest.mark.parametrize("accept", [GQL_JSON, "application/json"])
+async def test_a_refusing_context_getter_answers_with_its_status(stores: tuple[Any, Any, Path], schema: Any,
+                                                                  error: Exception, status: int, accept: str) -> None:
+    async def refuse(request: Request) -> ApiContext:
+        raise error
+
+    graph, search, root = stores
+    app = hardened_app(graph, search, Settings(data_dir=root), schema, context_getter=refuse)
+    async with client(app) as c:
+        r = await post("{ __typename }", accept=accept)(c)
+    request_error(r, status, type(error).code)  # type: ignore[attr-defined]
+
+
 async def test_the_playground_is_served_to_browsers(app: Starlette) -> None:
     async with client(app) as c:
         page = await c.get("/graphql", headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
@@ -529,7 +550,7 @@ async def test_the_playground_is_served_to_browsers(app: Starlette) -> None:
     assert query.json() == {"data": {"__typename": "Query"}}
 
 
-# --- 7. invalid text; no query text in store errors -----------------------------------------------------------------------------
+# --- 7. invalid text; no query text in store errors ---------------------------------------------------------
 
 NAME_EQ = "query($n: String) { persons(where: {name: {eq: $n}}) { totalCount } }"
 

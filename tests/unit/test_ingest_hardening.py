@@ -151,12 +151,13 @@ def test_a_header_over_the_limit_is_an_ingest_error(tmp_path: Path) -> None:
             pass
 
 
-def test_an_xlsx_damaged_mid_sheet_stops_after_the_last_good_row(tmp_path: Path) -> None:
+def _damaged_xlsx(tmp_path: Path, cell: bytes) -> Path:
+    """A workbook (header, 30 rows with a number column) whose number cell ``cell`` is not a number."""
     good = tmp_path / "good.xlsx"
     wb = openpyxl.Workbook()
     ws = wb.active
     assert ws is not None
-    ws.append(["id", "count"])
+    ws.append(["id", 999])
     for i in range(1, 31):
         ws.append([f"R{i}", 1000 + i])
     wb.save(good)
@@ -165,9 +166,19 @@ def test_an_xlsx_damaged_mid_sheet_stops_after_the_last_good_row(tmp_path: Path)
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"<v>1021</v>", b"<v>10x21</v>")  # a number cell that is not a number
+                data = data.replace(b"<v>" + cell + b"</v>", b"<v>x" + cell + b"</v>")
             dst.writestr(item, data)
-    src_ = open_source(bad)
+    return bad
+
+
+def test_an_xlsx_damaged_in_its_header_is_an_ingest_error(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match=r"^r.xlsx cannot be read: ValueError: .*re-save"):
+        with open_source(_damaged_xlsx(tmp_path, b"999")):
+            pass
+
+
+def test_an_xlsx_damaged_mid_sheet_stops_after_the_last_good_row(tmp_path: Path) -> None:
+    src_ = open_source(_damaged_xlsx(tmp_path, b"1021"))
     read: list[int] = []
     with src_, pytest.raises(SourceReadError) as info:
         for number, _ in src_.read_rows():

@@ -91,8 +91,15 @@ class Source:
             raise IngestError(f"Source file {self.path} does not exist.", hint="Check source.path in the job file.")
         try:
             self._open()
-        except BaseException:
+        except IngestError:
             self.close()  # __exit__ does not run when __enter__ fails
+            raise
+        except Exception as exc:  # noqa: BLE001 - a library reader failing on the first rows
+            self.close()
+            raise IngestError(f"{self.path.name} cannot be read: {_problem(exc)}.",
+                              hint="Repair or re-save the file (e.g. re-export it from Excel/WPS).") from exc
+        except BaseException:
+            self.close()
             raise
 
     def _open(self) -> None:
@@ -128,17 +135,19 @@ class Source:
             except IngestError:
                 raise
             except Exception as exc:  # noqa: BLE001 - every reader failure becomes one explained error
-                problem = f"{type(exc).__name__}: {exc}"
-                if len(problem) > _PROBLEM_CHARS:
-                    problem = problem[:_PROBLEM_CHARS] + " …"
                 raise SourceReadError(
-                    f"{self.path.name}: reading failed after row {last}: {problem}.",
+                    f"{self.path.name}: reading failed after row {last}: {_problem(exc)}.",
                     row=last + 1,
                     hint=f"Open the file after row {last} and repair or re-save it "
                          "(e.g. re-export it from Excel/WPS).",
                 ) from exc
             last = number
             yield number, row
+
+
+def _problem(exc: Exception) -> str:
+    problem = f"{type(exc).__name__}: {exc}"
+    return problem if len(problem) <= _PROBLEM_CHARS else problem[:_PROBLEM_CHARS] + " …"
 
 
 SOURCES: dict[str, type[Source]] = {}
