@@ -55,7 +55,7 @@ def error_body(status: int, code: str, message: str, hint: str | None = None,
 
 def error_response(exc: TalentgraphError) -> JSONResponse:
     status = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "REQUEST_TOO_LARGE": 413,
-              "DEADLINE_EXCEEDED": 503, "STORE_BUSY": 503, "STORE_ERROR": 503}.get(exc.code, 400)
+              "DEADLINE_EXCEEDED": 504, "STORE_BUSY": 503, "STORE_ERROR": 503}.get(exc.code, 400)
     return error_body(status, exc.code, exc.message, exc.hint)
 
 

@@ -62,6 +62,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("jwt_areas_claim", str, "areas", "Claim holding a staff token's area ids (list or comma-separated)."),
     Setting("jwt_name_claim", str, "sub", "Claim naming the caller in the audit log."),
     Setting("audit_max_bytes", int, 64 * 1024 * 1024, "Size at which the audit log rotates to a new file."),
+    Setting("request_deadline", float, 10.0, "Seconds after which a GraphQL request is stopped (HTTP 504)."),
+    Setting("max_body_bytes", int, 1024 * 1024, "Largest GraphQL request body accepted (HTTP 413 beyond)."),
+    Setting("max_query_cost", int, 50_000,
+            "Cost budget of one GraphQL document: the product of page sizes along each path, summed."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -94,6 +98,9 @@ class Settings:
     jwt_areas_claim: str = "areas"
     jwt_name_claim: str = "sub"
     audit_max_bytes: int = 64 * 1024 * 1024
+    request_deadline: float = 10.0
+    max_body_bytes: int = 1024 * 1024
+    max_query_cost: int = 50_000
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> "Settings":
@@ -127,6 +134,10 @@ class Settings:
                 f"search_url is {self.search_url!r}.",
                 hint="Use http(s)://host:9200, or leave it empty for the embedded Tantivy index.",
             )
+        if not 0.1 <= self.request_deadline <= 600:
+            raise ConfigError(f"request_deadline is {self.request_deadline}.", hint="Use 0.1 to 600 seconds.")
+        if self.max_body_bytes < 1024 or self.max_query_cost < 1:
+            raise ConfigError("max_body_bytes must be at least 1024 and max_query_cost at least 1.")
         if not 1 <= self.max_page_size <= 10_000:
             raise ConfigError(f"max_page_size is {self.max_page_size}.", hint="Use a value from 1 to 10000.")
 

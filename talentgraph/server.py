@@ -21,14 +21,14 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from talentgraph.access.gate import CHALLENGE, Gate
 from talentgraph.access.principal import Principal
 from talentgraph.admin import AdminOps, admin_routes, error_body
 from talentgraph.api.context import ApiContext, run_sync
+from talentgraph.api.limits import QueryLimits, RequestLimits
 from talentgraph.api.schema import build_schema
+from talentgraph.api.view import GraphQLView, error_response
 from talentgraph.config import Settings
 from talentgraph.errors import TalentgraphError, UnauthenticatedError
 from talentgraph.graph.port import GraphStore
@@ -49,28 +49,28 @@ UNGUARDED = ("/health", "/static/")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
-class GraphQLApp(GraphQL):
-    """Strawberry's ASGI view for one role's schema, with our per-request context and offline playground."""
+class GraphQLApp(GraphQLView):
+    """One role's schema behind our HTTP handling (``api/view.py``), with the per-request context."""
 
     def __init__(self, schema: Any, graph: GraphStore, search: "SearchService | None", settings: Settings,
                  ontology: Ontology, playground: str, audit: "AuditLog | None" = None) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
-        self._graph, self._search, self._settings, self._ontology = graph, search, settings, ontology
-        self._playground = playground
-        self._audit = audit
+        async def context(request: Request) -> ApiContext:
+            principal = request.scope.get(PRINCIPAL)
+            if not isinstance(principal, Principal):
+                raise UnauthenticatedError("No caller was authenticated for this request.")
+            ctx = ApiContext(graph, search, settings, principal, ontology, audit=audit)
+            request.scope[ACCESS] = ctx.access  # the audit reads which persons were returned
+            return ctx
 
-    async def get_context(  # type: ignore[override]
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> ApiContext:
-        principal = request.scope.get(PRINCIPAL)
-        if not isinstance(principal, Principal):
-            raise UnauthenticatedError("No caller was authenticated for this request.")
-        ctx = ApiContext(self._graph, self._search, self._settings, principal, self._ontology, audit=self._audit)
-        request.scope[ACCESS] = ctx.access  # the audit reads which persons were returned
-        return ctx
+        super().__init__(schema, context, playground_html=playground, limits=request_limits(settings))
 
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        return HTMLResponse(self._playground)
+
+def request_limits(settings: Settings) -> RequestLimits:
+    return RequestLimits(max_body_bytes=settings.max_body_bytes, deadline_seconds=settings.request_deadline)
+
+
+def query_limits(settings: Settings) -> QueryLimits:
+    return QueryLimits(max_cost=settings.max_query_cost)
 
 
 class RoleRouter:
@@ -87,8 +87,8 @@ class RoleRouter:
         app = self._apps.get(role)
         if app is None:
             graph, search, settings, ontology = self._args
-            app = GraphQLApp(build_schema(ontology, role=role), graph, search, settings, ontology, self._playground,
-                             self._audit)
+            app = GraphQLApp(build_schema(ontology, role=role, limits=query_limits(settings)), graph, search,
+                             settings, ontology, self._playground, self._audit)
             self._apps[role] = app
         return app
 
@@ -146,8 +146,10 @@ class AccessMiddleware:
                                                        client[0] if client else None)
         except TalentgraphError as exc:
             self._record(scope, None, 401, started, outcome="unauthenticated", detail=exc.code)
-            await error_body(401, "UNAUTHENTICATED", exc.message, exc.hint, {"WWW-Authenticate": CHALLENGE})(
-                scope, receive, send)
+            # On /graphql in the media type the client accepts (GraphQL over HTTP); elsewhere plain JSON.
+            refused = error_response(Request(scope), 401, "UNAUTHENTICATED", exc.message, hint=exc.hint,
+                                     headers={"WWW-Authenticate": CHALLENGE})
+            await refused(scope, receive, send)
             return
         scope[PRINCIPAL] = principal
         status = 500
@@ -216,7 +218,7 @@ def create_app(
 
     routes = [
         Route("/", home),
-        Route("/graphql", router, methods=["GET", "POST"]),
+        Route("/graphql", router),  # the view answers other methods itself (405 with Allow, in the error shape)
         Route("/health", health),
         *admin_routes(admin or AdminOps()),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

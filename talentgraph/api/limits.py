@@ -67,6 +67,7 @@ from graphql import (
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionResult
 
 from talentgraph.errors import BadQueryError, TalentgraphError, TooComplexError, TooLargeError
 
@@ -624,14 +625,28 @@ class QueryLimitsExtension(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
-        document = ctx.graphql_document
-        if document is not None:
-            provided = getattr(ctx, "_provided_operation_name", None)  # strawberry otherwise runs the first
-            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-            if provided is None and len(operations) > 1:
-                raise GraphQLError("Must provide operation name if query contains multiple operations.")
-            check_request(ctx.schema._schema, document, provided or ctx.operation_name, ctx.variables, self.limits)
+        refusal = self._refusal()
+        if refusal is not None:
+            # A result set here stops strawberry from executing, and ErrorShape still shapes it
+            # (an exception raised here would bypass ErrorShape under strawberry's own view).
+            ctx.schema.process_errors([refusal], ctx)
+            ctx.result = ExecutionResult(data=None, errors=[refusal])
         yield
+
+    def _refusal(self) -> GraphQLError | None:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        if document is None:
+            return None
+        provided = getattr(ctx, "_provided_operation_name", None)  # strawberry would run the first
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if provided is None and len(operations) > 1:
+            return GraphQLError("Must provide operation name if query contains multiple operations.")
+        try:
+            check_request(ctx.schema._schema, document, provided or ctx.operation_name, ctx.variables, self.limits)
+        except TalentgraphError as exc:
+            return GraphQLError(exc.message, original_error=exc)
+        return None
 
 
 __all__ = [

@@ -419,9 +419,9 @@ async def test_the_deadline_stops_the_work(stores: tuple[Any, Any, Path], schema
     assert "deadline" in err["message"] and slowest < HEALTHY
     assert answered < seconds + 2 * slow.delay + 2.0  # the read in flight finishes; nothing after it
     calls = len(slow.started)
+    assert calls <= 3, "a store call began after the deadline"  # reads begin at 0, 0.4, 0.8 s; the 4th is refused
     await anyio.sleep(3 * slow.delay)
     assert len(slow.started) == calls, "store calls went on after the answer"
-    assert all(t < began + seconds for t in slow.started), "a store call began after the deadline"
 
 
 async def test_store_calls_check_the_deadline_also_in_loader_tasks() -> None:
