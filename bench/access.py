@@ -139,7 +139,7 @@ def write(m: dict[str, Any], path: Path) -> None:
         f"{m['graphql_on_p50_ms']} / {m['graphql_on_p95_ms']} | {m['graphql_p95_on_over_off']} |",
         f"| search through GraphQL | {m['search_off_p50_ms']} / {m['search_off_p95_ms']} | "
         f"{m['search_on_p50_ms']} / {m['search_on_p95_ms']} | {m['search_p95_on_over_off']} |", "",
-        f"{m['audit_entries']} audit entries were written by the *on* server during the timed requests (one per request).",
+        f"{m['audit_entries']} audit entries were written by the *on* server during the run (one per request, warm-up included).",
         "", "```json", json.dumps(m, ensure_ascii=False), "```", "",
     ]
     old = path.read_text() if path.exists() else ""
