@@ -94,9 +94,15 @@ class _Params:
 
 
 def negotiate(accept: str | None) -> str | None:
-    """The media type to answer in, or None when the client accepts neither JSON type (406)."""
+    """The media type to answer in, or None when the client accepts neither JSON type (406).
+
+    A client that names neither type (no Accept, ``*/*``, ``application/*``) is taken to be a legacy
+    client and gets ``application/json`` with its 200-for-errors status codes, as the GraphQL over
+    HTTP spec recommends and graphql-http's audit checks (tests/integration/test_graphql_http_conformance.py);
+    naming ``application/graphql-response+json`` gets it, with the spec's 4xx codes.
+    """
     if accept is None or not accept.strip():
-        return GRAPHQL_RESPONSE_JSON
+        return APPLICATION_JSON
     ranges: list[tuple[str, float]] = []
     for part in accept.split(","):
         media, *params = (p.strip() for p in part.split(";"))
@@ -120,7 +126,8 @@ def negotiate(accept: str | None) -> str | None:
             if s > specificity:
                 specificity, quality = s, q
         if specificity and quality > 0:
-            rank = (quality, specificity, -preference)
+            # A wildcard alone does not choose the newer type: only naming it does.
+            rank = (quality, specificity, preference if specificity < 3 else -preference)
             if best is None or rank > best:
                 best, chosen = rank, candidate
     return chosen

@@ -152,9 +152,9 @@ def test_limit_errors_carry_their_numbers_and_shaping_twice_changes_nothing() ->
 
 
 @pytest.mark.parametrize(("accept", "media"), [
-    (None, "application/graphql-response+json"),
-    ("*/*", "application/graphql-response+json"),
-    ("application/*", "application/graphql-response+json"),
+    (None, "application/json"),
+    ("*/*", "application/json"),
+    ("application/*", "application/json"),
     ("application/json", "application/json"),
     ("application/json, */*;q=0.8", "application/json"),
     ("application/graphql-response+json; charset=utf-8, application/json; charset=utf-8",
@@ -164,5 +164,5 @@ def test_limit_errors_carry_their_numbers_and_shaping_twice_changes_nothing() ->
     ("text/html", None),
     ("application/json;q=0", None),
 ])
-def test_negotiate_follows_rfc_7231_and_prefers_graphql_response_json(accept: str | None, media: str | None) -> None:
+def test_negotiate_follows_rfc_7231_and_gives_the_new_type_to_clients_that_name_it(accept: str | None, media: str | None) -> None:
     assert negotiate(accept) == media
