@@ -631,19 +631,34 @@ def _print_summaries(summaries: Sequence[Any], *, as_json: bool) -> None:
         print(summaries[0])
         return
     # A pipeline: one aligned line per job, then where the quarantined rows went.
-    verb = "would " if rows and rows[0].get("dry_run") else ""
-    print(f"{'job':<20}{'rows in':>9}{'inserted':>10}{'updated':>9}{'unchanged':>11}{'quarantined':>13}{'rows/s':>9}")
+    dry = bool(rows and rows[0].get("dry_run"))
+    verb = "would " if dry else ""
+    counts = ("rows_in", "inserted", "updated", "unchanged", "quarantined", "empty")
+    print(f"{'job':<20}{'rows in':>9}{'inserted':>10}{'updated':>9}{'unchanged':>11}{'quarantined':>13}{'empty':>7}"
+          f"{'rows/s':>9}")
     for r in rows:
         print(f"{r['job']:<20}{r['rows_in']:>9,}{r['inserted']:>10,}{r['updated']:>9,}{r['unchanged']:>11,}"
-              f"{r['quarantined']:>13,}{r['rows_per_second']:>9,.0f}")
-    total = {k: sum(r[k] for r in rows) for k in ("rows_in", "inserted", "updated", "unchanged", "quarantined")}
+              f"{r['quarantined']:>13,}{r.get('empty', 0):>7,}{r['rows_per_second']:>9,.0f}")
+    total = {k: sum(r.get(k, 0) for r in rows) for k in counts}
     print(f"{'total (' + verb + 'write)':<20}{total['rows_in']:>9,}{total['inserted']:>10,}{total['updated']:>9,}"
-          f"{total['unchanged']:>11,}{total['quarantined']:>13,}")
+          f"{total['unchanged']:>11,}{total['quarantined']:>13,}{total['empty']:>7,}")
+    if dry:
+        # A dry run writes no quarantine file: show the reasons here instead.
+        for r in rows:
+            preview = r.get("quarantine_preview") or []
+            if preview:
+                print(f"{r['job']} would quarantine {r['quarantined']:,} row(s):")
+                print("\n".join(f"  row {q['row']}: {q['reason']}" for q in preview))
+                if r["quarantined"] > len(preview):
+                    print(f"  … and {r['quarantined'] - len(preview):,} more")
+        return
     files = [r for r in rows if r.get("quarantine_path")]
     if files:
-        folder = Path(files[0]["quarantine_path"]).parent
-        print(f"Quarantined rows (original row + reason) are in {folder}/: "
-              + ", ".join(f"{Path(r['quarantine_path']).name} ({r['quarantined']})" for r in files))
+        # Paths as the writing process resolved them (absolute), never relative to this one's directory.
+        print("Quarantined rows (original row + reason):")
+        for r in files:
+            again = "  (the same rows as the last run: no new file)" if r.get("quarantine_repeated") else ""
+            print(f"  {r['quarantine_path']} ({r['quarantined']:,}){again}")
         example = _first_reason(Path(files[0]["quarantine_path"]))
         if example:
             print(f"  e.g. {example}")
@@ -776,6 +791,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("stats", cmd_stats, "Counts per node type, change-log position and search index lag.")
     p.add_argument("--json", action="store_true", help="Print as JSON.")
+
+    from talentgraph.vocab_cli import add_vocab_command
+
+    add_vocab_command(sub, parent)
     return parser
 
 

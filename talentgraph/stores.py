@@ -25,6 +25,8 @@ from pathlib import Path
 from talentgraph.config import Settings
 from talentgraph.graph.port import GraphStore
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
+from talentgraph.schema.overlay import overlay_path
+from talentgraph.schema.vocabularies import use_overlay
 from talentgraph.search.port import SearchIndex
 from talentgraph.search.projection import SearchProjector
 from talentgraph.search.service import SearchService
@@ -35,7 +37,8 @@ log = logging.getLogger(__name__)
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 # Entries talentgraph writes in a data dir; only these are tightened (the dir could hold other things).
-OWNED = ("graph", "search", "quarantine", "registers", "audit", "id-hash.key", "server.json", "keys.json")
+OWNED = ("graph", "search", "quarantine", "registers", "audit", "id-hash.key", "server.json", "keys.json",
+         "vocab-overlay.yaml")
 
 
 def private_data_dir(path: Path) -> Path:
@@ -113,6 +116,8 @@ def open_index(settings: Settings, ontology: Ontology = ONTOLOGY) -> SearchIndex
 
 def open_stores(settings: Settings, ontology: Ontology = ONTOLOGY) -> Stores:
     private_data_dir(settings.data_dir)
+    # Ingest, search and the API read vocabularies with this data dir's terms and aliases merged in.
+    use_overlay(overlay_path(settings.data_dir))
     graph = open_graph(settings, ontology)
     try:
         index = open_index(settings, ontology)

@@ -27,16 +27,26 @@ class Provenance:
     source: str
     row: int
     ingested_at: str  # ISO-8601 UTC
+    # Which source's value a node shows when sources disagree: higher wins, ties go to the latest
+    # write (graph/claims.py). Set per job with ``priority:`` in the job YAML.
+    priority: int = 0
 
 
 @dataclass(frozen=True)
 class NodeRecord:
-    """A node to upsert: ontology properties only (system properties are added by the store)."""
+    """A node to upsert: ontology properties only (system properties are added by the store).
+
+    A write sets only the properties it names: the keys of ``props`` plus ``names``. A named
+    property whose value is None (or absent from ``props``) means "this source says empty": it
+    withdraws this source's own earlier value but never removes what another source said.
+    Properties not named are left as they are.
+    """
 
     type: str
     id: NodeId
     props: Props
     provenance: Provenance | None = None
+    names: frozenset[str] = frozenset()  # properties the source maps (an ingest job: its mapping's targets)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from talentgraph.errors import BadQueryError, NotFoundError, OntologyError
+from talentgraph.graph import claims
 from talentgraph.graph.port import GraphStore
 from talentgraph.ingest.quarantine import (
     IDS_COLUMN,
@@ -43,6 +44,7 @@ from talentgraph.schema.ontology import (
     SYSTEM_REL_PROPERTIES,
     NodeType,
     Ontology,
+    Property,
     Sensitivity,
 )
 from talentgraph.search.mapping import ID_FIELD, TYPE_FIELD, source_of
@@ -116,6 +118,18 @@ def export_person(
     }
 
 
+def _claims_section(node: Node, declared: Mapping[str, Property]) -> dict[str, Any]:
+    """Which source said what, per property; identity documents name their sources, not their values."""
+    out: dict[str, Any] = {}
+    for name, items in sorted(claims.load(node.props, list(declared)).items()):
+        prop = declared.get(name)
+        withheld = prop is not None and prop.sensitivity is Sensitivity.SENSITIVE
+        out[name] = [{"value": None if withheld else c.get("v"), "job": c.get("job"), "file": c.get("file"),
+                      "row": c.get("row"), "ingested_at": c.get("at"), "priority": c.get("p") or 0}
+                     for c in items]
+    return out
+
+
 def _node_section(node: Node, node_type: NodeType) -> dict[str, Any]:
     declared = {p.name: p for p in node_type.properties}
     properties: dict[str, Any] = {}
@@ -123,6 +137,9 @@ def _node_section(node: Node, node_type: NodeType) -> dict[str, Any]:
     sensitive: dict[str, Any] = {}
     for name, value in sorted(node.props.items()):
         if _empty(value) or name in _INTERNAL:
+            continue
+        if name == claims.PROV:
+            provenance["by_property"] = _claims_section(node, declared)
             continue
         prop = declared.get(name)
         if prop is not None and prop.sensitivity is Sensitivity.SENSITIVE:

@@ -14,6 +14,7 @@ from talentgraph.access.policy import Grant, RoleView
 from talentgraph.api.naming import camel
 from talentgraph.errors import BadQueryError, OntologyError, ValidationError
 from talentgraph.schema.ontology import NodeType, Property, PropType, RelType
+from talentgraph.schema.vocabularies import vocabulary
 from talentgraph.types import And, Cmp, CmpOp, Filter, Not, Or, SortKey
 
 FieldSpec = Mapping[str, Property]
@@ -143,10 +144,36 @@ def _compile_field(prop: Property, key: str, ops: Any, owner: str) -> list[Filte
             out.append(test if value else Not(test))
         elif op == "in":
             values = _as_list(value, f"{owner}.{key}.in")
-            out.append(Cmp(prop.name, "in", tuple(_check_scalar(prop, v, f"{owner}.{key}.in") for v in values)))
+            out.append(Cmp(prop.name, "in", tuple(_term(prop, _check_scalar(prop, v, f"{owner}.{key}.in"),
+                                                        f"{owner}.{key}.in") for v in values)))
         else:
-            out.append(Cmp(prop.name, OPERATORS[op], _check_scalar(prop, value, f"{owner}.{key}.{op}")))
+            checked = _check_scalar(prop, value, f"{owner}.{key}.{op}")
+            out.append(Cmp(prop.name, OPERATORS[op], _term(prop, checked, f"{owner}.{key}.{op}")
+                           if op in _TERM_OPS else checked))
     return out
+
+
+# Operators whose value is a whole value of the property: on a vocabulary field it is read as any
+# label of a term (俄语, Russian, ru), as ingest reads a register. startsWith and the ordering
+# operators compare the stored ids as text.
+_TERM_OPS = frozenset({"eq", "ne", "contains"})
+
+
+def _term(prop: Property, value: Any, where: str) -> Any:
+    """The term id a filter value names on a vocabulary field; BAD_QUERY with close terms if none."""
+    if prop.vocabulary is None or not isinstance(value, str):
+        return value
+    vocab = vocabulary(prop.vocabulary)
+    term = vocab.lookup(value)
+    if term is not None:
+        return term.id
+    close = vocab.suggest(value)
+    raise BadQueryError(
+        f"{where}: {value!r} is not in the {prop.vocabulary!r} vocabulary, so no node can match.",
+        hint=("Did you mean " + ", ".join(f"{t.id} ({t.zh} / {t.en})" for _, t in close) + "? " if close else "")
+        + "Use a term id or any of its labels (中文, English or native)"
+        + (f"; values not yet in the vocabulary are searchable in {camel(prop.unreviewed)}." if prop.unreviewed else "."),
+    )
 
 
 def _check_scalar(prop: Property, value: Any, where: str) -> Any:

@@ -68,12 +68,23 @@ class PageInfo:
     end_cursor: str | None
 
 
-@strawberry.type(description="Where a record came from (last write).")
+@strawberry.type(description="One source's value of one property: the job, file and row that said it, and when.")
 class Provenance:
+    property: str = strawberry.field(description="The property's GraphQL field name (phone, birthYear, …).")
+    value: JSON | None = strawberry.field(description="The value this source gives.")
     job: str | None
-    source: str | None
-    row: int | None
-    ingested_at: str | None
+    source: str | None = strawberry.field(description="The source file.")
+    row: int | None = strawberry.field(description="Row in the source file (1-based, after the header).")
+    ingested_at: str | None = strawberry.field(description="When the job ran (ISO-8601 UTC).")
+    priority: int = strawberry.field(description="The job's priority: the highest is shown, ties to the latest.")
+    shown: bool = strawberry.field(description="The node shows this source's value.")
+
+
+@strawberry.type(description="A property whose sources disagree: every value with its source, and which is shown.")
+class Conflict:
+    property: str = strawberry.field(description="The property's GraphQL field name.")
+    value: JSON | None = strawberry.field(description="The value the node shows.")
+    values: list[Provenance] = strawberry.field(description="Every source's value, the shown one first.")
 
 
 @strawberry.type(description="A vocabulary term: stable id and its Chinese and English labels.")

@@ -2,10 +2,11 @@
 
 Per node type ``T`` (names in ``naming.py``):
 - object ``T`` implementing ``Node``: one field per exposed property (``exposure.exposed``),
-  ``<field>Labels`` for vocabulary-backed ones, ``version``/``updatedAt``/``provenance``, and one
-  field per relationship end (``memberOf``, ``memberOfIn`` …) returning a connection of edges
-  ``{type node properties fromId toId}`` with ``where`` (other node), ``edgeWhere`` and ``first``;
-  when the other end can be several types the edge's node is the ``Node`` interface;
+  ``<field>Labels`` for vocabulary-backed ones, ``version``/``updatedAt``/``provenance``/``conflicts``
+  (per property, masked like the values: ``api/provenance.py``), and one field per relationship end
+  (``memberOf``, ``memberOfIn`` …) returning a connection of edges ``{type node properties fromId toId}``
+  with ``where`` (other node), ``edgeWhere`` and ``first``; when the other end can be several types
+  the edge's node is the ``Node`` interface;
 - inputs ``TWhere`` (per-field operator objects + AND/OR/NOT) and ``TOrderBy``/``TSortField``;
 - queries ``t(id)`` and ``ts(where, orderBy, first, after)`` → ``TConnection``.
 Plus ``node``, ``search``, ``path``, ``neighbourhood`` and ``facetCounts``.
@@ -22,7 +23,7 @@ import itertools
 from dataclasses import replace
 import sys
 import types as pytypes
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from typing import Annotated, Any, Optional
 
@@ -31,6 +32,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from talentgraph.access.policy import POLICY, Grant, Policy, RoleView
+from talentgraph.api import provenance as api_provenance
 from talentgraph.api import resolvers
 from talentgraph.api.audit_trail import AuditTrail
 from talentgraph.api.errors import ErrorShape, TalentgraphSchema
@@ -52,6 +54,7 @@ from talentgraph.api.objects import (
     GraphPath,
     Neighbourhood,
     NodeInterface,
+    Conflict,
     PageInfo,
     Provenance,
     SearchFilter,
@@ -80,7 +83,7 @@ _SCALARS: dict[PropType, str] = {
 # Python attribute (left) and GraphQL name (right) of each operator input field.
 _OP_NAMES = {"eq": "eq", "ne": "ne", "in_": "in", "contains": "contains", "starts_with": "startsWith", "gt": "gt",
              "gte": "gte", "lt": "lt", "lte": "lte", "is_null": "isNull"}
-_RESERVED = {"id", "type", "title", "version", "updatedAt", "provenance"}
+_RESERVED = {"id", "type", "title", "version", "updatedAt", "provenance", "conflicts"}
 
 _builds = itertools.count()
 
@@ -128,7 +131,7 @@ class _Builder:
         self.ns = self.mod.__dict__
         self.ns.update(
             Optional=Optional, Any=Any, ID=strawberry.ID, JSON=JSON, Info=Info, Node=NodeInterface,
-            PageInfo=PageInfo, Provenance=Provenance, VocabLabel=VocabLabel, SortDirection=SortDirection,
+            PageInfo=PageInfo, Provenance=Provenance, Conflict=Conflict, VocabLabel=VocabLabel, SortDirection=SortDirection,
             SearchResult=SearchResult, SearchFilter=SearchFilter, GraphPath=GraphPath, Neighbourhood=Neighbourhood,
             FacetCount=FacetCount,
         )
@@ -373,10 +376,21 @@ class _Builder:
             "system")
         prov_grant = self.view.provenance_grant(t)
         if prov_grant is not Grant.NEVER:
-            async def provenance(root: Any, info: Info) -> Provenance | None:
-                return _provenance(root) if await _context(info).access.sees(root, prov_grant) else None
-            add("provenance", "provenance", self._field(provenance, "provenance", "Optional[Provenance]",
-                                                        description="Where the record came from (last write)."),
+            seen = self._provenance_seen(t, prov_grant)
+
+            async def provenance(root: Any, info: Info) -> list[Provenance]:
+                return api_provenance.provenance(root, t, await seen(root, info))
+
+            async def conflicts(root: Any, info: Info) -> list[Conflict]:
+                return api_provenance.conflicts(root, t, await seen(root, info))
+
+            add("provenance", "provenance", self._field(
+                provenance, "provenance", "list[Provenance]",
+                description="Every source's value of every property you can see here, and which one is shown."),
+                "system")
+            add("conflicts", "conflicts", self._field(
+                conflicts, "conflicts", "list[Conflict]",
+                description="Properties whose sources disagree: each value with its source; the shown one first."),
                 "system")
         for direction, rels in (("out", self.o.rels_from(t.name)), ("in", self.o.rels_to(t.name))):
             for rel in rels:
@@ -387,6 +401,23 @@ class _Builder:
         type_name = t.name
         attrs["is_type_of"] = staticmethod(lambda obj, info: isinstance(obj, Node) and obj.type == type_name)
         self._object(t.name, attrs, f"{t.label_zh} · {t.description}", bases=(NodeInterface,))
+
+    def _provenance_seen(self, t: NodeType, prov_grant: Grant) -> Callable[[Node, Info], Awaitable[list[Property]]]:
+        """The properties whose provenance a caller sees on a node: only where it sees the value.
+
+        Two gates: the type's provenance grant (a register's file name tells as much as the most
+        sensitive property of the type: ``RoleView.provenance_class``) and each property's own grant
+        (identity documents never: their grant is NEVER, so they are not in ``visible``).
+        """
+        visible = [(p, self.view.grant(p)) for p in self.view.props(t.properties)]
+
+        async def seen(root: Node, info: Info) -> list[Property]:
+            access = _context(info).access
+            if not await access.sees(root, prov_grant):
+                return []
+            return [p for p, g in visible if g is Grant.ALWAYS or await access.sees(root, g)]
+
+        return seen
 
     def list_connection(self, t: NodeType) -> str:
         edge, conn = f"{t.name}Edge", f"{t.name}Connection"
@@ -504,14 +535,6 @@ class _Builder:
                                             f"One {t.name} by id; null when there is none.")
         attrs[plural(t.name)] = self._field(many, plural(t.name), conn, args,
                                             f"{t.name} nodes, filtered and sorted, keyset-paginated.")
-
-
-def _provenance(node: Node) -> Provenance | None:
-    p = node.props
-    if not any(p.get(k) is not None for k in ("src_job", "src_file", "src_row", "ingested_at")):
-        return None
-    return Provenance(job=p.get("src_job"), source=p.get("src_file"), row=p.get("src_row"),
-                      ingested_at=p.get("ingested_at"))
 
 
 __all__ = ["build_schema"]

@@ -543,6 +543,10 @@ def _resident_registers(rng: random.Random, w: World, labels: Labels) -> tuple[R
             r.education = r.education or _education(rng, r, edu)
             cn.add(**_chinese_row(rng, r, labels))
 
+    # A language the vocabulary lacks is kept as an unreviewed term (talentgraph vocab pending), so
+    # one good row of each register carries one; the row is not bad.
+    for reg, column, extra in ((cn, "语言能力", "、克林贡语"), (fr, "语言", ", Klingon")):
+        reg.rows[0][reg.columns.index(column)] += extra
     template = next(r for r in w.residents if not r.foreign and r.adult)
     row = _chinese_row(rng, template, labels)
     n = len(w.residents)
@@ -554,7 +558,7 @@ def _resident_registers(rng: random.Random, w: World, labels: Labels) -> tuple[R
     name = chinese_name(rng, "female")
     cn.add_bad(rng, **{**row, "居民编号": next(keys), "姓名": name.name, "拼音姓名": name.latin, "性别": "女",
                        "证件号码": codes.resident_id(rng, date(1975, 1, 3), False),
-                       "语言能力": "中文、克林贡语"})  # language not in the vocabulary
+                       "性别": "待定"})  # gender not in the (closed) vocabulary
     name = chinese_name(rng, "male")
     cn.add_bad(rng, **{**row, "居民编号": next(keys), "姓名": name.name, "拼音姓名": name.latin,
                        "证件号码": codes.resident_id(rng, date(1981, 9, 30), True),
@@ -567,7 +571,7 @@ def _resident_registers(rng: random.Random, w: World, labels: Labels) -> tuple[R
     ftemplate = next(r for r in w.residents if r.foreign and r.adult)
     frow = _foreign_row(rng, ftemplate, labels)
     fr.add_bad(rng, **{**frow, "居民编号": next(keys), "证件号码": codes.passport(rng, "US"),
-                       "语言": "English, Klingon", "语言水平": ""})  # language not in the vocabulary
+                       "性别": "unknown", "语言水平": ""})  # gender not in the (closed) vocabulary
     fr.add_bad(rng, **{**frow, "居民编号": next(keys), "姓名": "", "英文姓名": "",
                        "证件号码": codes.passport(rng, "DE")})  # empty name
     return cn, fr

@@ -1,8 +1,9 @@
 """``CypherGraphStore``: the ``GraphStore`` port once, over a few primitives each engine fills in.
 
 Both adapters speak Cypher built by ``graph/cypher.py``, so everything above the wire is shared
-here: input checks and the reasons a record is rejected, version/hash bookkeeping, the change log,
-batched reads, keyset pages, facets, paths and the neighbourhood walk. An engine adapter supplies
+here: input checks and the reasons a record is rejected, per-property claims (``claims.py``),
+version/hash bookkeeping, the change log, batched reads, keyset pages, facets, paths and the
+neighbourhood walk. An engine adapter supplies
 
 - ``_read(text, params)``: one read-only statement, rows as plain dicts of plain values;
 - ``_write(doing, work, *args)``: run ``work(tx, *args)`` as one write transaction, and
@@ -27,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Self, TypeVar
 
 from talentgraph.errors import BadQueryError, NotFoundError, OntologyError
-from talentgraph.graph import cypher
+from talentgraph.graph import claims, cypher
 from talentgraph.graph.common import (
     LABEL_KEY,
     change_row,
@@ -43,6 +44,7 @@ from talentgraph.graph.common import (
     plain_value,
     provenance_props,
     rel_row,
+    split_props,
 )
 from talentgraph.graph.port import MAX_PATH_HOPS, FacetCount, GraphCapabilities
 from talentgraph.schema.ontology import NodeType, Ontology, RelType
@@ -174,6 +176,15 @@ class CypherGraphStore(ABC, Generic[TxT]):
             found.update((r["id"], r) for r in self._run(tx, text, params))
         return found
 
+    def _stored_nodes(self, tx: TxT, type_name: str, ids: Sequence[str]) -> dict[str, Node]:
+        """The stored nodes among ``ids`` with every property (a write merges into them)."""
+        found: dict[str, Node] = {}
+        for chunk in chunks(list(ids), self.batch_rows):
+            text, params = cypher.get_nodes(self.dialect, self.ontology, type_name, chunk)
+            for r in self._run(tx, text, params):
+                found[r["id"]] = node_from_props(self.ontology, r["type"], r["props"])
+        return found
+
     def _log(self, tx: TxT, changes: list[Row]) -> None:
         if not changes:
             return
@@ -287,22 +298,32 @@ class CypherGraphStore(ABC, Generic[TxT]):
         for type_name, group in by_type.items():
             nt = self.ontology.node(type_name)
             declared = {p.name: p for p in nt.properties}
-            existing = (self._existing_nodes(tx, type_name, [r.id for r in group])
+            existing = (self._stored_nodes(tx, type_name, [r.id for r in group])
                         if self._may_hold_nodes(tx, type_name) else {})
             new: list[Row] = []
             changed: list[Row] = []
             for rec in group:
-                h = content_hash(rec.props)
+                values = check_storable(nt.name, rec.id, declared, rec.props)
                 old = existing.get(rec.id)
-                if old is not None and old["hash"] == h:
-                    result.unchanged.append(rec.id)
-                    continue
-                version = 1 if old is None else int(old["version"] or 0) + 1
-                first_seen = (old or {}).get("ingested_at") or (rec.provenance.ingested_at if rec.provenance else ts)
-                system = {"version": version, "content_hash": h, "ingested_at": first_seen, "updated_at": ts,
+                # Property-level write: only the properties the record names change, each as a claim
+                # of its source; the node shows the winning claim per property (graph/claims.py).
+                if old is None:
+                    merged = claims.merge({}, {}, values, rec.names, rec.provenance, ts)
+                else:
+                    shown, _ = split_props(old.props)
+                    merged = claims.merge(shown, claims.load(old.props, declared), values, rec.names,
+                                          rec.provenance, ts)
+                    if not merged.changed:  # every claim as stored: a re-run of the same source
+                        result.unchanged.append(rec.id)
+                        continue
+                version = 1 if old is None else int(old.props.get("version") or 0) + 1
+                first_seen = ((old.props.get("ingested_at") if old is not None else None)
+                              or (rec.provenance.ingested_at if rec.provenance else ts))
+                system = {"version": version, "content_hash": content_hash(merged.props), "ingested_at": first_seen,
+                          "updated_at": ts, claims.PROV: claims.dump(merged.claims),
                           **provenance_props(rec.provenance)}
-                props = check_storable(nt.name, rec.id, declared, rec.props)
-                (new if old is None else changed).append(self._engine_row(node_row(nt, rec.id, props, system)))
+                row = node_row(nt, rec.id, merged.props, system)
+                (new if old is None else changed).append(self._engine_row(row))
                 (result.inserted if old is None else result.updated).append(rec.id)
                 changes.append(change_row("upsert", "node", nt.name, rec.id, version, ts))
             self._store_nodes(tx, nt, new, changed)

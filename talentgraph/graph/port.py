@@ -5,9 +5,13 @@ with the pure functions in ``graph/cypher.py`` through a ``Dialect``; what diffe
 is recorded in ``GraphCapabilities``, not in ``if backend == ...`` branches.
 
 Contract every adapter keeps (the contract suite in ``tests/integration`` checks it):
-- upserts are idempotent and keyed by id (nodes) or (type, from, to) (relationships); a record
-  whose ontology properties hash the same as the stored one is reported ``unchanged`` and writes
-  nothing, not even a change-log entry;
+- upserts are idempotent and keyed by id (nodes) or (type, from, to) (relationships);
+- a node upsert writes only the properties its record names, each as a claim of the record's
+  source (``graph/claims.py``): another source's values are kept, the node shows per property the
+  claim of the highest-priority source (ties: the latest write), and ``prov`` keeps every claim;
+  a record whose claims are all as stored (a re-run of the same source) is reported ``unchanged``
+  and writes nothing, not even a change-log entry. A relationship is written whole; one whose
+  properties hash the same as the stored ones is ``unchanged`` likewise;
 - every insert/update/delete appends one change-log entry with a strictly increasing ``seq`` in
   the same transaction as the data;
 - ``upsert_batch`` writes nodes, relationships and their change-log entries in one transaction:

@@ -6,7 +6,15 @@ of it is written. Surviving rows are written in batches: one ``get_nodes`` call 
 up relationship endpoints the batch does not create itself, then one ``upsert_batch`` call writes
 its nodes, relationships and change log in one transaction (a job killed mid-batch leaves that
 batch out entirely, never a person without their LIVES_IN). The store's per-record results are
-mapped back to rows so that ``rows_in == inserted + updated + unchanged + quarantined`` always holds.
+mapped back to rows so that ``rows_in == inserted + updated + unchanged + quarantined + empty``
+always holds. A row whose every cell is blank (a JSON record of nulls, cells holding only spaces or
+zero-width characters) is counted ``empty`` and skipped: it says nothing, so it is neither an error
+to fix nor a record to write. Blank rows a reader skips between two rows count as empty too (the gap
+in the row numbers shows them), so ``rows_in`` is the number of the last row.
+
+Relationship ends given by a ``lookup`` are resolved while the row is built (``ingest/lookups.py``);
+a lookup that finds no node, or several, quarantines the row with the candidates in the reason.
+A dry run writes no quarantine file: the rows it would quarantine are listed in the summary.
 
 When the source cannot be read on (``SourceReadError``: a CSV cell over the size limit, a damaged
 workbook) the rows before the failing one are written and the job stops with ``JobStopped``, whose
@@ -27,10 +35,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from talentgraph.errors import IngestError, TalentgraphError, ValidationError
+from talentgraph.graph import claims
+from talentgraph.graph.common import split_props
 from talentgraph.graph.port import GraphStore
-from talentgraph.ingest.mapping import JobSpec, PropSpec
-from talentgraph.ingest.quarantine import QuarantineWriter, row_ids
+from talentgraph.ingest.lookups import DryRunWrites, LookupFailed, Lookups
+from talentgraph.ingest.mapping import EndpointSpec, JobSpec, PropSpec
+from talentgraph.ingest.quarantine import QuarantinePreview, QuarantineWriter, row_ids
 from talentgraph.ingest.sources import BadRow, Row, SourceReadError, open_source
+from talentgraph.ingest.transforms import is_empty
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
 from talentgraph.schema.validation import check_node_props, check_rel_props
 from talentgraph.types import Node, NodeRecord, Provenance, RelRecord, UpsertResult
@@ -53,7 +65,13 @@ class JobSummary:
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
-    quarantine_path: str | None = None
+    empty: int = 0  # rows whose every cell is blank: skipped
+    quarantine_path: str | None = None  # absolute
+    # The quarantine file came out identical to this job's previous one, so that one is reported and
+    # no second copy is kept: the same rows were already quarantined by the last run.
+    quarantine_repeated: bool = False
+    # Dry run: the first rows that would be quarantined, {"row": n, "reason": "..."} (no file is written).
+    quarantine_preview: list[dict[str, Any]] = field(default_factory=list)
     # Quarantined rows some of whose records the store had already written (it rejected another).
     partially_written: int = 0
     nodes_written: dict[str, int] = field(default_factory=dict)  # inserted + updated, by node type
@@ -63,7 +81,7 @@ class JobSummary:
     rows_per_second: float = 0.0
 
     def check(self) -> None:
-        total = self.inserted + self.updated + self.unchanged + self.quarantined
+        total = self.inserted + self.updated + self.unchanged + self.quarantined + self.empty
         assert self.rows_in == total, f"row accounting broken for {self.job}: {self.rows_in} in, {total} accounted"
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,14 +90,18 @@ class JobSummary:
     def __str__(self) -> str:
         verb = "would be " if self.dry_run else ""
         where = f"  → {self.quarantine_path}" if self.quarantine_path else ""
+        if self.quarantine_repeated:
+            where += " (the same rows as the last run: no new file)"
         lines: list[tuple[str, str]] = [
             ("来源 source", f"{self.source} ({self.format}{', ' + self.encoding if self.encoding else ''})"),
             ("读入 rows in", f"{self.rows_in:,}"),
             (f"新增 {verb}inserted", f"{self.inserted:,}"),
             (f"更新 {verb}updated", f"{self.updated:,}"),
             ("未变 unchanged", f"{self.unchanged:,}"),
-            ("隔离 quarantined", f"{self.quarantined:,}{where}"),
+            (f"隔离 {verb}quarantined", f"{self.quarantined:,}{where}"),
         ]
+        if self.empty:
+            lines.append(("空行 empty", f"{self.empty:,} rows with every cell blank, skipped"))
         if self.partially_written:
             lines.append(("部分写入 partial",
                           f"{self.partially_written:,} quarantined rows had other records written"))
@@ -90,7 +112,11 @@ class JobSummary:
         lines.append(("用时 time", f"{self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)"))
         width = max(_width(label) for label, _ in lines)
         title = f"job {self.job}" + (" (dry run: nothing written)" if self.dry_run else "")
-        return "\n".join([title, *(f"  {_pad(label, width)}  {value}" for label, value in lines)])
+        out = [title, *(f"  {_pad(label, width)}  {value}" for label, value in lines)]
+        out += [f"    row {q['row']}: {q['reason']}" for q in self.quarantine_preview]
+        if self.quarantined > len(self.quarantine_preview) and self.quarantine_preview:
+            out.append(f"    … and {self.quarantined - len(self.quarantine_preview):,} more")
+        return "\n".join(out)
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -124,7 +150,8 @@ def _stopped(exc: SourceReadError, summary: JobSummary) -> JobStopped:
     dry = " (dry run: nothing written)" if s.dry_run else ""
     return JobStopped(
         f"{exc.message} Job {s.job} stopped there{dry}: {before} ({s.rows_in:,} rows in = {s.inserted:,} inserted "
-        f"+ {s.updated:,} updated + {s.unchanged:,} unchanged + {s.quarantined:,} quarantined{where}); "
+        f"+ {s.updated:,} updated + {s.unchanged:,} unchanged + {s.quarantined:,} quarantined"
+        f"{f' + {s.empty:,} empty' if s.empty else ''}{where}); "
         f"nothing from row {exc.row} on.",
         hint=f"{exc.hint + ' ' if exc.hint else ''}Then re-run the job: rows already written come back unchanged.",
         summary=summary,
@@ -185,10 +212,24 @@ def _validated(
     return None if problems or failed else clean
 
 
+def _end_id(es: EndpointSpec, row: Row, field: str, lookups: Lookups | None, ontology: Ontology) -> str | None:
+    """The id of a relationship end: rendered from its key, or found by its lookup (None: cells empty)."""
+    if es.key is not None:
+        key = es.key.render(row, f"{field}.key")
+        return None if key is None else ontology.make_id(es.type, key)
+    if lookups is None or es.lookup is None:
+        raise ValueError(f"{field} is a lookup; pass lookups= to build_row")
+    return lookups.resolve(es.lookup, row, field)
+
+
 def build_row(
-    spec: JobSpec, number: int, row: Row, *, provenance: Provenance, id_hash_key: bytes, ontology: Ontology = ONTOLOGY
+    spec: JobSpec, number: int, row: Row, *, provenance: Provenance, id_hash_key: bytes,
+    ontology: Ontology = ONTOLOGY, lookups: Lookups | None = None,
 ) -> BuiltRow:
-    """Records for one row, validated; ``errors`` lists every problem found (empty when writable)."""
+    """Records for one row, validated; ``errors`` lists every problem found (empty when writable).
+
+    ``lookups`` resolves relationship ends the mapping finds by lookup (it reads the graph).
+    """
     built = BuiltRow(number, row, [], [], [])
     errors = built.errors
     for ns in spec.nodes:
@@ -206,22 +247,28 @@ def build_row(
         clean = _validated(check_node_props, ontology.node(ns.type), props, failed, ns.properties, node_id, errors)
         if clean is None:
             continue
-        built.nodes.append(NodeRecord(ns.type, node_id, clean, provenance))
+        # Every property the mapping names: an empty cell withdraws this job's own earlier value.
+        named = ontology.node(ns.type).written_with(t for p in ns.properties for t in p.targets)
+        built.nodes.append(NodeRecord(ns.type, node_id, clean, provenance, named))
     for rs in spec.relationships:
         ends: list[str] = []
         for end, es in (("from", rs.from_), ("to", rs.to)):
             try:
-                k = es.key.render(row, f"{rs.type}.{end}.key")
+                end_id = _end_id(es, row, f"{rs.type}.{end}", lookups, ontology)
             except ValidationError as exc:
                 errors.append(str(exc))
                 break
-            if k is None:
+            except LookupFailed as exc:
+                errors.append(f"{rs.type} {end}: {exc}")
+                break
+            if end_id is None:
                 if not rs.optional:
-                    errors.append(f"{rs.type} {end} {es.type} key {es.key.text!r}: column "
-                                  f"{', '.join(es.key.columns)} is empty (mark the relationship optional: true "
+                    what = (f"key {es.text}: column {', '.join(es.columns)} is empty" if es.key is not None else
+                            f"lookup: a column it needs ({', '.join(es.columns)}) is empty")
+                    errors.append(f"{rs.type} {end} {es.type} {what} (mark the relationship optional: true "
                                   "if that is allowed)")
                 break
-            ends.append(ontology.make_id(es.type, k))
+            ends.append(end_id)
         if len(ends) != 2:
             continue
         props, failed = _props(rs.properties, row, rs.type, id_hash_key, errors)
@@ -269,8 +316,9 @@ def _record_props(row: BuiltRow) -> Iterable[tuple[str, dict[str, Any]]]:
 
 class _Runner:
     def __init__(
-        self, spec: JobSpec, graph: GraphStore, summary: JobSummary, quarantine: QuarantineWriter, *,
-        dry_run: bool, known_ids: set[str], ontology: Ontology,
+        self, spec: JobSpec, graph: GraphStore, summary: JobSummary, quarantine: QuarantineWriter | QuarantinePreview,
+        *,
+        dry_run: bool, known_ids: set[str], ontology: Ontology, dry_run_writes: DryRunWrites | None = None,
     ) -> None:
         self.spec = spec
         self.graph = graph
@@ -281,6 +329,7 @@ class _Runner:
         # earlier job would have written); saves re-asking the store for the same building per batch.
         self.known_ids = known_ids
         self.ontology = ontology
+        self.dry_run_writes = dry_run_writes
         self.nodes_written: Counter[str] = Counter()
         self.rels_written: Counter[str] = Counter()
 
@@ -340,6 +389,8 @@ class _Runner:
         if self.dry_run:
             status = self._classify_dry(nodes, rels)
             rejected: dict[str, str] = {}
+            if self.dry_run_writes is not None:
+                self.dry_run_writes.add(nodes.values(), rels.values())
         else:
             node_result, rel_result = self.graph.upsert_batch(list(nodes.values()), list(rels.values()))
             status = _statuses(node_result) | _statuses(rel_result)
@@ -377,8 +428,9 @@ class _Runner:
                 self.count(best)  # type: ignore[arg-type]
 
     def _classify_dry(self, nodes: dict[str, NodeRecord], rels: dict[str, RelRecord]) -> dict[str, str]:
-        """What a real run would report, from reads only (the store's content hash is not consulted,
-        so a value the store normalises differently may show as an update)."""
+        """What a real run would report, from reads only: nodes by the store's own claim rule
+        (graph/claims.py); relationships by comparing values (a value the store normalises
+        differently may show as an update)."""
         out: dict[str, str] = {}
         existing: dict[str, Node] = self.graph.get_nodes(list(nodes)) if nodes else {}
         for node_id, rec in nodes.items():
@@ -386,8 +438,12 @@ class _Runner:
             if old is None:
                 out[node_id] = "unchanged" if node_id in self.known_ids else "inserted"
             else:
-                names = [p.name for p in self.ontology.node(rec.type).properties]
-                out[node_id] = "unchanged" if _same(rec.props, old.props, names) else "updated"
+                # The store's own rule (graph/claims.py): only this job's claims count.
+                declared = [p.name for p in self.ontology.node(rec.type).properties]
+                shown, _ = split_props(old.props)
+                merged = claims.merge(shown, claims.load(old.props, declared), rec.props, rec.names,
+                                      rec.provenance, "")
+                out[node_id] = "updated" if merged.changed else "unchanged"
         by_type: dict[str, list[RelRecord]] = {}
         for rel in rels.values():
             by_type.setdefault(rel.type, []).append(rel)
@@ -434,8 +490,10 @@ def run_job(
     on_batch: Callable[[], None] | None = None,
     known_ids: set[str] | None = None,
     ontology: Ontology = ONTOLOGY,
+    dry_run_writes: DryRunWrites | None = None,
 ) -> JobSummary:
-    """Run one job; ``known_ids`` lets a dry-run pipeline treat ids earlier jobs would write as existing."""
+    """Run one job; ``known_ids`` lets a dry-run pipeline treat ids earlier jobs would write as existing,
+    and ``dry_run_writes`` lets its lookups find the records they would write (and collects this job's)."""
     if batch_size < 1:
         raise ValueError(f"batch_size is {batch_size}; use 1 or more")
     t0 = time.perf_counter()
@@ -446,11 +504,15 @@ def run_job(
     with source:
         summary.encoding = source.encoding
         spec.check_header(source.header)
-        quarantine = QuarantineWriter(
+        # A dry run only reports what it would quarantine; a file from it would be taken for a real run's.
+        quarantine: QuarantineWriter | QuarantinePreview = QuarantinePreview() if dry_run else QuarantineWriter(
             quarantine_dir, spec.job, [*source.header, *source.extra_columns], spec.identity_columns, started
         )
+        # Built at the first row that needs it, so it sees what earlier jobs of a pipeline wrote.
+        lookups = Lookups(graph, ontology, pending=dry_run_writes if dry_run else None)
         runner = _Runner(spec, graph, summary, quarantine, dry_run=dry_run,
-                         known_ids=known_ids if known_ids is not None else set(), ontology=ontology)
+                         known_ids=known_ids if known_ids is not None else set(), ontology=ontology,
+                         dry_run_writes=dry_run_writes if dry_run else None)
         bar = _progress_bar(spec.job, progress)
         batch = _Batch()
 
@@ -460,16 +522,28 @@ def run_job(
                 on_batch()
             batch = _Batch()
 
+        last = 0
         try:
             for number, row in source.read_rows():
+                # Row numbers are positions in the file: a gap is blank rows the reader skipped, which
+                # are counted empty so ``rows_in`` matches the row numbers users see (trailing blank
+                # rows, e.g. formatted but empty spreadsheet rows, follow no row and are not counted).
+                if number > last + 1:
+                    summary.rows_in += number - last - 1
+                    summary.empty += number - last - 1
+                last = number
                 summary.rows_in += 1
                 if bar is not None and summary.rows_in % 256 == 0:
                     bar.update(256)
                 if isinstance(row, BadRow):
                     runner.reject(number, row.reason, row.raw, mapped=False)
                     continue
-                prov = Provenance(spec.job, spec.source.path.name, number, provenance_at)
-                built = build_row(spec, number, row, provenance=prov, id_hash_key=id_hash_key, ontology=ontology)
+                if all(_blank(v) for v in row.values()):
+                    summary.empty += 1
+                    continue
+                prov = Provenance(spec.job, spec.source.path.name, number, provenance_at, spec.priority)
+                built = build_row(spec, number, row, provenance=prov, id_hash_key=id_hash_key, ontology=ontology,
+                                  lookups=lookups)
                 if built.errors:
                     runner.reject(number, " | ".join(built.errors), row)
                     continue
@@ -482,6 +556,7 @@ def run_job(
         except SourceReadError as exc:
             # The rows before the unreadable one are good: write them so the report is what happened.
             flush()
+            quarantine.close()
             _finish(summary, runner, quarantine, t0)
             raise _stopped(exc, summary) from exc
         except TalentgraphError as exc:
@@ -498,8 +573,23 @@ def run_job(
     return summary
 
 
-def _finish(summary: JobSummary, runner: _Runner, quarantine: QuarantineWriter, t0: float) -> None:
-    summary.quarantine_path = str(quarantine.path) if quarantine.path else None
+def _blank(value: Any) -> bool:
+    """An empty cell, or one holding only whitespace and invisible format characters (a zero-width
+    space or BOM pasted from a web page looks empty in Excel, and must not become a key)."""
+    if is_empty(value):
+        return True
+    return isinstance(value, str) and all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") for ch in value)
+
+
+def _finish(summary: JobSummary, runner: _Runner, quarantine: QuarantineWriter | QuarantinePreview,
+            t0: float) -> None:
+    if isinstance(quarantine, QuarantinePreview):
+        summary.quarantine_preview = [{"row": n, "reason": r} for n, r in quarantine.rows]
+    elif quarantine.path is not None:
+        # Resolved here, in the process that wrote it: a relative path would be read against the
+        # working directory of whoever prints it (the CLI talking to a server, say).
+        summary.quarantine_path = str(quarantine.path.resolve())
+        summary.quarantine_repeated = quarantine.repeated
     summary.nodes_written = dict(runner.nodes_written)
     summary.rels_written = dict(runner.rels_written)
     summary.seconds = round(time.perf_counter() - t0, 3)

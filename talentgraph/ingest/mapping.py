@@ -24,7 +24,8 @@ from talentgraph.errors import IngestError, OntologyError, ValidationError
 from talentgraph.ingest.sources import Row, source_class
 from talentgraph.ingest.transforms import TRANSFORMS, Context, TransformFn, is_empty, to_text
 from talentgraph.ingest.yamlfile import load_yaml
-from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology, Property, PropType
+from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology, Property, PropType, SearchKind
+from talentgraph.schema.vocabularies import vocabulary
 
 _JOB_ID = re.compile(r"^[a-z0-9_-]+$")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -39,11 +40,12 @@ DEFAULT_TRANSFORM: dict[PropType, str] = {
     PropType.DATE: "date",
 }
 
-_JOB_KEYS = {"job", "description", "source", "nodes", "relationships"}
+_JOB_KEYS = {"job", "description", "source", "nodes", "relationships", "priority"}
 _NODE_KEYS = {"type", "key", "properties"}
 _REL_KEYS = {"type", "from", "to", "properties", "optional"}
-_END_KEYS = {"type", "key"}
-_PROP_KEYS = {"column", "columns", "value", "transform", "split", "default", "kind_column"}
+_END_KEYS = {"type", "key", "lookup"}
+_LOOKUP_RESERVED = {"where", "within"}  # every other key of a lookup is a property to match
+_PROP_KEYS = {"column", "columns", "value", "transform", "split", "default", "kind_column", "strict"}
 
 
 def _fail(file: Path | str, where: str, message: str, hint: str) -> IngestError:
@@ -129,6 +131,8 @@ class PropSpec:
     value: Any = None
     kind_column: str | None = None
     is_list: bool = False  # target is a string_list
+    # ``strict: true``: a value the vocabulary lacks quarantines the row instead of being kept for review.
+    strict_vocabulary: str | None = None
 
     @cached_property
     def _contexts(self) -> dict[tuple[str, bytes], Context]:
@@ -180,8 +184,16 @@ class PropSpec:
             else:
                 parts = [cell]
             values = [fn(p.strip() if isinstance(p, str) else p, ctx) for p in parts if not is_empty(p)]
-            return {self.targets[0]: values} if values else {}
-        return {self.targets[0]: fn(cell, ctx)}
+            return {self.targets[0]: self._checked(values, ctx)} if values else {}
+        return {self.targets[0]: self._checked(fn(cell, ctx), ctx)}
+
+    def _checked(self, value: Any, ctx: Context) -> Any:
+        """With ``strict: true``, every value must already be a term (the ValidationError quarantines the row)."""
+        if self.strict_vocabulary is not None:
+            vocab = vocabulary(self.strict_vocabulary)
+            for v in value if isinstance(value, list) else [value]:
+                vocab.require(v, ctx.field)
+        return value
 
 
 @dataclass(frozen=True)
@@ -193,9 +205,57 @@ class NodeSpec:
 
 
 @dataclass(frozen=True)
-class EndpointSpec:
+class LookupMatch:
+    """One alternative of a lookup: the row's ``template`` against ``properties`` of the node."""
+
+    label: str  # as written in the job file ("name", "uscc"), for messages
+    properties: tuple[str, ...]  # "name" stands for the type's title and its other name properties
+    template: Template
+
+
+@dataclass(frozen=True)
+class LookupSpec:
+    """Find a relationship end by what the register says about it, not by its id.
+
+    A node is a candidate when any one of ``match`` equals it (after ``lookups.normalise``), it has
+    every ``where`` value, and — with ``within`` — it has a ``via`` relationship to the node that
+    ``within`` finds. Exactly one candidate is the answer; none or several quarantine the row.
+    """
+
     type: str
-    key: Template
+    match: tuple[LookupMatch, ...]
+    where: tuple[tuple[str, Any], ...]  # (property, stored value), constants checked when parsed
+    within: "LookupSpec | None"
+    via: str | None  # relationship type from this type to ``within.type``
+    where_path: str  # YAML path, for messages
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        cols = [c for m in self.match for c in m.template.columns]
+        if self.within is not None:
+            cols += self.within.columns
+        return tuple(dict.fromkeys(cols))
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    """A relationship end, named by a ``key`` template (an id) or found by a ``lookup``."""
+
+    type: str
+    key: Template | None
+    lookup: LookupSpec | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        if self.key is not None:
+            return self.key.columns
+        assert self.lookup is not None
+        return self.lookup.columns
+
+    @property
+    def text(self) -> str:
+        """How the end is written in the job file, for messages."""
+        return repr(self.key.text) if self.key is not None else "lookup"
 
 
 @dataclass(frozen=True)
@@ -223,6 +283,9 @@ class JobSpec:
     nodes: tuple[NodeSpec, ...]
     relationships: tuple[RelSpec, ...]
     file: Path
+    # Whose value a node shows when registers disagree on a property: the higher priority, ties
+    # to the latest write (graph/claims.py). ``priority:`` in the job YAML, default 0.
+    priority: int = 0
 
     def column_refs(self) -> Iterator[tuple[str, str]]:
         """Every (YAML path, column) the mapping reads."""
@@ -232,8 +295,8 @@ class JobSpec:
             yield from _prop_refs(n.properties)
         for r in self.relationships:
             for end, spec in (("from", r.from_), ("to", r.to)):
-                for c in spec.key.columns:
-                    yield f"{r.where}.{end}.key", c
+                for c in spec.columns:
+                    yield f"{r.where}.{end}.{'key' if spec.key is not None else 'lookup'}", c
             yield from _prop_refs(r.properties)
 
     @property
@@ -328,7 +391,11 @@ def parse_job(data: Any, file: Path, *, input_dir: Path | None = None, ontology:
         raise _fail(file, "nodes", "the job maps nothing.", "Add at least one entry under nodes or relationships.")
     nodes = tuple(_parse_node(n, file, f"nodes[{i}]", ontology) for i, n in enumerate(nodes_raw))
     rels = tuple(_parse_rel(r, file, f"relationships[{i}]", ontology) for i, r in enumerate(rels_raw))
-    return JobSpec(job, str(data.get("description") or ""), source, nodes, rels, file)
+    priority = data.get("priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise _fail(file, "priority", f"{priority!r} is not a whole number.",
+                    "Write e.g. priority: 10; the higher priority's value is shown when registers disagree.")
+    return JobSpec(job, str(data.get("description") or ""), source, nodes, rels, file, priority)
 
 
 def _list(raw: Any, file: Path, where: str) -> list[Any]:
@@ -398,8 +465,107 @@ def _parse_node(raw: Any, file: Path, where: str, ontology: Ontology) -> NodeSpe
 
 def _parse_endpoint(raw: Any, file: Path, where: str, ontology: Ontology) -> EndpointSpec:
     raw = _check_keys(raw, _END_KEYS, file, where, '{type: Area, key: "{楼栋编号}"}')
-    node_type, key = _type_and_key(raw, file, where, ontology, "楼栋编号")
-    return EndpointSpec(node_type.name, key)
+    if "lookup" not in raw:
+        node_type, key = _type_and_key(raw, file, where, ontology, "楼栋编号")
+        return EndpointSpec(node_type.name, key)
+    if "key" in raw:
+        raise _fail(file, where, "has both key and lookup.",
+                    "Give key when the register holds the id, lookup when it names the node.")
+    node_type = _node_type(raw, file, where, ontology)
+    return EndpointSpec(node_type.name, None, _parse_lookup(raw["lookup"], node_type, file, f"{where}.lookup",
+                                                            ontology))
+
+
+def _node_type(raw: dict[str, Any], file: Path, where: str, ontology: Ontology) -> NodeType:
+    try:
+        return ontology.node(str(raw.get("type")))
+    except OntologyError as exc:
+        raise _fail(file, f"{where}.type", exc.message, exc.hint or "") from None
+
+
+def name_properties(node_type: NodeType) -> tuple[str, ...]:
+    """What a lookup's ``name`` matches: the title property, then other properties searched as names."""
+    names = [node_type.title] + [p.name for p in node_type.properties
+                                 if p.searchable is SearchKind.NAME and p.type is PropType.STRING]
+    return tuple(dict.fromkeys(names))
+
+
+def _parse_lookup(raw: Any, node_type: NodeType, file: Path, where: str, ontology: Ontology) -> LookupSpec:
+    example = '{name: "{小区}", where: {level: residential_area}}'
+    if not isinstance(raw, dict) or not raw:
+        raise _fail(file, where, f"{raw!r} is not a lookup.", f"Write e.g. lookup: {example}.")
+    strings = [p.name for p in node_type.properties if p.type is PropType.STRING]
+    matches: list[LookupMatch] = []
+    for key, value in raw.items():
+        key = str(key)
+        if key in _LOOKUP_RESERVED:
+            continue
+        if key == "name" or key == node_type.title:
+            props = name_properties(node_type)
+        elif key in strings:
+            props = (key,)
+        else:
+            raise _fail(file, f"{where}.{key}", f"{node_type.name} has no text property {key!r} to match.",
+                        f"{_close(key, ['name', *strings, *_LOOKUP_RESERVED])}Match on name or one of "
+                        f"{', '.join(strings)}; where and within narrow the match.")
+        matches.append(LookupMatch(key, props, Template.parse(value, file, f"{where}.{key}")))
+    if not matches:
+        raise _fail(file, where, "matches on nothing.", f"Say what to match, e.g. lookup: {example}.")
+    filters = _parse_lookup_where(raw.get("where"), node_type, file, f"{where}.where")
+    within, via = None, None
+    if "within" in raw:
+        within, via = _parse_within(raw["within"], node_type, file, f"{where}.within", ontology)
+    return LookupSpec(node_type.name, tuple(matches), filters, within, via, where)
+
+
+def _parse_lookup_where(raw: Any, node_type: NodeType, file: Path, where: str) -> tuple[tuple[str, Any], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        raise _fail(file, where, f"{raw!r} is not a mapping of property values.", "Write where: {level: building}.")
+    out: list[tuple[str, Any]] = []
+    for name, value in raw.items():
+        name = str(name)
+        if not node_type.has(name):
+            raise _fail(file, f"{where}.{name}", f"{node_type.name} has no property {name!r}.",
+                        f"{_close(name, [p.name for p in node_type.properties])}")
+        prop = node_type.prop(name)
+        if isinstance(value, (dict, list)) or value is None or "{" in str(value):
+            raise _fail(file, f"{where}.{name}", f"{value!r} is not a constant.",
+                        "where takes fixed values (e.g. level: building); match columns with the lookup's own keys.")
+        if prop.vocabulary is not None:
+            # Stored values are vocabulary ids, so 楼栋 and building both mean the id "building".
+            try:
+                value = vocabulary(prop.vocabulary).require(str(value), f"{where}.{name}").id
+            except ValidationError as exc:
+                raise _fail(file, f"{where}.{name}", str(exc), exc.hint or "") from None
+        out.append((name, value))
+    return tuple(out)
+
+
+def _parse_within(raw: Any, node_type: NodeType, file: Path, where: str,
+                  ontology: Ontology) -> tuple[LookupSpec, str]:
+    if not isinstance(raw, dict):
+        raise _fail(file, where, f"{raw!r} is not a lookup.", 'Write within: {name: "{小区}"}.')
+    raw = dict(raw)
+    parent_type = node_type
+    if "type" in raw:
+        parent_type = _node_type(raw, file, where, ontology)
+        del raw["type"]
+    links = [r.name for r in ontology.rels_from(node_type.name) if r.allows(node_type.name, parent_type.name)]
+    via = raw.pop("via", None)
+    if via is not None:
+        if via not in links:
+            raise _fail(file, f"{where}.via", f"{via!r} does not link {node_type.name} to {parent_type.name}.",
+                        f"Links between them: {', '.join(links) or '(none)'}.")
+        links = [str(via)]
+    if len(links) != 1:
+        found = f"{', '.join(links)} all do" if links else "no relationship does"
+        hint = (f"Say which with via: {links[0]}." if links else
+                "Look up the end another way, or name the parent type (type: Area).")
+        raise _fail(file, where, f"within needs one relationship from {node_type.name} to {parent_type.name}; "
+                    f"{found}.", hint)
+    return _parse_lookup(raw, parent_type, file, where, ontology), links[0]
 
 
 def _parse_rel(raw: Any, file: Path, where: str, ontology: Ontology) -> RelSpec:
@@ -410,7 +576,8 @@ def _parse_rel(raw: Any, file: Path, where: str, ontology: Ontology) -> RelSpec:
         raise _fail(file, f"{where}.type", exc.message, exc.hint or "") from None
     for end in ("from", "to"):
         if end not in raw:
-            raise _fail(file, f"{where}.{end}", "missing.", f"Give {end}: {{type: ..., key: ...}}.")
+            raise _fail(file, f"{where}.{end}", "missing.",
+                        f"Give {end}: {{type: ..., key: ...}} or {end}: {{type: ..., lookup: ...}}.")
     src = _parse_endpoint(raw["from"], file, f"{where}.from", ontology)
     dst = _parse_endpoint(raw["to"], file, f"{where}.to", ontology)
     if not rel_type.allows(src.type, dst.type):
@@ -509,6 +676,12 @@ def _parse_prop(
         except re.error as exc:
             raise _fail(file, f"{where}.split", f"{spec['split']!r} is not a regular expression ({exc}).",
                         'Write e.g. split: "[,;，；、/]".') from None
+    strict = spec.get("strict", False)
+    if not isinstance(strict, bool):
+        raise _fail(file, f"{where}.strict", f"{strict!r} is not true or false.", "Write strict: true.")
+    if strict and (len(targets) != 1 or prop.vocabulary is None):
+        raise _fail(file, f"{where}.strict", f"{owner}.{targets[0]} has no vocabulary.",
+                    "Use strict only on vocabulary properties such as languages or skills.")
     kind_column = spec.get("kind_column")
     if kind_column is not None and tname != "identity":
         raise _fail(file, f"{where}.kind_column", "only applies to transform: identity.", "Remove it.")
@@ -522,10 +695,12 @@ def _parse_prop(
         name, where, targets, columns,
         transform=tname or DEFAULT_TRANSFORM.get(prop.type, "str"),
         split=split, default=default, kind_column=kind_column.strip() if kind_column else None, is_list=is_list,
+        strict_vocabulary=prop.vocabulary if strict else None,
     )
 
 
 __all__ = [
-    "DEFAULT_TRANSFORM", "EndpointSpec", "JobSpec", "NodeSpec", "PropSpec", "RelSpec", "SourceSpec", "Template",
-    "load_job", "load_pipeline", "parse_job",
+    "DEFAULT_TRANSFORM", "EndpointSpec", "JobSpec", "LookupMatch", "LookupSpec", "NodeSpec", "PropSpec", "RelSpec",
+    "SourceSpec", "Template",
+    "load_job", "load_pipeline", "name_properties", "parse_job",
 ]

@@ -1,7 +1,8 @@
 """Run jobs in order (areas before the residents who live in them).
 
 In a dry run nothing is written, so a later job's relationships would find no endpoints from the
-earlier jobs; the ids each job would write are shared with the jobs after it instead.
+earlier jobs; the ids each job would write are shared with the jobs after it instead, and so are
+the records themselves, for the later jobs' lookups (``ingest/lookups.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from talentgraph.graph.port import GraphStore
 from talentgraph.ingest.job import JobSummary, run_job
+from talentgraph.ingest.lookups import DryRunWrites
 from talentgraph.ingest.mapping import JobSpec
 
 
@@ -26,13 +28,14 @@ def run_pipeline(
     on_batch: Callable[[], None] | None = None,
 ) -> list[JobSummary]:
     known_ids: set[str] = set()
+    dry_run_writes = DryRunWrites() if dry_run else None
     summaries: list[JobSummary] = []
     for spec in specs:
         try:
             summary = run_job(
                 spec, graph,
                 id_hash_key=id_hash_key, quarantine_dir=quarantine_dir, batch_size=batch_size, dry_run=dry_run,
-                progress=progress, on_batch=on_batch, known_ids=known_ids,
+                progress=progress, on_batch=on_batch, known_ids=known_ids, dry_run_writes=dry_run_writes,
             )
         except Exception as exc:
             done = ", ".join(s.job for s in summaries) or "none"

@@ -5,7 +5,9 @@ the file as GBK and garbles the Chinese), mode 0600 (it holds residents' persona
 ``_row``, ``_reason``, ``_ids``, then the source's own columns so a community worker can fix the row
 in place and re-run the job. Identity-document columns are masked to the last four characters: a
 quarantine file is shared more widely than the register it came from. The file is created only
-when the first row is rejected.
+when the first row is rejected, and a file identical to the job's previous one (an unchanged
+re-run rejecting the same rows) is removed again in favour of that one (``QuarantineWriter.repeated``).
+A dry run writes nothing: ``QuarantinePreview`` keeps the first rows and reasons for its summary.
 
 ``_ids`` lists the node ids the row names (``row_ids``), space-separated, so a data subject's rows
 can be found for export and erasure (``access/subject.py``) without parsing every register's
@@ -75,6 +77,7 @@ class QuarantineWriter:
         self.started = started
         self.path: Path | None = None
         self.count = 0
+        self.repeated = False  # set by close(): the file matched the previous run's, which ``path`` now names
         self._file: IO[str] | None = None
         self._writer: Any = None
 
@@ -111,9 +114,50 @@ class QuarantineWriter:
         self.count += 1
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._file is None:
+            return
+        self._file.close()
+        self._file = None
+        assert self.path is not None
+        previous = _previous_file(self.directory, self.job, self.path)
+        # Whole files are compared (sizes first): anything short of byte equality (a row fixed, a reason
+        # changed, a row erased for a data subject) is news worth a new file.
+        if (previous is not None and previous.stat().st_size == self.path.stat().st_size
+                and previous.read_bytes() == self.path.read_bytes()):
+            self.path.unlink()
+            self.path = previous
+            self.repeated = True
+
+
+class QuarantinePreview:
+    """What a dry run would quarantine: the count and the first ``keep`` (row, reason) pairs; no file."""
+
+    path: Path | None = None
+    repeated = False
+
+    def __init__(self, keep: int = 20) -> None:
+        self.keep = keep
+        self.count = 0
+        self.rows: list[tuple[int, str]] = []
+
+    def write(self, row: int, reason: str, raw: dict[str, Any], ids: Sequence[str] = ()) -> None:
+        if len(self.rows) < self.keep:
+            self.rows.append((row, reason))
+        self.count += 1
+
+    def close(self) -> None:
+        pass
+
+
+def _previous_file(directory: Path, job: str, current: Path) -> Path | None:
+    """The newest quarantine file of ``job`` other than ``current`` (names sort by their UTC stamp)."""
+    pattern = re.compile(re.escape(job) + r"-(\d{8}T\d{6}Z)(?:-(\d+))?\.csv")
+    found: list[tuple[str, int, Path]] = []
+    for path in directory.glob(f"{job}-*.csv"):
+        m = pattern.fullmatch(path.name)
+        if m and path != current:
+            found.append((m.group(1), int(m.group(2) or 1), path))
+    return max(found)[2] if found else None
 
 
 # --- the ids a row names --------------------------------------------------------------------------
@@ -136,7 +180,9 @@ def row_ids(spec: JobSpec, row: Row, ontology: Ontology = ONTOLOGY) -> list[str]
     """
     keys: list[tuple[str, Template, str]] = [(ns.type, ns.key, f"{ns.type}.key") for ns in spec.nodes]
     for rs in spec.relationships:
-        keys += [(rs.from_.type, rs.from_.key, f"{rs.type}.from.key"), (rs.to.type, rs.to.key, f"{rs.type}.to.key")]
+        # An end found by lookup names a place or an organisation, found in the graph: not worked out here.
+        keys += [(es.type, es.key, f"{rs.type}.{end}.key") for end, es in (("from", rs.from_), ("to", rs.to))
+                 if es.key is not None]
     ids: dict[str, None] = {}
     for type_name, template, where in keys:
         try:
@@ -241,6 +287,7 @@ def _sync_dir(directory: Path) -> None:
 __all__ = [
     "FILE_MODE",
     "IDS_COLUMN",
+    "QuarantinePreview",
     "QuarantineWriter",
     "RowsNaming",
     "cell_text",

@@ -9,6 +9,7 @@ sync test (``tests/unit/test_ontology_sync.py``) adds a property here and checks
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -60,6 +61,13 @@ class Property:
     vocabulary: str | None = None  # name of a vocabulary in schema/vocab/ the value must come from
     validator: str | None = None  # name of a validator in schema/validators.py
     sortable: bool = False
+    # Open vocabulary: a value the vocabulary lacks goes, as written, to this string_list property
+    # (searchable text, same sensitivity) instead of rejecting the row. None: strict (quarantine).
+    unreviewed: str | None = None
+    # Where levels parsed from qualifiers go ('汉语(HSK4)' → languages zh + language_levels 'zh:B2').
+    levels_into: str | None = None
+    # Filled with the year of this date property when a row gives the date but not this value.
+    year_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,18 @@ class NodeType:
 
     def has(self, name: str) -> bool:
         return any(p.name == name for p in self.properties)
+
+    def written_with(self, names: Iterable[str]) -> frozenset[str]:
+        """``names`` plus what validation fills from them: unreviewed companions, qualifier levels and
+        years derived from dates. A source that maps ``languages`` also speaks for
+        ``languages_unreviewed``, so a value it no longer gives is withdrawn there too."""
+        out = set(names)
+        for p in self.properties:
+            if p.name in out:
+                out.update(n for n in (p.unreviewed, p.levels_into) if n is not None)
+            if p.year_of is not None and p.year_of in out:
+                out.add(p.name)
+        return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -132,18 +152,25 @@ class DerivedField:
 
 
 # System properties every node/relationship carries in the graph (never set by a mapping).
-SYSTEM_NODE_PROPERTIES: tuple[Property, ...] = (
+_SYSTEM_RECORD_PROPERTIES: tuple[Property, ...] = (
     Property("version", PropType.INT, "Incremented on every change."),
-    Property("content_hash", PropType.STRING, "Hash of the ontology properties; unchanged rows are skipped."),
+    Property("content_hash", PropType.STRING, "Hash of the ontology properties as shown; an unchanged "
+             "relationship is skipped by it (nodes: by their claims, graph/claims.py)."),
     Property("src_job", PropType.STRING, "Id of the ingest job that last wrote this record."),
     Property("src_file", PropType.STRING, "Source file of the last write."),
     Property("src_row", PropType.INT, "Row number (1-based, after the header) in the source file."),
     Property("ingested_at", PropType.STRING, "When the record was first ingested (ISO-8601 UTC)."),
     Property("updated_at", PropType.STRING, "When the record last changed (ISO-8601 UTC)."),
 )
+SYSTEM_NODE_PROPERTIES: tuple[Property, ...] = (
+    *_SYSTEM_RECORD_PROPERTIES,
+    # Nodes are written property by property from many registers (graph/claims.py); relationships
+    # are still written whole by the one job that maps them, so they have no claims.
+    Property("prov", PropType.STRING, "Which source said what, per property (JSON; graph/claims.py)."),
+)
 SYSTEM_REL_PROPERTIES: tuple[Property, ...] = (
     Property("key", PropType.STRING, "Stable relationship id: from|TYPE|to."),
-    *SYSTEM_NODE_PROPERTIES,
+    *_SYSTEM_RECORD_PROPERTIES,
 )
 
 _S, _I, _F, _B, _L = PropType.STRING, PropType.INT, PropType.FLOAT, PropType.BOOL, PropType.STRING_LIST
@@ -153,6 +180,20 @@ _NAME, _TEXT, _KW = SearchKind.NAME, SearchKind.TEXT, SearchKind.KEYWORD
 
 def _name(desc: str = "Name as written (any script).") -> Property:
     return Property("name", _S, desc, required=True, searchable=_NAME, sortable=True)
+
+
+def _open(prop: Property, what: str) -> tuple[Property, Property]:
+    """A vocabulary property and its ``<name>_unreviewed`` companion (same sensitivity, text-searchable).
+
+    The companion keeps values the vocabulary does not have yet out of the id-valued property, so
+    facets, filters and search expansion only ever see term ids, while the text stays findable.
+    """
+    companion = f"{prop.name}_unreviewed"
+    return (
+        replace(prop, unreviewed=companion),
+        Property(companion, _L, f"{what} as written that the {prop.vocabulary} vocabulary does not have yet "
+                 "(awaiting review: talentgraph vocab pending).", searchable=_TEXT, sensitivity=prop.sensitivity),
+    )
 
 
 def _coords() -> tuple[Property, ...]:
@@ -170,18 +211,27 @@ NODE_TYPES: tuple[NodeType, ...] = (
                      searchable=_NAME, sensitivity=_NAMED, sortable=True),
             Property("latin_name", _S, "Latin-script spelling (passport name or pinyin).", searchable=_NAME,
                      sensitivity=_NAMED, sortable=True),
+            Property("other_names", _L, "Other names: a foreigner's Chinese name, aliases, former names.",
+                     searchable=_NAME, sensitivity=_NAMED),
             Property("gender", _S, "Gender.", facet=True, vocabulary="genders", sensitivity=_PERS),
-            Property("birth_year", _I, "Year of birth.", sensitivity=_PERS, sortable=True),
-            Property("nationality", _S, "ISO 3166-1 alpha-2 code.", facet=True, vocabulary="nationalities",
-                     searchable=_KW),
-            Property("languages", _L, "ISO 639-1 codes of languages spoken.", facet=True,
-                     vocabulary="languages", searchable=_KW),
+            Property("birth_year", _I, "Year of birth (from birth_date when only the date is given).",
+                     sensitivity=_PERS, sortable=True, year_of="birth_date"),
+            Property("birth_date", PropType.DATE, "Date of birth.", validator="date", sensitivity=_PERS),
+            Property("registered_on", PropType.DATE, "Date the person was registered in the community.",
+                     validator="date", sensitivity=_PERS),
+            Property("arrived_on", PropType.DATE, "Date the person arrived in the community.", validator="date",
+                     sensitivity=_PERS),
+            *_open(Property("nationality", _S, "ISO 3166-1 alpha-2 code.", facet=True, vocabulary="nationalities",
+                            searchable=_KW), "Nationality"),
+            *_open(Property("languages", _L, "ISO 639-1 codes of languages spoken.", facet=True,
+                            vocabulary="languages", searchable=_KW, levels_into="language_levels"), "Languages"),
             Property("language_levels", _L, "Per-language level, 'code:level' (level from the CEFR or 'native').",
                      validator="language_level"),
-            Property("skills", _L, "Skill vocabulary ids.", facet=True, vocabulary="skills", searchable=_KW),
+            *_open(Property("skills", _L, "Skill vocabulary ids.", facet=True, vocabulary="skills", searchable=_KW),
+                   "Skills"),
             Property("occupation", _S, "Occupation as written.", searchable=_TEXT),
-            Property("education", _S, "Highest education level.", facet=True, vocabulary="education",
-                     sensitivity=_PERS),
+            *_open(Property("education", _S, "Highest education level.", facet=True, vocabulary="education",
+                            sensitivity=_PERS), "Education"),
             Property("political_status", _S, "Political status.", facet=True, vocabulary="political_status",
                      sensitivity=_PERS),
             Property("phone", _S, "Phone number, E.164.", validator="phone", sensitivity=_PERS),
@@ -346,6 +396,22 @@ class Ontology:
                 self.node(f), self.node(t)
         for d in self.derived:
             self.node(d.node_type)
+        for nt in self.node_types:
+            for prop in nt.properties:
+                self._check_links(nt, prop)
+
+    def _check_links(self, node_type: NodeType, prop: Property) -> None:
+        """A property's ``unreviewed`` / ``levels_into`` / ``year_of`` must name a property of the right type."""
+        links = (("unreviewed", prop.unreviewed, PropType.STRING_LIST), ("levels_into", prop.levels_into,
+                 PropType.STRING_LIST), ("year_of", prop.year_of, PropType.DATE))
+        for what, target, kind in links:
+            if target is None:
+                continue
+            if not node_type.has(target) or node_type.prop(target).type is not kind:
+                raise OntologyError(f"{node_type.name}.{prop.name}: {what} names {target!r}, which is not a "
+                                    f"{kind} property of {node_type.name}.", hint=f"Declare {target} ({kind}).")
+            if what == "unreviewed" and prop.vocabulary is None:
+                raise OntologyError(f"{node_type.name}.{prop.name} has an unreviewed companion but no vocabulary.")
 
     # --- lookups (every label/property name used in a query passes through one of these) ----------
 

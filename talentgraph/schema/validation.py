@@ -7,7 +7,13 @@ to be validated here; nothing in this module names a property.
 Two entry points per kind: ``validate_*`` raises the first error (simple callers, the API), and
 ``check_*`` returns the cleaned values plus *all* errors, so a quarantine file can list every
 problem in a row at once.
+
+Open vocabularies: a property with an ``unreviewed`` companion keeps a value its vocabulary lacks
+as written (NFKC, spaces collapsed, trimmed) in the companion instead of rejecting the row; the
+names in ``strict`` get the old behaviour back (a mapping's ``strict: true``). A language written
+with a level (``汉语(HSK4)``) becomes the term plus a ``levels_into`` entry (``schema/qualifiers.py``).
 """
+
 
 from __future__ import annotations
 
@@ -15,14 +21,16 @@ import difflib
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from talentgraph.errors import OntologyError, ValidationError
 from talentgraph.schema.ontology import NodeType, Property, PropType, RelType
+from talentgraph.schema.qualifiers import split_level
 from talentgraph.schema.validators import VALIDATORS, date
-from talentgraph.schema.vocabularies import vocabulary
+from talentgraph.schema.vocabularies import generation, vocabulary
 
 _TRUE = {"是", "yes", "y", "true", "t", "1", "对", "有"}
 _FALSE = {"否", "no", "n", "false", "f", "0", "不是", "无"}
@@ -39,8 +47,10 @@ def validate_rel_props(rel_type: RelType, props: dict[str, Any]) -> dict[str, An
     return _first(check_rel_props(rel_type, props))
 
 
-def check_node_props(node_type: NodeType, props: dict[str, Any]) -> tuple[dict[str, Any], list[ValidationError]]:
-    return check_props(node_type.name, node_type.properties, props)
+def check_node_props(
+    node_type: NodeType, props: dict[str, Any], *, strict: Collection[str] = ()
+) -> tuple[dict[str, Any], list[ValidationError]]:
+    return check_props(node_type.name, node_type.properties, props, strict=strict)
 
 
 def check_rel_props(rel_type: RelType, props: dict[str, Any]) -> tuple[dict[str, Any], list[ValidationError]]:
@@ -63,19 +73,26 @@ Cleaner = Callable[[Any, str], Any]
 
 
 def check_props(
-    owner: str, properties: Iterable[Property], props: dict[str, Any]
+    owner: str, properties: Iterable[Property], props: dict[str, Any], *, strict: Collection[str] = ()
 ) -> tuple[dict[str, Any], list[ValidationError]]:
-    """(cleaned values in ontology order, errors). Blank values (None, "", []) count as absent."""
+    """(cleaned values in ontology order, errors). Blank values (None, "", []) count as absent.
+
+    ``strict``: vocabulary properties whose unknown values are errors even if the ontology keeps
+    them as unreviewed terms.
+    """
     plan = _plan(owner, properties)
     errors: list[ValidationError] = []
     for name in props:
         if name not in plan.names:
             errors.append(_unknown(owner, name, props[name], list(plan.names)))
     cleaned: dict[str, Any] = {}
+    spill: dict[str, list[str]] = {}  # companion / levels property → values routed there
     for name, prop, field, clean in plan.slots:
         raw = props.get(name)
         try:
             value = None if raw is None else clean(raw, field)
+            if value is not None and prop.vocabulary is not None:
+                value = _settle(prop, value, field, name in strict, spill)
         except ValidationError as e:
             errors.append(e)
             continue
@@ -87,18 +104,94 @@ def check_props(
                 ))
             continue
         cleaned[name] = value
+    if spill or plan.years:
+        cleaned = _merged(plan, cleaned, spill, errors)
     return cleaned, errors
+
+
+@dataclass(frozen=True)
+class Unreviewed:
+    """A value the vocabulary does not have, as written (normalised): kept for review."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Levelled:
+    """A term read from a value with a level qualifier: ``汉语(HSK4)`` → ('zh', 'B2')."""
+
+    term_id: str
+    level: str
+
+
+# Longer than this, a cell is a sentence rather than a term, and is refused even in an open
+# vocabulary: the review queue is for words a worker can add.
+MAX_TERM_CHARS = 60
+_SPACES = re.compile(r"\s+")
+
+
+def unreviewed_text(value: str) -> str:
+    """How an unreviewed value is kept: NFKC, runs of spaces collapsed, trimmed (case kept)."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", value)).strip()
+
+
+def _settle(prop: Property, value: Any, field: str, strict: bool, spill: dict[str, list[str]]) -> Any:
+    """Term ids stay; Unreviewed texts go to the companion (or fail when strict); levels to levels_into."""
+    items = value if isinstance(value, list) else [value]
+    if all(type(v) is str for v in items):
+        return value
+    ids: list[str] = []
+    for v in items:
+        if isinstance(v, Unreviewed):
+            if strict or prop.unreviewed is None:
+                vocabulary(prop.vocabulary or "").require(v.text, field)  # raises, with close terms
+            spill.setdefault(prop.unreviewed or "", []).append(v.text)
+        elif isinstance(v, Levelled):
+            ids.append(v.term_id)
+            if prop.levels_into is not None:
+                spill.setdefault(prop.levels_into, []).append(f"{v.term_id}:{v.level}")
+        else:
+            ids.append(v)
+    if isinstance(value, list):
+        return list(dict.fromkeys(ids)) or None
+    return ids[0] if ids else None
+
+
+def _merged(plan: "_Plan", cleaned: dict[str, Any], spill: dict[str, list[str]],
+            errors: list[ValidationError]) -> dict[str, Any]:
+    """``cleaned`` with spilled values added (levels given explicitly win) and years derived from dates."""
+    out = dict(cleaned)
+    for name, values in spill.items():
+        given = list(out.get(name) or [])
+        if name in plan.level_props:
+            have = {v.partition(":")[0] for v in given}
+            values = [v for v in values if v.partition(":")[0] not in have]
+        out[name] = list(dict.fromkeys([*given, *values]))
+    for name, source in plan.years:
+        day = out.get(source)
+        if not isinstance(day, str):
+            continue
+        year = int(day[:4])
+        if name not in out:
+            out[name] = year
+        elif out[name] != year:
+            errors.append(ValidationError(f"{plan.owner}.{name}", out[name], f"{year}, the year of {source} {day}",
+                                          hint=f"Correct {name} or {source}, or map only {source}."))
+    return {n: out[n] for n in plan.names if n in out}
 
 
 class _Plan:
     """What ``check_props`` needs per owner, worked out once: names, fields and compiled cleaners."""
 
-    __slots__ = ("properties", "names", "slots")
+    __slots__ = ("owner", "properties", "names", "slots", "years", "level_props")
 
     def __init__(self, owner: str, properties: tuple[Property, ...]) -> None:
+        self.owner = owner
         self.properties = properties
         self.names: dict[str, None] = dict.fromkeys(p.name for p in properties)  # ordered, for hints
         self.slots = tuple((p.name, p, f"{owner}.{p.name}", cleaner(p)) for p in properties)
+        self.years = tuple((p.name, p.year_of) for p in properties if p.year_of is not None)
+        self.level_props = frozenset(p.levels_into for p in properties if p.levels_into is not None)
 
 
 _PLANS: dict[tuple[str, int], _Plan] = {}
@@ -130,8 +223,11 @@ def clean_value(prop: Property, raw: Any, field: str) -> Any:
 @cache
 def cleaner(prop: Property) -> Cleaner:
     """``(raw, field) -> value or None`` for one property, with its cast, vocabulary and validator
-    chosen once instead of per value. Vocabularies are loaded once per process and never change
-    after, which is what makes remembering their lookups safe."""
+    chosen once instead of per value. Remembered vocabulary lookups are forgotten when the
+    vocabularies change (an overlay edit: ``vocabularies.generation()``).
+
+    A vocabulary property's values come back as term ids, ``Levelled`` or ``Unreviewed``;
+    ``check_props`` settles those (``_settle``)."""
     finish = _finisher(prop)
     if prop.type is PropType.STRING_LIST:
         def clean_list(raw: Any, field: str) -> Any:
@@ -168,9 +264,10 @@ def _finisher(prop: Property) -> Cleaner:
     steps: list[Cleaner] = []
     if prop.vocabulary is not None:
         vocab_name = prop.vocabulary
+        is_open, levels = prop.unreviewed is not None, prop.levels_into is not None
 
         def to_term(value: Any, field: str) -> Any:
-            return vocabulary(vocab_name).require(value, field).id
+            return to_vocabulary_value(vocab_name, value, field, open_=is_open, levels=levels)
         steps.append(to_term)
     if prop.validator is not None:
         check = VALIDATORS.get(prop.validator)
@@ -188,8 +285,12 @@ def _finisher(prop: Property) -> Cleaner:
     if not steps:
         return _same
     memo: dict[str, Any] = {}
+    seen = [generation()] if prop.vocabulary is not None else None
 
     def finish(value: Any, field: str) -> Any:
+        if seen is not None and seen[0] != (now := generation()):
+            memo.clear()
+            seen[0] = now
         # Only text is remembered: 1 and True are equal dict keys but not the same input.
         if type(value) is str:
             hit = memo.get(value, _MISS)
@@ -197,7 +298,8 @@ def _finisher(prop: Property) -> Cleaner:
                 return hit
         out = value
         for step in steps:
-            out = step(out, field)
+            if not isinstance(out, (Unreviewed, Levelled)):
+                out = step(out, field)
         if type(value) is str:
             if len(memo) >= MEMO_SIZE:
                 memo.clear()
@@ -207,6 +309,27 @@ def _finisher(prop: Property) -> Cleaner:
 
 
 _MISS = object()
+
+
+def to_vocabulary_value(vocab_name: str, value: Any, field: str, *, open_: bool, levels: bool = False) -> Any:
+    """A term id; ``Levelled`` for a term with a level qualifier (``levels``: the property has
+    somewhere to put it); ``Unreviewed`` (open) or ValidationError (strict) for anything else."""
+    vocab = vocabulary(vocab_name)
+    term = vocab.lookup(value) if isinstance(value, str) else None
+    if term is not None:
+        return term.id
+    if isinstance(value, str) and levels:
+        parts = split_level(value)
+        base = vocab.lookup(parts[0]) if parts is not None else None
+        if parts is not None and base is not None:
+            return Levelled(base.id, parts[1])
+    if not open_ or not isinstance(value, str):
+        return vocab.require(value, field).id
+    text = unreviewed_text(value)
+    if len(text) > MAX_TERM_CHARS:
+        raise ValidationError(field, value, f"a term of at most {MAX_TERM_CHARS} characters from the "
+                              f"{vocab_name!r} vocabulary, or a new one", hint="Split the cell into terms.")
+    return Unreviewed(text)
 
 
 def _same(value: Any, field: str) -> Any:

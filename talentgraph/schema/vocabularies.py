@@ -5,6 +5,10 @@ skill or a synonym without touching Python. Each term has a stable id plus Chine
 native labels and free synonyms; ingest maps whatever a register says ("俄语", "Russian", "rus")
 to the id, and search expands an id back to every label.
 
+A data directory may add terms and labels in ``vocab-overlay.yaml`` (``schema/overlay.py``), which
+``load_vocabularies()`` merges over the package's once ``use_overlay`` names it (``stores.open_stores``
+does); the package stays the base, the overlay only adds.
+
 File format::
 
     name: languages
@@ -18,11 +22,13 @@ from __future__ import annotations
 
 import difflib
 import re
+import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -219,9 +225,14 @@ def parse_vocabulary(data: Any, source: str) -> Vocabulary:
             f"{source}: not a vocabulary file.",
             hint="Expected a mapping with 'name' (string) and 'terms' (list of {id, zh, en, ...}).",
         )
-    name: str = data["name"]
+    terms = parse_terms(data["terms"], source)
+    return Vocabulary(name=data["name"], terms=terms, description=str(data.get("description") or ""))
+
+
+def parse_terms(items: list[Any], source: str) -> dict[str, Term]:
+    """Terms by id from a YAML list, checked one by one (parents and shared labels: ``Vocabulary``)."""
     terms: dict[str, Term] = {}
-    for i, raw in enumerate(data["terms"], start=1):
+    for i, raw in enumerate(items, start=1):
         where = f"{source}: term #{i}"
         if not isinstance(raw, dict):
             raise OntologyError(f"{where} is {raw!r}, not a mapping.",
@@ -256,11 +267,11 @@ def parse_vocabulary(data: Any, source: str) -> Vocabulary:
         if term.id in terms:
             raise OntologyError(f"{where}: duplicate id {term.id!r}.", hint="Ids must be unique within a file.")
         terms[term.id] = term
-    return Vocabulary(name=name, terms=terms, description=str(data.get("description") or ""))
+    return terms
 
 
 @cache
-def load_vocabularies() -> dict[str, Vocabulary]:
+def package_vocabularies() -> dict[str, Vocabulary]:
     """Every vocabulary in the package's ``schema/vocab/*.yaml``, keyed by name (read once)."""
     out: dict[str, Vocabulary] = {}
     folder = resources.files("talentgraph.schema").joinpath("vocab")
@@ -274,6 +285,76 @@ def load_vocabularies() -> dict[str, Vocabulary]:
                                 hint="A vocabulary's name must match its file name.")
         out[vocab.name] = vocab
     return out
+
+
+# The data directory's overlay (``schema/overlay.py``) is merged over the package's vocabularies.
+# Another process (``talentgraph vocab add`` beside a running server) may rewrite it, so its stat
+# is looked at again at most every OVERLAY_RECHECK seconds; a change gives a new merged dict and a
+# new ``generation()``, which is what memos of lookups (``validation.py``) key on.
+OVERLAY_RECHECK = 1.0
+
+
+class _Loaded:
+    path: Path | None = None
+    stamp: tuple[int, int, int] | None = None
+    checked: float = float("-inf")
+    merged: dict[str, Vocabulary] | None = None
+    generation: int = 0
+
+
+_LOADED = _Loaded()
+
+
+def use_overlay(path: Path | None) -> None:
+    """Merge the overlay file at ``path`` (``overlay.overlay_path(data_dir)``) from now on; None: none."""
+    _LOADED.path = path
+    refresh()
+
+
+def refresh() -> None:
+    """Forget the merged vocabularies, so the next load reads the overlay again (after writing it)."""
+    _LOADED.stamp = None
+    _LOADED.checked = float("-inf")
+    _LOADED.merged = None
+    _LOADED.generation += 1
+
+
+def generation() -> int:
+    """Changes whenever ``load_vocabularies()`` starts returning different vocabularies."""
+    load_vocabularies()
+    return _LOADED.generation
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def load_vocabularies() -> dict[str, Vocabulary]:
+    """The package vocabularies with the data directory's overlay merged in (see ``use_overlay``).
+
+    Returns the same dict object until the overlay changes.
+    """
+    path = _LOADED.path
+    if path is None:
+        return package_vocabularies()
+    now = time.monotonic()
+    if _LOADED.merged is not None and now - _LOADED.checked < OVERLAY_RECHECK:
+        return _LOADED.merged
+    _LOADED.checked = now
+    stamp = _stamp(path)
+    if _LOADED.merged is None or stamp != _LOADED.stamp:
+        from talentgraph.schema.overlay import merge, read_overlay  # overlay builds on this module
+
+        base = package_vocabularies()
+        merged = merge(base, read_overlay(path), path.name) if stamp is not None else base
+        if merged is not _LOADED.merged:
+            _LOADED.generation += 1
+        _LOADED.merged, _LOADED.stamp = merged, stamp
+    return _LOADED.merged
 
 
 def vocabulary(name: str) -> Vocabulary:

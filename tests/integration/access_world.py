@@ -37,7 +37,8 @@ class AccessWorld:
     in_scope: set[str] = field(default_factory=set)  # person ids living inside STAFF_AREA
 
     def add(self, type_name: str, node_id: str, props: dict[str, Any]) -> None:
-        self.nodes[node_id] = NodeRecord(type_name, node_id, props, PROV)
+        # Absent, not None: the matrix compares stored values, and a missing value reads back as absent.
+        self.nodes[node_id] = NodeRecord(type_name, node_id, {k: v for k, v in props.items() if v is not None}, PROV)
 
     def of_type(self, type_name: str) -> list[NodeRecord]:
         return [n for n in self.nodes.values() if n.type == type_name]
@@ -52,14 +53,14 @@ def make_access_world() -> AccessWorld:
         w.add("Area", f"area:{b}", {"name": f"{name}{b[-1]}号楼", "level": "building", "lat": 31.221, "lon": 121.551})
         w.rels += [RelRecord("PART_OF", f"area:{ra}", "area:C"), RelRecord("PART_OF", f"area:{b}", f"area:{ra}")]
     w.add("Enterprise", "ent:E1", {"name": "联洋科技有限公司", "latin_name": "Lianyang Tech", "uscc": "91310115MA1H7X2K3L",
-                                   "industry": "it", "ownership": "private", "employees": 120, "address": "芳甸路1号",
+                                   "industry": "information_technology", "ownership": "private", "employees": 120, "address": "芳甸路1号",
                                    "description": "软件开发"})
     w.add("PartyOrganization", "org:O1", {"name": "联洋第一党支部", "level": "branch", "established": "2010-07-01",
                                           "secretary": "王书记", "description": "居民区党支部"})
     w.add("Venue", "ven:V1", {"name": "联洋市民中心", "kind": "activity_centre", "address": "长柳路1号", "lat": 31.2231,
                               "lon": 121.5566, "capacity": 300, "parking_spaces": 40, "opening_hours": "9-21",
                               "description": "社区活动中心"})
-    w.add("Project", "prj:P1", {"name": "睦邻书法课", "menu": "micro_charity", "year": 2024, "beneficiaries": 60,
+    w.add("Project", "prj:P1", {"name": "睦邻书法课", "menu": "six_category", "year": 2024, "beneficiaries": 60,
                                 "description": "书法公益课"})
     w.add("Group", "grp:G1", {"name": "联洋志愿服务队", "kind": "volunteer_corps", "founded": 2015,
                               "description": "志愿者队伍"})
@@ -81,6 +82,11 @@ def make_access_world() -> AccessWorld:
             "education": "primary", "political_status": "party_member" if i % 3 == 0 else "masses",
             "phone": f"+86138000000{i:02d}", "id_kind": "resident_id", "id_hash": f"hash-{i}", "id_last4": f"{i:04d}",
             "volunteer": i % 2 == 0, "bio": f"擅长书法 marker{i:02d}word",
+            "other_names": [f"Alias{i:02d}"], "birth_date": f"{1950 + i}-03-{1 + i:02d}",
+            "registered_on": f"2020-01-{1 + i:02d}", "arrived_on": f"2019-06-{1 + i:02d}",
+            # Every list property on every person: the matrix's truth for `contains` expects them.
+            "skills_unreviewed": ["红酒品鉴"] if i % 2 else ["茶艺表演"], "languages_unreviewed": [f"方言{i % 3}"],
+            "nationality_unreviewed": ["Atlantis"], "education_unreviewed": ["私塾" if i % 2 else "夜校"],
         })
         w.rels += [RelRecord("LIVES_IN", pid, building),
                    RelRecord("MEMBER_OF", pid, "org:O1", {"role": "member", "since": "2019-01-01"}),

@@ -107,7 +107,7 @@ def test_one_change_bumps_version_and_logs_once(graph: GraphStore) -> None:
     assert after.props["updated_at"] >= before.props["updated_at"]
     changes = graph.changes(seq)
     assert [(c.op, c.kind, c.id, c.version, c.seq) for c in changes] == [("upsert", "node", "per:00003", 2, seq + 1)]
-    graph.upsert_nodes([person(3)])  # put it back for the read tests
+    graph.upsert_nodes([person(3, bio=None)])  # put it back for the read tests (None: this source says empty)
 
 
 # --- reads on the shared graph ------------------------------------------------------------------

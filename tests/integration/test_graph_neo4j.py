@@ -24,6 +24,7 @@ from graph_world import expected_people, load_small, people, person, relationshi
 
 from talentgraph.config import Settings
 from talentgraph.errors import ConfigError, StoreError
+from talentgraph.graph import claims as graph_claims
 from talentgraph.graph.neo4j import Neo4jGraphStore
 from talentgraph.types import NodeRecord, RelRecord
 
@@ -83,7 +84,13 @@ def test_small_and_large_statements_store_the_same_thing(clean: Neo4jGraphStore,
     def load(s: Neo4jGraphStore) -> tuple[dict[str, Any], list[Any], list[Any]]:
         s.upsert_nodes(structure() + people(120))
         s.upsert_relationships(relationships(120))
-        nodes = {k: {p: v for p, v in n.props.items() if p not in ("ingested_at", "updated_at")}
+        # Times differ between the two loads: when each wrote, and so each claim's write time.
+        def claims(text: str) -> Any:
+            return {p: [{k: v for k, v in c.items() if k != "t"} for c in cs]
+                    for p, cs in graph_claims.load({"prov": text}, []).items()}
+
+        nodes = {k: {p: claims(v) if p == "prov" else v for p, v in n.props.items()
+                     if p not in ("ingested_at", "updated_at")}
                  for k, n in s.get_nodes(ids).items()}
         members = [(e.from_id, e.props["role"]) for e in s.edges(["grp:3"], "MEMBER_OF", "in")["grp:3"]]
         return nodes, members, [(c.seq, c.id, c.version) for c in s.changes(0, 10_000)]

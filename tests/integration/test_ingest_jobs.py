@@ -63,7 +63,7 @@ nodes:
       name: 姓名
       gender: 性别
       birth_year: {column: 出生日期, transform: year}
-      languages: {column: 语言, split: "[,;，；、/]"}
+      languages: {column: 语言, split: "[,;，；、/]", strict: true}   # unknown languages quarantine here
       identity: {column: 证件号码, transform: identity, kind_column: 证件类型}
       volunteer: {column: 是否志愿者, transform: bool}
       nationality: {column: 国籍, default: CN}

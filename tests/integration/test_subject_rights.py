@@ -61,7 +61,7 @@ nodes:
     key: "{居民编号}"
     properties:
       name: 姓名
-      languages: {column: 语言, split: "[,;，；、/]"}
+      languages: {column: 语言, split: "[,;，；、/]", strict: true}
       identity: {column: 证件号码, transform: identity, kind_column: 证件类型}
 relationships:
   - type: LIVES_IN

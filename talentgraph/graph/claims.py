@@ -1,0 +1,145 @@
+"""Per-property claims: which source said what about a node, and which value the node shows.
+
+Registers overlap (the residents register and the volunteer register both know a person), so a
+node is written property by property and every value remembers where it came from. In memory a
+node's claims are ``{property: [claim, …]}`` with at most one claim per (property, job)::
+
+    {"phone": [{"v": "139…", "job": "residents", "file": "residents.csv", "row": 12,
+                "at": "2026-11-30T09:00:00Z", "p": 0, "t": "2026-11-30T09:00:01.250Z"}, …], …}
+
+``at`` is when the job ran (``Provenance.ingested_at``), ``t`` when the claim was written (the
+store's clock), ``p`` the job's priority. Stored on the node as the system property ``prov``, a JSON
+text that names each source once (a register gives a person a dozen properties at once)::
+
+    {"s": [["residents", "residents.csv", 12, "2026-…Z", 0, "2026-…Z"], …], "c": {"phone": [[0, "139…"]], …}}
+
+Rules (pure functions here, so both engines and the dry run agree):
+- a write names properties (``NodeRecord.props`` keys + ``NodeRecord.names``); the others are untouched;
+- a named property with a value adds or replaces this job's claim; an unchanged value at the same
+  priority changes nothing (re-running a job is idempotent: no version bump, no change-log entry);
+- a named property without a value ("this source says empty") withdraws this job's own claim and
+  never removes another source's;
+- the node shows, per property, the value of the claim with the highest priority, ties going to
+  the latest write (``t``), then the job name, so the choice is deterministic.
+
+Nodes written before claims existed (no ``prov``) get one claim per stored value, attributed to
+their last writer (``src_job``…), the first time they are written again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from talentgraph.types import Props, Provenance
+
+PROV = "prov"
+Claim = dict[str, Any]
+Claims = dict[str, list[Claim]]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+_SOURCE = ("job", "file", "row", "at", "p", "t")
+
+
+def load(stored: Mapping[str, Any], names: Iterable[str]) -> Claims:
+    """The claims of a stored node's property map (``names``: its ontology properties).
+
+    A node without ``prov`` was written before claims existed: each stored value becomes a claim of
+    the node's last writer.
+    """
+    text = stored.get(PROV)
+    if text:
+        data = json.loads(text)
+        sources = [dict(zip(_SOURCE, s)) for s in data["s"]]
+        return {name: [{"v": v, **sources[i]} for i, v in items] for name, items in data["c"].items()}
+    legacy: Claims = {}
+    for name in names:
+        value = stored.get(name)
+        if value is not None:
+            legacy[name] = [{"v": _jsonable(value), "job": stored.get("src_job"), "file": stored.get("src_file"),
+                             "row": stored.get("src_row"), "at": stored.get("ingested_at"), "p": 0,
+                             "t": stored.get("updated_at") or ""}]
+    return legacy
+
+
+def dump(claims: Claims) -> str | None:
+    """The ``prov`` text of ``claims`` (None when there are none); ``load`` reads it back."""
+    if not claims:
+        return None
+    sources: dict[tuple[Any, ...], int] = {}
+    encoded: dict[str, list[list[Any]]] = {}
+    for name, items in claims.items():  # a hot path of bulk loads: plain indexing, no generator
+        encoded[name] = [[sources.setdefault((c["job"], c["file"], c["row"], c["at"], c["p"], c["t"]),
+                                             len(sources)), c["v"]] for c in items]
+    return json.dumps({"s": list(sources), "c": encoded}, ensure_ascii=False, separators=(",", ":"))
+
+
+def shown(claims: list[Claim]) -> Claim | None:
+    """The claim whose value a property shows: highest priority, then latest write, then job name."""
+    if not claims:
+        return None
+    return max(claims, key=lambda c: (c.get("p") or 0, c.get("t") or "", c.get("job") or ""))
+
+
+@dataclass
+class Merged:
+    props: Props  # every ontology property as the node now shows it
+    claims: Claims
+    changed: bool  # any claim added, replaced or withdrawn
+
+
+def merge(stored: Props, claims: Claims, values: Mapping[str, Any], names: Iterable[str],
+          source: Provenance | None, ts: str) -> Merged:
+    """Apply one write to a node's shown ``stored`` properties and its ``claims`` (both copied).
+
+    ``values``: the write's properties; ``names``: further properties it names without a value.
+    ``ts`` orders writes (the store's clock); ``source`` None is an anonymous writer (job None).
+    """
+    job = source.job if source else None
+    priority = source.priority if source else 0
+    if not stored and not claims:
+        # A new node (the bulk of a first load): every value is this source's only claim.
+        origin = {"job": job, "file": source.source if source else None, "row": source.row if source else None,
+                  "at": source.ingested_at if source else None, "p": priority, "t": ts}
+        fresh = {name: _jsonable(value) for name, value in values.items() if value is not None}
+        return Merged(fresh, {name: [{"v": v, **origin}] for name, v in fresh.items()}, bool(fresh))
+    props = dict(stored)
+    out: Claims = {k: list(v) for k, v in claims.items()}
+    touched: list[str] = []
+    for name in dict.fromkeys([*values, *names]):
+        value = values.get(name)
+        mine = out.get(name, [])
+        own = next((c for c in mine if c.get("job") == job), None)
+        if value is None:
+            if own is None:
+                continue
+            out[name] = [c for c in mine if c is not own]
+        else:
+            v = _jsonable(value)
+            if own is not None and own.get("v") == v and (own.get("p") or 0) == priority:
+                continue
+            claim: Claim = {"v": v, "job": job, "file": source.source if source else None,
+                            "row": source.row if source else None, "at": source.ingested_at if source else None,
+                            "p": priority, "t": ts}
+            out[name] = [*(c for c in mine if c is not own), claim]
+        if not out[name]:
+            del out[name]
+        touched.append(name)
+    for name in touched:
+        winner = shown(out.get(name, []))
+        props[name] = None if winner is None else winner["v"]
+    return Merged(props, out, bool(touched))
+
+
+__all__ = ["PROV", "Claim", "Claims", "Merged", "dump", "load", "merge", "shown"]

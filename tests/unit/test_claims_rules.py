@@ -1,0 +1,52 @@
+"""The claim rules of graph/claims.py as pure functions (the contract suite runs them on the engines)."""
+
+from __future__ import annotations
+
+import json
+
+from talentgraph.graph import claims
+from talentgraph.types import Provenance
+
+A = Provenance("residents", "residents.csv", 3, "2026-01-01T00:00:00Z")
+B = Provenance("volunteers", "volunteers.csv", 7, "2026-02-01T00:00:00Z")
+
+
+def test_a_write_names_its_properties_and_leaves_the_rest() -> None:
+    first = claims.merge({}, {}, {"name": "王", "skills": ["law"]}, (), A, "t1")
+    second = claims.merge(first.props, first.claims, {"phone": "139"}, (), B, "t2")
+    assert second.props == {"name": "王", "skills": ["law"], "phone": "139"} and second.changed
+    assert [c["job"] for c in second.claims["skills"]] == ["residents"]
+    again = claims.merge(second.props, second.claims, {"phone": "139"}, (), B, "t3")
+    assert not again.changed and again.claims == second.claims
+
+
+def test_priority_then_latest_write_then_job_decides() -> None:
+    a = {"v": 1, "job": "a", "p": 0, "t": "t2"}
+    b = {"v": 2, "job": "b", "p": 0, "t": "t1"}
+    assert claims.shown([a, b]) is a
+    assert claims.shown([a, {**b, "p": 1}])["job"] == "b"  # type: ignore[index]
+    assert claims.shown([a, {**b, "t": "t2"}])["job"] == "b"  # type: ignore[index]
+    assert claims.shown([]) is None
+
+
+def test_an_empty_claim_withdraws_only_its_own() -> None:
+    one = claims.merge({}, {}, {"phone": "138"}, (), A, "t1")
+    two = claims.merge(one.props, one.claims, {"phone": "139"}, (), B, "t2")
+    assert two.props["phone"] == "139"
+    three = claims.merge(two.props, two.claims, {}, ("phone",), B, "t3")
+    assert three.props["phone"] == "138" and three.changed
+    four = claims.merge(three.props, three.claims, {}, ("skills",), B, "t4")  # nothing of B's to withdraw
+    assert not four.changed
+
+
+def test_a_node_without_claims_gets_them_from_its_last_writer() -> None:
+    stored = {"name": "王", "skills": ["law"], "src_job": "residents", "src_file": "r.csv", "src_row": 3,
+              "ingested_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:01.000Z"}
+    legacy = claims.load(stored, ["name", "skills", "phone"])
+    assert sorted(legacy) == ["name", "skills"]
+    assert legacy["skills"] == [{"v": ["law"], "job": "residents", "file": "r.csv", "row": 3,
+                                 "at": "2026-01-01T00:00:00Z", "p": 0, "t": "2026-01-01T00:00:01.000Z"}]
+    assert claims.load({"prov": claims.dump(legacy)}, []) == legacy
+    # Stored with each source once: the same job's claims on many properties share one entry.
+    assert len(json.loads(claims.dump(legacy) or "")["s"]) == 1
+    assert claims.dump({}) is None
