@@ -370,7 +370,7 @@ def _serve(stores: Any, settings: Settings, *, open_role: str | None = None,
     admin.ingest = ingest_locked
     if erase is not None:
         admin.erase_person = erase_locked
-    app = create_app(stores.graph, stores.search, settings, gate=gate, audit=access.audit, admin=admin)
+    app = create_app(stores.graph, stores.search, settings, gate=gate, audit=access.audit, admin=admin, prebuild=True)
     url = f"http://{settings.host}:{settings.port}"
     state = settings.data_dir / SERVER_STATE
     state.write_text(json.dumps({"url": url, "pid": os.getpid()}))

@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from talentgraph.access.gate import CHALLENGE, Gate
+from talentgraph.access.policy import POLICY
 from talentgraph.access.principal import Principal
 from talentgraph.admin import AdminOps, admin_routes, error_body
 from talentgraph.api.context import ApiContext, run_sync
@@ -182,7 +183,8 @@ class AccessMiddleware:
                 via=principal.via if principal else "-", operation=str(operation),
                 document_hash=getattr(access, "document_hash", None), person_ids=persons,
                 count=getattr(access, "aggregates", None) or None,
-                outcome=outcome or ("ok" if status < 400 else "denied" if status in (401, 403) else "error"),
+                outcome=outcome or ("denied" if status in (401, 403) else "error" if status >= 400
+                                    else getattr(access, "outcome", None) or "ok"),
                 status=status, duration_ms=(time.perf_counter() - started) * 1000, path=scope["path"], detail=detail,
             )
         except Exception:
@@ -199,8 +201,12 @@ def create_app(
     audit: "AuditLog | None" = None,
     admin: AdminOps | None = None,
     ontology: Ontology = ONTOLOGY,
+    prebuild: bool = False,
 ) -> Starlette:
     router = RoleRouter(graph, search, settings, ontology, audit)
+    if prebuild:  # a server builds every role's schema at start rather than on each role's first request
+        for role in POLICY.roles:
+            router.app_for(role)
 
     async def health(request: Request) -> JSONResponse:
         # Cheap on purpose (load balancers poll it): backend names and the change-log position only.

@@ -39,6 +39,7 @@ class RequestAccess:
         self.person_ids: set[str] = set()  # persons whose rows this request returned (for the audit)
         self.aggregates = 0  # aggregate counts returned (facets), for the audit
         self.operation: str | None = None  # GraphQL operation name (api/audit_trail.py)
+        self.outcome: str | None = None  # "rejected" / "partial" when the GraphQL result carried errors
         self.document_hash: str | None = None
 
     @property

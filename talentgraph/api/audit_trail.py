@@ -28,6 +28,11 @@ class AuditTrail(SchemaExtension):
         yield
         if access is not None:
             access.operation = ec.operation_name or _first_operation_name(ec) or "(anonymous)"
+            # A legacy client gets 200 for a refused document: the record must still say it was refused.
+            errors = getattr(ec.result, "errors", None)
+            if errors:
+                data = getattr(ec.result, "data", None)
+                access.outcome = "partial" if data else "rejected"
 
 
 def _first_operation_name(ec: Any) -> str | None:

@@ -245,6 +245,10 @@ async def test_every_request_is_recorded_with_the_persons_it_returned(env: Env) 
     assert set(who.person_ids) == {"per:00", "per:04", "per:08"} and who.document_hash and who.outcome == "ok"
     assert agg.role == "platform" and not agg.person_ids and agg.count and agg.count > 0
     assert denied.outcome == "unauthenticated" and denied.status == 401 and denied.principal == "-"
+    async with client(env.app) as c:  # a legacy client (no Accept) gets 200 for a refused document
+        refused = await ask(c, env.raw["analyst"], '{ persons { nodes { phone } } }')
+    assert refused["_status"] == 200 and refused["errors"]
+    assert env.audit.read()[-1].outcome == "rejected"
     assert json.dumps(who.to_dict()).find("晓") == -1  # ids and counts only: no names, no query text
     assert env.audit.verify().ok
     assert {e.principal for e in env.audit.read(person="per:04")} >= {"k-analyst"}
