@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from talentgraph.access.policy import POLICY
 from talentgraph.access.principal import Principal
+from talentgraph.api.view import error_body as shape
 from talentgraph.errors import BadQueryError, ForbiddenError, NotFoundError, TalentgraphError, TooLargeError
 
 log = logging.getLogger("talentgraph.admin")
@@ -46,11 +47,8 @@ class AdminOps:
 
 def error_body(status: int, code: str, message: str, hint: str | None = None,
                headers: dict[str, str] | None = None) -> JSONResponse:
-    """The one error shape, also outside GraphQL: ``{"errors": [{message, extensions: {code, hint}}]}``."""
-    ext: dict[str, Any] = {"code": code}
-    if hint:
-        ext["hint"] = hint
-    return JSONResponse({"errors": [{"message": message, "extensions": ext}]}, status_code=status, headers=headers)
+    """The one error shape (``api.view.error_body``), also outside GraphQL."""
+    return JSONResponse(shape(message, code, hint), status_code=status, headers=headers)
 
 
 def error_response(exc: TalentgraphError) -> JSONResponse:

@@ -10,9 +10,9 @@ from these; the permission-matrix test walks them against what the API returns.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +66,16 @@ class Policy:
     k_anonymity: int
     scope: Scope
     ontology: Ontology = ONTOLOGY
+    # One view per role, kept: what a view derives (grant maps, visible types) is computed once, not per request.
+    # init=False so that ``replace(policy, ontology=…)`` starts a fresh cache for the other ontology.
+    _views: dict[str, "RoleView"] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def view(self, role: str) -> "RoleView":
-        self.role(role)
-        return RoleView(self, role)
+        view = self._views.get(role)
+        if view is None:
+            self.role(role)
+            view = self._views[role] = RoleView(self, role)
+        return view
 
     # --- roles and operations -------------------------------------------------------------------
 
@@ -162,8 +168,12 @@ class RoleView:
     def rows(self, type_name: str) -> bool:
         return self.policy.rows_visible(self.role, type_name)
 
-    def types(self) -> tuple[NodeType, ...]:
+    @cached_property
+    def _types(self) -> tuple[NodeType, ...]:
         return self.policy.visible_types(self.role)
+
+    def types(self) -> tuple[NodeType, ...]:
+        return self._types
 
     def rel_grant(self, rel: RelType) -> Grant:
         return self.policy.rel_grant(self.role, rel)
@@ -171,8 +181,32 @@ class RoleView:
     def rel_endpoints(self, rel: RelType) -> tuple[tuple[str, str], ...]:
         return self.policy.rel_endpoints(self.role, rel)
 
-    def path_rels(self) -> tuple[str, ...]:
+    @cached_property
+    def _path_rels(self) -> tuple[str, ...]:
         return self.policy.path_rels(self.role)
+
+    def path_rels(self) -> tuple[str, ...]:
+        return self._path_rels
+
+    @cached_property
+    def field_grants(self) -> tuple[dict[tuple[str, str], Grant], dict[tuple[str, str], FacetRule]]:
+        """Per (type, property or derived field): the read grant (absent: never) and the facet rule
+        (absent: may not be counted); counts over a type whose rows are hidden are suppressed."""
+        read: dict[tuple[str, str], Grant] = {}
+        count: dict[tuple[str, str], FacetRule] = {}
+        o = self.ontology
+        for t in o.node_types:
+            rows = self.rows(t.name)
+            items = [(p.name, p.sensitivity, p.facet) for p in t.properties]
+            items += [(d.name, d.sensitivity, d.facet) for d in o.derived_for(t.name)]
+            for name, sensitivity, facet in items:
+                grant = self.policy.class_grant(self.role, sensitivity)
+                if grant is not Grant.NEVER and rows:
+                    read[(t.name, name)] = grant
+                rule = self.facet_rule(t.name, sensitivity)
+                if facet and rule is not FacetRule.FORBIDDEN:
+                    count[(t.name, name)] = rule if rows else FacetRule.SUPPRESSED
+        return read, count
 
     def facet_rule(self, type_name: str, sensitivity: Sensitivity) -> FacetRule:
         return self.policy.facet_rule(self.role, type_name, sensitivity)

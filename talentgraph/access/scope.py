@@ -13,7 +13,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from talentgraph.access.policy import FacetRule, Grant, RoleView
+from talentgraph.access.policy import Grant, RoleView
 from talentgraph.access.principal import Principal
 from talentgraph.graph.port import GraphStore
 from talentgraph.search.mapping import facet_field
@@ -103,19 +103,9 @@ class RequestAccess:
 
     async def search_visibility(self) -> Visibility:
         view, o = self.view, self.view.ontology
-        read: dict[tuple[str, str], str] = {}
-        count: dict[tuple[str, str], str] = {}
-        for t in o.node_types:
-            rows = view.rows(t.name)
-            items = [(p.name, p.sensitivity, p.facet) for p in t.properties]
-            items += [(d.name, d.sensitivity, d.facet) for d in o.derived_for(t.name)]
-            for name, sensitivity, facet in items:
-                grant = view.policy.class_grant(view.role, sensitivity)
-                if grant is not Grant.NEVER and rows:
-                    read[(t.name, name)] = grant.value
-                rule = view.facet_rule(t.name, sensitivity)
-                if facet and rule is not FacetRule.FORBIDDEN:
-                    count[(t.name, name)] = rule.value if rows else FacetRule.SUPPRESSED.value
+        grants, rules = view.field_grants
+        read = {k: g.value for k, g in grants.items()}
+        count = {k: r.value for k, r in rules.items()}
         place_fields = tuple(d.name for d in o.derived_for(view.scope.subject)
                              if d.source.startswith(PLACE_SOURCE_PREFIX))
         scope: Query | None = None

@@ -10,7 +10,14 @@ import strawberry
 
 from talentgraph.api.context import ApiContext, run_sync
 from talentgraph.access.policy import FacetRule, Grant
-from talentgraph.api.filters import check_first, compile_sort, compile_where, node_fields, scoped_fields
+from talentgraph.api.filters import (
+    check_first,
+    compile_sort,
+    compile_where,
+    node_fields,
+    scoped_fields,
+    sortable_fields,
+)
 from talentgraph.api.labels import term_labels
 from talentgraph.api.naming import camel
 from talentgraph.api.objects import (
@@ -94,8 +101,7 @@ async def list_nodes(
     fields = node_fields(node_type, ctx.view)
     owner = f"{type_name}Where"
     flt = await ctx.access.guard(compile_where(fields, where, owner=owner), scoped_fields(fields, ctx.view), type_name)
-    sortable = {k: p for k, p in fields.items() if ctx.view.grant(p) is Grant.ALWAYS}
-    sort = compile_sort(sortable, order_by, owner=f"{type_name}OrderBy")
+    sort = compile_sort(sortable_fields(node_type, ctx.view), order_by, owner=f"{type_name}OrderBy")
     check_first(first, ctx.max_page_size)
     page: Page = await run_sync(ctx.graph.list_nodes, type_name, where=flt, sort=sort, first=first, after=after)
     ctx.access.returned(page.items)

@@ -295,3 +295,16 @@ async def test_the_audit_log_field_exists_for_admin_only(env: Env) -> None:
         for role in ("staff", "analyst", "platform"):
             denied = await ask(c, env.raw[role], "{ auditLog { seq } }")
             assert denied["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+@pytest.mark.parametrize("args,code", [("last: 0", "BAD_QUERY"), ("last: 100000", "BAD_QUERY"),
+                                       ('since: "yesterday"', None), ('person: "\\u0000"', "BAD_QUERY")])
+async def test_the_audit_log_field_refuses_hostile_arguments_cleanly(env: Env, args: str, code: str | None) -> None:
+    async with client(env.app) as c:
+        got = await ask(c, env.raw["admin"], f"{{ auditLog({args}) {{ seq }} }}")
+        assert got["_status"] < 500
+        errors = got.get("errors") or []
+        assert all(e["extensions"]["code"] for e in errors) and "Traceback" not in json.dumps(got)
+        if code is not None:
+            assert errors and errors[0]["extensions"]["code"] == code, got
+        assert (await c.get("/health")).json()["status"] == "ok"
