@@ -42,6 +42,9 @@ class AdminOps:
     audit: Any = None  # access.audit.AuditLog
     export_person: Op | None = None  # (person_id) -> dict
     erase_person: Op | None = None  # (person_id, dry_run) -> dict
+    resolve: Op | None = None  # (request body, caller name) -> dict (talentgraph.resolve.actions.perform)
+    stats: Op | None = None  # () -> dict (counts per node type, change-log and index positions)
+    vocab: Any = None  # vocab_cli.VocabOps (pending, add, alias, renormalise)
     roots: Sequence[Path] = field(default=())  # where job and source files may live
 
 
@@ -182,6 +185,62 @@ async def _person(request: Request, principal: Principal, ops: AdminOps) -> Any:
     return await anyio.to_thread.run_sync(run, person_id, dry_run)
 
 
+async def _resolve(request: Request, principal: Principal, ops: AdminOps) -> Any:
+    run = _need(ops.resolve, "entity resolution")
+    body = await json_body(request)
+    return await anyio.to_thread.run_sync(lambda: run(body, principal.name))
+
+
+async def _stats(request: Request, principal: Principal, ops: AdminOps) -> Any:
+    run = _need(ops.stats, "stats")
+    await json_body(request)  # JSON only, like every admin route; no arguments
+    return await anyio.to_thread.run_sync(run)
+
+
+def _text(body: dict[str, Any], name: str, example: str, *, optional: bool = False) -> Any:
+    value = body.get(name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise BadQueryError(f"{name} is {'missing' if value is None else 'not a non-empty string'}.",
+                            hint=f'Send e.g. {{"{name}": "{example}"}}.')
+    return value
+
+
+async def _vocab(request: Request, principal: Principal, ops: AdminOps) -> Any:
+    vocab = _need(ops.vocab, "vocabulary review")
+    body = await json_body(request)
+    action = body.get("action")
+    if action not in ("pending", "add", "alias", "renormalise"):
+        raise BadQueryError(f"action {action!r} is not one of pending, add, alias, renormalise.",
+                            hint='Send e.g. {"action": "pending"}.')
+    request.scope["talentgraph.operation"] = f"admin.vocab.{action}"
+    renormalise = body.get("renormalise", True)
+    if not isinstance(renormalise, bool):
+        raise BadQueryError("renormalise is not true or false.")
+    if action == "pending":
+        return await anyio.to_thread.run_sync(vocab.pending)
+    if action == "renormalise":
+        return await anyio.to_thread.run_sync(vocab.renormalise)
+    vocabulary = _text(body, "vocabulary", "skills")
+    if action == "alias":
+        term_id, text = _text(body, "term_id", "ru"), _text(body, "text", "俄罗斯语")
+        return await anyio.to_thread.run_sync(lambda: vocab.alias(vocabulary, term_id, text, renormalise))
+    term = body.get("term")
+    if not isinstance(term, dict) or set(term) - {"id", "zh", "en", "native", "parent", "synonyms"}:
+        raise BadQueryError("term is not an object of id, zh, en, native, parent, synonyms.",
+                            hint='Send e.g. {"term": {"id": "cooking.wine_tasting", "zh": "红酒品鉴", '
+                            '"en": "Wine tasting"}}.')
+    clean = {"id": _text(term, "id", "cooking.wine_tasting"), "zh": _text(term, "zh", "红酒品鉴"),
+             "en": _text(term, "en", "Wine tasting"), "native": _text(term, "native", "Русский", optional=True),
+             "parent": _text(term, "parent", "cooking", optional=True)}
+    synonyms = term.get("synonyms") or []
+    if not isinstance(synonyms, list) or not all(isinstance(x, str) and x.strip() for x in synonyms):
+        raise BadQueryError("term.synonyms is not a list of strings.")
+    clean["synonyms"] = synonyms
+    return await anyio.to_thread.run_sync(lambda: vocab.add(vocabulary, clean, renormalise))
+
+
 def admin_routes(ops: AdminOps) -> list[Route]:
     return [
         Route("/admin/ingest", _route("ingest", _ingest, ops), methods=["POST"]),
@@ -189,6 +248,11 @@ def admin_routes(ops: AdminOps) -> list[Route]:
         Route("/admin/audit", _route("audit", _audit, ops), methods=["POST"]),
         Route("/admin/person/export", _route("subject_rights", _person, ops), methods=["POST"]),
         Route("/admin/person/erase", _route("subject_rights", _person, ops), methods=["POST"]),
+        Route("/admin/resolve", _route("resolve", _resolve, ops), methods=["POST"]),
+        # Stats are counts over every type and area, and the vocab review lists values with the records
+        # holding them and rewrites records: operating the data, as ingest does (admin only today).
+        Route("/admin/stats", _route("ingest", _stats, ops), methods=["POST"]),
+        Route("/admin/vocab", _route("ingest", _vocab, ops), methods=["POST"]),
     ]
 
 

@@ -94,7 +94,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     job = Path(args.job).resolve()
     input_dir = Path(args.input_dir).resolve() if args.input_dir else None
-    server = args.server or (_running_server(settings) if settings.embedded_graph else None)
+    server = _server_for(args, settings)
     if server:
         print(f"A talentgraph server is using this data dir; sending the job to {server} …", file=sys.stderr)
         summaries = _ingest_via_server(server, job, input_dir, args.dry_run, settings)
@@ -139,13 +139,13 @@ def _open_role(args: argparse.Namespace, settings: Settings) -> str | None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    from talentgraph.demo.generator import generate
+    from talentgraph.demo.generator import REGISTERS_VERSION, generate
     from talentgraph.stores import open_stores, private_data_dir
 
     private_data_dir(settings.data_dir)  # before the registers (personal data) are written into it
     registers = settings.data_dir / "registers"
     marker = registers / ".generated.json"
-    wanted = {"residents": args.residents, "seed": args.seed}
+    wanted = {"residents": args.residents, "seed": args.seed, "version": REGISTERS_VERSION}
     if not marker.exists() or json.loads(marker.read_text()) != wanted:
         t0 = time.perf_counter()
         print(f"Generating synthetic Lianyang registers ({args.residents} residents, seed {args.seed}) …")
@@ -158,6 +158,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         summaries = _run_pipeline(stores, DEMO_JOBS, registers, dry_run=False, progress=not args.quiet)
         _print_summaries(summaries, as_json=False)
         print(f"Ingest + search sync took {time.perf_counter() - t0:.1f}s.")
+        _demo_resolve(stores, settings)
         keys = _demo_keys(stores, settings)
         if args.no_serve:
             _print_demo_keys(keys, settings)
@@ -166,6 +167,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         stores.close()
     return 0
+
+
+def _demo_resolve(stores: Any, settings: Settings) -> None:
+    """The registers name some people twice: link them, as a steward would run `talentgraph resolve`."""
+    from talentgraph.resolve.actions import perform
+
+    t0 = time.perf_counter()
+    r = perform(stores.graph, stores.projector, settings.data_dir, {"action": "run"}, by="demo")["report"]
+    print(f"Entity resolution: {r['clusters']} people found in more than one register ({r['records_in_clusters']} "
+          f"records), {r['pending_pairs']} pairs for review (talentgraph resolve --pending); "
+          f"{time.perf_counter() - t0:.1f}s.")
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -220,30 +232,38 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    from talentgraph.stores import open_stores
+    server = _server_for(args, settings)
+    if server:
+        out = _admin_call(server, "/admin/stats", {}, settings)
+    else:
+        from talentgraph.stores import open_stores
 
-    stores = open_stores(settings)
-    try:
-        counts = {t.name: stores.graph.count_nodes(t.name) for t in stores.projector.ontology.node_types}
-        out = {
-            "graph": stores.graph.capabilities.name,
-            "search": stores.index.capabilities.name,
-            "nodes": counts,
-            "change_log_seq": stores.graph.last_seq(),
-            "search_documents": stores.index.count(),
-            "search_cursor": stores.index.get_cursor(),
-        }
-    finally:
-        stores.close()
+        stores = open_stores(settings)
+        try:
+            out = stats_of(stores)
+        finally:
+            stores.close()
     if args.json:
         print(json.dumps(out, indent=2))
     else:
         print(f"graph: {out['graph']}   search: {out['search']}")
-        for name, n in counts.items():
+        for name, n in out["nodes"].items():
             print(f"  {name:<18} {n:>8}")
         print(f"change log at seq {out['change_log_seq']}; search index has {out['search_documents']} documents "
               f"at seq {out['search_cursor']}")
     return 0
+
+
+def stats_of(stores: Any) -> dict[str, Any]:
+    """Counts per node type, the change-log position and how far the search index has read it."""
+    return {
+        "graph": stores.graph.capabilities.name,
+        "search": stores.index.capabilities.name,
+        "nodes": {t.name: stores.graph.count_nodes(t.name) for t in stores.projector.ontology.node_types},
+        "change_log_seq": stores.graph.last_seq(),
+        "search_documents": stores.index.count(),
+        "search_cursor": stores.index.get_cursor(),
+    }
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -327,6 +347,12 @@ def _admin_call(server: str, path: str, body: dict[str, Any], settings: Settings
     return payload
 
 
+def _server_for(args: argparse.Namespace, settings: Settings) -> str | None:
+    """Where a data command goes: ``--server URL``, else the running server that owns the embedded data dir."""
+    explicit: str | None = getattr(args, "server", None)
+    return explicit or (_running_server(settings) if settings.embedded_graph else None)
+
+
 def _running_server(settings: Settings) -> str | None:
     state = settings.data_dir / SERVER_STATE
     if not state.exists():
@@ -370,6 +396,10 @@ def _serve(stores: Any, settings: Settings, *, open_role: str | None = None,
     admin.ingest = ingest_locked
     if erase is not None:
         admin.erase_person = erase_locked
+    admin.stats = lambda: stats_of(stores)
+    from talentgraph.vocab_cli import server_ops
+
+    admin.vocab = server_ops(stores, settings, writes)
     app = create_app(stores.graph, stores.search, settings, gate=gate, audit=access.audit, admin=admin, prebuild=True)
     url = f"http://{settings.host}:{settings.port}"
     state = settings.data_dir / SERVER_STATE
@@ -437,9 +467,20 @@ def _admin_ops(stores: Any, settings: Settings, access: _Access) -> Any:
     def erase(person_id: str, dry_run: bool) -> dict[str, Any]:
         report = subject.erase_person(stores.graph, stores.index, person_id,
                                       quarantine_dir=quarantine_dir(settings), dry_run=dry_run)
+        if not dry_run:
+            # A record resolved into another person's golden record lends it names and skills in search:
+            # the sync re-projects that record from the change log, so nothing of the erased one stays findable.
+            stores.projector.sync()
         return dict(report.to_dict())
 
     ops.export_person, ops.erase_person = export, erase
+
+    def resolve(body: dict[str, Any], by: str) -> dict[str, Any]:
+        from talentgraph.resolve.actions import perform
+
+        return perform(stores.graph, stores.projector, settings.data_dir, body, by=by)
+
+    ops.resolve = resolve
     return ops
 
 
@@ -583,7 +624,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_person(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    server = args.server or (_running_server(settings) if settings.embedded_graph else None)
+    server = _server_for(args, settings)
     erase = args.person_command == "erase"
     if erase and not args.dry_run and not args.yes:
         raise TalentgraphError(f"Erasing {args.id} deletes the person, their relationships, search document and "
@@ -617,6 +658,56 @@ def cmd_person(args: argparse.Namespace) -> int:
         print(f"Wrote {out} (mode 0600: it holds one person's data).", file=sys.stderr)
     else:
         print(text)
+    return 0
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    server = _server_for(args, settings)
+    body: dict[str, Any] = {"action": "run", "threshold": args.threshold, "review_floor": args.review_floor}
+    if args.pending:
+        body = {"action": "pending"}
+    elif args.accept or args.reject:
+        a, b = args.accept or args.reject
+        body = {"action": "accept" if args.accept else "reject", "a": a, "b": b, "note": args.note or ""}
+    elif args.split:
+        body = {"action": "split", "cluster": args.split}
+    if server:
+        print(f"A talentgraph server is using this data dir; sending the request to {server} …", file=sys.stderr)
+        result = _admin_call(server, "/admin/resolve", body, settings)
+    else:
+        from talentgraph.resolve.actions import perform
+        from talentgraph.stores import open_stores
+
+        stores = open_stores(settings)
+        try:
+            result = perform(stores.graph, stores.projector, settings.data_dir, body,
+                             by=f"cli:{os.environ.get('USER', 'unknown')}")
+        finally:
+            stores.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    elif "pending" in result:
+        rows = result["pending"]
+        for r in rows:
+            p = r["probability"]
+            names = " / ".join(str(n) for n in r["names"])
+            print(f"{r['a']}  {r['b']}  p={p:.3f}  {names}" if p is not None else f"{r['a']}  {r['b']}  {names}")
+            print("    " + ", ".join(f"{k} {v:+.1f}" for k, v in sorted(r["weights"].items())))
+        print(f"{len(rows)} pairs for review: talentgraph resolve --accept A B | --reject A B")
+    else:
+        r = result["report"]
+        print(f"{r['records']} records: {r['clusters']} clusters of {r['records_in_clusters']} records; "
+              f"{r['matched_pairs']} matched, {r['accepted_pairs']} accepted, {r['pending_pairs']} pending, "
+              f"{r['rejected_pairs']} rejected pairs; wrote {r['links_written']} links "
+              f"({r['links_removed']} removed), {r['canonicals_written']} canonical records.")
+        if r.get("uncorroborated_pairs"):
+            print(f"{r['uncorroborated_pairs']} pairs scored above the threshold on the name alone; "
+                  "they wait for review (never a merge on name alone).")
+        if r.get("note"):
+            print(f"Note: {r['note']}.")
+        if r.get("pending_pairs"):
+            print("Review them: talentgraph resolve --pending")
     return 0
 
 
@@ -774,6 +865,21 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--yes", action="store_true", help="Really erase.")
     k.add_argument("--server", help="Send to this running server.")
 
+    p = add("resolve", cmd_resolve, "Entity resolution: link records of one person across registers (Splink, "
+            "Fellegi-Sunter, trained on the data); never deletes or overwrites a record.")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--pending", action="store_true", help="List the pairs waiting for review.")
+    mode.add_argument("--accept", nargs=2, metavar=("A", "B"), help="These two records are one person.")
+    mode.add_argument("--reject", nargs=2, metavar=("A", "B"), help="These two records are different people.")
+    mode.add_argument("--split", metavar="CLUSTER", help="Undo a cluster (named by its canonical record id).")
+    p.add_argument("--threshold", type=float, default=0.95,
+                   help="Match probability at or above which a corroborated pair is linked (default 0.95).")
+    p.add_argument("--review-floor", type=float, default=0.5,
+                   help="Pairs between this and the threshold go to review (default 0.5).")
+    p.add_argument("--note", help="Why (kept with an --accept/--reject decision).")
+    p.add_argument("--json", action="store_true", help="Print as JSON.")
+    p.add_argument("--server", help="Send to this running server.")
+
     p = add("search", cmd_search, "Search talent from the command line, e.g. talentgraph search 律师 --lang 俄语.")
     p.add_argument("query", nargs="?", default="", help="Free text: names, skills, languages, in any language.")
     p.add_argument("--lang", action="append", help="Language filter (ru, 俄语, Russian …); repeatable.")
@@ -787,8 +893,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("reindex", cmd_reindex, "Rebuild the search index from the graph into a new directory and swap it in.")
 
-    p = add("stats", cmd_stats, "Counts per node type, change-log position and search index lag.")
+    p = add("stats", cmd_stats, "Counts per node type, change-log position and search index lag (through a running "
+                                "server if one owns the data dir).")
     p.add_argument("--json", action="store_true", help="Print as JSON.")
+    p.add_argument("--server", help="Ask this running server (default: the one that owns the data dir, if any).")
 
     from talentgraph.vocab_cli import add_vocab_command
 

@@ -153,7 +153,8 @@ class Change:
 
 # --- filters (engine-neutral; compiled to Cypher WHERE clauses by graph/cypher.py) ----------------
 
-CmpOp = Literal["eq", "ne", "in", "contains", "starts_with", "gt", "gte", "lt", "lte", "is_null"]
+# ``is_own_id``: the (string) field holds the node's own id; never offered to API callers.
+CmpOp = Literal["eq", "ne", "in", "contains", "starts_with", "gt", "gte", "lt", "lte", "is_null", "is_own_id"]
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from talentgraph.ingest.yamlfile import UniqueKeyLoader
 from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology, Property, RelType, Sensitivity
 
 POLICY_FILE = Path(__file__).parent.parent / "schema" / "policy.yaml"
-OPERATIONS = frozenset({"ingest", "keys", "audit", "subject_rights", "export"})
+OPERATIONS = frozenset({"ingest", "keys", "audit", "subject_rights", "export", "resolve"})
 
 
 class Grant(StrEnum):

@@ -14,8 +14,13 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from talentgraph.graph import claims
 from talentgraph.graph.port import GraphStore
-from talentgraph.types import Direction, Edge, Filter, Node
+from talentgraph.schema.ontology import NodeType
+from talentgraph.types import Cmp, Direction, Edge, Filter, Node, SortKey
+
+CANONICAL = "canonical"  # entity resolution's cluster property (api/golden.py)
+MEMBER_PAGE = 1000
 
 Runner = Callable[..., Awaitable[Any]]
 EdgeKey = tuple[str, Direction, Filter | None, Filter | None, int | None, tuple[str, ...] | None]
@@ -27,6 +32,8 @@ class Loaders:
         self._run = run
         self.node: DataLoader[str, Node | None] = DataLoader(load_fn=self._load_nodes)
         self._edges: dict[EdgeKey, DataLoader[str, list[Edge]]] = {}
+        self._members: dict[str, DataLoader[str, list[Node]]] = {}
+        self._claims: dict[tuple[str, object], claims.Claims] = {}
 
     async def _load_nodes(self, ids: Sequence[str]) -> list[Node | None]:
         found: dict[str, Node] = await self._run(self._graph.get_nodes, list(ids))
@@ -55,3 +62,34 @@ class Loaders:
 
             loader = self._edges[key] = DataLoader(load_fn=load)
         return loader
+
+    def members(self, type_name: str) -> DataLoader[str, list[Node]]:
+        """Per canonical id, every record whose ``canonical`` names it (itself included), by id:
+        one store query (paged) for all the canonical records of a query level."""
+        loader = self._members.get(type_name)
+        if loader is None:
+
+            async def load(ids: Sequence[str]) -> list[list[Node]]:
+                found: dict[str, list[Node]] = {i: [] for i in ids}
+                where = Cmp(CANONICAL, "in", tuple(sorted(set(ids))))
+                after: str | None = None
+                while True:
+                    page = await self._run(self._graph.list_nodes, type_name, where=where, sort=[SortKey("id")],
+                                           first=MEMBER_PAGE, after=after)
+                    for n in page.items:
+                        found.setdefault(str(n.props.get(CANONICAL)), []).append(n)
+                    if not page.has_next_page:
+                        break
+                    after = page.end_cursor
+                return [found[i] for i in ids]
+
+            loader = self._members[type_name] = DataLoader(load_fn=load)
+        return loader
+
+    def claims_of(self, node: Node, node_type: NodeType) -> claims.Claims:
+        """A node's parsed per-property claims, parsed once per request."""
+        key = (node.id, node.props.get("version"))
+        found = self._claims.get(key)
+        if found is None:
+            found = self._claims[key] = claims.load(node.props, [p.name for p in node_type.properties])
+        return found

@@ -78,6 +78,9 @@ class Provenance:
     ingested_at: str | None = strawberry.field(description="When the job ran (ISO-8601 UTC).")
     priority: int = strawberry.field(description="The job's priority: the highest is shown, ties to the latest.")
     shown: bool = strawberry.field(description="The node shows this source's value.")
+    record: strawberry.ID | None = strawberry.field(
+        default=None, description="The record this source wrote: the node itself, or on a golden record (entity "
+        "resolution) the member of the cluster the value comes from.")
 
 
 @strawberry.type(description="A property whose sources disagree: every value with its source, and which is shown.")
@@ -85,6 +88,18 @@ class Conflict:
     property: str = strawberry.field(description="The property's GraphQL field name.")
     value: JSON | None = strawberry.field(description="The value the node shows.")
     values: list[Provenance] = strawberry.field(description="Every source's value, the shown one first.")
+
+
+@strawberry.type(description="One scored SAME_AS pair (entity resolution): the evidence that two records are "
+                             "one person.")
+class SameAsLink:
+    from_id: strawberry.ID
+    to_id: strawberry.ID
+    probability: float | None = strawberry.field(description="Match probability of the pair (Fellegi-Sunter).")
+    status: str | None = strawberry.field(description="matched (by the model), accepted (by a steward) or pending.")
+    cluster: str | None = strawberry.field(description="The canonical record's id (empty for a pending pair).")
+    weights: JSON | None = strawberry.field(
+        description="Per-comparison match weights, e.g. {\"name\": 4.1, \"phone\": -2.3}: why the pair scored.")
 
 
 @strawberry.type(description="A vocabulary term: stable id and its Chinese and English labels.")

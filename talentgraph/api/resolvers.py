@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 
+from talentgraph.api import golden
 from talentgraph.api.context import ApiContext, run_sync
 from talentgraph.access.policy import FacetRule, Grant
 from talentgraph.api.filters import (
@@ -27,6 +29,7 @@ from talentgraph.api.objects import (
     Highlight,
     Neighbourhood,
     PageInfo,
+    SameAsLink,
     SearchFacet,
     SearchFacetValue,
     SearchFilter,
@@ -38,7 +41,7 @@ from talentgraph.errors import BadQueryError, ForbiddenError, OntologyError, Sto
 from talentgraph.graph import cypher
 from talentgraph.graph.port import MAX_PATH_HOPS
 from talentgraph.schema.ontology import NodeType
-from talentgraph.types import Edge, Node, Page, SortKey
+from talentgraph.types import And, Edge, Filter, Node, Page, SortKey
 
 MAX_NEIGHBOURHOOD_DEPTH = 3
 
@@ -94,18 +97,28 @@ def require_rows(ctx: ApiContext, type_name: str) -> None:
 
 async def list_nodes(
     ctx: ApiContext, type_name: str, *, where: Mapping[str, Any] | None,
-    order_by: Sequence[Mapping[str, Any]] | None, first: int, after: str | None,
+    order_by: Sequence[Mapping[str, Any]] | None, first: int, after: str | None, all_records: bool = False,
 ) -> ListPage:
     node_type = ctx.ontology.node(type_name)
     require_rows(ctx, type_name)
     fields = node_fields(node_type, ctx.view)
     owner = f"{type_name}Where"
     flt = await ctx.access.guard(compile_where(fields, where, owner=owner), scoped_fields(fields, ctx.view), type_name)
+    if not all_records:
+        flt = await one_per_cluster(ctx, node_type, flt)
     sort = compile_sort(sortable_fields(node_type, ctx.view), order_by, owner=f"{type_name}OrderBy")
     check_first(first, ctx.max_page_size)
     page: Page = await run_sync(ctx.graph.list_nodes, type_name, where=flt, sort=sort, first=first, after=after)
     ctx.access.returned(page.items)
     return ListPage(page, item_edges(node_type, page, sort))
+
+
+async def one_per_cluster(ctx: ApiContext, node_type: NodeType, flt: Filter | None) -> Filter | None:
+    """``flt`` restricted to one record per entity-resolution cluster (``golden.py``)."""
+    if not golden.clustered(node_type):
+        return flt
+    shown = golden.shown_filter()
+    return shown if flt is None else And((flt, shown))
 
 
 def item_edges(node_type: NodeType, page: Page, sort: Sequence[SortKey]) -> list[ItemEdge]:
@@ -137,6 +150,59 @@ async def rel_page(
     edges: list[Edge] = await loader.load(node.id)
     ctx.access.returned(e.node for e in edges[:first])
     return RelPage(edges[:first], len(edges) > first)
+
+
+# --- entity resolution ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterMember:
+    node: Node
+    canonical: bool
+    links: list[SameAsLink]
+
+
+async def cluster_members(ctx: ApiContext, node: Node, *, scoped: bool) -> list[ClusterMember]:
+    """The other records of ``node``'s cluster, canonical first then by id, with their SAME_AS pairs.
+
+    ``scoped`` (SAME_AS read in scope only, e.g. staff): listed only from a record inside the caller's
+    areas, and only members and pairs whose records are all inside them.
+    """
+    c = golden.canonical_of(node)
+    if c is None or (scoped and not await ctx.access.in_scope(node)):
+        return []
+    records: list[Node] = await ctx.loaders.members(node.type).load(c)
+    if c not in {r.id for r in records}:  # the canonical record lost its own mark: still the cluster's head
+        head: Node | None = await ctx.loaders.node.load(c)
+        records = [head, *records] if head is not None else records
+    records = sorted(records, key=lambda r: (r.id != c, r.id))
+    if scoped:
+        inside = await golden.readable(ctx, records, Grant.IN_SCOPE)
+        records = [r for r, ok in zip(records, inside) if ok]
+    ids = {r.id for r in records} | {node.id}
+    out_edges = ctx.loaders.edges(golden.SAME_AS, "out")
+    in_edges = ctx.loaders.edges(golden.SAME_AS, "in")
+    others = [r for r in records if r.id != node.id]
+    found = await asyncio.gather(out_edges.load_many([r.id for r in others]), in_edges.load_many([r.id for r in others]))
+    out: list[ClusterMember] = []
+    for r, outgoing, incoming in zip(others, *found):
+        links: dict[tuple[str, str], SameAsLink] = {}
+        for e in [*outgoing, *incoming]:
+            if e.props.get("status") not in golden.IN_CLUSTER or e.props.get("cluster") != c:
+                continue
+            if e.from_id not in ids or e.to_id not in ids:
+                continue  # the other end is outside what the caller may see of the cluster
+            links[(e.from_id, e.to_id)] = SameAsLink(
+                from_id=strawberry.ID(e.from_id), to_id=strawberry.ID(e.to_id),
+                probability=_float(e.props.get("probability")), status=e.props.get("status"),
+                cluster=e.props.get("cluster"), weights=golden.weights(e))
+        out.append(ClusterMember(r, r.id == c, [links[k] for k in sorted(links)]))
+    ctx.access.returned(m.node for m in out)
+    return out
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 # --- graph shape ---------------------------------------------------------------------------------
@@ -171,7 +237,8 @@ async def neighbourhood(ctx: ApiContext, node_id: str, depth: int, limit: int) -
                          truncated=sub.truncated)
 
 
-async def facet_counts(ctx: ApiContext, type_name: str, field: str, where: Any) -> list[FacetCount]:
+async def facet_counts(ctx: ApiContext, type_name: str, field: str, where: Any,
+                       all_records: bool = False) -> list[FacetCount]:
     """Counts per value. A role that may only see aggregates of a field (or of a type's rows) gets
     counts below k suppressed; ``where`` may use only fields the role reads on every row."""
     node_type = ctx.ontology.node(type_name)
@@ -186,6 +253,8 @@ async def facet_counts(ctx: ApiContext, type_name: str, field: str, where: Any) 
     filterable = {k: p for k, p in node_fields(node_type, ctx.view).items()
                   if rows and ctx.view.grant(p) is Grant.ALWAYS}
     flt = compile_where(filterable, where, owner=f"{type_name}Where")
+    if not all_records:
+        flt = await one_per_cluster(ctx, node_type, flt)
     rule = ctx.view.facet_rule(type_name, prop.sensitivity) if rows else FacetRule.SUPPRESSED
     counts = await run_sync(ctx.graph.facet_counts, type_name, prop.name, flt)
     ctx.access.aggregates += len(counts)

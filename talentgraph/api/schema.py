@@ -7,8 +7,12 @@ Per node type ``T`` (names in ``naming.py``):
   (``memberOf``, ``memberOfIn`` …) returning a connection of edges ``{type node properties fromId toId}``
   with ``where`` (other node), ``edgeWhere`` and ``first``; when the other end can be several types
   the edge's node is the ``Node`` interface;
+- on a type entity resolution clusters (it has ``canonical``: ``api/golden.py``): values of a
+  canonical record are its golden record, ``canonicalRecord`` names a record's stand-in and
+  ``clusterMembers`` lists the cluster with its SAME_AS evidence (roles that read SAME_AS);
 - inputs ``TWhere`` (per-field operator objects + AND/OR/NOT) and ``TOrderBy``/``TSortField``;
-- queries ``t(id)`` and ``ts(where, orderBy, first, after)`` → ``TConnection``.
+- queries ``t(id)`` and ``ts(where, orderBy, first, after)`` → ``TConnection`` (clustered types:
+  one record per cluster unless ``allRecords: true``).
 Plus ``node``, ``search``, ``path``, ``neighbourhood`` and ``facetCounts``.
 
 Generated classes live in a module object of their own, so string annotations (needed because the
@@ -32,6 +36,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from talentgraph.access.policy import POLICY, Grant, Policy, RoleView
+from talentgraph.api import golden
 from talentgraph.api import provenance as api_provenance
 from talentgraph.api import resolvers
 from talentgraph.api.audit_trail import AuditTrail
@@ -58,6 +63,7 @@ from talentgraph.api.objects import (
     PageInfo,
     Provenance,
     SearchFilter,
+    SameAsLink,
     SearchResult,
     SortDirection,
     VocabLabel,
@@ -83,7 +89,8 @@ _SCALARS: dict[PropType, str] = {
 # Python attribute (left) and GraphQL name (right) of each operator input field.
 _OP_NAMES = {"eq": "eq", "ne": "ne", "in_": "in", "contains": "contains", "starts_with": "startsWith", "gt": "gt",
              "gte": "gte", "lt": "lt", "lte": "lte", "is_null": "isNull"}
-_RESERVED = {"id", "type", "title", "version", "updatedAt", "provenance", "conflicts"}
+_RESERVED = {"id", "type", "title", "version", "updatedAt", "provenance", "conflicts", "canonicalRecord",
+             "clusterMembers"}
 
 _builds = itertools.count()
 
@@ -319,28 +326,53 @@ class _Builder:
 
     # --- node types -----------------------------------------------------------------------------
 
-    def _prop_field(self, p: Property) -> Any:
+    def _prop_field(self, p: Property, owner: NodeType | None = None) -> Any:
         name = p.name
         grant = self.view.grant(p)
 
-        def value(root: Any) -> Any:
+        def iso(v: Any) -> Any:
             # A driver may hand back a date object; the API's dates are ISO strings either way.
-            v = root.props.get(name)
             return v.isoformat() if p.type is PropType.DATE and hasattr(v, "isoformat") else v
 
-        if grant is Grant.ALWAYS:
-            def get(root: Any, info: Info) -> Any:
-                return value(root)
-        else:
+        def value(root: Any) -> Any:
+            return iso(root.props.get(name))
+
+        async def scoped(root: Any, info: Info) -> Any:
             # In scope only: the row decides (staff see personal fields of residents of their areas).
-            async def get(root: Any, info: Info) -> Any:  # type: ignore[misc]
-                return value(root) if await _context(info).access.sees(root, grant) else None
+            return value(root) if await _context(info).access.sees(root, grant) else None
+
+        get: Callable[[Any, Info], Any]
+        if owner is not None and golden.clustered(owner):
+            # Entity resolution: a canonical record shows the golden value, merged after masking. Only
+            # that case (and an in-scope grant) awaits; the plain value of any other row is returned
+            # as it is (graphql-core awaits what is awaitable), so unresolved rows cost what they did.
+            node_type = owner
+
+            async def merged(root: Any, info: Info) -> Any:
+                return iso(await golden.value(_context(info), root, node_type, p, grant))
+
+            def get_any(root: Any, info: Info) -> Any:
+                if golden.is_canonical(root):
+                    return merged(root, info)
+                return value(root) if grant is Grant.ALWAYS else scoped(root, info)
+
+            get = get_any
+        elif grant is Grant.ALWAYS:
+            def get_value(root: Any, info: Info) -> Any:
+                return value(root)
+
+            get = get_value
+        else:
+            get = scoped
         return self._field(get, camel(p.name), f"Optional[{_SCALARS[p.type]}]", description=p.description)
 
-    def _labels_field(self, p: Property) -> Any:
+    def _labels_field(self, p: Property, owner: NodeType) -> Any:
         name, vocab, grant = p.name, p.vocabulary, self.view.grant(p)
+        merged = golden.clustered(owner)
 
         async def get(root: Any, info: Info) -> list[VocabLabel]:
+            if merged and golden.is_canonical(root):
+                return vocab_labels(str(vocab), await golden.value(_context(info), root, owner, p, grant))
             if grant is not Grant.ALWAYS and not await _context(info).access.sees(root, grant):
                 return []
             return vocab_labels(str(vocab), root.props.get(name))
@@ -365,10 +397,9 @@ class _Builder:
         for p in self.view.props(t.properties):
             if p.name == "title" and t.title == "title":
                 continue  # the Node interface's `title` already returns it
-            add(p.name, camel(p.name), self._prop_field(p), f"property {p.name}")
+            add(p.name, camel(p.name), self._prop_field(p, t), f"property {p.name}")
             if p.vocabulary:
-                vocab = p.vocabulary
-                add(f"{p.name}__labels", labels_field(p.name), self._labels_field(p), f"labels of {p.name}")
+                add(f"{p.name}__labels", labels_field(p.name), self._labels_field(p, t), f"labels of {p.name}")
         add("version", "version", self._field(lambda root, info: root.props.get("version"), "version",
                                               "Optional[int]", description="Incremented on every change."), "system")
         add("updated_at", "updatedAt", self._field(lambda root, info: root.props.get("updated_at"), "updatedAt",
@@ -376,22 +407,27 @@ class _Builder:
             "system")
         prov_grant = self.view.provenance_grant(t)
         if prov_grant is not Grant.NEVER:
-            seen = self._provenance_seen(t, prov_grant)
+            plan = self._provenance_plan(t, prov_grant)
 
             async def provenance(root: Any, info: Info) -> list[Provenance]:
-                return api_provenance.provenance(root, t, await seen(root, info))
+                return api_provenance.provenance(t, (await plan(root, info))[0])
 
             async def conflicts(root: Any, info: Info) -> list[Conflict]:
-                return api_provenance.conflicts(root, t, await seen(root, info))
+                steps, shown = await plan(root, info)
+                return api_provenance.conflicts(t, steps, shown)
 
+            merged = " On a golden record (entity resolution) the members' sources too, each naming its record." \
+                if golden.clustered(t) else ""
             add("provenance", "provenance", self._field(
                 provenance, "provenance", "list[Provenance]",
-                description="Every source's value of every property you can see here, and which one is shown."),
-                "system")
+                description="Every source's value of every property you can see here, and which one is shown."
+                + merged), "system")
             add("conflicts", "conflicts", self._field(
                 conflicts, "conflicts", "list[Conflict]",
-                description="Properties whose sources disagree: each value with its source; the shown one first."),
-                "system")
+                description="Properties whose sources disagree: each value with its source; the shown one first."
+                + merged), "system")
+        if golden.clustered(t):
+            self._cluster_fields(t, add)
         for direction, rels in (("out", self.o.rels_from(t.name)), ("in", self.o.rels_to(t.name))):
             for rel in rels:
                 gql = rel_field(rel.name, direction)
@@ -402,22 +438,84 @@ class _Builder:
         attrs["is_type_of"] = staticmethod(lambda obj, info: isinstance(obj, Node) and obj.type == type_name)
         self._object(t.name, attrs, f"{t.label_zh} · {t.description}", bases=(NodeInterface,))
 
-    def _provenance_seen(self, t: NodeType, prov_grant: Grant) -> Callable[[Node, Info], Awaitable[list[Property]]]:
-        """The properties whose provenance a caller sees on a node: only where it sees the value.
+    def _provenance_plan(self, t: NodeType, prov_grant: Grant) -> Callable[
+            [Node, Info], Awaitable[tuple[api_provenance.Plan, dict[str, Any] | None]]]:
+        """The sources a caller sees on a node, per property: only where it sees the value.
 
-        Two gates: the type's provenance grant (a register's file name tells as much as the most
-        sensitive property of the type: ``RoleView.provenance_class``) and each property's own grant
-        (identity documents never: their grant is NEVER, so they are not in ``visible``).
+        Two gates, per record: the type's provenance grant (a register's file name tells as much as
+        the most sensitive property of the type: ``RoleView.provenance_class``) and each property's
+        own grant (identity documents never: their grant is NEVER, so they are not in ``visible``).
+        On a golden record every member passes both gates on its own (``golden.py``); the second
+        item is then the golden values, for conflicts.
         """
         visible = [(p, self.view.grant(p)) for p in self.view.props(t.properties)]
+        merged = golden.clustered(t)
 
-        async def seen(root: Node, info: Info) -> list[Property]:
-            access = _context(info).access
-            if not await access.sees(root, prov_grant):
-                return []
-            return [p for p, g in visible if g is Grant.ALWAYS or await access.sees(root, g)]
+        async def plan(root: Node, info: Info) -> tuple[api_provenance.Plan, dict[str, Any] | None]:
+            ctx = _context(info)
+            if not (merged and golden.is_canonical(root)):
+                if not await ctx.access.sees(root, prov_grant):
+                    return [], None
+                return api_provenance.single(root, [p for p, g in visible
+                                                    if g is Grant.ALWAYS or await ctx.access.sees(root, g)]), None
+            records = await golden.cluster(ctx, root)
+            gated = {r.id for r, ok in zip(records, await golden.readable(ctx, records, prov_grant)) if ok}
+            steps: list[tuple[Property, list[tuple[Node, bool]]]] = []
+            shown: dict[str, Any] = {}
+            for p, g in visible:
+                seen, given = await golden.contributions(ctx, root, t, p, g)
+                chosen = {r.id for r in given}
+                shown[p.name] = golden.merge(p, given)
+                steps.append((p, [(r, r.id in chosen) for r in seen if r.id in gated]))
+            return steps, shown
 
-        return seen
+        return plan
+
+    def _cluster_fields(self, t: NodeType, add: Callable[[str, str, Any, str], None]) -> None:
+        """``canonicalRecord`` (roles that read ``canonical``) and ``clusterMembers`` (roles that read SAME_AS)."""
+        type_name = t.name
+        if self.view.shows(t.prop(golden.CANONICAL)):
+            async def canonical_record(root: Node, info: Info) -> Node | None:
+                ctx = _context(info)
+                c = golden.canonical_of(root)
+                if c is None or c == root.id:
+                    return root if c else None
+                found: Node | None = await ctx.loaders.node.load(c)
+                ctx.access.returned([found])
+                return found
+
+            add("canonical_record", "canonicalRecord", self._field(
+                canonical_record, "canonicalRecord", f"Optional[{type_name}]",
+                description="Entity resolution: the record that stands for this person in lists and search (itself "
+                "on that record, which shows the golden record); null when no other record was resolved to it."),
+                "system")
+        try:
+            same_as = self.o.rel(golden.SAME_AS)
+        except OntologyError:
+            return
+        if (type_name, type_name) not in self.view.rel_endpoints(same_as):
+            return
+        scoped = self.view.rel_grant(same_as) is Grant.IN_SCOPE
+        member_name = f"{type_name}ClusterMember"
+        self.ns["SameAsLink"] = SameAsLink
+        self._object(member_name, {
+            "node": self._field(lambda root, info: root.node, "node", type_name),
+            "canonical": self._field(lambda root, info: root.canonical, "canonical", "bool",
+                                     description="This record stands for the cluster."),
+            "links": self._field(lambda root, info: root.links, "links", "list[SameAsLink]",
+                                 description="The SAME_AS pairs (matched or accepted) that tie this record into the "
+                                 "cluster, with their probability and per-comparison weights."),
+        }, f"One record of a {type_name}'s entity-resolution cluster, with the evidence for it.")
+
+        async def cluster_members(root: Node, info: Info) -> list[resolvers.ClusterMember]:
+            return await resolvers.cluster_members(_context(info), root, scoped=scoped)
+
+        add("cluster_members", "clusterMembers", self._field(
+            cluster_members, "clusterMembers", f"list[{member_name}]",
+            description="Entity resolution: the other records resolved to the same person (records sharing "
+            "`canonical`), the canonical one first, then by id, each with the SAME_AS pairs tying it into the "
+            "cluster. Empty when the record was not resolved to any other. Pending pairs are in no cluster: see "
+            "`sameAs`/`sameAsIn`."), "system")
 
     def list_connection(self, t: NodeType) -> str:
         edge, conn = f"{t.name}Edge", f"{t.name}Connection"
@@ -471,8 +569,9 @@ class _Builder:
         async def neighbourhood(root: Any, info: Info, id: str, depth: int = 1, limit: int = 50) -> Any:
             return await resolvers.neighbourhood(_context(info), id, depth, limit)
 
-        async def facet_counts(root: Any, info: Info, type: Any, field: str, where: Any = None) -> Any:
-            return await resolvers.facet_counts(_context(info), type.value, field, where)
+        async def facet_counts(root: Any, info: Info, type: Any, field: str, where: Any = None,
+                               all_records: bool = False) -> Any:
+            return await resolvers.facet_counts(_context(info), type.value, field, where, all_records=all_records)
 
         attrs["node"] = self._field(node, "node", "Optional[Node]", [("id", "ID", inspect.Parameter.empty)],
                                     "Any node by global id; null when no node has this id.")
@@ -483,7 +582,9 @@ class _Builder:
             ("facets", "Optional[list[str]]", None),
             ("first", "int", DEFAULT_FIRST),
             ("after", "Optional[str]", None),
-        ], "Full-text talent search in Chinese, English or pinyin; types default to [Person].")
+        ], "Full-text talent search in Chinese, English or pinyin; types default to [Person]. One hit per person: "
+           "a person resolved from several records (entity resolution) is found by any of their records' names, "
+           "skills or languages and returned once, as the record that stands for them.")
         attrs["path"] = self._field(path, "path", "Optional[GraphPath]", [
             ("from_", "Annotated[ID, _FromArg]", inspect.Parameter.empty),
             ("to", "ID", inspect.Parameter.empty),
@@ -494,9 +595,10 @@ class _Builder:
         ], "Nodes within `depth` hops, breadth first, at most `limit` nodes; null for an unknown id.")
         attrs["facet_counts"] = self._field(facet_counts, "facetCounts", "list[FacetCount]", [
             ("type", "NodeKind", inspect.Parameter.empty), ("field", "str", inspect.Parameter.empty),
-            ("where", "Optional[JSON]", None),
+            ("where", "Optional[JSON]", None), ("all_records", "bool", False),
         ], "Counts per value of a facet property (GraphQL or ontology name), optionally filtered by a "
-           "`where` object shaped like the type's Where input.")
+           "`where` object shaped like the type's Where input. A person resolved from several records counts "
+           "once, with the values of the record that stands for them; `allRecords: true` counts every record.")
         if "audit" in self.view.policy.role(self.view.role).may:
             self.ns["AuditRecord"] = AuditRecord
 
@@ -520,9 +622,10 @@ class _Builder:
             return await resolvers.get_node(_context(info), id, type_name)
 
         async def many(root: Any, info: Info, where: Any = None, order_by: Any = None, first: int = DEFAULT_FIRST,
-                       after: str | None = None) -> Any:
+                       after: str | None = None, all_records: bool = False) -> Any:
             return await resolvers.list_nodes(_context(info), type_name, where=to_plain(where),
-                                              order_by=to_plain(order_by), first=first, after=after)
+                                              order_by=to_plain(order_by), first=first, after=after,
+                                              all_records=all_records)
 
         args: list[tuple[str, str, Any]] = []
         if where_name:
@@ -530,11 +633,18 @@ class _Builder:
         if order_name:
             args.append(("order_by", f"Optional[list[{order_name}]]", None))
         args += [("first", "int", DEFAULT_FIRST), ("after", "Optional[str]", None)]
+        many_doc = f"{t.name} nodes, filtered and sorted, keyset-paginated."
+        one_doc = f"One {t.name} by id; null when there is none."
+        if golden.clustered(t):
+            args.append(("all_records", "bool", False))
+            many_doc += (" One per person: a record that entity resolution resolved to another record (its "
+                         "`canonical` names that record) is left out, and the canonical record shows the golden "
+                         "record (its members' values merged); `allRecords: true` lists every record. Filters and "
+                         "sort keys apply to each record's own values.")
+            one_doc += " A record resolved to another is still found by its id; `canonicalRecord` names its stand-in."
         attrs[single(t.name)] = self._field(one, single(t.name), f"Optional[{t.name}]",
-                                            [("id", "ID", inspect.Parameter.empty)],
-                                            f"One {t.name} by id; null when there is none.")
-        attrs[plural(t.name)] = self._field(many, plural(t.name), conn, args,
-                                            f"{t.name} nodes, filtered and sorted, keyset-paginated.")
+                                            [("id", "ID", inspect.Parameter.empty)], one_doc)
+        attrs[plural(t.name)] = self._field(many, plural(t.name), conn, args, many_doc)
 
 
 __all__ = ["build_schema"]

@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, path in regs.paths.items():
         print(f"{name:<{width}}  {regs.rows[name]:>7,} rows  {regs.bad_rows[name]:>2} bad  {path.name}")
     print(f"\nIngest: run the pipeline {PIPELINE} with input dir {regs.out_dir}")
+    print(f"Entity-resolution truth (record,person): {regs.truth}")
 
 
 if __name__ == "__main__":

@@ -59,8 +59,24 @@ GIVEN_FEMALE: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True)
 class PersonName:
+    """A name as its bearer writes it, with the parts other registers spell differently.
+
+    ``family``/``given`` hold the own-script part first, then other scripts it is written in
+    (Hanja for Korean, kana for Japanese); ``family_latin``/``given_latin`` the passport spelling
+    first, then other spellings seen in registers (Natalya for Natalia, Min-jun for Minjun).
+    """
+
     name: str  # as written in the person's own script
     latin: str  # Latin spelling (pinyin or passport transliteration)
+    culture: str = "zh"  # key of CULTURES, or "zh"
+    family: tuple[str, ...] = ()
+    given: tuple[str, ...] = ()
+    family_latin: tuple[str, ...] = ()
+    given_latin: tuple[str, ...] = ()
+
+    @property
+    def family_first(self) -> bool:
+        return self.culture == "zh" or self.culture in _FAMILY_FIRST
 
 
 def _weighted(rng: random.Random, items: tuple[tuple[str, str, float], ...]) -> tuple[str, str]:
@@ -82,7 +98,12 @@ def chinese_name(rng: random.Random, gender: str) -> PersonName:
     # Pinyin joins syllables with an apostrophe when the next one starts with a vowel (xi'an).
     if len(parts) == 2 and parts[1][1][0] in "aeo":
         given_py = f"{parts[0][1]}'{parts[1][1]}"
-    return PersonName(sur + given, f"{sur_py} {given_py.capitalize()}")
+    spellings = [given_py.capitalize()]
+    if len(parts) == 2:  # how other registers write two syllables: Xiaoming, Xiao Ming, Xiao-Ming, Xiao-ming
+        a, b = parts[0][1].capitalize(), parts[1][1]
+        spellings += [a + b, f"{a} {b.capitalize()}", f"{a}-{b.capitalize()}", f"{a}-{b}"]
+    return PersonName(sur + given, f"{sur_py} {given_py.capitalize()}", "zh", (sur,), (given,), (sur_py,),
+                      tuple(dict.fromkeys(spellings)))
 
 
 # --- foreign names ---------------------------------------------------------------------------------
@@ -93,25 +114,29 @@ _Culture = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 CULTURES: dict[str, _Culture] = {
     "ru": (
-        ("Иван|Ivan", "Алексей|Aleksei", "Дмитрий|Dmitrii", "Сергей|Sergei", "Михаил|Mikhail", "Андрей|Andrei",
-         "Николай|Nikolai", "Павел|Pavel", "Артём|Artem", "Максим|Maksim", "Владимир|Vladimir", "Егор|Egor"),
-        ("Анна|Anna", "Мария|Mariia", "Елена|Elena", "Ольга|Olga", "Наталья|Natalia", "Татьяна|Tatiana",
-         "Екатерина|Ekaterina", "Юлия|Iuliia", "Ирина|Irina", "Светлана|Svetlana", "Дарья|Daria", "Ксения|Kseniia"),
+        ("Иван|Ivan", "Алексей|Aleksei/Alexey/Alexei", "Дмитрий|Dmitrii/Dmitry/Dmitriy", "Сергей|Sergei/Sergey",
+         "Михаил|Mikhail", "Андрей|Andrei/Andrey", "Николай|Nikolai/Nikolay", "Павел|Pavel",
+         "Артём|Artem/Artyom/Artiom", "Максим|Maksim/Maxim", "Владимир|Vladimir", "Егор|Egor/Yegor",
+         "Александр|Aleksandr/Alexander/Alexandr"),
+        ("Анна|Anna", "Мария|Mariia/Maria/Mariya", "Елена|Elena/Yelena", "Ольга|Olga",
+         "Наталья|Natalia/Natalya/Nataliya", "Татьяна|Tatiana/Tatyana", "Екатерина|Ekaterina/Yekaterina",
+         "Юлия|Iuliia/Yulia/Julia", "Ирина|Irina", "Светлана|Svetlana", "Дарья|Daria/Darya",
+         "Ксения|Kseniia/Ksenia/Xenia"),
         ("Иванов|Ivanov||Иванова|Ivanova", "Смирнов|Smirnov||Смирнова|Smirnova",
          "Кузнецов|Kuznetsov||Кузнецова|Kuznetsova", "Попов|Popov||Попова|Popova",
          "Соколов|Sokolov||Соколова|Sokolova", "Лебедев|Lebedev||Лебедева|Lebedeva",
          "Козлов|Kozlov||Козлова|Kozlova", "Новиков|Novikov||Новикова|Novikova",
          "Морозов|Morozov||Морозова|Morozova", "Волков|Volkov||Волкова|Volkova",
-         "Орлов|Orlov||Орлова|Orlova", "Зайцев|Zaitsev||Зайцева|Zaitseva"),
+         "Орлов|Orlov||Орлова|Orlova", "Зайцев|Zaitsev/Zaytsev||Зайцева|Zaitseva/Zaytseva"),
     ),
     "uk": (
-        ("Олександр|Oleksandr", "Андрій|Andrii", "Тарас|Taras", "Богдан|Bohdan", "Микола|Mykola", "Юрій|Yurii"),
-        ("Олена|Olena", "Оксана|Oksana", "Наталія|Nataliia", "Ірина|Iryna", "Галина|Halyna", "Софія|Sofiia"),
+        ("Олександр|Oleksandr/Alexander", "Андрій|Andrii/Andriy", "Тарас|Taras", "Богдан|Bohdan", "Микола|Mykola", "Юрій|Yurii/Yuriy/Iurii"),
+        ("Олена|Olena", "Оксана|Oksana", "Наталія|Nataliia/Natalia/Nataliya", "Ірина|Iryna", "Галина|Halyna/Galina", "Софія|Sofiia/Sofia"),
         ("Шевченко|Shevchenko", "Коваленко|Kovalenko", "Бондаренко|Bondarenko", "Ткаченко|Tkachenko",
          "Кравченко|Kravchenko", "Мельник|Melnyk", "Поліщук|Polishchuk", "Савчук|Savchuk"),
     ),
     "kk": (
-        ("Нұрлан|Nurlan", "Ерлан|Yerlan", "Асхат|Askhat", "Дәурен|Dauren", "Бауыржан|Bauyrzhan"),
+        ("Нұрлан|Nurlan", "Ерлан|Yerlan/Erlan", "Асхат|Askhat", "Дәурен|Dauren", "Бауыржан|Bauyrzhan"),
         ("Айгүл|Aigul", "Динара|Dinara", "Сәуле|Saule", "Гүлнар|Gulnar", "Жанар|Zhanar"),
         ("Ахметов|Akhmetov||Ахметова|Akhmetova", "Сейітов|Seitov||Сейітова|Seitova",
          "Жұмабаев|Zhumabaev||Жұмабаева|Zhumabaeva", "Омаров|Omarov||Омарова|Omarova"),
@@ -121,21 +146,26 @@ CULTURES: dict[str, _Culture] = {
         ("Сарнай|Sarnai", "Оюунчимэг|Oyuunchimeg", "Энхжин|Enkhjin", "Номин|Nomin"),
         ("Дорж|Dorj", "Батсүх|Batsukh", "Ганзориг|Ganzorig", "Пүрэв|Purev"),
     ),
-    "ko": (
-        ("민준|Minjun", "서준|Seojun", "도윤|Doyun", "예준|Yejun", "시우|Siwoo", "지호|Jiho", "현우|Hyunwoo",
-         "성민|Sungmin", "재원|Jaewon", "동현|Donghyun"),
-        ("서연|Seoyeon", "지우|Jiwoo", "서윤|Seoyun", "하은|Haeun", "민서|Minseo", "지민|Jimin", "수빈|Subin",
-         "은지|Eunji", "혜진|Hyejin", "유나|Yuna"),
-        ("김|Kim", "이|Lee", "박|Park", "최|Choi", "정|Jung", "강|Kang", "조|Cho", "윤|Yoon", "장|Jang", "임|Lim",
-         "한|Han", "오|Oh"),
+    "ko": (  # own|Latin spellings|Hanja
+        ("민준|Minjun/Min-jun/Min Jun|敏俊", "서준|Seojun/Seo-jun/Suh-jun|瑞俊", "도윤|Doyun/Do-yun|道允",
+         "예준|Yejun/Ye-jun|禮俊", "시우|Siwoo/Si-woo/Siu|時雨", "지호|Jiho/Ji-ho|智浩", "현우|Hyunwoo/Hyeon-u/Hyun-woo|賢宇",
+         "성민|Sungmin/Seong-min/Sung-min|成敏", "재원|Jaewon/Jae-won|在元", "동현|Donghyun/Dong-hyun/Dong-hyeon|東賢",
+         "민수|Minsu/Min-su/Min Soo|敏秀"),
+        ("서연|Seoyeon/Seo-yeon|瑞妍", "지우|Jiwoo/Ji-woo/Ji-u|智友", "서윤|Seoyun/Seo-yun|瑞允", "하은|Haeun/Ha-eun|夏恩",
+         "민서|Minseo/Min-seo|敏瑞", "지민|Jimin/Ji-min|智敏", "수빈|Subin/Su-bin|秀彬", "은지|Eunji/Eun-ji|恩智",
+         "혜진|Hyejin/Hye-jin|惠珍", "유나|Yuna/Yu-na|由那"),
+        ("김|Kim/Gim|金", "이|Lee/Yi/Rhee|李", "박|Park/Pak/Bak|朴", "최|Choi/Choe|崔", "정|Jung/Jeong/Chung|鄭",
+         "강|Kang/Gang|姜", "조|Cho/Jo|趙", "윤|Yoon/Yun|尹", "장|Jang/Chang|張", "임|Lim/Im|林", "한|Han|韓",
+         "오|Oh/O|吳"),
     ),
-    "ja": (
-        ("健|Ken", "翔太|Shota", "大輔|Daisuke", "拓也|Takuya", "健太|Kenta", "悠人|Yuto", "直樹|Naoki",
-         "ひろし|Hiroshi", "まさと|Masato"),
-        ("さくら|Sakura", "陽子|Yoko", "美咲|Misaki", "恵|Megumi", "由美|Yumi", "あおい|Aoi", "ゆり|Yuri",
-         "真由美|Mayumi", "花子|Hanako"),
-        ("佐藤|Sato", "鈴木|Suzuki", "高橋|Takahashi", "田中|Tanaka", "伊藤|Ito", "渡辺|Watanabe", "山本|Yamamoto",
-         "中村|Nakamura", "小林|Kobayashi", "加藤|Kato", "吉田|Yoshida", "山田|Yamada"),
+    "ja": (  # own|romaji spellings|kana
+        ("健|Ken|けん", "翔太|Shota/Shouta/Syota|しょうた", "大輔|Daisuke|だいすけ", "拓也|Takuya|たくや", "健太|Kenta|けんた",
+         "悠人|Yuto/Yuuto|ゆうと", "直樹|Naoki|なおき", "ひろし|Hiroshi", "まさと|Masato"),
+        ("さくら|Sakura", "陽子|Yoko/Youko/Yohko|ようこ", "美咲|Misaki|みさき", "恵|Megumi|めぐみ", "由美|Yumi|ゆみ",
+         "あおい|Aoi", "ゆり|Yuri", "真由美|Mayumi|まゆみ", "花子|Hanako|はなこ"),
+        ("佐藤|Sato/Satou/Satoh|さとう", "鈴木|Suzuki|すずき", "高橋|Takahashi|たかはし", "田中|Tanaka|たなか",
+         "伊藤|Ito/Itou/Itoh|いとう", "渡辺|Watanabe|わたなべ", "山本|Yamamoto|やまもと", "中村|Nakamura|なかむら",
+         "小林|Kobayashi|こばやし", "加藤|Kato/Katou/Katoh|かとう", "吉田|Yoshida|よしだ", "山田|Yamada|やまだ"),
     ),
     "ar": (
         ("محمد|Mohamed", "أحمد|Ahmed", "علي|Ali", "عمر|Omar", "خالد|Khaled", "يوسف|Youssef", "حسن|Hassan"),
@@ -256,14 +286,42 @@ def latin_spelling(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def _is_kana(text: str) -> bool:
+    return all("\u3040" <= c <= "\u30ff" for c in text)
+
+
+def _umlauts_spelled_out(text: str) -> str:
+    """The German way of writing without diacritics: Müller → Mueller, Weiß → Weiss."""
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("Ä", "Ae"), ("Ö", "Oe"), ("Ü", "Ue"), ("ß", "ss")):
+        text = text.replace(a, b)
+    return text
+
+
+def _part(entry: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``own|latin/other latin|other script`` → ((own, other scripts...), (passport latin, other latins...)).
+
+    Kana names count as their own kana form; Latin-script names get their diacritic-free spellings."""
+    own, _, rest = entry.partition("|")
+    latin, _, alts = rest.partition("|")
+    scripts = (own, *alts.split("/")) if alts else (own, own) if _is_kana(own) else (own,)
+    if latin:
+        return scripts, tuple(latin.split("/"))
+    return scripts, tuple(dict.fromkeys((latin_spelling(own), latin_spelling(_umlauts_spelled_out(own)))))
+
+
 def _pair(entry: str) -> tuple[str, str]:
-    own, _, latin = entry.partition("|")
-    return own, latin or latin_spelling(own)
+    scripts, latins = _part(entry)
+    return scripts[0], latins[0]
+
+
+def _surname_part(entry: str, gender: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    male, _, female = entry.partition("||")
+    return _part(female if gender == "female" and female else male)
 
 
 def _surname(entry: str, gender: str) -> tuple[str, str]:
-    male, _, female = entry.partition("||")
-    return _pair(female if gender == "female" and female else male)
+    scripts, latins = _surname_part(entry, gender)
+    return scripts[0], latins[0]
 
 
 # Cultures that write the family name first.
@@ -272,9 +330,11 @@ _FAMILY_FIRST = {"ko", "ja", "vi", "mn"}
 
 def foreign_name(rng: random.Random, culture: str, gender: str) -> PersonName:
     males, females, surnames = CULTURES[culture]
-    given, given_latin = _pair(rng.choice(males if gender == "male" else females))
-    family, family_latin = _surname(rng.choice(surnames), gender)
+    given, given_latin = _part(rng.choice(males if gender == "male" else females))
+    family, family_latin = _surname_part(rng.choice(surnames), gender)
     if culture in _FAMILY_FIRST:
         sep = "" if culture == "ko" else " "
-        return PersonName(f"{family}{sep}{given}", f"{family_latin} {given_latin}")
-    return PersonName(f"{given} {family}", f"{given_latin} {family_latin}")
+        return PersonName(f"{family[0]}{sep}{given[0]}", f"{family_latin[0]} {given_latin[0]}", culture, family,
+                          given, family_latin, given_latin)
+    return PersonName(f"{given[0]} {family[0]}", f"{given_latin[0]} {family_latin[0]}", culture, family, given,
+                      family_latin, given_latin)

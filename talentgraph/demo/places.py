@@ -104,6 +104,12 @@ GROUPS: tuple[tuple[str, str, str, int, str, str], ...] = (
     ("G022", "葫芦丝乐队", "culture_team", 2016, "", "葫芦丝、巴乌合奏。"),
 )
 
+# Volunteer branch by skill root: a volunteer with a skill under the root serves in that branch.
+VOLUNTEER_BRANCHES: dict[str, str] = {
+    "law": "G002", "medicine": "G003", "nursing": "G003", "translation": "G004", "interpretation": "G004",
+    "elderly_care": "G005", "safety": "G006", "environment": "G007",
+}
+
 # Trade names (字号) with pinyin, for enterprise names; combined with an industry noun below.
 TRADE_NAMES: tuple[tuple[str, str], ...] = (
     ("联洋", "Lianyang"), ("锦绣", "Jinxiu"), ("花木", "Huamu"), ("樱桃", "Yingtao"), ("海桐", "Haitong"),

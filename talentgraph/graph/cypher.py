@@ -373,6 +373,11 @@ def compile_filter(
     op = f.op
     if op == "is_null":
         return f"{ref} IS NULL" if f.value in (None, True) else f"{ref} IS NOT NULL"
+    if op == "is_own_id":  # e.g. the canonical record of an entity-resolution cluster
+        if prop.type is not PropType.STRING:
+            raise BadQueryError(f"Filter {f.field} is_own_id: {f.field} is a {prop.type.value}.")
+        same = f"{ref} = {var}.{q('id')}"
+        return same if f.value in (None, True) else f"({ref} IS NULL OR {ref} <> {var}.{q('id')})"
     if f.value is None and op in ("eq", "ne"):
         return f"{ref} IS NULL" if op == "eq" else f"{ref} IS NOT NULL"
     if op in ("eq", "ne"):

@@ -242,6 +242,9 @@ NODE_TYPES: tuple[NodeType, ...] = (
             Property("id_last4", _S, "Last four characters of the identity document number.", sensitivity=_SENS),
             Property("volunteer", _B, "Registered volunteer.", facet=True),
             Property("bio", _S, "Free-text profile.", searchable=_TEXT, sensitivity=_PERS),
+            Property("canonical", _S, "Entity resolution: id of the record that stands for this person's cluster "
+                     "(itself on that record); empty when no other record was resolved to the same person.",
+                     sensitivity=_NAMED),
         ),
     ),
     NodeType(
@@ -355,6 +358,14 @@ REL_TYPES: tuple[RelType, ...] = (
     RelType("LOCATED_IN", (("Venue", "Area"), ("Enterprise", "Area")), "Location."),
     RelType("ANCHORED_AT", (("PartyOrganization", "Enterprise"),),
             "Party organisation inside a non-public enterprise."),
+    RelType("SAME_AS", (("Person", "Person"),),
+            "Entity resolution: this record and the cluster's canonical record describe one person "
+            "(never a merge: both records stay as their registers wrote them).",
+            (Property("probability", PropType.FLOAT, "Match probability of the pair (Fellegi-Sunter)."),
+             Property("weights", _S, "Per-comparison match weights as JSON: the explanation of the score."),
+             Property("status", _S, "matched (by the model), accepted (by a steward) or pending (for review)."),
+             Property("cluster", _S, "Cluster id: the canonical record's id.")),
+            sensitivity=_PERS),
     RelType("MENTIONS", (("Document", "Person"), ("Document", "Enterprise"), ("Document", "PartyOrganization"),
                          ("Document", "Venue"), ("Document", "Project"), ("Document", "Group"),
                          ("Document", "Area")),

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from talentgraph.errors import OntologyError, ValidationError
+from talentgraph.graph import claims
 from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology, Property, PropType, SearchKind, Sensitivity
 from talentgraph.search import analysis
 from talentgraph.search.port import SearchDoc
@@ -30,7 +31,8 @@ TYPE_FIELD = "type"
 SOURCE_FIELD = "_src"
 BIGRAM_SUFFIX = "__bigram"
 FACET_SUFFIX = "__facet"
-RESERVED = frozenset({ID_FIELD, TYPE_FIELD, SOURCE_FIELD})
+ALSO_FIELD = "_also"  # in ``_src``: a cluster's other records' scalar values, per property
+RESERVED = frozenset({ID_FIELD, TYPE_FIELD, SOURCE_FIELD, ALSO_FIELD})
 
 
 class FieldKind(StrEnum):
@@ -184,29 +186,76 @@ def _bigrams(texts: Iterable[str]) -> list[str]:
     return [t for x in texts for t in analysis.analyze_bigrams(x)]
 
 
+_ORDER = (Sensitivity.PUBLIC, Sensitivity.NAME, Sensitivity.PERSONAL, Sensitivity.SENSITIVE)
+
+
+def merged_from_cluster(nt: NodeType, p: Property) -> bool:
+    """Whether a cluster's document carries the other records' values of ``p`` (entity resolution).
+
+    Only properties no more sensitive than the type's title: whoever may see the row reads them on
+    every record, so the merged document shows nobody a value they could not read on its record. A
+    personal value (read in scope only) stays on its own record's terms: the index decides scope
+    per document, and a document's scope is its own record's residence.
+    """
+    return _ORDER.index(p.sensitivity) <= _ORDER.index(nt.prop(nt.title).sensitivity)
+
+
+def _golden_order(others: list[Node], others_claims: list[claims.Claims], p: Property) -> list[Node]:
+    """Members in the API's golden order for ``p`` (``api/golden.py``): source priority, then id."""
+    def key(i: int) -> tuple[int, str]:
+        winner = claims.shown(others_claims[i].get(p.name) or [])
+        return (-int(winner.get("p") or 0) if winner else 0, others[i].id)
+
+    return [others[i] for i in sorted(range(len(others)), key=key)]
+
+
 def build_doc(
-    node: Node, derived: dict[str, Any] | None = None, ontology: Ontology = ONTOLOGY
+    node: Node, derived: dict[str, Any] | None = None, ontology: Ontology = ONTOLOGY, also: Iterable[Node] = (),
 ) -> SearchDoc:
-    """The search document of one node; ``derived`` holds the projection's derived-field values."""
+    """The search document of one node; ``derived`` holds the projection's derived-field values.
+
+    ``also``: the other records of the node's entity-resolution cluster (the node is the canonical
+    record). Their values of the properties ``merged_from_cluster`` allows are analysed and counted
+    with the node's own, so the one document finds the person by any record's names and counts them
+    once (a scalar facet under its golden value only); in ``_src`` list values join the node's list,
+    a scalar the node lacks takes the first member's value and the other members' go under ``_also``.
+    """
     nt: NodeType = ontology.node(node.type)
+    others = list(also)
+    others_claims = [claims.load(o.props, [p.name for p in nt.properties]) for o in others]
     fields: dict[str, Any] = {ID_FIELD: node.id, TYPE_FIELD: node.type}
     src: dict[str, Any] = {}
+    extra_src: dict[str, list[Any]] = {}
     for p in nt.properties:
         if p.sensitivity is Sensitivity.SENSITIVE:
             continue
         values = _values(node.props.get(p.name))
-        if not values:
+        extra: list[Any] = []
+        if others and (p.searchable or p.facet) and merged_from_cluster(nt, p):
+            for other in _golden_order(others, others_claims, p):
+                extra += [v for v in _values(other.props.get(p.name)) if v not in values and v not in extra]
+        if not values and not extra:
             continue
+        is_list = p.type is PropType.STRING_LIST
         if p.searchable or p.facet or p.name == nt.title:
-            src[p.name] = node.props[p.name]
+            if is_list:
+                src[p.name] = values + extra if extra else node.props[p.name]
+            else:
+                src[p.name] = node.props[p.name] if values else extra[0]
+                rest = extra if values else extra[1:]
+                if rest:
+                    extra_src[p.name] = rest
+        # Any record's value finds the person; a scalar facet counts the golden value only (the
+        # node's own, else the first member's), so a person is counted under one value of it.
         if p.searchable is not None:
-            tokens, bigrams = _analyse(p, values)
+            tokens, bigrams = _analyse(p, values + extra)
             if tokens:
                 fields[p.name] = " ".join(tokens)
             if bigrams:
                 fields[bigram_field(p.name)] = " ".join(bigrams)
         if p.facet:
-            fields[facet_field(p.name)] = [facet_value(x) for x in values]
+            counted = values + extra if is_list else (values or extra[:1])
+            fields[facet_field(p.name)] = [facet_value(x) for x in counted]
     declared = {d.name: d for d in ontology.derived_for(node.type)}
     for name, value in (derived or {}).items():
         d = declared.get(name)
@@ -222,6 +271,8 @@ def build_doc(
             continue
         src[name] = value
         fields[facet_field(name)] = [facet_value(x) for x in values]
+    if extra_src:
+        src[ALSO_FIELD] = extra_src
     fields[SOURCE_FIELD] = json.dumps(src, ensure_ascii=False, sort_keys=True, default=str)
     return SearchDoc(id=node.id, type=node.type, fields=fields)
 
@@ -240,6 +291,7 @@ def source_of(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 __all__ = [
+    "ALSO_FIELD",
     "BIGRAM_SUFFIX",
     "FACET_SUFFIX",
     "FieldKind",
@@ -253,6 +305,7 @@ __all__ = [
     "facet_field",
     "facet_value",
     "facets",
+    "merged_from_cluster",
     "search_fields",
     "source_of",
 ]

@@ -5,6 +5,11 @@ The index is a pure function of the graph, so it can always be rebuilt (``rebuil
 have changed (the node itself, both ends of a changed relationship, and the residents of an area
 whose place in the hierarchy changed), re-projects them in batches and advances the cursor.
 
+Entity resolution: one document per person. A record resolved to another (its ``canonical`` names
+that record) leaves the index; the canonical record's document carries its members' names, skills,
+languages… (``mapping.build_doc``), so facets count the person once. Any change to a record of a
+cluster re-projects the canonical record, and a split (``canonical`` cleared) brings the record back.
+
 Derived fields (``schema.ontology.DERIVED_FIELDS``) are computed here from graph reads through the
 ``GraphStore`` port, one batched call per hop, so the projection costs the same on every backend.
 """
@@ -16,18 +21,21 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from talentgraph.errors import OntologyError
 from talentgraph.graph.port import GraphStore
 from talentgraph.schema.ontology import ONTOLOGY, DerivedField, Ontology
 from talentgraph.search import analysis
 from talentgraph.search.mapping import build_doc
 from talentgraph.search.port import SearchDoc, SearchIndex
-from talentgraph.types import Node
+from talentgraph.types import Cmp, Node, SortKey
 
 log = logging.getLogger(__name__)
 
 PARTY_STATUSES = frozenset({"party_member", "probationary_member"})
 AREA_LEVELS_UP = ("building", "residential_area", "community", "subdistrict")
 BATCH = 2000
+CANONICAL = "canonical"  # entity resolution: the id of the record that stands for a cluster
+SAME_AS = "SAME_AS"
 
 
 @dataclass(frozen=True)
@@ -83,12 +91,22 @@ class SearchProjector:
         if read == 0:
             return SyncReport(0, 0, 0, start)
         indexed = 0
-        ids = sorted(dirty - deleted)
-        for chunk in _chunks(ids, BATCH):
-            nodes = self.graph.get_nodes(chunk)
-            gone = [i for i in chunk if i not in nodes]  # deleted after the change we read
-            deleted.update(gone)
-            indexed += self.index.index(self.docs_for(list(nodes.values())))
+        pending = sorted(dirty - deleted)
+        done: set[str] = set()
+        while pending:
+            # Entity resolution: a change to one record of a cluster re-projects the record that
+            # stands for it (its document carries the members' values), in a further round.
+            touched: set[str] = set()
+            for chunk in _chunks(pending, BATCH):
+                nodes = self.graph.get_nodes(chunk)
+                gone = [i for i in chunk if i not in nodes]  # deleted after the change we read
+                deleted.update(gone)
+                docs, hidden = self._project(list(nodes.values()))
+                deleted.update(hidden)
+                indexed += self.index.index(docs)
+                done.update(chunk)
+                touched |= self._clusters_touched(list(nodes.values()))
+            pending = sorted(touched - done - deleted)
         if deleted:
             self.index.delete(sorted(deleted))
         self.index.set_cursor(cursor)
@@ -136,19 +154,75 @@ class SearchProjector:
     # --- documents ------------------------------------------------------------------------------
 
     def docs_for(self, nodes: Sequence[Node]) -> list[SearchDoc]:
+        """The documents of ``nodes``; records resolved to another record have none (see ``_project``)."""
+        return self._project(nodes)[0]
+
+    def _project(self, nodes: Sequence[Node]) -> tuple[list[SearchDoc], set[str]]:
+        """Documents of ``nodes`` and the ids that must leave the index.
+
+        Entity resolution: one document per person. A record whose ``canonical`` names another
+        record has no document of its own (its id is returned, to be deleted); the canonical
+        record's document carries its members' values (``mapping.build_doc``'s ``also``).
+        """
+        hidden = {n.id for n in nodes if self._clustered(n.type) and _resolved_elsewhere(n)}
         by_type: dict[str, list[Node]] = defaultdict(list)
         for n in nodes:
-            by_type[n.type].append(n)
+            if n.id not in hidden:
+                by_type[n.type].append(n)
         docs: list[SearchDoc] = []
         for type_name, group in by_type.items():
             fields = self.ontology.derived_for(type_name)
             derived = self._derive(group, fields) if fields else {}
+            members = self._members(type_name, [n.id for n in group if _canonical(n) == n.id]) \
+                if self._clustered(type_name) else {}
             if type_name != "Person":
                 # Entity names feed the jieba dictionary so free text keeps them whole (same words at query time).
                 analysis.add_words(n.props.get(self.ontology.node(type_name).title) or "" for n in group)
             for n in group:
-                docs.append(build_doc(n, derived.get(n.id)))
-        return docs
+                docs.append(build_doc(n, derived.get(n.id), also=members.get(n.id, ())))
+        return docs, hidden
+
+    # --- entity resolution ----------------------------------------------------------------------
+
+    def _clustered(self, type_name: str) -> bool:
+        return self.ontology.node(type_name).has(CANONICAL)
+
+    def _members(self, type_name: str, canonical_ids: Sequence[str]) -> dict[str, list[Node]]:
+        """Per canonical id, the other records naming it as their ``canonical``, by id (paged, one query)."""
+        out: dict[str, list[Node]] = defaultdict(list)
+        if not canonical_ids:
+            return out
+        where = Cmp(CANONICAL, "in", tuple(sorted(canonical_ids)))
+        after: str | None = None
+        while True:
+            page = self.graph.list_nodes(type_name, where=where, sort=[SortKey("id")], first=BATCH, after=after)
+            for n in page.items:
+                c = _canonical(n)
+                if c is not None and c != n.id:
+                    out[c].append(n)
+            if not page.has_next_page:
+                return out
+            after = page.end_cursor
+
+    def _clusters_touched(self, nodes: Sequence[Node]) -> set[str]:
+        """Canonical records whose documents a change to ``nodes`` may alter: their own cluster's and,
+        for a record split off or moved, the cluster of any record it was scored against (SAME_AS)."""
+        found: set[str] = set()
+        records = [n for n in nodes if self._clustered(n.type)]
+        for n in records:
+            c = _canonical(n)
+            if c is not None and c != n.id:
+                found.add(c)
+        try:
+            self.ontology.rel(SAME_AS)
+        except OntologyError:
+            return found
+        ids = [n.id for n in records]
+        if ids:
+            for direction in ("out", "in"):
+                for es in self.graph.edges(ids, SAME_AS, direction).values():
+                    found.update(c for c in (_canonical(e.node) for e in es) if c is not None)
+        return found
 
     def _derive(self, nodes: Sequence[Node], fields: Iterable[DerivedField]) -> dict[str, dict[str, object]]:
         ids = [n.id for n in nodes]
@@ -214,6 +288,16 @@ class SearchProjector:
                     children.update(e.node.id for e in es)
             frontier = children - seen
         return found
+
+
+def _canonical(node: Node) -> str | None:
+    value = node.props.get(CANONICAL)
+    return str(value) if value else None
+
+
+def _resolved_elsewhere(node: Node) -> bool:
+    c = _canonical(node)
+    return c is not None and c != node.id
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:

@@ -29,6 +29,7 @@ from talentgraph.schema.vocabularies import load_vocabularies
 from talentgraph.search import analysis, synonyms
 from talentgraph.search.highlight import Needles, find_spans, highlight
 from talentgraph.search.mapping import (
+    ALSO_FIELD,
     ID_FIELD,
     TYPE_FIELD,
     FieldKind,
@@ -487,6 +488,7 @@ class SearchService:
 
     def _hit(self, raw: RawHit, plan: Plan, vis: Visibility | None = None) -> SearchHit:
         src = source_of(raw.stored)
+        also = _also(src)
         type_name = str(raw.stored.get(TYPE_FIELD) or "")
         highlights: dict[str, list[str]] = {}
         explanations: list[str] = []
@@ -498,17 +500,19 @@ class SearchService:
             all_text.update(n)
         # Highlights and explanations only from values the caller may read on this row.
         text_props = {k: v for k, v in text_props.items() if self._hit_sees(type_name, k, src, vis)}
-        shown = {k: v for k, v in src.items() if self._hit_sees(type_name, k, src, vis)}
+        # A cluster's document (entity resolution) also holds its other records' values (``_also``).
+        shown = {k: v for k, v in src.items() if k != ALSO_FIELD and self._hit_sees(type_name, k, src, vis)}
+        also = {k: v for k, v in also.items() if self._hit_sees(type_name, k, src, vis)}
         for prop, (kind, personal) in text_props.items():
             value = src.get(prop)
-            if not isinstance(value, str):
-                continue
+            texts = [v for v in ([value] if isinstance(value, str) else []) + list(also.get(prop, ()))
+                     if isinstance(v, str)]
             needles = all_name if kind is FieldKind.NAME else all_text
-            frags = highlight(value, needles, surname=personal)
+            frags = [f for text in texts for f in highlight(text, needles, surname=personal)]
             if frags:
-                highlights[prop] = frags
+                highlights[prop] = list(dict.fromkeys(frags))
         for i, seg in enumerate(plan.segments):
-            explanations += self._explain(seg, shown, text_props, plan.name_needles[i], plan.text_needles[i])
+            explanations += self._explain(seg, shown, also, text_props, plan.name_needles[i], plan.text_needles[i])
         return SearchHit(
             id=raw.id,
             type=type_name,
@@ -519,25 +523,27 @@ class SearchService:
         )
 
     def _explain(
-        self, seg: Segment, src: dict[str, Any], text_props: dict[str, tuple[FieldKind, bool]],
-        name_needles: Needles, text_needles: Needles,
+        self, seg: Segment, src: dict[str, Any], also: Mapping[str, list[Any]],
+        text_props: dict[str, tuple[FieldKind, bool]], name_needles: Needles, text_needles: Needles,
     ) -> list[str]:
         out: list[str] = []
         for field_name, term_id in seg.terms:
-            if term_id in _as_list(src.get(field_name)):
+            if term_id in _as_list(src.get(field_name)) + also.get(field_name, []):
                 term = synonyms.term_of(field_name, term_id, ontology=self.ontology)
                 label = f" ({term.zh} / {term.en})" if term is not None else ""
                 out.append(f"{seg.text} ← {field_name}: {term_id}{label}")
         for prop, (kind, personal) in text_props.items():
             value = src.get(prop)
+            texts = [v for v in ([value] if isinstance(value, str) else []) + also.get(prop, []) if isinstance(v, str)]
             needles = name_needles if kind is FieldKind.NAME else text_needles
-            if isinstance(value, str) and needles and find_spans(value, needles, surname=personal):
+            if needles and any(find_spans(v, needles, surname=personal) for v in texts):
                 out.append(f"{seg.text} ← {prop}")
         if not seg.cjk:
             token = analysis.keyword_token(seg.text)
             for f in self._analysed:
                 if f.kind is FieldKind.KEYWORD and not f.vocabularies and any(
-                    analysis.keyword_token(str(v)) == token for v in _as_list(src.get(f.property))
+                    analysis.keyword_token(str(v)) == token
+                    for v in _as_list(src.get(f.property)) + also.get(f.property, [])
                 ):
                     out.append(f"{seg.text} ← {f.property}")
         return out
@@ -581,6 +587,14 @@ class SearchService:
     @staticmethod
     def _applies(f: SearchField, types: Sequence[str]) -> bool:
         return not f.types or any(t in f.types for t in types)
+
+
+def _also(src: dict[str, Any]) -> dict[str, list[Any]]:
+    """A cluster document's other records' scalar values per property (``mapping.build_doc``)."""
+    raw = src.get(ALSO_FIELD)
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): _as_list(v) for k, v in raw.items()}
 
 
 def _suppress(count: int | None, k: int) -> int | None:

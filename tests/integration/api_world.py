@@ -6,6 +6,8 @@ them with what the API returns. All names are invented.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,3 +110,25 @@ async def gql(c: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, A
     r = await c.post("/graphql", json={"query": query, "variables": variables})
     body: dict[str, Any] = r.json()
     return body
+
+
+class CountingStore:
+    """The real store, with every port call counted (and the edge calls' arguments recorded)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.calls: Counter[str] = Counter()
+        self.edge_calls: list[tuple[str, str, int]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            if name == "edges":
+                self.edge_calls.append((args[1], args[2], len(args[0])))
+            return attr(*args, **kwargs)
+
+        return counted

@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_world import OPEN_ADMIN, World, client, gql, load_world, make_world
+from api_world import OPEN_ADMIN, CountingStore, World, client, gql, load_world, make_world
 
 from talentgraph.config import Settings
 from talentgraph.server import create_app
 
 pytestmark = pytest.mark.anyio
-
-
-class CountingStore:
-    """The real store, with every port call counted (and the edge calls' arguments recorded)."""
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-        self.calls: Counter[str] = Counter()
-        self.edge_calls: list[tuple[str, str, int]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if not callable(attr):
-            return attr
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.calls[name] += 1
-            if name == "edges":
-                self.edge_calls.append((args[1], args[2], len(args[0])))
-            return attr(*args, **kwargs)
-
-        return counted
 
 
 @pytest.fixture(scope="module")

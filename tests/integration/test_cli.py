@@ -41,7 +41,8 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_demo_ingests_everything_and_reports_the_quarantine(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["stats", "--json", "--data-dir", str(demo_dir)]) == 0
     stats = json.loads(capsys.readouterr().out)
-    assert stats["nodes"]["Person"] == RESIDENTS
+    # Residents, plus their second records (re-registrations, the volunteer register, the talent survey).
+    assert stats["nodes"]["Person"] == len((demo_dir / "registers" / "truth.csv").read_text().splitlines()) - 1
     assert stats["nodes"]["Enterprise"] == 200
     assert stats["search_cursor"] == stats["change_log_seq"] > 0  # the index caught up with the graph
     quarantined = sorted(p.name for p in (demo_dir / "quarantine").iterdir())
@@ -155,6 +156,32 @@ def test_ingest_while_serving_goes_through_the_server(
     assert {"node": {"id": "per:XT0001"}} in data["search"]["hits"]
 
 
+def test_stats_and_vocab_while_serving_go_through_the_server(
+    demo_dir: Path, server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each would need the data dir the server holds; each is sent to the server instead (issue: stats refused)."""
+    (tmp_path / "wine.csv").write_text("居民编号,姓名,技能\nWT0001,品酒员甲,侍酒师品鉴\n", encoding="utf-8")
+    job = tmp_path / "wine.yaml"
+    job.write_text("job: wine\nsource: {path: wine.csv}\nnodes:\n  - type: Person\n    key: '{居民编号}'\n"
+                   "    properties:\n      name: 姓名\n      skills: {column: 技能, split: '[,、]'}\n", encoding="utf-8")
+    assert main(["ingest", str(job), "--quiet", "--data-dir", str(demo_dir)]) == 0
+    capsys.readouterr()
+    assert main(["stats", "--json", "--data-dir", str(demo_dir)]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["nodes"]["Person"] > RESIDENTS and stats["search_cursor"] == stats["change_log_seq"]
+    assert main(["vocab", "pending", "--json", "--server", server, "--data-dir", str(demo_dir)]) == 0
+    queue = json.loads(capsys.readouterr().out)
+    assert {"id": "per:WT0001", "job": "wine", "row": 1} in next(q for q in queue if q["value"] == "侍酒师品鉴")["examples"]
+    assert main(["vocab", "alias", "skills", "cooking", "侍酒师品鉴", "--data-dir", str(demo_dir)]) == 0
+    assert "Re-normalised 1 record(s)" in capsys.readouterr().out
+    assert main(["vocab", "pending", "--json", "--data-dir", str(demo_dir)]) == 0
+    assert "侍酒师品鉴" not in {q["value"] for q in json.loads(capsys.readouterr().out)}
+    assert main(["vocab", "renormalise", "--data-dir", str(demo_dir)]) == 0
+    assert "Re-normalised 0 record(s)" in capsys.readouterr().out
+    assert main(["vocab", "alias", "skills", "nope", "x", "--data-dir", str(demo_dir)]) == 2
+    assert "'nope'" in capsys.readouterr().err
+
+
 def test_a_job_outside_the_ingest_roots_is_refused_by_the_server(
     demo_dir: Path, server: str, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -186,7 +213,7 @@ def test_ingest_against_a_busy_database_fails_clearly(demo_dir: Path, tmp_path: 
 
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    for command in ("demo", "generate", "ingest", "serve", "search", "reindex", "stats"):
+    for command in ("demo", "generate", "ingest", "serve", "search", "reindex", "stats", "vocab"):
         with pytest.raises(SystemExit) as done:
             main([command, "--help"])
         assert done.value.code == 0

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from talentgraph.demo import PIPELINE, GeneratedRegisters, build, generate
+from talentgraph.demo import PIPELINE, GeneratedRegisters, build, generate, load_truth
 from talentgraph.graph.port import GraphStore
 from talentgraph.ingest.job import JobSummary
 from talentgraph.ingest.mapping import load_pipeline
@@ -81,8 +81,9 @@ def test_second_run_changes_nothing(ingested: Ingested) -> None:
 
 
 def test_graph_holds_the_community(ingested: Ingested) -> None:
-    _, store, _, _ = ingested
-    assert store.count_nodes("Person") == RESIDENTS
+    regs, store, _, _ = ingested
+    truth = load_truth(regs.truth)
+    assert store.count_nodes("Person") == len(truth) > RESIDENTS  # residents + their other records
     assert store.count_nodes("Enterprise") == 200
     assert store.count_nodes("Project") == 195
     assert store.count_nodes("Area") == 11 + 160
@@ -106,3 +107,24 @@ def test_russian_speaking_lawyers_are_in_the_graph(ingested: Ingested) -> None:
         assert "ru" in node.props["languages"]
         assert any(s == "law" or s.startswith("law.") for s in node.props["skills"])
         assert "id_hash" in node.props and node.props["id_last4"]
+
+
+def test_every_truth_record_is_a_person_node(ingested: Ingested) -> None:
+    regs, store, _, _ = ingested
+    truth = load_truth(regs.truth)
+    records = sorted(truth)
+    found: dict[str, Any] = {}
+    for i in range(0, len(records), 500):
+        found.update(store.get_nodes(records[i:i + 500]))
+    assert set(found) == set(truth) and {n.type for n in found.values()} == {"Person"}
+    volunteers = [r for r in records if r.startswith("per:VT")]
+    teams = store.edges(volunteers, "MEMBER_OF", "out")
+    assert sum(bool(teams.get(r)) for r in volunteers) > 0.8 * len(volunteers)  # found by team name
+    survey = [r for r in records if r.startswith("per:TS")]
+    areas = store.edges(survey, "LIVES_IN", "out")
+    assert all(e.node.props["level"] == "residential_area" for r in survey for e in areas.get(r, []))
+    assert sum(bool(areas.get(r)) for r in survey) > 0.7 * len(survey)
+    copy = found[next(r for r in volunteers if truth[r].startswith("LY") and "id_hash" in found[r].props)]
+    assert copy.props["volunteer"] is True
+    original = store.get_nodes([f"per:{truth[copy.id]}"])[f"per:{truth[copy.id]}"]
+    assert copy.props["id_hash"] == original.props["id_hash"]  # spaced or not, the same hash

@@ -263,6 +263,22 @@ def test_duplicates_in_a_batch_last_wins_and_bad_records_are_rejected(small: Gra
     assert "Unknown node type 'Robot'" in result.rejected["rob:1"]
 
 
+def test_a_field_holding_the_nodes_own_id(small: GraphStore) -> None:
+    """``is_own_id``: how lists keep one record per entity-resolution cluster inside the store query."""
+    small.upsert_nodes([NodeRecord("Person", "per:91000", {"name": "甲", "canonical": "per:91000"}),
+                        NodeRecord("Person", "per:91001", {"name": "甲", "canonical": "per:91000"}),
+                        NodeRecord("Person", "per:91002", {"name": "乙"})])
+    ids = {"per:91000", "per:91001", "per:91002"}
+    own = Cmp("canonical", "is_own_id", True)
+    shown = Or((Cmp("canonical", "is_null", True), own))
+    for where, expected in ((own, {"per:91000"}), (Cmp("canonical", "is_own_id", False), {"per:91001", "per:91002"}),
+                            (shown, {"per:91000", "per:91002"})):
+        page = small.list_nodes("Person", where=And((Cmp("id", "in", tuple(sorted(ids))), where)), first=10)
+        assert {n.id for n in page.items} == expected and page.total_count == len(expected)
+    with pytest.raises(BadQueryError, match="is_own_id"):
+        small.list_nodes("Person", where=Cmp("birth_year", "is_own_id", True))
+
+
 def test_relationship_rejections_and_updates(small: GraphStore) -> None:
     seq = small.last_seq()
     result = small.upsert_relationships([

@@ -130,3 +130,37 @@ def test_vocab_cli_pending_add_and_alias(job: Path, tmp_path: Path, capsys: pyte
         assert "'nope', which does not exist" in capsys.readouterr().err
     finally:
         use_overlay(None)
+
+
+def test_vocab_add_while_another_process_holds_the_data_dir(job: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """No server to send it to: the overlay is written, and re-normalising waits for a free data dir."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "busy-data"
+    try:
+        assert main(["ingest", str(job), "--quiet", "--data-dir", str(data)]) == 0
+        holder = subprocess.Popen(
+            [sys.executable, "-c",
+             "import time; from pathlib import Path; from talentgraph.graph.ladybug.store import LadybugGraphStore;"
+             f"g = LadybugGraphStore(Path({str(data / 'graph')!r})); print('ready', flush=True); time.sleep(60)"],
+            stdout=subprocess.PIPE, text=True,
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+            capsys.readouterr()
+            assert main(["vocab", "add", "skills", "cooking.wine_tasting", "--zh", "红酒品鉴", "--en", "Wine tasting",
+                         "--data-dir", str(data)]) == 0
+            out = capsys.readouterr().out
+            assert "Not re-normalised" in out and f"pid {holder.pid}" in out and "vocab renormalise" in out
+        finally:
+            holder.terminate()
+            holder.wait(timeout=30)
+            if holder.stdout:
+                holder.stdout.close()
+        assert "cooking.wine_tasting" in (data / "vocab-overlay.yaml").read_text(encoding="utf-8")
+        assert main(["vocab", "renormalise", "--data-dir", str(data)]) == 0
+        assert "Re-normalised 2 record(s)" in capsys.readouterr().out
+    finally:
+        use_overlay(None)

@@ -17,10 +17,12 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from talentgraph.demo import GeneratedRegisters, generate
+from talentgraph.demo import GeneratedRegisters, build, generate, load_truth
+from talentgraph.demo.generator import FOREIGN_DUPLICATE_RATE
 from talentgraph.demo.codes import corrupt_check_char, uscc
 from talentgraph.demo.names import latin_spelling
 from talentgraph.errors import ValidationError
+from talentgraph.ingest.transforms import Context, parse_date
 from talentgraph.schema import validators
 from talentgraph.schema.geo import gcj02_to_wgs84
 from talentgraph.schema.vocabularies import vocabulary
@@ -63,18 +65,20 @@ def test_same_seed_gives_identical_bytes(regs: GeneratedRegisters, tmp_path: Pat
     assert set(again.paths) == set(regs.paths)
     for name, path in regs.paths.items():
         assert path.read_bytes() == again.paths[name].read_bytes(), name
+    assert regs.truth.read_bytes() == again.truth.read_bytes()
 
 
 def test_other_seed_gives_other_registers(regs: GeneratedRegisters, tmp_path: Path) -> None:
     other = generate(tmp_path / "other", residents=SMALL, seed=8)
-    for name in ("residents", "foreign_residents", "enterprises", "buildings"):
+    for name in ("residents", "foreign_residents", "enterprises", "buildings", "volunteers", "talent_survey"):
         assert other.paths[name].read_bytes() != regs.paths[name].read_bytes(), name
 
 
 def test_scale_knob_keeps_every_structural_entity(regs: GeneratedRegisters) -> None:
     good = regs.good_rows
-    assert good["residents"] + good["foreign_residents"] == SMALL
-    assert good["foreign_residents"] == SMALL // 10
+    duplicates = round(SMALL // 10 * FOREIGN_DUPLICATE_RATE)  # foreign residents registered twice
+    assert good["residents"] + good["foreign_residents"] == SMALL + duplicates
+    assert good["foreign_residents"] == SMALL // 10 + duplicates
     assert good["areas"] == 11  # subdistrict, community, 9 residential areas
     assert good["buildings"] == 160
     assert good["enterprises"] == 200
@@ -236,6 +240,10 @@ def test_coordinates_are_gcj02_inside_the_community(regs: GeneratedRegisters) ->
 # --- the bad-row ledger ---------------------------------------------------------------------------
 
 
+def _kind(number: str) -> str:
+    return "resident_id" if re.fullmatch(r"\d{17}[\dX]", re.sub(r"\s", "", number)) else "passport"
+
+
 def _bad_keys(regs: GeneratedRegisters) -> dict[str, set[str]]:
     """Keys (or row ids) of rows that must be quarantined, found by checking each row independently."""
     genders = vocabulary("genders")
@@ -273,6 +281,14 @@ def _bad_keys(regs: GeneratedRegisters) -> dict[str, set[str]]:
                 or genders.lookup(r["性别"]) is None
                 or f"{r['小区编号']}-{r['楼号']}" not in building_keys)
 
+    def record_bad(r: dict[str, Any], phone_col: str) -> bool:
+        """A row of the volunteer register or the talent survey that ingest must reject."""
+        number = str(r["证件号码"])
+        return (not r["姓名"] or genders.lookup(r["性别"]) is None
+                or (bool(r["出生日期"]) and fails(parse_date, r["出生日期"], Context("birth_date", "出生日期")))
+                or (bool(r[phone_col]) and fails(validators.phone, r[phone_col]))
+                or (bool(number) and fails(validators.identity_number, _kind(number), number)))
+
     cn, fr = read(regs, "residents"), read(regs, "foreign_residents")
     out["residents"] = {r["居民编号"] for r in cn if person_bad(r, "语言能力", False)}
     out["foreign_residents"] = {r["居民编号"] for r in fr if person_bad(r, "语言", True)}
@@ -284,6 +300,10 @@ def _bad_keys(regs: GeneratedRegisters) -> dict[str, set[str]]:
                      if any(r[col] and r[col] not in keys for col, keys in checks)
                      or not any(r[col] for col, _ in checks[1:])}
 
+    group_names = {g["团队名称"] for g in groups if g["团队编号"] in group_keys}
+    out["volunteers"] = {v["志愿者编号"] for v in read(regs, "volunteers")
+                         if record_bad(v, "手机") or (v["服务队伍"] and v["服务队伍"] not in group_names)}
+    out["talent_survey"] = {t["调查编号"] for t in read(regs, "talent_survey") if record_bad(t, "联系电话")}
     dangling("party_members", ("居民编号", people), ("党组织编号", org_keys), ("党小组编号", org_keys))
     dangling("group_members", ("居民编号", people), ("团队编号", group_keys))
     dangling("employment", ("居民编号", people), ("统一社会信用代码", ent_keys))
@@ -322,3 +342,109 @@ def test_xlsx_keeps_codes_as_text(regs: GeneratedRegisters) -> None:
     wb.close()
     assert isinstance(first[0], str) and len(first[0]) == 18
     assert isinstance(first[5], int)  # headcount is a number
+
+
+# --- the same people in several registers -----------------------------------------------------------
+
+
+def test_truth_names_every_person_record_and_its_person(regs: GeneratedRegisters) -> None:
+    truth = load_truth(regs.truth)
+    bad = _bad_keys(regs)
+    key_col = {"residents": "居民编号", "foreign_residents": "居民编号", "volunteers": "志愿者编号",
+               "talent_survey": "调查编号"}
+    records = {f"per:{r[col]}" for name, col in key_col.items() for r in read(regs, name) if r[col] not in bad[name]}
+    assert set(truth) == records
+    residents = {r["居民编号"] for name in ("residents", "foreign_residents") for r in read(regs, name)}
+    assert set(truth.values()) <= residents | {p for p in truth.values() if p.startswith("XV")}
+    assert all(truth[f"per:{k}"] == k for k in residents - bad["residents"] - bad["foreign_residents"]
+               if k in {p for p in truth.values()})
+    by_register = Counter(record[4:6] for record, person in truth.items() if record != f"per:{person}")
+    assert by_register["VT"] > 0.6 * 0.7 * sum(1 for r in build(residents=SMALL, seed=7).residents if r.volunteer)
+    assert by_register["TS"] > 0.04 * SMALL and by_register["LY"] == round(SMALL // 10 * FOREIGN_DUPLICATE_RATE)
+    outsiders = {p for p in truth.values() if p.startswith("XV")}
+    assert outsiders and all(list(truth.values()).count(p) == 1 for p in outsiders)  # true singletons
+
+
+def test_copies_are_spelled_differently_but_normalise_alike(regs: GeneratedRegisters) -> None:
+    world = build(residents=SMALL, seed=7)
+    people = {r.key: r for r in world.residents}
+    copies: list[tuple[dict[str, Any], Any, str]] = []
+    for name, phone_col in (("volunteers", "手机"), ("talent_survey", "联系电话")):
+        key_col = "志愿者编号" if name == "volunteers" else "调查编号"
+        for row in read(regs, name):
+            person = world.truth.get(f"per:{row[key_col]}")
+            if person in people:
+                copies.append((row, people[person], phone_col))
+    phones = [(str(row[col]), r.phone) for row, r, col in copies if row[col]]
+    same = [validators.phone(a) == validators.phone(b) for a, b in phones]
+    assert 0.85 < sum(same) / len(same) < 1  # reformatted, now and then a new number
+    assert sum(a != b for a, b in phones) > len(phones) / 3  # formats differ
+    ids = [(str(row["证件号码"]), r) for row, r, _ in copies if row["证件号码"]]
+    assert ids and any(" " in a for a, _ in ids) and any(" " not in a for a, _ in ids)
+    for number, r in ids:
+        if not r.foreign:  # resident ids are never mistyped (they would fail their check character)
+            assert validators.identity_number("resident_id", number) == validators.resident_id(r.id_number)
+    births = [(str(row["出生日期"]), r.birth) for row, r, _ in copies if row["出生日期"]]
+    exact = [parse_date(b, Context("birth_date", "出生日期")) == d for b, d in births]
+    assert 0.95 < sum(exact) / len(exact) <= 1
+    assert len(births) < 0.98 * len(copies)  # some missing
+    chinese = [(str(row["姓名"]), r.name.name) for row, r, _ in copies if not r.foreign]
+    assert any(a != b for a, b in chinese) and sum(a == b for a, b in chinese) > 0.9 * len(chinese)
+    latin = [str(row.get("拼音或英文名") or row.get("外文姓名") or "") for row, r, _ in copies if not r.foreign]
+    assert any(re.fullmatch(r"[A-Z]{2,} \S+", n) for n in latin)  # ZHANG Wei
+
+
+def test_foreign_reregistrations_differ_from_the_first(regs: GeneratedRegisters) -> None:
+    truth = load_truth(regs.truth)
+    rows = {r["居民编号"]: r for r in read(regs, "foreign_residents")}
+    dups = [(rows[record[4:]], rows[person]) for record, person in truth.items()
+            if record[4:] in rows and record[4:] != person]
+    assert dups
+    assert any(a["国籍"] != b["国籍"] for a, b in dups)  # Russian Federation / Russia
+    assert any(a["英文姓名"] != b["英文姓名"] for a, b in dups)
+    assert sum(validators.passport(a["证件号码"]) == validators.passport(b["证件号码"]) for a, b in dups) > len(dups) / 2
+
+
+def test_some_households_share_one_phone(regs: GeneratedRegisters) -> None:
+    rooms: dict[str, set[tuple[str, str]]] = {}
+    bad = _bad_keys(regs)["residents"]  # bad rows copy a good row's phone
+    for r in read(regs, "residents"):
+        if r["联系电话"] and r["居民编号"] not in bad:
+            rooms.setdefault(r["联系电话"], set()).add((r["居民编号"], f"{r['小区编号']}-{r['楼号']}-{r['室号']}"))
+    shared = [v for v in rooms.values() if len(v) > 1]
+    assert shared and all(len({room for _, room in v}) == 1 for v in shared)
+
+
+def _spellings(name: Any, draws: int = 400) -> tuple[set[str], set[str]]:
+    import random
+
+    from talentgraph.demo import variations
+
+    rng = random.Random(1)
+    return ({variations.own_name(rng, name) for _ in range(draws)},
+            {variations.latin_name(rng, name) for _ in range(draws)})
+
+
+def test_names_vary_by_script() -> None:
+    from talentgraph.demo.names import PersonName, chinese_name, foreign_name
+
+    ru = PersonName("Наталья Иванова", "Natalia Ivanova", "ru", ("Иванова",), ("Наталья",), ("Ivanova",),
+                    ("Natalia", "Natalya", "Nataliya"))
+    own, latin = _spellings(ru)
+    assert {"Наталья Иванова", "Natalia Ivanova", "Natalya Ivanova"} <= own
+    assert {"Natalia Ivanova", "Ivanova Natalia", "IVANOVA Natalia", "Natalya Ivanova"} <= latin
+    ko = PersonName("김민수", "Kim Minsu", "ko", ("김", "金"), ("민수", "敏秀"), ("Kim", "Gim"), ("Minsu", "Min-su"))
+    own, latin = _spellings(ko)
+    assert {"김민수", "金敏秀", "Kim Minsu"} <= own and {"Kim Min-su", "Minsu Kim", "KIM Minsu"} <= latin
+    ja = foreign_name(__import__("random").Random(5), "ja", "female")
+    own, _ = _spellings(ja)
+    assert any(re.fullmatch(r"[\u3040-\u309f ]+", n) for n in own), own  # in kana
+    de = PersonName("Jürgen Müller", "Jurgen Muller", "de", ("Müller",), ("Jürgen",), ("Muller", "Mueller"),
+                    ("Jurgen", "Juergen"))
+    own, _ = _spellings(de)
+    assert {"Jürgen Müller", "Jurgen Muller", "Juergen Mueller"} <= own
+    zh = chinese_name(__import__("random").Random(2), "male")
+    own, latin = _spellings(zh, 2000)
+    assert zh.name in own and len(own) > 1  # a typo now and then
+    assert zh.latin in latin and any(n.isupper() or n.split()[0].isupper() for n in latin)
+    assert any(n.split()[-1] == zh.family_latin[0] for n in latin)  # given name first

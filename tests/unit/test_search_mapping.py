@@ -108,3 +108,33 @@ def test_build_doc_fields_and_source() -> None:
 def test_unknown_derived_field_is_refused() -> None:
     with pytest.raises(ValidationError, match="floor"):
         build_doc(Node("per:1", "Person", {"name": "王芳"}), {"floor": ["3"]})
+
+
+def _claimed(node_id: str, props: dict[str, object], priority: int) -> Node:
+    """A stored node whose every value is one claim of a job with ``priority`` (graph/claims.py)."""
+    from talentgraph.graph import claims
+
+    prov = {name: [{"v": v, "job": f"job{priority}", "file": "f.csv", "row": 1, "at": "2024-01-01T00:00:00Z",
+                    "p": priority, "t": "2024-01-01T00:00:00Z"}] for name, v in props.items()}
+    return Node(node_id, "Person", {**props, "prov": claims.dump(prov)})
+
+
+def test_a_cluster_document_carries_its_members_names_and_counts_one_value_per_scalar() -> None:
+    canonical = Node("per:1", "Person", {"name": "欧阳娜娜", "languages": ["zh"], "canonical": "per:1",
+                                         "bio": "律师"})
+    low = _claimed("per:3", {"name": "欧阳娜娜", "latin_name": "Ouyang Nana", "volunteer": False,
+                             "languages": ["en"], "canonical": "per:1"}, 1)
+    high = _claimed("per:2", {"name": "Наталья Оуян", "latin_name": "Natalia Ouyang", "volunteer": True,
+                              "languages": ["ru", "zh"], "bio": "переводчик", "canonical": "per:1"}, 5)
+    doc = build_doc(canonical, also=[low, high])
+    src = json.loads(doc.fields[SOURCE_FIELD])
+    # Any record's name finds the person (the Cyrillic name transliterated too) …
+    assert "natalya" in doc.fields["name"] or "natalia" in doc.fields["name"]
+    assert src["name"] == "欧阳娜娜" and src["_also"]["name"] == ["Наталья Оуян"]
+    # … a scalar the canonical record lacks takes the highest-priority member's value, the rest go to _also …
+    assert src["latin_name"] == "Natalia Ouyang" and src["_also"]["latin_name"] == ["Ouyang Nana"]
+    # … a scalar facet counts that golden value only, a list facet the union in golden order …
+    assert doc.fields["volunteer__facet"] == ["true"]
+    assert doc.fields["languages__facet"] == ["zh", "ru", "en"] and src["languages"] == ["zh", "ru", "en"]
+    # … and personal values stay with their own record (the index scopes a document by its own residence).
+    assert "переводчик" not in doc.fields[SOURCE_FIELD] and "perevodchik" not in doc.fields.get("bio", "")
