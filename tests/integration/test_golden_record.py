@@ -260,6 +260,19 @@ async def test_search_facets_count_a_cluster_once(served: Served) -> None:
     assert res["totalCount"] == N_WORLD + 1
 
 
+async def test_the_access_record_names_the_members_a_golden_record_shows(served: Served) -> None:
+    async with client(served.app) as c:
+        data(await ask(c, served.keys["admin"], 'query GoldenAudit { person(id: "per:C0") { birthYear } }'))
+        data(await ask(c, served.keys["staff"], 'query GoldenAuditStaff { person(id: "per:C0") { birthYear } }'))
+    c1 = {e.operation for e in served.audit.read(person="per:C1", limit=1000)}
+    c2 = {e.operation for e in served.audit.read(person="per:C2", limit=1000)}
+    # The admin saw per:C1's birth year; staff saw per:C2's (per:C1 lives outside their areas).
+    assert "GoldenAudit" in c1 and "GoldenAuditStaff" not in c1 and "GoldenAuditStaff" in c2
+
+
+# Tests that build their own graph come last: on Neo4j a fresh graph is the one shared database, so it
+# would replace the module's served world under any test that runs after it.
+
 # --- a split ---------------------------------------------------------------------------------------------
 
 
@@ -306,16 +319,6 @@ async def test_a_split_brings_the_member_back_in_lists_and_search(graph_backend:
     finally:
         search_backend.discard(index)
         graph.close()
-
-
-async def test_the_access_record_names_the_members_a_golden_record_shows(served: Served) -> None:
-    async with client(served.app) as c:
-        data(await ask(c, served.keys["admin"], 'query GoldenAudit { person(id: "per:C0") { birthYear } }'))
-        data(await ask(c, served.keys["staff"], 'query GoldenAuditStaff { person(id: "per:C0") { birthYear } }'))
-    c1 = {e.operation for e in served.audit.read(person="per:C1", limit=1000)}
-    c2 = {e.operation for e in served.audit.read(person="per:C2", limit=1000)}
-    # The admin saw per:C1's birth year; staff saw per:C2's (per:C1 lives outside their areas).
-    assert "GoldenAudit" in c1 and "GoldenAuditStaff" not in c1 and "GoldenAuditStaff" in c2
 
 
 # --- no N+1 ---------------------------------------------------------------------------------------------
