@@ -433,17 +433,22 @@ class _Runner:
         differently may show as an update)."""
         out: dict[str, str] = {}
         existing: dict[str, Node] = self.graph.get_nodes(list(nodes)) if nodes else {}
+        states = self.dry_run_writes.states if self.dry_run_writes is not None else {}
         for node_id, rec in nodes.items():
             old = existing.get(node_id)
-            if old is None:
+            before = states.get(node_id)  # as an earlier job of this dry run left it
+            if before is None and old is None:
                 out[node_id] = "unchanged" if node_id in self.known_ids else "inserted"
+                merged = claims.merge({}, {}, rec.props, rec.names, rec.provenance, "")
             else:
                 # The store's own rule (graph/claims.py): only this job's claims count.
-                declared = [p.name for p in self.ontology.node(rec.type).properties]
-                shown, _ = split_props(old.props)
-                merged = claims.merge(shown, claims.load(old.props, declared), rec.props, rec.names,
-                                      rec.provenance, "")
+                if before is None:
+                    declared = [p.name for p in self.ontology.node(rec.type).properties]
+                    shown, _ = split_props(old.props if old is not None else {})
+                    before = claims.Merged(shown, claims.load(old.props if old is not None else {}, declared), False)
+                merged = claims.merge(before.props, before.claims, rec.props, rec.names, rec.provenance, "")
                 out[node_id] = "updated" if merged.changed else "unchanged"
+            states[node_id] = merged
         by_type: dict[str, list[RelRecord]] = {}
         for rel in rels.values():
             by_type.setdefault(rel.type, []).append(rel)

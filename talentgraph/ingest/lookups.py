@@ -61,6 +61,9 @@ class DryRunWrites:
 
     nodes: dict[str, NodeRecord] = field(default_factory=dict)
     rels: dict[str, RelRecord] = field(default_factory=dict)
+    # id → the node's shown values and claims after the earlier jobs (graph.claims.Merged), so a later job
+    # is reported as the store would report it: "updated" when it adds a claim, not "unchanged".
+    states: dict[str, Any] = field(default_factory=dict)
 
     def add(self, nodes: Iterable[NodeRecord], rels: Iterable[RelRecord]) -> None:
         for n in nodes:

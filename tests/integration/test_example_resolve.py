@@ -21,8 +21,14 @@ DUPLICATE = ("per:JW24001", "per:JW24009")
 def test_the_walkthrough_resolves_the_duplicate_woman(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = ["--data-dir", str(tmp_path / "data")]
     assert main(["demo", "--residents", "400", "--no-serve", "--quiet", *data]) == 0
-    assert main(["ingest", str(EXAMPLE / "pipeline.yaml"), "--quiet", *data]) == 0
     capsys.readouterr()
+    # A dry run predicts what the real run reports, row for row, also for the job that updates what the
+    # first job of the same pipeline would insert.
+    assert main(["ingest", str(EXAMPLE / "pipeline.yaml"), "--dry-run", "--json", "--quiet", *data]) == 0
+    predicted = _counts(capsys.readouterr().out)
+    assert main(["ingest", str(EXAMPLE / "pipeline.yaml"), "--json", "--quiet", *data]) == 0
+    assert _counts(capsys.readouterr().out) == predicted
+    assert predicted["volunteer_signup"]["updated"] == 3
     assert main(["resolve", "--json", *data]) == 0
     report = json.loads(capsys.readouterr().out)["report"]
     assert report["clusters"] >= 1 and report["links_written"] >= 1
@@ -67,3 +73,8 @@ def _readme_query(tmp_path: Path) -> dict[str, Any]:
     body: dict[str, Any] = r.json()
     assert r.status_code == 200 and "errors" not in body, body
     return body
+
+
+def _counts(out: str) -> dict[str, dict[str, int]]:
+    keys = ("inserted", "updated", "unchanged", "quarantined", "empty")
+    return {row["job"]: {k: row[k] for k in keys} for row in json.loads(out)}
