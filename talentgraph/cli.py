@@ -223,7 +223,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     stores = open_stores(settings)
     try:
         t0 = time.perf_counter()
-        n = stores.projector.rebuild()
+        n = stores.projector.rebuild(progress=True)
         print(f"Rebuilt the search index: {n} documents in {time.perf_counter() - t0:.1f}s (swapped atomically).")
     finally:
         stores.close()
@@ -297,7 +297,7 @@ def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_ru
         # the next sync. A sync failure must not hide the job's own error, which says what to fix.
         if not dry_run:
             try:
-                stores.projector.sync()
+                stores.projector.sync(progress=progress)
             except Exception:
                 if not failed:
                     raise

@@ -104,14 +104,29 @@ def open_graph(settings: Settings, ontology: Ontology = ONTOLOGY) -> GraphStore:
     return graph
 
 
+def lexicon_path(settings: Settings) -> Path:
+    """The entity names the index was analysed with (``analysis.save_lexicon``), kept beside it."""
+    from talentgraph.search.analysis import LEXICON_FILE
+
+    if settings.embedded_search:
+        return settings.data_dir / "search" / LEXICON_FILE
+    return settings.data_dir / f"search-{settings.search_index}-{LEXICON_FILE}"
+
+
 def open_index(settings: Settings, ontology: Ontology = ONTOLOGY) -> SearchIndex:
+    """Open the search index and load the analysis vocabulary it was built with (every process)."""
+    from talentgraph.search.analysis import load_lexicon
+
     if settings.embedded_search:
         from talentgraph.search.tantivy.index import TantivyIndex
 
-        return TantivyIndex(settings.data_dir / "search", ontology)
-    from talentgraph.search.opensearch.index import OpenSearchIndex
+        index: SearchIndex = TantivyIndex(settings.data_dir / "search", ontology)
+    else:
+        from talentgraph.search.opensearch.index import OpenSearchIndex
 
-    return OpenSearchIndex.from_settings(settings, ontology)
+        index = OpenSearchIndex.from_settings(settings, ontology)
+    load_lexicon(lexicon_path(settings))
+    return index
 
 
 def open_stores(settings: Settings, ontology: Ontology = ONTOLOGY) -> Stores:
@@ -125,8 +140,8 @@ def open_stores(settings: Settings, ontology: Ontology = ONTOLOGY) -> Stores:
         graph.close()
         raise
     search = SearchService(index, ontology, max_page_size=settings.max_page_size)
-    projector = SearchProjector(graph, index, ontology)
-    projector.learn_entity_names()
+    projector = SearchProjector(graph, index, ontology, lexicon_path=lexicon_path(settings))
+    projector.learn_entity_names()  # the lexicon open_index loaded, or (first run) the graph's names
     return Stores(settings, graph, index, search, projector)
 
 

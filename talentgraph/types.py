@@ -131,7 +131,7 @@ class Subgraph:
 @dataclass(frozen=True)
 class Page:
     items: list[Node]
-    total_count: int
+    total_count: int | None  # None unless the caller asked for it (``list_nodes(count=True)``)
     end_cursor: str | None
     has_next_page: bool
 

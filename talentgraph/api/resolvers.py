@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from talentgraph.api import golden
 from talentgraph.api.context import ApiContext, run_sync
@@ -98,7 +99,9 @@ def require_rows(ctx: ApiContext, type_name: str) -> None:
 async def list_nodes(
     ctx: ApiContext, type_name: str, *, where: Mapping[str, Any] | None,
     order_by: Sequence[Mapping[str, Any]] | None, first: int, after: str | None, all_records: bool = False,
+    count: bool = True,
 ) -> ListPage:
+    """One page; ``count``: also count every match for ``totalCount`` (one more store statement)."""
     node_type = ctx.ontology.node(type_name)
     require_rows(ctx, type_name)
     fields = node_fields(node_type, ctx.view)
@@ -108,7 +111,8 @@ async def list_nodes(
         flt = await one_per_cluster(ctx, node_type, flt)
     sort = compile_sort(sortable_fields(node_type, ctx.view), order_by, owner=f"{type_name}OrderBy")
     check_first(first, ctx.max_page_size)
-    page: Page = await run_sync(ctx.graph.list_nodes, type_name, where=flt, sort=sort, first=first, after=after)
+    page: Page = await run_sync(ctx.graph.list_nodes, type_name, where=flt, sort=sort, first=first, after=after,
+                                count=count)
     ctx.access.returned(page.items)
     return ListPage(page, item_edges(node_type, page, sort))
 
@@ -279,10 +283,30 @@ def _text(value: object) -> str:
 # --- search --------------------------------------------------------------------------------------
 
 
+def search_selects(selected: Sequence[Any], *path: str) -> bool:
+    """Whether the GraphQL selection (strawberry's ``info.selected_fields`` of ``search``) reads
+    ``path`` below it, e.g. ``("hits", "highlights")``, through fragments too. A field under a
+    directive counts as read (``@include`` may keep it)."""
+
+    def walk(selections: Sequence[Any], rest: tuple[str, ...]) -> bool:
+        for sel in selections:
+            if isinstance(sel, (FragmentSpread, InlineFragment)):
+                if walk(sel.selections, rest):
+                    return True
+            elif isinstance(sel, SelectedField) and sel.name == rest[0]:
+                if len(rest) == 1 or walk(sel.selections, rest[1:]):
+                    return True
+        return False
+
+    return any(walk(top.selections, path) for top in selected if isinstance(top, SelectedField))
+
+
 async def search(
     ctx: ApiContext, text: str, *, types: Sequence[str], filters: Sequence[SearchFilter] | None,
-    facets: Sequence[str] | None, first: int, after: str | None,
+    facets: Sequence[str] | None, first: int, after: str | None, selected: Sequence[Any] | None = None,
 ) -> SearchResult:
+    """``selected``: ``info.selected_fields``; highlights and explanations are computed only when
+    it reads them (None: always)."""
     if ctx.search is None:
         raise StoreError("Search is not available on this server (it was started without a search index).",
                          hint="Start it with `talentgraph serve`, which opens the search index beside the graph.")
@@ -292,6 +316,9 @@ async def search(
         by_field.setdefault(f.field, []).extend(f.values)
     kwargs: dict[str, Any] = {"types": tuple(types), "filters": by_field or None, "first": first, "after": after,
                               "visibility": await ctx.access.search_visibility()}
+    if selected is not None:
+        kwargs["highlights"] = search_selects(selected, "hits", "highlights")
+        kwargs["explanations"] = search_selects(selected, "hits", "explanations")
     if facets is not None:
         kwargs["facets"] = tuple(facets)
     res = await run_sync(ctx.search.search, text, **kwargs)

@@ -38,7 +38,7 @@ from strawberry.types import Info
 from talentgraph.access.policy import POLICY, Grant, Policy, RoleView
 from talentgraph.api import golden
 from talentgraph.api import provenance as api_provenance
-from talentgraph.api import resolvers
+from talentgraph.api import resolvers, selection
 from talentgraph.api.audit_trail import AuditTrail
 from talentgraph.api.errors import ErrorShape, TalentgraphSchema
 from talentgraph.api.filters import (
@@ -303,6 +303,8 @@ class _Builder:
         args.append(("first", "int", DEFAULT_REL_FIRST))
         rel_name = rel.name
         scoped_rel = self.view.rel_grant(rel) is Grant.IN_SCOPE
+        # A selection reading nodes only through fragments on some far-end types asks only for those.
+        visible_ends, node_names = tuple(n.name for n in others), frozenset(self.o.node_names)
 
         async def resolve(root: Node, info: Info, where: Any = None, edge_where: Any = None,
                           first: int = DEFAULT_REL_FIRST) -> resolvers.RelPage:
@@ -317,12 +319,14 @@ class _Builder:
                 ctx, root, rel_name, direction,
                 where=flt,
                 edge_where=compile_where(edge_fields, to_plain(edge_where), owner=edge_where_name or ""),
-                first=first, other_types=other_types,
+                first=first, other_types=selection.far_types(info, visible_ends, node_names) or other_types,
             )
 
         arrow = f"-[{rel.name}]->" if direction == "out" else f"<-[{rel.name}]-"
+        narrowing = (" Nodes read only through fragments on some of these types (`node { ... on T { … } }`) list "
+                     "only the edges to those types.") if len(others) > 1 else ""
         return self._field(resolve, rel_field(rel.name, direction), conn, args,
-                           f"({t.name}){arrow}({'|'.join(n.name for n in others)}): {rel.description}")
+                           f"({t.name}){arrow}({'|'.join(n.name for n in others)}): {rel.description}{narrowing}")
 
     # --- node types -----------------------------------------------------------------------------
 
@@ -561,7 +565,7 @@ class _Builder:
                          facets: Any = None, first: int = DEFAULT_FIRST, after: str | None = None) -> Any:
             chosen = [k.value for k in types] if types else default_types
             return await resolvers.search(_context(info), query, types=chosen, filters=filters, facets=facets,
-                                          first=first, after=after)
+                                          first=first, after=after, selected=info.selected_fields)
 
         async def path(root: Any, info: Info, from_: str, to: str, max_hops: int = MAX_PATH_HOPS) -> Any:
             return await resolvers.shortest_path(_context(info), from_, to, max_hops)
@@ -625,7 +629,7 @@ class _Builder:
                        after: str | None = None, all_records: bool = False) -> Any:
             return await resolvers.list_nodes(_context(info), type_name, where=to_plain(where),
                                               order_by=to_plain(order_by), first=first, after=after,
-                                              all_records=all_records)
+                                              all_records=all_records, count=selection.asks_for(info, "totalCount"))
 
         args: list[tuple[str, str, Any]] = []
         if where_name:

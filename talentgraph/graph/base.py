@@ -464,6 +464,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         sort: Sequence[SortKey] = (),
         first: int = 20,
         after: str | None = None,
+        count: bool = False,
     ) -> Page:
         text, params, keys = cypher.list_nodes(self.dialect, self.ontology, type_name, where=where, sort=sort,
                                                first=first, after=after)
@@ -473,7 +474,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         if items:
             last = items[-1]
             end_cursor = cypher.encode_cursor(keys, [last.id if p.name == "id" else last.props.get(p.name) for p, _ in keys])
-        total = self.count_nodes(type_name, where)
+        total = self.count_nodes(type_name, where) if count else None
         return Page(items=items, total_count=total, end_cursor=end_cursor, has_next_page=len(rows) > first)
 
     def count_nodes(self, type_name: str, where: Filter | None = None) -> int:
@@ -495,6 +496,8 @@ class CypherGraphStore(ABC, Generic[TxT]):
         parents = rt.from_types if direction == "out" else rt.to_types
         allowed = None if other_types is None else [self.ontology.node(t).name for t in other_types]
         out: dict[str, list[Edge]] = {i: [] for i in ids}
+        if allowed is not None and not allowed:
+            return out  # no far-end type may be reached: nothing to ask
         for type_name, group in self._group_ids(ids).items():
             if type_name not in parents:
                 continue  # this type never has such a relationship in this direction

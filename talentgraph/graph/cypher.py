@@ -93,6 +93,10 @@ class Dialect(Protocol):
         """A WITH … ORDER BY clause whose order a following collect() keeps."""
         ...
 
+    def page(self, match: str, label: str, keys: Sequence[tuple[Property, bool]]) -> str:
+        """``match`` (binding ``n``) cut to $limit rows in ``keys`` order, ids first, then those nodes read whole."""
+        ...
+
 
 _LADYBUG_TYPES = {
     PropType.STRING: "STRING",
@@ -194,6 +198,13 @@ class LadybugDialect:
     def order_before_collect(self, order: str) -> str:
         return f"ORDER BY {order} SKIP 0"  # Kuzu only accepts ORDER BY in WITH with SKIP/LIMIT
 
+    def page(self, match: str, label: str, keys: Sequence[tuple[Property, bool]]) -> str:
+        # LadybugDB reads every column of every row a node variable carries into ORDER BY. Sorting the
+        # id and sort keys alone, then looking the page's ids up, measured at 50k persons (21 rows, busy
+        # 2-core machine): by id 404 -> 27 ms, by name 423 -> 106 ms. (A collect() between the two
+        # loses the WITH's ORDER BY/LIMIT in LadybugDB 0.x: wrong pages, so not that way.)
+        return page_by_ids(self, match, label, keys)
+
 
 @dataclass(frozen=True)
 class Neo4jDialect:
@@ -253,6 +264,10 @@ class Neo4jDialect:
 
     def order_before_collect(self, order: str) -> str:
         return f"ORDER BY {order}"
+
+    def page(self, match: str, label: str, keys: Sequence[tuple[Property, bool]]) -> str:
+        # Neo4j reads properties lazily: cutting the page before the projection is enough.
+        return page_keeping_nodes(self, match, keys)
 
 
 LADYBUG = LadybugDialect()
@@ -511,9 +526,12 @@ def keyset_predicate(var: str, keys: Sequence[tuple[Property, bool]], values: Se
 
 
 def order_by(var: str, keys: Sequence[tuple[Property, bool]]) -> str:
+    return _order([(f"{var}.{q(prop.name)}", prop, desc) for prop, desc in keys])
+
+
+def _order(refs: Sequence[tuple[str, Property, bool]]) -> str:
     parts: list[str] = []
-    for prop, desc in keys:
-        ref = f"{var}.{q(prop.name)}"
+    for ref, prop, desc in refs:
         if prop is not ID:
             parts.append(f"{ref} IS NULL")  # false < true puts nulls last in either direction
         parts.append(f"{ref} DESC" if desc else ref)
@@ -581,11 +599,26 @@ def list_nodes(
     parts = [_node_filter(ontology, type_name, where, params, dialect)]
     if after:
         parts.append(keyset_predicate("n", keys, decode_cursor(after, keys), Params("c", params.values)))
-    text = (
-        f"MATCH (n:{q(nt.name)}){_where(parts)} RETURN {_node_return(dialect)} "
-        f"ORDER BY {order_by('n', keys)} LIMIT $limit"
-    )
+    text = dialect.page(f"MATCH (n:{q(nt.name)}){_where(parts)}", q(nt.name), keys)
     return text, {**params.values, "limit": first + 1}, keys
+
+
+def page_keeping_nodes(dialect: Dialect, match: str, keys: Sequence[tuple[Property, bool]]) -> str:
+    """The page cut by a WITH … LIMIT before any property is projected (engines that read lazily)."""
+    order = order_by("n", keys)
+    return f"{match} WITH n ORDER BY {order} LIMIT $limit RETURN {_node_return(dialect)} ORDER BY {order}"
+
+
+def page_by_ids(dialect: Dialect, match: str, label: str, keys: Sequence[tuple[Property, bool]]) -> str:
+    """Sort and cut only the ids and sort keys, then look the page's nodes up by id, in one statement."""
+    cols = [(f"s{i}", prop, desc) for i, (prop, desc) in enumerate(keys)]
+    carried = ", ".join(f"n.{q(prop.name)} AS {alias}" for alias, prop, _ in cols)
+    if not any(prop is ID for _, prop, _ in cols):
+        raise BadQueryError("A page's sort keys must end with id.", hint="Build them with sort_keys().")
+    page_id = next(alias for alias, prop, _ in cols if prop is ID)
+    order = _order(cols)
+    return (f"{match} WITH {carried} ORDER BY {order} LIMIT $limit "
+            f"MATCH (m:{label} {{{q('id')}: {page_id}}}) RETURN {_node_return(dialect, 'm')} ORDER BY {order}")
 
 
 def count_nodes(dialect: Dialect, ontology: Ontology, type_name: str, where: Filter | None = None) -> Query:
@@ -840,6 +873,8 @@ __all__ = [
     "node_columns",
     "node_field",
     "order_by",
+    "page_by_ids",
+    "page_keeping_nodes",
     "read_changes",
     "rel_columns",
     "rel_field",

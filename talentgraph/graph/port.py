@@ -91,8 +91,14 @@ class GraphStore(Protocol):
         sort: Sequence[SortKey] = (),
         first: int = 20,
         after: str | None = None,
+        count: bool = False,
     ) -> Page:
-        """Keyset pagination: cursors encode the sort values + id, never an offset."""
+        """Keyset pagination: cursors encode the sort values + id, never an offset.
+
+        One statement sorts and cuts the page before it reads the page's nodes whole (LadybugDB:
+        ids and sort keys first, then a lookup by id). ``count``: also count every match (one more
+        statement) into ``Page.total_count``, which is None otherwise.
+        """
     def count_nodes(self, type_name: str, where: Filter | None = None) -> int: ...
     def edges(
         self,

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Literal
 
 from talentgraph.errors import OntologyError
 
@@ -136,11 +137,55 @@ class RelType:
 
 
 @dataclass(frozen=True)
+class Hop:
+    """One relationship step: ``rel`` followed ``direction`` ("out": from the node) to a ``to`` node."""
+
+    rel: str
+    to: str
+    direction: Literal["out", "in"] = "out"
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A derived field holding the ids of the nodes one ``hop`` away (a person's groups)."""
+
+    hop: Hop
+
+
+@dataclass(frozen=True)
+class Within:
+    """The ids of the containers at ``level`` reached by ``hop`` and then up the containment
+    relationship ``up`` (child → parent), at most ``len(levels)`` steps; a container's level is its
+    ``level_prop`` (a person's building → residential area → community)."""
+
+    hop: Hop
+    up: str
+    level_prop: str
+    level: str
+    levels: tuple[str, ...]  # bottom-up
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A derived flag: true when the node has any ``linked`` neighbour or its ``prop`` holds one of
+    ``values`` (a party member: in a party organisation, or said to be one by a register)."""
+
+    linked: tuple[Hop, ...] = ()
+    prop: str | None = None
+    values: frozenset[str] = frozenset()
+
+
+DerivedPath = Linked | Within | Flag
+
+
+@dataclass(frozen=True)
 class DerivedField:
     """A search-only field computed from the graph around a node (e.g. a person's building).
 
     Declared here so the search mapping, facets and GraphQL facet enum come from one place; the
-    search projection (``search/projection.py``) knows how to compute each ``source``.
+    search projection (``search/projection.py``) computes each from its ``path``, which the ontology
+    checks against its relationship types when it is built: renaming a relationship or a property a
+    path goes through fails at import, not silently at the next sync.
     """
 
     node_type: str
@@ -149,6 +194,15 @@ class DerivedField:
     description: str
     facet: bool = True
     sensitivity: Sensitivity = Sensitivity.PUBLIC
+    path: DerivedPath | None = None
+
+    @property
+    def hops(self) -> tuple[Hop, ...]:
+        """The relationship steps out of the node the field needs read."""
+        p = self.path
+        if isinstance(p, Flag):
+            return p.linked
+        return (p.hop,) if p is not None else ()
 
 
 # System properties every node/relationship carries in the graph (never set by a mapping).
@@ -373,15 +427,26 @@ REL_TYPES: tuple[RelType, ...] = (
             (Property("count", _I, "Number of mentions."),)),
 )
 
+_AREA_LEVELS = ("building", "residential_area", "community", "subdistrict")
+_LIVES_IN = Hop("LIVES_IN", "Area")
+
+
+def _area(level: str) -> Within:
+    return Within(_LIVES_IN, up="PART_OF", level_prop="level", level=level, levels=_AREA_LEVELS)
+
+
 DERIVED_FIELDS: tuple[DerivedField, ...] = (
     DerivedField("Person", "building", "area:building", "Building the person lives in (area id).",
-                 sensitivity=_PERS),
-    DerivedField("Person", "residential_area", "area:residential_area", "Residential area (area id)."),
-    DerivedField("Person", "community", "area:community", "Community (area id)."),
+                 sensitivity=_PERS, path=_area("building")),
+    DerivedField("Person", "residential_area", "area:residential_area", "Residential area (area id).",
+                 path=_area("residential_area")),
+    DerivedField("Person", "community", "area:community", "Community (area id).", path=_area("community")),
     DerivedField("Person", "party_member", "party_member", "Party member or probationary member.",
-                 sensitivity=_PERS),
-    DerivedField("Person", "party_orgs", "member_of:PartyOrganization", "Party organisations (ids)."),
-    DerivedField("Person", "groups", "member_of:Group", "Groups (ids)."),
+                 sensitivity=_PERS, path=Flag((Hop("MEMBER_OF", "PartyOrganization"),), prop="political_status",
+                                              values=frozenset({"party_member", "probationary_member"}))),
+    DerivedField("Person", "party_orgs", "member_of:PartyOrganization", "Party organisations (ids).",
+                 path=Linked(Hop("MEMBER_OF", "PartyOrganization"))),
+    DerivedField("Person", "groups", "member_of:Group", "Groups (ids).", path=Linked(Hop("MEMBER_OF", "Group"))),
 )
 
 
@@ -406,7 +471,7 @@ class Ontology:
             for f, t in r.endpoints:
                 self.node(f), self.node(t)
         for d in self.derived:
-            self.node(d.node_type)
+            self._check_derived(d)
         for nt in self.node_types:
             for prop in nt.properties:
                 self._check_links(nt, prop)
@@ -423,6 +488,44 @@ class Ontology:
                                     f"{kind} property of {node_type.name}.", hint=f"Declare {target} ({kind}).")
             if what == "unreviewed" and prop.vocabulary is None:
                 raise OntologyError(f"{node_type.name}.{prop.name} has an unreviewed companion but no vocabulary.")
+
+    def _check_derived(self, d: DerivedField) -> None:
+        """A derived field's path must run along declared relationships, types and properties."""
+        where = f"Derived field {d.node_type}.{d.name}"
+        nt = self.node(d.node_type)
+        p = d.path
+        if p is None:
+            raise OntologyError(f"{where} declares no path.",
+                                hint="Give it path=Linked(...), Within(...) or Flag(...) so the projection can compute it.")
+        for hop in d.hops:
+            self._check_hop(where, d.node_type, hop)
+        if isinstance(p, Within):
+            to = self.node(p.hop.to)
+            try:
+                up = self.rel(p.up)
+            except OntologyError as e:
+                raise OntologyError(f"{where}: containment: {e.message}", hint=e.hint) from None
+            if not up.allows(to.name, to.name):
+                raise OntologyError(f"{where}: {p.up} does not link {to.name} to {to.name}.",
+                                    hint=f"Name the relationship that nests one {to.name} in another.")
+            if not to.has(p.level_prop):
+                raise OntologyError(f"{where}: {to.name} has no property {p.level_prop!r} to tell its level.")
+            if p.level not in p.levels:
+                raise OntologyError(f"{where}: level {p.level!r} is not one of {list(p.levels)}.")
+        elif isinstance(p, Flag) and p.prop is not None and not nt.has(p.prop):
+            raise OntologyError(f"{where}: {d.node_type} has no property {p.prop!r}.",
+                                hint="Name a property of the node the flag reads.")
+
+    def _check_hop(self, where: str, node_type: str, hop: Hop) -> None:
+        try:
+            rel = self.rel(hop.rel)
+        except OntologyError as e:
+            raise OntologyError(f"{where}: {e.message}", hint=e.hint) from None
+        self.node(hop.to)
+        ends = (node_type, hop.to) if hop.direction == "out" else (hop.to, node_type)
+        if not rel.allows(*ends):
+            raise OntologyError(f"{where}: {hop.rel} does not link {ends[0]} to {ends[1]}.",
+                                hint=f"{hop.rel} links {', '.join(f'{a}→{b}' for a, b in rel.endpoints)}.")
 
     # --- lookups (every label/property name used in a query passes through one of these) ----------
 

@@ -21,21 +21,31 @@ make a long word or name unsearchable without any error.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import re
 import threading
 from functools import lru_cache
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import jieba
 from anyascii import anyascii
 from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT
 
-from talentgraph.errors import ValidationError
+from talentgraph.errors import StoreError, ValidationError
 
 MAX_TOKEN_BYTES = 40
+# Bounds of the per-process analysis memos (names, words, jieba cuts, short texts' bigrams): entries
+# and the length of a memoised text, so the memos stay within a few tens of MB.
+NAME_CACHE = 65_536
+CUT_CACHE = 65_536
+MEMO_TEXT_CHARS = 64
 
 _SPACES = re.compile(r"\s+")
 # A "word" is a run of letters, digits and combining marks; joiners inside it (O'Brien, Jean-Luc,
@@ -120,8 +130,12 @@ def is_cjk(ch: str) -> bool:
     )
 
 
+# The same ranges as ``is_cjk``, for splitting text into runs without a Python call per character.
+_CJK_RUN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0003134f\u3007]+")
+
+
 def has_cjk(text: str) -> bool:
-    return any(is_cjk(c) for c in text)
+    return _CJK_RUN.search(text) is not None
 
 
 def is_latin_word(word: str) -> bool:
@@ -144,17 +158,14 @@ def strip_diacritics(word: str) -> str:
 
 def runs(text: str) -> Iterator[tuple[bool, str]]:
     """Split already-normalised text into (is_cjk, run) pieces; non-CJK runs keep their spaces."""
-    buf: list[str] = []
-    cur: bool | None = None
-    for ch in text:
-        kind = is_cjk(ch)
-        if cur is not None and kind != cur:
-            yield cur, "".join(buf)
-            buf = []
-        cur = kind
-        buf.append(ch)
-    if buf and cur is not None:
-        yield cur, "".join(buf)
+    pos = 0
+    for m in _CJK_RUN.finditer(text):
+        if m.start() > pos:
+            yield False, text[pos : m.start()]
+        yield True, m.group(0)
+        pos = m.end()
+    if pos < len(text):
+        yield False, text[pos:]
 
 
 def fit(token: str, limit: int = MAX_TOKEN_BYTES) -> list[str]:
@@ -213,10 +224,31 @@ def pinyin_syllables(run: str, *, surname: bool = False) -> list[str]:
     return head + list(_readings(rest)) if rest else head
 
 
-@lru_cache(maxsize=65_536)
 def _readings(run: str) -> tuple[str, ...]:
-    # Given names repeat a lot across a register; pypinyin's per-call set-up dominates the
-    # projection's name analysis otherwise (measured: ~0.14 ms a name).
+    """Tone-less readings of a CJK run, one per character (unreadable characters: "").
+
+    Names repeat a lot across a register and pypinyin's per-call set-up dominates the projection's
+    name analysis (~0.3 ms a call), so readings are memoised per character: a run none of whose
+    substrings is one of pypinyin's phrases reads exactly as its characters do one by one. A run
+    holding a phrase (朝阳, 长江) keeps the phrase reading, memoised per run.
+    """
+    if len(run) > MEMO_TEXT_CHARS:
+        return _run_readings.__wrapped__(run)
+    if len(run) > 1 and (len(run) > _PHRASE_SCAN or _has_phrase(run)):
+        return _run_readings(run)
+    return tuple(r for ch in run for r in _run_readings(ch))
+
+
+_PHRASE_SCAN = 8  # longer runs are read whole (free text titles), not scanned for phrases
+
+
+def _has_phrase(run: str) -> bool:
+    n = len(run)
+    return any(run[i:j] in PHRASES_DICT for i in range(n - 1) for j in range(i + 2, n + 1))
+
+
+@lru_cache(maxsize=65_536)
+def _run_readings(run: str) -> tuple[str, ...]:
     return tuple(s if s.isascii() else "" for s in lazy_pinyin(run, style=Style.NORMAL, errors=_unreadable))
 
 
@@ -255,6 +287,11 @@ def transliterate(text: str) -> list[str]:
 
 def _word_forms(word: str) -> list[str]:
     """Forms of one non-CJK word: as written, its parts, joined, diacritic-free, transliterated."""
+    return list(_word_forms_of(word))
+
+
+@lru_cache(maxsize=NAME_CACHE)
+def _word_forms_of(word: str) -> tuple[str, ...]:
     parts = _ALNUM.findall(word)
     forms = list(parts)
     if len(parts) > 1:
@@ -267,11 +304,18 @@ def _word_forms(word: str) -> list[str]:
         forms.extend(latin_parts)
         if len(latin_parts) > 1:
             forms.append("".join(latin_parts))
-    return list(dict.fromkeys(forms))
+    return tuple(dict.fromkeys(forms))
 
 
 def analyze_name(text: str, *, surname: bool = True) -> list[str]:
     """Tokens for a name in any script (see module docstring); ``surname`` for person names."""
+    short = len(text) <= MEMO_TEXT_CHARS  # long values (document titles) would only fill the memo
+    return list(_analyze_name(text, surname) if short else _analyze_name.__wrapped__(text, surname))
+
+
+@lru_cache(maxsize=NAME_CACHE)
+def _analyze_name(text: str, surname: bool) -> tuple[str, ...]:
+    # Memoised per distinct name (张伟 is thousands of people); the pinyin is memoised per character.
     norm = normalize(text)
     out: list[str] = []
     first_cjk = True
@@ -292,7 +336,7 @@ def analyze_name(text: str, *, surname: bool = True) -> list[str]:
     # "Zhang Wei" also as "zhangwei", matching how people type pinyin names without spaces.
     if 1 < len(latin_words) <= 4:
         out.append("".join(latin_words))
-    return _dedupe(_fitted(out))
+    return tuple(_dedupe(_fitted(out)))
 
 
 # --- free text (jieba) --------------------------------------------------------------------------
@@ -305,6 +349,11 @@ class _Segmenter:
         self._lock = threading.Lock()
         self._tok: jieba.Tokenizer | None = None
         self._added: set[str] = set()
+        # Entity names learned (``add_words``/``use_lexicon``) with the frequency each entered with:
+        # jieba's state is a function of this set, whatever the order words arrive in.
+        self._learned: dict[str, int] = {}
+        # Cuts memoised per run; any new dictionary word may cut a run differently, so it clears them.
+        self._cuts: dict[str, tuple[str, ...]] = {}
 
     def _tokenizer(self) -> jieba.Tokenizer:
         tok = self._tok
@@ -320,26 +369,51 @@ class _Segmenter:
                 self._feed(_vocabulary_words())
             return self._tok
 
-    def _feed(self, words: Iterable[str]) -> int:
-        assert self._tok is not None
+    def _feed(self, words: Iterable[str], *, learn: bool = False, freqs: Mapping[str, int] | None = None) -> int:
+        tok = self._tok
+        assert tok is not None
         n = 0
         for w in words:
             w = normalize(w)
             # jieba only keeps dictionary words made of CJK (its Han regex); others are useless here.
             if len(w) < 2 or w in self._added or " " in w or not all(is_cjk(c) for c in w):
                 continue
-            self._tok.add_word(w)
+            # jieba's own default (a frequency that keeps the word whole, computed now), made explicit
+            # so that a process loading the lexicon reaches the same dictionary in any order.
+            freq = freqs[w] if freqs is not None and w in freqs else int(tok.suggest_freq(w, False))
+            tok.add_word(w, freq)
             self._added.add(w)
+            if learn:
+                self._learned[w] = freq
             n += 1
+        if n:
+            self._cuts = {}
         return n
 
     def add_words(self, words: Iterable[str]) -> int:
         self._tokenizer()
         with self._lock:
-            return self._feed(words)
+            return self._feed(words, learn=True)
+
+    def use_lexicon(self, words: Mapping[str, int]) -> int:
+        self._tokenizer()
+        with self._lock:
+            return self._feed(sorted(words), learn=True, freqs=words)
+
+    def lexicon(self) -> dict[str, int]:
+        with self._lock:
+            return dict(sorted(self._learned.items()))
 
     def cut(self, run: str) -> list[str]:
-        return [w for w in self._tokenizer().cut(run, HMM=True) if w.strip()]
+        cuts = self._cuts
+        found = cuts.get(run)
+        if found is None:
+            found = tuple(w for w in self._tokenizer().cut(run, HMM=True) if w.strip())
+            if len(run) <= MEMO_TEXT_CHARS:
+                if len(cuts) >= CUT_CACHE:
+                    cuts.clear()
+                cuts[run] = found
+        return list(found)
 
 
 def _vocabulary_words() -> Iterator[str]:
@@ -361,6 +435,63 @@ def add_words(words: Iterable[str]) -> int:
     otherwise a document and a query can be segmented differently.
     """
     return _SEGMENTER.add_words(words)
+
+
+# --- the lexicon: the entity names an index was analysed with ------------------------------------
+
+LEXICON_FORMAT = 1
+LEXICON_FILE = "lexicon.json"
+
+
+def lexicon() -> dict[str, int]:
+    """The entity names this process has learned (``add_words``), with their jieba frequencies."""
+    return _SEGMENTER.lexicon()
+
+
+def use_lexicon(words: Mapping[str, int]) -> int:
+    """Learn a lexicon (from ``lexicon()`` or ``load_lexicon``); returns how many words were new."""
+    return _SEGMENTER.use_lexicon(words)
+
+
+def lexicon_version(words: Mapping[str, int]) -> str:
+    """A short digest of a lexicon: equal versions segment every text the same way."""
+    body = json.dumps(sorted(words.items()), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{LEXICON_FORMAT}:{body}".encode()).hexdigest()[:16]
+
+
+def save_lexicon(path: Path, words: Mapping[str, int] | None = None) -> str:
+    """Write the lexicon (this process's, by default) to ``path`` atomically; returns its version.
+
+    The file lives beside the index the documents were analysed into: every process that opens the
+    index loads it (``load_lexicon``), so queries are segmented as the documents were.
+    """
+    words = lexicon() if words is None else dict(sorted(words.items()))
+    version = lexicon_version(words)
+    body = {"format": LEXICON_FORMAT, "version": version, "words": words}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(body, ensure_ascii=False, indent=0), encoding="utf-8")
+    os.replace(tmp, path)
+    return version
+
+
+def read_lexicon(path: Path) -> dict[str, int]:
+    """The words of a lexicon file ({} when there is none); a file of another format is refused."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except ValueError as e:
+        raise StoreError(f"{path} is not a lexicon file ({e}).",
+                         hint="Delete it and rebuild the search index (`talentgraph reindex`).") from None
+    if not isinstance(raw, dict) or raw.get("format") != LEXICON_FORMAT or not isinstance(raw.get("words"), dict):
+        raise StoreError(f"{path} is a lexicon of another format than {LEXICON_FORMAT}.",
+                         hint="Rebuild the search index (`talentgraph reindex`) to write it again.")
+    return {str(w): int(f) for w, f in raw["words"].items()}
+
+
+def load_lexicon(path: Path) -> int:
+    """Learn the lexicon saved at ``path`` (see ``save_lexicon``); returns how many words were new."""
+    return use_lexicon(read_lexicon(path))
 
 
 def segment(run: str) -> list[str]:
@@ -386,11 +517,21 @@ def analyze_text(text: str) -> list[str]:
 
 def analyze_bigrams(text: str) -> list[str]:
     """Character-pair shadow of the CJK parts of a text: finds words jieba did not know."""
+    # Short texts (names, addresses: they repeat) are memoised; long ones would only fill the memo.
+    return list(_bigrams_of(text) if len(text) <= MEMO_TEXT_CHARS else _bigrams(text))
+
+
+@lru_cache(maxsize=NAME_CACHE)
+def _bigrams_of(text: str) -> tuple[str, ...]:
+    return _bigrams(text)
+
+
+def _bigrams(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for cjk, run in runs(normalize(text)):
         if cjk:
             out.extend(cjk_pairs(run))
-    return out
+    return tuple(out)
 
 
 # --- keywords -----------------------------------------------------------------------------------
@@ -426,6 +567,7 @@ def keyword_token(value: str) -> str:
 
 
 __all__ = [
+    "LEXICON_FILE",
     "MAX_TOKEN_BYTES",
     "QUERY_STOPWORDS",
     "SURNAME_READINGS",
@@ -440,6 +582,12 @@ __all__ = [
     "is_cjk",
     "is_latin_word",
     "keyword_token",
+    "lexicon",
+    "lexicon_version",
+    "load_lexicon",
+    "read_lexicon",
+    "save_lexicon",
+    "use_lexicon",
     "normalize",
     "pinyin_syllables",
     "runs",

@@ -11,6 +11,7 @@ Everything outside ``<mark>`` is HTML-escaped, and so is the marked text itself.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -43,14 +44,19 @@ class Needles:
         self.pinyin |= other.pinyin
 
 
-def _normalised_with_map(text: str) -> tuple[str, list[int]]:
+@functools.lru_cache(maxsize=4096)
+def _normalised_with_map(text: str) -> tuple[str, tuple[int, ...]]:
+    """``text`` normalised as the index saw it, and each character's offset in the original. Kept
+    for recent texts: highlighting and explaining one hit scan the same values once per segment."""
+    if text.isascii():
+        return text.lower(), tuple(range(len(text)))  # NFKC keeps ASCII; casefold is lower() there
     chars: list[str] = []
     where: list[int] = []
     for i, ch in enumerate(text):
         for c in unicodedata.normalize("NFKC", ch).casefold():
             chars.append(c)
             where.append(i)
-    return "".join(chars), where
+    return "".join(chars), tuple(where)
 
 
 def within_one_edit(a: str, b: str) -> bool:
@@ -73,7 +79,8 @@ def within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
-def _word_forms(word: str) -> set[str]:
+@functools.lru_cache(maxsize=8192)
+def _word_forms(word: str) -> frozenset[str]:
     forms = {word}
     if analysis.is_latin_word(word):
         forms.add(analysis.strip_diacritics(word))
@@ -81,7 +88,7 @@ def _word_forms(word: str) -> set[str]:
         latin = analysis.transliterate(word)
         forms.update(latin)
         forms.add("".join(latin))
-    return forms
+    return frozenset(forms)
 
 
 def find_spans(text: str, needles: Needles, *, surname: bool = False) -> list[tuple[int, int]]:

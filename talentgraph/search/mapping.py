@@ -21,7 +21,9 @@ from typing import Any, Literal
 
 from talentgraph.errors import OntologyError, ValidationError
 from talentgraph.graph import claims
-from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology, Property, PropType, SearchKind, Sensitivity
+from talentgraph.schema.ontology import (
+    ONTOLOGY, Flag, NodeType, Ontology, Property, PropType, SearchKind, Sensitivity,
+)
 from talentgraph.search import analysis
 from talentgraph.search.port import SearchDoc
 from talentgraph.types import Node
@@ -130,8 +132,8 @@ def _search_fields(ontology: Ontology) -> tuple[SearchField, ...]:
     for d in ontology.derived:
         if d.sensitivity is Sensitivity.SENSITIVE:
             continue
-        # Derived sources of the form "<rel>:<what>" yield node ids; the others are flags.
-        kind: ValueKind = "node_id" if ":" in d.source else "bool"
+        # Derived paths yield node ids (Linked, Within) or a flag.
+        kind: ValueKind = "bool" if isinstance(d.path, Flag) else "node_id"
         _merge(fields, SearchField(facet_field(d.name), FieldKind.FACET, d.source, property=d.name,
                                    types=(d.node_type,), values=kind))
     _merge(fields, SearchField(SOURCE_FIELD, FieldKind.SOURCE, ""))

@@ -10,29 +10,32 @@ that record) leaves the index; the canonical record's document carries its membe
 languages… (``mapping.build_doc``), so facets count the person once. Any change to a record of a
 cluster re-projects the canonical record, and a split (``canonical`` cleared) brings the record back.
 
-Derived fields (``schema.ontology.DERIVED_FIELDS``) are computed here from graph reads through the
-``GraphStore`` port, one batched call per hop, so the projection costs the same on every backend.
+Derived fields (``schema.ontology.DERIVED_FIELDS``) are computed here from their declared paths
+(``Linked``, ``Within``, ``Flag``) through the ``GraphStore`` port, one batched call per distinct
+relationship and direction; nothing here names a relationship or a node type. A container's parents
+(``Within``: an area's place in the hierarchy) are read once per sync or rebuild, not once per chunk.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
 
 from talentgraph.errors import OntologyError
 from talentgraph.graph.port import GraphStore
-from talentgraph.schema.ontology import ONTOLOGY, DerivedField, Ontology
+from talentgraph.schema.ontology import ONTOLOGY, DerivedField, Flag, Hop, Linked, Ontology, Sensitivity, Within
 from talentgraph.search import analysis
 from talentgraph.search.mapping import build_doc
 from talentgraph.search.port import SearchDoc, SearchIndex
-from talentgraph.types import Cmp, Node, SortKey
+from talentgraph.types import Cmp, Edge, Node, SortKey
 
 log = logging.getLogger(__name__)
 
-PARTY_STATUSES = frozenset({"party_member", "probationary_member"})
-AREA_LEVELS_UP = ("building", "residential_area", "community", "subdistrict")
 BATCH = 2000
 CANONICAL = "canonical"  # entity resolution: the id of the record that stands for a cluster
 SAME_AS = "SAME_AS"
@@ -47,25 +50,49 @@ class SyncReport:
 
 
 class SearchProjector:
-    def __init__(self, graph: GraphStore, index: SearchIndex, ontology: Ontology = ONTOLOGY) -> None:
+    def __init__(self, graph: GraphStore, index: SearchIndex, ontology: Ontology = ONTOLOGY, *,
+                 lexicon_path: Path | None = None) -> None:
         self.graph = graph
         self.index = index
         self.ontology = ontology
+        # Where the entity names the index was analysed with are kept (``analysis.save_lexicon``),
+        # beside the index, so a process that only opens the index segments queries the same way.
+        self.lexicon_path = lexicon_path
         self._searchable_types = {n.name for n in ontology.node_types}
+        # Containers' parents (Within paths), kept for one sync or rebuild: key (up rel, level prop).
+        self._parents: dict[tuple[str, str], dict[str, tuple[tuple[str, str], ...]]] = {}
+        # One per hierarchy walked (the fields of one hierarchy differ only in their level).
+        self._withins = tuple(dict.fromkeys(replace(d.path, level="") for d in ontology.derived
+                                            if isinstance(d.path, Within)))
+        self._containments = {w.up for w in self._withins}
+        self._container_prefixes: dict[str, set[str]] = defaultdict(set)
+        for w in self._withins:
+            self._container_prefixes[w.up].add(ontology.node(w.hop.to).id_prefix)
 
     # --- incremental ----------------------------------------------------------------------------
 
-    def sync(self, *, page: int = 20_000) -> SyncReport:
+    def sync(self, *, page: int = 20_000, progress: bool = False) -> SyncReport:
+        """Apply the change log after the index's cursor; ``progress``: bars on stderr (the CLI)."""
+        self._parents = {}
+        try:
+            return self._sync(page, progress)
+        finally:
+            self._parents = {}
+
+    def _sync(self, page: int, progress: bool) -> SyncReport:
         cursor = self.index.get_cursor()
         start = cursor
         dirty: set[str] = set()
         deleted: set[str] = set()
         read = 0
+        reading = _bar("search sync: change log", self.graph.last_seq() - cursor if progress else None,
+                       " changes", progress)
         while True:
             changes = self.graph.changes(after_seq=cursor, limit=page)
             if not changes:
                 break
             read += len(changes)
+            reading.update(len(changes))
             area_moves: set[str] = set()
             new_areas: set[str] = set()
             for c in changes:
@@ -82,17 +109,20 @@ class SearchProjector:
                     for end in (c.from_id, c.to_id):
                         if end:
                             dirty.add(end)
-                    if c.type == "PART_OF" and c.from_id and c.from_id.startswith(self.ontology.node("Area").id_prefix + ":"):
+                    if c.from_id and c.type in self._containments and \
+                            c.from_id.partition(":")[0] in self._container_prefixes[c.type]:
                         area_moves.add(c.from_id)
             # A new area's residents link to it after it exists, so their own LIVES_IN changes are
             # already in this stretch of the log: only areas that existed before can move residents.
             dirty |= self._residents_below(area_moves - new_areas)
             cursor = changes[-1].seq
+        reading.close()
         if read == 0:
             return SyncReport(0, 0, 0, start)
         indexed = 0
         pending = sorted(dirty - deleted)
         done: set[str] = set()
+        projecting = _bar("search sync: documents", len(pending), " docs", progress)
         while pending:
             # Entity resolution: a change to one record of a cluster re-projects the record that
             # stands for it (its document carries the members' values), in a further round.
@@ -106,41 +136,86 @@ class SearchProjector:
                 indexed += self.index.index(docs)
                 done.update(chunk)
                 touched |= self._clusters_touched(list(nodes.values()))
+                projecting.update(len(chunk))
             pending = sorted(touched - done - deleted)
+            if pending:  # clusters re-projected in a further round
+                projecting.total = (projecting.total or 0) + len(pending)
+        projecting.set_postfix_str("committing")
         if deleted:
             self.index.delete(sorted(deleted))
+        self._save_lexicon()
         self.index.set_cursor(cursor)
         self.index.commit()
+        projecting.close()
         return SyncReport(read, indexed, len(deleted), cursor)
 
     # --- full rebuild ---------------------------------------------------------------------------
 
-    def rebuild(self) -> int:
-        """Build a fresh index from the whole graph and swap it in (search keeps working meanwhile)."""
+    def rebuild(self, *, progress: bool = False) -> int:
+        """Build a fresh index from the whole graph and swap it in (search keeps working meanwhile).
+
+        ``progress``: a bar on stderr (the CLI); silent otherwise.
+        """
         cursor = self.graph.last_seq()
-        return self.index.rebuild(self.all_docs(), cursor)
+        # Every entity name first: a person's free text is segmented with the venue and project
+        # names whatever order the types are read in.
+        self._learn_from_graph()
+        self._save_lexicon()
+        total = sum(self.graph.count_nodes(t.name) for t in self.ontology.node_types) if progress else None
+        bar = _bar("search rebuild", total, " nodes", progress)
+
+        def docs() -> Iterator[SearchDoc]:
+            for nodes, page in self.all_doc_pages():
+                yield from page
+                bar.update(nodes)
+            bar.set_postfix_str("committing")
+
+        try:
+            return self.index.rebuild(docs(), cursor)
+        finally:
+            bar.close()
 
     def all_docs(self) -> Iterator[SearchDoc]:
-        for node_type in self.ontology.node_types:
-            after: str | None = None
-            while True:
-                page = self.graph.list_nodes(node_type.name, first=BATCH, after=after)
-                if page.items:
-                    yield from self.docs_for(page.items)
-                if not page.has_next_page:
-                    break
-                after = page.end_cursor
+        for _, page in self.all_doc_pages():
+            yield from page
+
+    def all_doc_pages(self) -> Iterator[tuple[int, list[SearchDoc]]]:
+        """The documents of the whole graph a page of nodes at a time, with the page's node count
+        (records resolved to another record have no document)."""
+        self._parents = {}
+        try:
+            for node_type in self.ontology.node_types:
+                after: str | None = None
+                while True:
+                    page = self.graph.list_nodes(node_type.name, first=BATCH, after=after)
+                    if page.items:
+                        yield len(page.items), self.docs_for(page.items)
+                    if not page.has_next_page:
+                        break
+                    after = page.end_cursor
+        finally:
+            self._parents = {}
 
     def learn_entity_names(self) -> int:
-        """Feed the graph's entity names (all but people) to the segmenter of this process.
+        """Teach this process's segmenter the entity names the index was analysed with.
 
-        Documents were segmented with these words when they were indexed (see ``docs_for``); a
+        Documents were segmented with these words when they were indexed (see ``_project``); a
         process that only queries must know them too, or "联洋小学" in a query would be cut
-        differently from the same words in a document.
+        differently from the same words in a document. Read from the lexicon file beside the index
+        when there is one (the same words with the same weights, whatever order they were learned
+        in), else from the graph's names (all but people's).
         """
+        if self.lexicon_path is not None and self.lexicon_path.exists():
+            return analysis.load_lexicon(self.lexicon_path)
+        learned = self._learn_from_graph()
+        if learned:
+            self._save_lexicon()
+        return learned
+
+    def _learn_from_graph(self) -> int:
         learned = 0
         for node_type in self.ontology.node_types:
-            if node_type.name == "Person":
+            if not self._learns_names(node_type.name):
                 continue
             after: str | None = None
             while True:
@@ -150,6 +225,15 @@ class SearchProjector:
                     break
                 after = page.end_cursor
         return learned
+
+    def _save_lexicon(self) -> None:
+        path = self.lexicon_path
+        if path is None:
+            return
+        words = analysis.lexicon()
+        if analysis.read_lexicon(path) != words:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            analysis.save_lexicon(path, words)
 
     # --- documents ------------------------------------------------------------------------------
 
@@ -169,18 +253,26 @@ class SearchProjector:
         for n in nodes:
             if n.id not in hidden:
                 by_type[n.type].append(n)
+        for type_name, group in by_type.items():
+            if self._learns_names(type_name):
+                # Entity names feed the jieba dictionary so free text keeps them whole (same words at
+                # query time: see ``learn_entity_names``), before any document of the batch is cut.
+                title = self.ontology.node(type_name).title
+                analysis.add_words(str(n.props.get(title) or "") for n in group)
         docs: list[SearchDoc] = []
         for type_name, group in by_type.items():
             fields = self.ontology.derived_for(type_name)
             derived = self._derive(group, fields) if fields else {}
             members = self._members(type_name, [n.id for n in group if _canonical(n) == n.id]) \
                 if self._clustered(type_name) else {}
-            if type_name != "Person":
-                # Entity names feed the jieba dictionary so free text keeps them whole (same words at query time).
-                analysis.add_words(n.props.get(self.ontology.node(type_name).title) or "" for n in group)
             for n in group:
                 docs.append(build_doc(n, derived.get(n.id), also=members.get(n.id, ())))
         return docs, hidden
+
+    def _learns_names(self, type_name: str) -> bool:
+        """Whether the type's names teach the segmenter words: not people's (a personal name is no word)."""
+        nt = self.ontology.node(type_name)
+        return nt.prop(nt.title).sensitivity is not Sensitivity.NAME
 
     # --- entity resolution ----------------------------------------------------------------------
 
@@ -225,69 +317,116 @@ class SearchProjector:
         return found
 
     def _derive(self, nodes: Sequence[Node], fields: Iterable[DerivedField]) -> dict[str, dict[str, object]]:
+        """Values of ``fields`` for ``nodes``, computed from the fields' declared paths."""
         ids = [n.id for n in nodes]
         out: dict[str, dict[str, object]] = {i: {} for i in ids}
-        sources = {f.source: f for f in fields}
-        if any(s.startswith("area:") for s in sources):
-            chains = self._area_chains(ids)
-            for f in sources.values():
-                if f.source.startswith("area:"):
-                    level = f.source.split(":", 1)[1]
-                    for i in ids:
-                        out[i][f.name] = sorted(chains.get(i, {}).get(level, set()))
-        member_types = [s.split(":", 1)[1] for s in sources if s.startswith("member_of:")]
-        memberships: dict[str, list[tuple[str, str]]] = {}
-        if member_types or "party_member" in sources:
-            edges = self.graph.edges(ids, "MEMBER_OF", "out")
-            memberships = {i: [(e.node.type, e.node.id) for e in es] for i, es in edges.items()}
-        for f in sources.values():
-            if f.source.startswith("member_of:"):
-                wanted = f.source.split(":", 1)[1]
+        fields = list(fields)
+        # One edges() call per relationship and direction, shared by every field that follows it.
+        steps = {(h.rel, h.direction) for f in fields for h in f.hops}
+        found = {step: self.graph.edges(ids, step[0], step[1]) for step in sorted(steps)}
+
+        def linked(i: str, hop: Hop) -> list[str]:
+            return [e.node.id for e in found[(hop.rel, hop.direction)].get(i, ()) if e.node.type == hop.to]
+
+        chains: dict[Within, dict[str, dict[str, set[str]]]] = {}
+        for f in fields:
+            p = f.path
+            if isinstance(p, Linked):
                 for i in ids:
-                    out[i][f.name] = sorted(oid for t, oid in memberships.get(i, []) if t == wanted)
-            elif f.source == "party_member":
+                    out[i][f.name] = sorted(linked(i, p.hop))
+            elif isinstance(p, Flag):
                 for n in nodes:
-                    in_org = any(t == "PartyOrganization" for t, _ in memberships.get(n.id, []))
-                    out[n.id][f.name] = in_org or n.props.get("political_status") in PARTY_STATUSES
+                    out[n.id][f.name] = any(linked(n.id, h) for h in p.linked) or (
+                        p.prop is not None and n.props.get(p.prop) in p.values)
+            elif isinstance(p, Within):
+                key = replace(p, level="")
+                if key not in chains:
+                    chains[key] = self._chains(ids, p, found[(p.hop.rel, p.hop.direction)])
+                for i in ids:
+                    out[i][f.name] = sorted(chains[key].get(i, {}).get(p.level, set()))
         return out
 
-    def _area_chains(self, ids: Sequence[str]) -> dict[str, dict[str, set[str]]]:
-        """For each node: area ids at every level above where it lives (one edges() call per hop)."""
+    def _chains(self, ids: Sequence[str], path: Within, edges: dict[str, list[Edge]]) -> dict[str, dict[str, set[str]]]:
+        """For each node: container ids per level, from where ``path.hop`` leads up the hierarchy."""
         chains: dict[str, dict[str, set[str]]] = {i: defaultdict(set) for i in ids}
-        lives = self.graph.edges(ids, "LIVES_IN", "out")
-        frontier: dict[str, set[str]] = defaultdict(set)  # area id -> owners
-        for owner, es in lives.items():
+        parents = self._parents.setdefault((path.up, path.level_prop), {})
+        starts: dict[str, str] = {}
+        for owner, es in edges.items():
             for e in es:
-                chains[owner][str(e.node.props.get("level"))].add(e.node.id)
-                frontier[e.node.id].add(owner)
-        for _ in range(len(AREA_LEVELS_UP)):
-            if not frontier:
-                break
-            ups = self.graph.edges(list(frontier), "PART_OF", "out")
-            nxt: dict[str, set[str]] = defaultdict(set)
-            for area_id, es in ups.items():
-                for e in es:
-                    for owner in frontier[area_id]:
-                        chains[owner][str(e.node.props.get("level"))].add(e.node.id)
-                        nxt[e.node.id].add(owner)
-            frontier = nxt
+                if e.node.type == path.hop.to:
+                    starts[e.node.id] = str(e.node.props.get(path.level_prop))
+        self._read_parents(list(starts), path, parents)
+        for owner, es in edges.items():
+            for e in es:
+                if e.node.type != path.hop.to:
+                    continue
+                chain = chains[owner]
+                chain[starts[e.node.id]].add(e.node.id)
+                frontier = [e.node.id]
+                for _ in range(len(path.levels)):
+                    up = [p for c in frontier for p in parents.get(c, ())]
+                    for pid, plevel in up:
+                        chain[plevel].add(pid)
+                    frontier = [pid for pid, _ in up]
         return chains
 
-    def _residents_below(self, area_ids: set[str]) -> set[str]:
-        """Residents of an area (or of any area under it) whose derived place fields may have changed."""
+    def _read_parents(self, start: list[str], path: Within, parents: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        """Fill ``parents`` (container id → its parents' ids and levels) for ``start`` and everything
+        above, reading only containers not read before in this sync or rebuild (one call per level)."""
+        frontier = [c for c in start if c not in parents]
+        for _ in range(len(path.levels)):
+            if not frontier:
+                return
+            ups = self.graph.edges(frontier, path.up, "out")
+            nxt: list[str] = []
+            for c in frontier:
+                ps = tuple((e.node.id, str(e.node.props.get(path.level_prop)))
+                           for e in ups.get(c, ()) if e.node.type == path.hop.to)
+                parents[c] = ps
+                nxt.extend(pid for pid, _ in ps if pid not in parents)
+            frontier = list(dict.fromkeys(nxt))
+
+    def _residents_below(self, container_ids: set[str]) -> set[str]:
+        """Nodes linked (by a ``Within`` path) to a container, or to any container under it, whose
+        derived place fields may have changed."""
         found: set[str] = set()
-        frontier = set(area_ids)
-        seen: set[str] = set()
-        while frontier:
-            seen |= frontier
-            children: set[str] = set()
-            for chunk in _chunks(sorted(frontier), 50):  # bounded answers: a community holds 10^5 residents
-                for es in self.graph.edges(chunk, "LIVES_IN", "in").values():
-                    found.update(e.node.id for e in es)
-                for es in self.graph.edges(chunk, "PART_OF", "in").values():
-                    children.update(e.node.id for e in es)
-            frontier = children - seen
+        for path in self._withins:
+            back: Literal["out", "in"] = "in" if path.hop.direction == "out" else "out"
+            frontier = set(container_ids)
+            seen: set[str] = set()
+            while frontier:
+                seen |= frontier
+                children: set[str] = set()
+                for chunk in _chunks(sorted(frontier), 50):  # bounded answers: a community holds 10^5 residents
+                    for es in self.graph.edges(chunk, path.hop.rel, back).values():
+                        found.update(e.node.id for e in es)
+                    for es in self.graph.edges(chunk, path.up, "in").values():
+                        children.update(e.node.id for e in es if e.node.type == path.hop.to)
+                frontier = children - seen
         return found
+
+
+class _Silent:
+    """Stands in for a progress bar where nobody watches (tests, the server)."""
+
+    total: int | None = None
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix_str(self, s: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _bar(desc: str, total: int | None, unit: str, enabled: bool) -> Any:
+    if not enabled:
+        return _Silent()
+    from tqdm import tqdm
+
+    return tqdm(desc=desc, total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=True)
 
 
 def _canonical(node: Node) -> str | None:

@@ -5,19 +5,25 @@ lawyer" → languages: ru, skills: law…) and *words* (names, free text). Every
 (AND), each in any of its forms (OR):
 
 * a concept matches its term ids in keyword fields (with the skill hierarchy), or any of the
-  term's labels in free text — so "俄语 律师" and "Russian lawyer" build the same clauses;
+  term's labels in free text — so "俄语 律师" and "Russian lawyer" build the same clauses; a
+  yes/no concept ("志愿者") matches its facet (volunteer: true) or the word in free text; a concept
+  read across a typed space ("英语 翻译") also matches its pieces in their own fields (English in
+  the languages and any translation skill), and ranks people with both readings first;
 * a word matches name tokens (CJK pairs, pinyin, Latin and transliterated forms), free-text
   tokens, the CJK pair shadow, codes in keyword fields, and, for long Latin words, within one edit.
 
 Boosts order the kinds of evidence: exact keyword > name > free text > pair shadow / fuzzy.
 Highlights and explanations are computed here from the stored original values, so every engine
-returns the same ones.
+returns the same ones — only for the page's hits, and only when asked for (GraphQL passes what the
+selection reads). One search asks the engine for the page and its facets once (ties are settled
+inside the adapter); plans of repeated texts, default facets and facet-value titles are cached.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +33,7 @@ from talentgraph.schema.ontology import ONTOLOGY, Ontology, Sensitivity
 from talentgraph.schema.vocabularies import Term as VocabTerm
 from talentgraph.schema.vocabularies import load_vocabularies
 from talentgraph.search import analysis, synonyms
+from talentgraph.search.cache import LRU
 from talentgraph.search.highlight import Needles, find_spans, highlight
 from talentgraph.search.mapping import (
     ALSO_FIELD,
@@ -57,6 +64,9 @@ MAX_SEARCH_WINDOW = 10_000
 ``capabilities.max_result_window``): ranking keeps every hit up to the window in memory. Beyond it a
 client should narrow the query or filter, not page."""
 MAX_CURSOR_DIGITS = 18  # of a cursor's offset, checked before int(): past it a cursor is forged, not deep
+PLAN_CACHE_SIZE = 1024  # plans of recent (text, types, visibility): parsing tries every label window
+TITLE_CACHE_SIZE = 4096  # display names of node-id facet values (buildings, areas, groups …)
+TITLE_TTL_S = 60.0  # a renamed building shows its new name in facets within this long
 
 _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
@@ -164,6 +174,11 @@ class SearchService:
         self.max_page_size = max_page_size
         self._facets = facet_fields(ontology)
         self._analysed = analysed_fields(ontology)
+        self._plans: LRU[tuple[Any, ...], Plan] = LRU(PLAN_CACHE_SIZE)
+        self._plans_vocabs: object = None  # the vocabularies the cached plans were read with
+        self._titles_cache: LRU[str, tuple[float, tuple[str, str] | None]] = LRU(TITLE_CACHE_SIZE)
+        self._text_props_of: dict[str, dict[str, tuple[FieldKind, bool]]] = {}  # per node type
+        self._defaults: LRU[tuple[Any, ...], tuple[str, ...]] = LRU(64)  # default facets per types and count rules
 
     # --- public ---------------------------------------------------------------------------------
 
@@ -177,11 +192,14 @@ class SearchService:
         first: int = 20,
         after: str | None = None,
         visibility: Visibility | None = None,
+        highlights: bool = True,
+        explanations: bool = True,
     ) -> SearchResults:
         """Ranked hits for ``text`` among ``types``; ``facets=None`` counts the default facets.
 
         ``visibility`` (None: everything but SENSITIVE, which is never indexed) limits what the caller
-        may match, filter, count and see."""
+        may match, filter, count and see. ``highlights``/``explanations``: False leaves them empty
+        (a GraphQL selection that does not ask for them), so the hits' values are never scanned."""
         types = self._types(types)
         vis = visibility
         if vis is not None:
@@ -197,7 +215,7 @@ class SearchService:
         if len(text or "") > MAX_QUERY_CHARS:
             raise BadQueryError(f"The search text has {len(text)} characters.",
                                 hint=f"Search with at most {MAX_QUERY_CHARS} characters: a few names, skills or languages.")
-        plan = self.plan(text or "", types, vis)
+        plan = self._cached_plan(text or "", types, vis)
         filter_query = self.filter_query(filters or {}, types, vis)
         wanted = self._facet_names(facets, types, vis)
         raw = self.index.search(
@@ -208,7 +226,14 @@ class SearchService:
             offset=offset,
             facet_size=FACET_SIZE,
         )
-        hits = [self._hit(h, plan, vis) for h in raw.hits]
+        all_name, all_text = Needles(), Needles()
+        if highlights:
+            for n in plan.name_needles:
+                all_name.update(n)
+            for n in plan.text_needles:
+                all_text.update(n)
+        hits = [self._hit(h, plan, vis, (all_name, all_text) if highlights else None, explanations)
+                for h in raw.hits]
         counted: dict[str, list[tuple[str, int | None]]] = {
             n: list(raw.facets.get(self._facets[n].name, [])) for n in wanted}
         if vis is not None:
@@ -225,6 +250,10 @@ class SearchService:
 
     def default_facets(self, types: Sequence[str], vis: Visibility | None = None) -> list[str]:
         """Facets shown when none are asked for: every facet of the types except personal data."""
+        key = (tuple(types), None if vis is None else tuple(sorted(vis.count.items())))
+        return list(self._defaults.get_or_make(key, lambda: self._default_facets(types, vis)))
+
+    def _default_facets(self, types: Sequence[str], vis: Visibility | None) -> tuple[str, ...]:
         out = []
         for name, f in self._facets.items():
             if not self._applies(f, types):
@@ -235,24 +264,50 @@ class SearchService:
             if any(p.sensitivity is not Sensitivity.PUBLIC for p in props):
                 continue
             out.append(name)
-        return out
+        return tuple(out)
 
     # --- query building -------------------------------------------------------------------------
+
+    def _cached_plan(self, text: str, types: Sequence[str], vis: Visibility | None) -> Plan:
+        """``plan``, kept for repeated (text, types, visibility) until the vocabularies change.
+        Cached plans are shared: nothing downstream may change them."""
+        vocabs = load_vocabularies()  # the same object until the vocabulary overlay changes
+        if vocabs is not self._plans_vocabs:
+            self._plans.clear()
+            self._plans_vocabs = vocabs
+        key = (text, tuple(types), _vis_key(vis))
+        try:
+            hash(key)
+        except TypeError:  # a scope query built with a list: plan without caching
+            return self.plan(text, types, vis)
+        return self._plans.get_or_make(key, lambda: self.plan(text, types, vis))
 
     def plan(self, text: str, types: Sequence[str], vis: Visibility | None = None) -> Plan:
         segments = synonyms.parse(text, ontology=self.ontology, types=types)
         plan = Plan(segments=segments, query=MatchAll())
         fields = [f for f in self._analysed if self._applies(f, types)]
+        # Yes/no facets a query word can name ("志愿者": volunteer), by property.
+        flags = {f.property: f for f in self._facets.values() if f.values == "bool" and self._applies(f, types)}
         scoped: set[str] = set()
         if vis is not None:
             # A field the caller may not read is not matched at all: a match would be an oracle.
             grants = {f.name: self._read_grant(f.property, f.types, types, vis) for f in fields}
             fields = [f for f in fields if grants[f.name] is not None]
             scoped = {name for name, g in grants.items() if g == "in_scope"}
+            flag_grants = {f.name: self._read_grant(f.property, f.types, types, vis) for f in flags.values()}
+            flags = {p: f for p, f in flags.items() if flag_grants[f.name] is not None}
+            scoped |= {name for name, g in flag_grants.items() if g == "in_scope"}
         musts: list[Query] = []
         for seg in segments:
             if seg.kind == "concept":
-                q, name_n, text_n = self._concept(seg, fields, types)
+                q, name_n, text_n = self._concept(seg, fields, types, flags)
+                if seg.parts:
+                    # Read across a typed space: the joined concept, or every piece in its own field.
+                    pieces = [self._concept(part, fields, types, flags) for part in seg.parts]
+                    q = Bool(should=(q, Bool(must=tuple(x[0] for x in pieces))))
+                    for _q, part_name, part_text in pieces:
+                        name_n.update(part_name)
+                        text_n.update(part_text)
             else:
                 q, name_n, text_n = self._word(seg, fields)
             musts.append(q)
@@ -264,9 +319,21 @@ class SearchService:
             plan.query = Bool(must=tuple(musts))
         return plan
 
-    def _concept(self, seg: Segment, fields: list[SearchField], types: Sequence[str]) -> tuple[Query, Needles, Needles]:
-        should: list[Query] = [Term(f, analysis.keyword_token(tid), BOOST_KEYWORD) for f, tid in seg.terms]
+    def _concept(self, seg: Segment, fields: list[SearchField], types: Sequence[str],
+                 flags: Mapping[str, SearchField]) -> tuple[Query, Needles, Needles]:
+        readable = {f.name for f in fields}
+        should: list[Query] = [Term(f, analysis.keyword_token(tid), BOOST_KEYWORD)
+                               for f, tid in seg.terms if f in readable]
         text_needles = Needles()
+        if any(f in self._facets and self._facets[f].values == "bool" for f, _tid in seg.terms):
+            # A yes/no facet ("志愿者" → volunteer: true), matched where readable; the word itself
+            # still matches free text ("周末参加社区志愿者活动").
+            should += [Term(flags[f].name, tid, BOOST_KEYWORD) for f, tid in seg.terms if f in flags]
+            should += self._text_clauses(seg.text, fields)
+            if seg.cjk:
+                text_needles.cjk.add(seg.text)
+            else:
+                text_needles.words.update(_forms(seg.text))
         direct = synonyms.lookup(seg.text, ontology=self.ontology, types=types)
         labels = list(dict.fromkeys(lbl for _f, t in direct for lbl in _labels(t)))
         for label in labels:
@@ -472,46 +539,62 @@ class SearchService:
         return out
 
     def _titles(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
-        """Display names of facet values that are node ids, read from the index itself."""
-        if not ids:
-            return {}
-        raw = self.index.search(MatchAll(), filters=Terms(ID_FIELD, tuple(ids)), facets=(),
-                                limit=len(ids), offset=0)
+        """Display names of facet values that are node ids, read from the index itself; kept for
+        ``TITLE_TTL_S``, so a page of facets costs a search only when a value is new or stale."""
         out: dict[str, tuple[str, str]] = {}
+        now = time.monotonic()
+        missing: list[str] = []
+        for i in ids:
+            cached = self._titles_cache.get(i)
+            if cached is not None and now - cached[0] < TITLE_TTL_S:
+                if cached[1] is not None:
+                    out[i] = cached[1]
+            else:
+                missing.append(i)
+        if not missing:
+            return out
+        raw = self.index.search(MatchAll(), filters=Terms(ID_FIELD, tuple(missing)), facets=(),
+                                limit=len(missing), offset=0)
+        found: dict[str, tuple[str, str]] = {}
         for h in raw.hits:
             src = source_of(h.stored)
             title = self._title(h, src)
-            out[h.id] = (title, str(src.get("latin_name") or title))
+            found[h.id] = (title, str(src.get("latin_name") or title))
+        for i in missing:
+            self._titles_cache.put(i, (now, found.get(i)))
+        out.update(found)
         return out
 
     # --- hits -----------------------------------------------------------------------------------
 
-    def _hit(self, raw: RawHit, plan: Plan, vis: Visibility | None = None) -> SearchHit:
+    def _hit(self, raw: RawHit, plan: Plan, vis: Visibility | None = None,
+             needles: tuple[Needles, Needles] | None = None, explain: bool = True) -> SearchHit:
+        """One hit with its title; highlights with ``needles`` (every segment's name and text
+        needles, merged), explanations when ``explain``."""
         src = source_of(raw.stored)
-        also = _also(src)
         type_name = str(raw.stored.get(TYPE_FIELD) or "")
         highlights: dict[str, list[str]] = {}
         explanations: list[str] = []
+        if needles is None and not explain:
+            return SearchHit(id=raw.id, type=type_name, score=raw.score, title=self._title(raw, src),
+                             highlights=highlights, explanations=explanations)
+        also = _also(src)
         text_props = self._text_props(type_name)
-        all_name, all_text = Needles(), Needles()
-        for n in plan.name_needles:
-            all_name.update(n)
-        for n in plan.text_needles:
-            all_text.update(n)
         # Highlights and explanations only from values the caller may read on this row.
         text_props = {k: v for k, v in text_props.items() if self._hit_sees(type_name, k, src, vis)}
         # A cluster's document (entity resolution) also holds its other records' values (``_also``).
         shown = {k: v for k, v in src.items() if k != ALSO_FIELD and self._hit_sees(type_name, k, src, vis)}
         also = {k: v for k, v in also.items() if self._hit_sees(type_name, k, src, vis)}
-        for prop, (kind, personal) in text_props.items():
+        name_needles, text_needles = needles if needles is not None else (Needles(), Needles())
+        for prop, (kind, personal) in text_props.items() if needles is not None else ():
             value = src.get(prop)
             texts = [v for v in ([value] if isinstance(value, str) else []) + list(also.get(prop, ()))
                      if isinstance(v, str)]
-            needles = all_name if kind is FieldKind.NAME else all_text
-            frags = [f for text in texts for f in highlight(text, needles, surname=personal)]
+            wanted = name_needles if kind is FieldKind.NAME else text_needles
+            frags = [f for text in texts for f in highlight(text, wanted, surname=personal)]
             if frags:
                 highlights[prop] = list(dict.fromkeys(frags))
-        for i, seg in enumerate(plan.segments):
+        for i, seg in enumerate(plan.segments if explain else ()):
             explanations += self._explain(seg, shown, also, text_props, plan.name_needles[i], plan.text_needles[i])
         return SearchHit(
             id=raw.id,
@@ -527,11 +610,12 @@ class SearchService:
         text_props: dict[str, tuple[FieldKind, bool]], name_needles: Needles, text_needles: Needles,
     ) -> list[str]:
         out: list[str] = []
-        for field_name, term_id in seg.terms:
-            if term_id in _as_list(src.get(field_name)) + also.get(field_name, []):
+        for said, field_name, term_id in [(seg.text, *t) for t in seg.terms] + [
+                (part.text, *t) for part in seg.parts for t in part.terms]:
+            if term_id in [_flag_text(v) for v in _as_list(src.get(field_name)) + also.get(field_name, [])]:
                 term = synonyms.term_of(field_name, term_id, ontology=self.ontology)
                 label = f" ({term.zh} / {term.en})" if term is not None else ""
-                out.append(f"{seg.text} ← {field_name}: {term_id}{label}")
+                out.append(f"{said} ← {field_name}: {term_id}{label}")
         for prop, (kind, personal) in text_props.items():
             value = src.get(prop)
             texts = [v for v in ([value] if isinstance(value, str) else []) + also.get(prop, []) if isinstance(v, str)]
@@ -549,7 +633,14 @@ class SearchService:
         return out
 
     def _text_props(self, type_name: str) -> dict[str, tuple[FieldKind, bool]]:
-        """Name and free-text properties of a type: kind, and whether it is a personal name."""
+        """Name and free-text properties of a type: kind, and whether it is a personal name (read
+        once per type; callers do not change the dict)."""
+        out = self._text_props_of.get(type_name)
+        if out is None:
+            out = self._text_props_of[type_name] = self._read_text_props(type_name)
+        return out
+
+    def _read_text_props(self, type_name: str) -> dict[str, tuple[FieldKind, bool]]:
         try:
             nt = self.ontology.node(type_name)
         except OntologyError:
@@ -595,6 +686,18 @@ def _also(src: dict[str, Any]) -> dict[str, list[Any]]:
     if not isinstance(raw, dict):
         return {}
     return {str(k): _as_list(v) for k, v in raw.items()}
+
+
+def _flag_text(value: Any) -> Any:
+    """A stored yes/no value as a flag concept's term id spells it (True → "true")."""
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
+def _vis_key(vis: Visibility | None) -> tuple[Any, ...] | None:
+    """What of a visibility a plan depends on: the read grants and the scope query."""
+    if vis is None:
+        return None
+    return (tuple(sorted(vis.read.items())), vis.scope)
 
 
 def _suppress(count: int | None, k: int) -> int | None:

@@ -7,7 +7,10 @@ effect on the next search without re-indexing, keeps documents small, and gives 
 exact (field, term) pairs it needs to explain a match.
 
 ``parse`` splits a query into segments: *concepts* (a vocabulary label, possibly several words,
-matched longest-first) and *words* (everything else: names, free-text words).
+matched longest-first, or the label of a yes/no facet such as "志愿者" for ``volunteer``) and
+*words* (everything else: names, free-text words). A concept read across a typed space ("英语 翻译":
+English translation) keeps the separate concepts as another reading (``Segment.parts``: English in
+the languages, translation in the skills), so a person with the concepts in different fields matches.
 """
 
 from __future__ import annotations
@@ -19,8 +22,18 @@ from typing import Literal, NamedTuple
 from talentgraph.schema.ontology import ONTOLOGY, Ontology, SearchKind
 from talentgraph.schema.vocabularies import Term, Vocabulary, load_vocabularies
 from talentgraph.search import analysis
+from talentgraph.search.mapping import facets as facet_fields
 
 MAX_LABEL_WORDS = 6  # longest label, in query tokens, tried when matching concepts
+FLAG_TRUE = "true"  # the indexed value of a yes/no facet that holds
+
+FLAG_LABELS: dict[str, tuple[str, ...]] = {
+    "volunteer": ("志愿者", "义工", "volunteer", "volunteers"),
+    "party_member": ("党员", "中共党员", "共产党员", "party member", "party members"),
+}
+"""Words that mean "this yes/no facet holds" (``volunteer: true``). Only facets the ontology has,
+as yes/no values, on the searched types are read; the service matches them only where the caller
+may read the facet's property. TODO: move into the ontology's property labels."""
 
 
 class Expansion(NamedTuple):
@@ -29,8 +42,27 @@ class Expansion(NamedTuple):
     label: str  # the label the query used (for explanations)
 
 
+_KEYWORD_VOCABS: dict[tuple[int, tuple[str, ...] | None], tuple[Ontology, dict[str, list[str]]]] = {}
+_KEYWORD_VOCABS_MAX = 256
+
+
 def keyword_vocabularies(ontology: Ontology = ONTOLOGY, types: Iterable[str] | None = None) -> dict[str, list[str]]:
-    """Keyword-searchable properties with a vocabulary: property name -> vocabulary names."""
+    """Keyword-searchable properties with a vocabulary: property name -> vocabulary names.
+
+    Read from the ontology once per (ontology, types): every query window asks. Callers must not
+    change the returned dict."""
+    key = (id(ontology), tuple(types) if types is not None else None)
+    hit = _KEYWORD_VOCABS.get(key)
+    if hit is not None and hit[0] is ontology:
+        return hit[1]
+    out = _keyword_vocabularies(ontology, key[1])
+    if len(_KEYWORD_VOCABS) >= _KEYWORD_VOCABS_MAX:
+        _KEYWORD_VOCABS.clear()
+    _KEYWORD_VOCABS[key] = (ontology, out)
+    return out
+
+
+def _keyword_vocabularies(ontology: Ontology, types: Iterable[str] | None) -> dict[str, list[str]]:
     wanted = set(types) if types is not None else None
     out: dict[str, list[str]] = {}
     for nt in ontology.node_types:
@@ -79,6 +111,24 @@ def expand(
     return out
 
 
+def flags(
+    label: str, *, ontology: Ontology = ONTOLOGY, types: Iterable[str] | None = None
+) -> list[Expansion]:
+    """The yes/no facets ``label`` names (``FLAG_LABELS``), as (property, "true") expansions."""
+    norm = analysis.normalize(label)
+    props = [p for p, labels in FLAG_LABELS.items() if norm in (analysis.normalize(x) for x in labels)]
+    if not props:
+        return []
+    wanted = set(types) if types is not None else None
+    out: list[Expansion] = []
+    for prop in props:
+        f = facet_fields(ontology).get(prop)
+        if f is None or f.values != "bool" or (wanted is not None and f.types and not wanted & set(f.types)):
+            continue
+        out.append(Expansion(prop, FLAG_TRUE, label))
+    return out
+
+
 def term_of(field: str, term_id: str, *, ontology: Ontology = ONTOLOGY) -> Term | None:
     """The vocabulary term behind a keyword field's id (for explanation labels)."""
     for vocab in _vocabs(keyword_vocabularies(ontology).get(field, [])):
@@ -98,6 +148,7 @@ class Segment:
     kind: Literal["concept", "word"]
     cjk: bool
     expansions: tuple[Expansion, ...] = ()
+    parts: tuple["Segment", ...] = ()  # a concept read across typed spaces: the concepts between them
 
     @property
     def terms(self) -> list[tuple[str, str]]:
@@ -151,10 +202,11 @@ def parse(text: str, *, ontology: Ontology = ONTOLOGY, types: Iterable[str] | No
         matched = 0
         for n in range(min(MAX_LABEL_WORDS, len(toks) - i), 0, -1):
             label = _join(toks[i : i + n])
-            found = expand(label, ontology=ontology, types=types)
+            found = expand(label, ontology=ontology, types=types) or flags(label, ontology=ontology, types=types)
             if found:
                 flush()
-                out.append(Segment(label, "concept", analysis.has_cjk(label), tuple(found)))
+                parts = _parts(toks[i : i + n], ontology, types)
+                out.append(Segment(label, "concept", analysis.has_cjk(label), tuple(found), parts))
                 matched = n
                 break
         if matched:
@@ -164,6 +216,27 @@ def parse(text: str, *, ontology: Ontology = ONTOLOGY, types: Iterable[str] | No
             i += 1
     flush()
     return out
+
+
+def _parts(toks: Sequence[_Tok], ontology: Ontology, types: list[str] | None) -> tuple[Segment, ...]:
+    """The concepts a label read across typed spaces splits into at those spaces ("英语 翻译" →
+    英语, 翻译), when every piece is a concept itself; else none."""
+    if all(t.glued for t in toks[1:]) or any(not t.cjk for t in toks):
+        return ()  # typed as one word, or Latin words, which spaces always separate ("Russian lawyer")
+    chunks: list[list[_Tok]] = []
+    for t in toks:
+        if chunks and t.glued:
+            chunks[-1].append(t)
+        else:
+            chunks.append([t])
+    out: list[Segment] = []
+    for chunk in chunks:
+        label = _join(chunk)
+        found = expand(label, ontology=ontology, types=types) or flags(label, ontology=ontology, types=types)
+        if not found:
+            return ()
+        out.append(Segment(label, "concept", analysis.has_cjk(label), tuple(found)))
+    return tuple(out)
 
 
 def _word_segments(toks: Sequence[_Tok]) -> list[Segment]:
@@ -196,4 +269,5 @@ def _word_segments(toks: Sequence[_Tok]) -> list[Segment]:
     return out
 
 
-__all__ = ["Expansion", "Segment", "expand", "keyword_vocabularies", "lookup", "parse", "term_of"]
+__all__ = ["FLAG_LABELS", "FLAG_TRUE", "Expansion", "Segment", "expand", "flags", "keyword_vocabularies", "lookup",
+           "parse", "term_of"]

@@ -58,3 +58,85 @@ def test_a_query_only_process_segments_entity_names_like_the_indexer(tmp_path: P
     assert name in analysis.segment(name)
     index.close()
     graph.close()
+
+
+def test_derived_fields_follow_the_declared_paths_not_fixed_names(tmp_path: Path) -> None:
+    """Rename MEMBER_OF and LIVES_IN in an ontology: the projection follows the renamed paths."""
+    from dataclasses import replace
+
+    from talentgraph.schema.ontology import DERIVED_FIELDS, NODE_TYPES, REL_TYPES, Hop, Ontology
+    from talentgraph.search.mapping import facet_field
+
+    names = {"MEMBER_OF": "BELONGS_TO", "LIVES_IN": "RESIDES_IN"}
+    rels = tuple(replace(r, name=names.get(r.name, r.name)) for r in REL_TYPES)
+
+    def renamed(hop: Hop) -> Hop:
+        return replace(hop, rel=names.get(hop.rel, hop.rel))
+
+    def moved(path: object) -> object:
+        if hasattr(path, "hop"):
+            return replace(path, hop=renamed(path.hop))  # type: ignore[type-var]
+        return replace(path, linked=tuple(renamed(h) for h in path.linked))  # type: ignore[type-var, attr-defined]
+
+    ontology = Ontology(NODE_TYPES, rels, tuple(replace(d, path=moved(d.path)) for d in DERIVED_FIELDS))
+    graph = LadybugGraphStore(tmp_path / "graph", ontology)
+    graph.ensure_schema()
+    graph.upsert_nodes([_area("RA1", "联洋新苑", "residential_area"), _area("B1", "1号楼", "building"),
+                        NodeRecord("Group", "grp:G1", {"name": "合唱团", "kind": "culture_team"}),
+                        NodeRecord("PartyOrganization", "org:P1", {"name": "第一支部", "level": "branch"}),
+                        NodeRecord("Person", "per:1", {"name": "林晓"})])
+    graph.upsert_relationships([RelRecord("PART_OF", "area:B1", "area:RA1"), RelRecord("RESIDES_IN", "per:1", "area:B1"),
+                                RelRecord("BELONGS_TO", "per:1", "grp:G1"), RelRecord("BELONGS_TO", "per:1", "org:P1")])
+    projector = SearchProjector(graph, TantivyIndex(tmp_path / "search", ontology), ontology)
+    person = graph.get_nodes(["per:1"])["per:1"]
+    [doc] = projector.docs_for([person])
+    assert doc.fields[facet_field("groups")] == ["grp:G1"]
+    assert doc.fields[facet_field("party_orgs")] == ["org:P1"]
+    assert doc.fields[facet_field("party_member")] == ["true"]
+    assert doc.fields[facet_field("building")] == ["area:B1"]
+    assert doc.fields[facet_field("residential_area")] == ["area:RA1"]
+    projector.index.close()
+    graph.close()
+
+
+def test_a_fresh_process_loading_the_index_lexicon_segments_like_the_indexer(tmp_path: Path) -> None:
+    """The entity names an index was analysed with live beside it (``lexicon.json``): a new process
+    that loads only that file cuts a query exactly as the process that built the index does."""
+    import json
+    import subprocess
+    import sys
+
+    from talentgraph.search import analysis
+
+    graph = LadybugGraphStore(tmp_path / "graph")
+    graph.ensure_schema()
+    venue, project = "晨曦联洋睦邻汇", "睦邻汇微心愿计划"  # invented names jieba does not know
+    query = f"{venue}{project}志愿者"
+    graph.upsert_nodes([NodeRecord("Venue", "ven:X2", {"name": venue}),
+                        NodeRecord("Project", "prj:X2", {"name": project, "menu": "micro_charity"})])
+    lexicon = tmp_path / "search" / analysis.LEXICON_FILE
+    index = TantivyIndex(tmp_path / "search")
+    SearchProjector(graph, index, lexicon_path=lexicon).sync()
+    here = analysis.segment(query)
+    assert venue in here and project in here
+    saved = analysis.read_lexicon(lexicon)
+    assert {venue, project} <= set(saved)
+
+    script = ("import json, sys\nfrom pathlib import Path\nfrom talentgraph.search import analysis\n"
+              "before = analysis.segment(sys.argv[2])\nanalysis.load_lexicon(Path(sys.argv[1]))\n"
+              "print(json.dumps([before, analysis.segment(sys.argv[2])], ensure_ascii=False))\n")
+    out = subprocess.run([sys.executable, "-c", script, str(lexicon), query], check=True, capture_output=True,
+                         text=True, encoding="utf-8").stdout
+    before, after = json.loads(out)
+    assert before != here  # without the index's lexicon the fresh process cuts the names apart
+    assert after == here
+    index.close()
+    graph.close()
+
+
+def test_a_lexicon_of_the_same_words_gives_the_same_dictionary_in_any_order() -> None:
+    from talentgraph.search import analysis
+
+    words = {"甲乙丙丁戊己": 7, "丙丁戊己庚辛": 5}
+    assert analysis.lexicon_version(words) == analysis.lexicon_version(dict(reversed(list(words.items()))))
+    assert analysis.lexicon_version(words) != analysis.lexicon_version({**words, "庚辛壬癸": 3})

@@ -135,13 +135,16 @@ def test_a_bad_date_names_field_and_format():
 
 def test_list_query_orders_nulls_last_and_adds_id_tiebreak():
     text, params, keys = cypher.list_nodes(LB, ONTOLOGY, "Person", sort=[SortKey("name", descending=True)], first=10)
-    assert text == ("MATCH (n:`Person`) RETURN n.`id` AS id, label(n) AS type, n AS props "
-                    "ORDER BY n.`name` IS NULL, n.`name` DESC, n.`id` LIMIT $limit")
+    # Ids first: LadybugDB sorts and cuts the id and sort keys only, then looks the page's ids up.
+    assert text == ("MATCH (n:`Person`) WITH n.`name` AS s0, n.`id` AS s1 ORDER BY s0 IS NULL, s0 DESC, s1 "
+                    "LIMIT $limit MATCH (m:`Person` {`id`: s1}) RETURN m.`id` AS id, label(m) AS type, m AS props "
+                    "ORDER BY s0 IS NULL, s0 DESC, s1")
     assert params == {"limit": 11}
     assert [(p.name, d) for p, d in keys] == [("name", True), ("id", False)]
+    # Neo4j reads properties lazily: the page is cut before any is projected.
     neo, _, _ = cypher.list_nodes(NEO, ONTOLOGY, "Person", first=5)
-    assert neo == ("MATCH (n:`Person`) RETURN n.`id` AS id, labels(n)[0] AS type, properties(n) AS props "
-                   "ORDER BY n.`id` LIMIT $limit")
+    assert neo == ("MATCH (n:`Person`) WITH n ORDER BY n.`id` LIMIT $limit "
+                   "RETURN n.`id` AS id, labels(n)[0] AS type, properties(n) AS props ORDER BY n.`id`")
 
 
 def test_keyset_predicate_after_a_cursor():
@@ -151,7 +154,7 @@ def test_keyset_predicate_after_a_cursor():
                                         sort=[SortKey("name", True), SortKey("birth_year")], after=cursor)
     assert (" WHERE n.`volunteer` = $w0 AND (((n.`name` IS NULL OR n.`name` < $c1)) "
             "OR (n.`name` = $c1 AND (n.`birth_year` IS NULL OR n.`birth_year` > $c2)) "
-            "OR (n.`name` = $c1 AND n.`birth_year` = $c2 AND n.`id` > $c3)) RETURN") in text
+            "OR (n.`name` = $c1 AND n.`birth_year` = $c2 AND n.`id` > $c3)) WITH") in text
     assert params == {"w0": True, "c1": "李", "c2": 1980, "c3": "per:9", "limit": 21}
 
 

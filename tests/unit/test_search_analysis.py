@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from talentgraph.errors import ValidationError
@@ -122,3 +124,30 @@ def test_long_latin_word_is_split_not_dropped() -> None:
 def test_fit_respects_character_boundaries() -> None:
     pieces = analysis.fit("é" * 30, 7)
     assert all(len(p.encode()) <= 7 for p in pieces) and "".join(pieces) == "é" * 30
+
+
+def test_memoised_name_analysis_hands_out_fresh_lists() -> None:
+    first = analysis.analyze_name("张伟")
+    first.append("mutated")
+    assert "mutated" not in analysis.analyze_name("张伟")
+
+
+@pytest.mark.parametrize("run", ["张伟", "朝阳", "长孙无忌", "重庆银行", "乐乐", "行长曾行", "单于长", "𠀀好"])
+def test_per_character_readings_equal_pypinyin_on_the_whole_run(run: str) -> None:
+    """Readings are memoised per character unless the run holds one of pypinyin's phrases."""
+    from pypinyin import Style, lazy_pinyin
+
+    whole = tuple(s if s.isascii() else "" for s in lazy_pinyin(run, style=Style.NORMAL, errors=analysis._unreadable))
+    assert analysis._readings(run) == whole
+
+
+def test_a_lexicon_file_of_another_format_is_refused(tmp_path: Path) -> None:
+    from talentgraph.errors import StoreError
+
+    path = tmp_path / analysis.LEXICON_FILE
+    assert analysis.read_lexicon(path) == {}
+    version = analysis.save_lexicon(path, {"联洋晨曦": 9})
+    assert analysis.read_lexicon(path) == {"联洋晨曦": 9} and len(version) == 16
+    path.write_text('{"format": 0, "words": {}}', encoding="utf-8")
+    with pytest.raises(StoreError, match="another format"):
+        analysis.read_lexicon(path)

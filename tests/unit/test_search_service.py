@@ -92,3 +92,30 @@ def test_page_size_limit(service: SearchService) -> None:
         service.search("x", first=51)
     with pytest.raises(BadQueryError):
         service.search("x", first=-1)
+
+
+def test_plans_are_kept_per_text_types_and_visibility(service: SearchService) -> None:
+    from talentgraph.search.service import Visibility
+
+    a = service._cached_plan("俄语 律师", ["Person"], None)
+    assert service._cached_plan("俄语 律师", ["Person"], None) is a
+    assert service._cached_plan("俄语", ["Person"], None) is not a
+    vis = Visibility(read={("Person", "name"): "always"}, count={}, types=frozenset({"Person"}), k=1)
+    narrow = service._cached_plan("俄语 律师", ["Person"], vis)
+    assert narrow is not a and narrow.query != a.query  # fields the caller may not read are not matched
+    same = Visibility(read={("Person", "name"): "always"}, count={}, types=frozenset({"Person"}), k=3)
+    assert service._cached_plan("俄语 律师", ["Person"], same) is narrow
+
+
+def test_lru_keeps_the_most_recent() -> None:
+    from talentgraph.search.cache import LRU
+
+    lru: LRU[str, int] = LRU(2)
+    lru.put("a", 1)
+    lru.put("b", 2)
+    assert lru.get("a") == 1  # a is now the most recent
+    lru.put("c", 3)
+    assert lru.get("b") is None and lru.get("a") == 1 and len(lru) == 2
+    assert lru.get_or_make("d", lambda: 4) == 4 and lru.get_or_make("d", lambda: 5) == 4
+    with pytest.raises(ValueError):
+        LRU(0)

@@ -61,3 +61,25 @@ def test_parse_unspaced_chinese_query() -> None:
 def test_parse_keeps_short_chinese_runs_whole() -> None:
     assert _shape("欧阳娜娜") == [("欧阳娜娜", "word")]
     assert _shape("") == [] and _shape("的") == []
+
+
+def test_a_concept_typed_apart_keeps_its_pieces_as_another_reading() -> None:
+    joined, flag = synonyms.parse("英语 翻译 志愿者", types=["Person"])
+    assert (joined.text, joined.terms) == ("英语翻译", [("skills", "translation.en")])
+    assert [p.text for p in joined.parts] == ["英语", "翻译"]
+    assert joined.parts[0].terms == [("languages", "en")] and ("skills", "translation.ru") in joined.parts[1].terms
+    assert (flag.kind, flag.terms) == ("concept", [("volunteer", "true")])
+    # Typed as one word, or in Latin script, there is one reading only.
+    assert synonyms.parse("英语翻译")[0].parts == ()
+    assert all(not s.parts for s in synonyms.parse("Russian lawyer"))
+
+
+@pytest.mark.parametrize("word", ["志愿者", "volunteer", "Volunteers", "义工"])
+def test_yes_no_facet_words_are_concepts(word: str) -> None:
+    [seg] = synonyms.parse(word, types=["Person"])
+    assert seg.kind == "concept" and seg.terms == [("volunteer", "true")]
+
+
+def test_yes_no_concepts_only_on_types_that_have_the_facet() -> None:
+    assert synonyms.flags("志愿者", types=["Enterprise"]) == []
+    assert [s.kind for s in synonyms.parse("志愿者", types=["Enterprise"])] == ["word"]

@@ -6,6 +6,9 @@ Directory layout under ``path``::
     index-3/         a Tantivy index, plus
       fields.json    the mapping it was built with (Tantivy's Python API cannot list a schema)
       cursor         graph change-log sequence applied
+      id-keys        present when documents carry the id-key fast fields (``ID_KEYS``) that order
+                     score ties by id without reading stored documents; older generations lack
+                     them and are served as they are, ordering ties by the stored id
 
 ``rebuild`` builds ``index-<n+1>`` beside the live one and swaps ``CURRENT``, so searches never see
 an empty or half-built index. All handles on one directory in a process share one state object and
@@ -31,8 +34,10 @@ import tantivy
 from talentgraph.errors import OntologyError, StoreBusyError, StoreError
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
 from talentgraph.search.base import BaseSearchIndex, SearchRequest, fields_signature, kinds_of, stale_mapping_error
+from talentgraph.search.cache import LRU
 from talentgraph.search.mapping import ANALYSED, ID_FIELD, SOURCE_FIELD, TYPE_FIELD, FieldKind, SearchField
 from talentgraph.search.port import RawHit, RawResult, SearchCapabilities, SearchDoc
+from talentgraph.search.query import Bool, Query
 from talentgraph.search.tantivy.compile import Compiler
 
 log = logging.getLogger(__name__)
@@ -41,6 +46,15 @@ TOKENIZER = "tg_whitespace"  # analysis happened in Python: the engine only spli
 POINTER = "CURRENT"
 FIELDS_FILE = "fields.json"
 CURSOR_FILE = "cursor"
+ID_KEYS_FILE = "id-keys"  # present when the generation carries ID_KEYS (built by this version or later)
+ID_KEYS = ("id__k0", "id__k1", "id__k2")
+"""The id's first 24 UTF-8 bytes as three big-endian u64 fast fields: ordering by them is ordering by
+id (code point order), read for a batch of hits with ``Searcher.fast_field_values`` and no stored
+document. Ids longer than 24 bytes that share those bytes are told apart by their stored id."""
+COMPILED_CACHE_SIZE = 512  # compiled queries per generation (tantivy.Query objects are immutable)
+OVERFETCH = 20
+"""Hits fetched past the page, so that a score tie at the page's end usually completes in the first
+search; when it does not, one more search fetches every match (no loop)."""
 _GENERATION = re.compile(r"^index-(\d+)$")
 WRITER_HEAP = 64_000_000
 # Deepest hit (offset + limit) a search may reach: Tantivy's top-docs collector allocates the whole
@@ -53,7 +67,8 @@ def _analyzer() -> tantivy.TextAnalyzer:
     return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
 
 
-def build_schema(fields: Sequence[SearchField]) -> tantivy.Schema:
+def build_schema(fields: Sequence[SearchField], *, keyed: bool = True) -> tantivy.Schema:
+    """``keyed``: with the ``ID_KEYS`` fast fields (every generation built since they exist)."""
     sb = tantivy.SchemaBuilder()
     for f in fields:
         if f.kind in ANALYSED:
@@ -66,7 +81,15 @@ def build_schema(fields: Sequence[SearchField]) -> tantivy.Schema:
                               index_option="basic")
         elif f.kind is FieldKind.SOURCE:
             sb.add_bytes_field(f.name, stored=True, indexed=False, fast=False)
+    for name in ID_KEYS if keyed else ():
+        sb.add_unsigned_field(name, stored=False, indexed=False, fast=True)
     return sb.build()
+
+
+def id_keys(doc_id: str) -> tuple[int, int, int]:
+    """``ID_KEYS`` values of an id: comparing them compares ids (zero padding sorts a prefix first)."""
+    raw = doc_id.encode("utf-8")[:24].ljust(24, b"\0")
+    return (int.from_bytes(raw[:8], "big"), int.from_bytes(raw[8:16], "big"), int.from_bytes(raw[16:], "big"))
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -94,15 +117,18 @@ class _Generation:
             self.dir.mkdir(parents=True, exist_ok=False)
             _write_atomic(saved, json.dumps(signature))
             _write_atomic(self.dir / CURSOR_FILE, "0")
+            _write_atomic(self.dir / ID_KEYS_FILE, ",".join(ID_KEYS))
         stored = json.loads(saved.read_text(encoding="utf-8")) if saved.exists() else None
         self.stale = stored != signature
+        # An index built before ID_KEYS existed is still served; its ties are ordered by stored id.
+        self.id_keys = (self.dir / ID_KEYS_FILE).exists()
         try:
             if self.stale:
                 # Built for another mapping: serve it as it is until a rebuild replaces it.
                 self.index = tantivy.Index.open(str(self.dir))
                 kinds = kinds_of(stored or [])
             else:
-                self.index = tantivy.Index(build_schema(fields), path=str(self.dir), reuse=True)
+                self.index = tantivy.Index(build_schema(fields, keyed=self.id_keys), path=str(self.dir), reuse=True)
                 kinds = {f.name: f.kind for f in fields}
         except (ValueError, OSError) as exc:
             raise StoreError(
@@ -112,7 +138,23 @@ class _Generation:
         self.index.register_tokenizer(TOKENIZER, _analyzer())  # custom tokenizers are per Index object
         self.compiler = Compiler(self.index.schema, kinds, unknown="empty" if self.stale else "raise")
         self.kinds = kinds
+        self._compiled: LRU[tuple[int, Query | None], tuple[Query, tantivy.Query]] = LRU(COMPILED_CACHE_SIZE)
         self.writer: tantivy.IndexWriter | None = None
+
+    def compiled(self, query: Query, filters: Query | None) -> tantivy.Query:
+        """``query`` narrowed by ``filters`` (a non-scoring filter clause), compiled once for a query
+        object seen again (the service keeps plans of repeated texts): keyed by the query's identity,
+        so the big tree is not hashed, and the entry holds the query, so that identity is not reused."""
+        key = (id(query), filters)
+        try:
+            cached = self._compiled.get(key)
+        except TypeError:  # a filter built with a list: compile every time
+            return self.compiler(query if filters is None else Bool(must=(query,), filter=(filters,)))
+        if cached is not None and cached[0] is query:
+            return cached[1]
+        out = self.compiler(query if filters is None else Bool(must=(query,), filter=(filters,)))
+        self._compiled.put(key, (query, out))
+        return out
 
     def open_writer(self) -> tantivy.IndexWriter:
         if self.stale:
@@ -242,8 +284,11 @@ class TantivyIndex(BaseSearchIndex):
 
     # --- writes ---------------------------------------------------------------------------------
 
-    def _document(self, doc: SearchDoc) -> tantivy.Document:
+    def _document(self, doc: SearchDoc, *, keyed: bool) -> tantivy.Document:
         out = tantivy.Document()
+        if keyed:
+            for name, key in zip(ID_KEYS, id_keys(doc.id)):
+                out.add_unsigned(name, key)
         values = dict(doc.fields)
         values[ID_FIELD] = doc.id
         values[TYPE_FIELD] = doc.type
@@ -271,7 +316,7 @@ class TantivyIndex(BaseSearchIndex):
         with s.lock:
             writer = s.gen.open_writer()
             for doc in docs:
-                tdoc = self._document(doc)
+                tdoc = self._document(doc, keyed=s.gen.id_keys)
                 writer.delete_documents_by_term(ID_FIELD, doc.id)
                 writer.add_document(tdoc)
                 n += 1
@@ -316,16 +361,11 @@ class TantivyIndex(BaseSearchIndex):
         s = self._s
         s.refresh()
         gen = s.gen  # one generation for the whole request, even if a rebuild swaps meanwhile
-        compiled = gen.compiler(req.query)
-        if req.filters is not None:
-            compiled = tantivy.Query.boolean_query([
-                (tantivy.Occur.Must, compiled),
-                (tantivy.Occur.Must, tantivy.Query.const_score_query(gen.compiler(req.filters), 0.0)),
-            ])
+        compiled = gen.compiled(req.query, req.filters)
         searcher = gen.index.searcher()
         try:
             if req.ranked:
-                total, page = _ranked(searcher, compiled, req.offset, req.limit)
+                total, page = _ranked(searcher, compiled, req.offset, req.limit, keyed=gen.id_keys)
             else:
                 total, page = _by_id(searcher, compiled, req.offset, req.limit)
             hits = [_hit(searcher, addr, score, doc) for score, addr, doc in page]
@@ -352,7 +392,7 @@ class TantivyIndex(BaseSearchIndex):
                 writer = gen.open_writer()
                 n = 0
                 for doc in docs:
-                    writer.add_document(self._document(doc))
+                    writer.add_document(self._document(doc, keyed=gen.id_keys))
                     n += 1
                 writer.commit()
                 gen.close_writer()
@@ -412,36 +452,66 @@ def _by_id(searcher: tantivy.Searcher, q: tantivy.Query, offset: int, limit: int
     return _count(res), [(0.0, addr, None) for _key, addr in hits]
 
 
-def _ranked(searcher: tantivy.Searcher, q: tantivy.Query, offset: int, limit: int) -> tuple[int, _Page]:
-    """Top hits by score, ties broken by id so that pages never overlap or skip.
+def _ranked(searcher: tantivy.Searcher, q: tantivy.Query, offset: int, limit: int, *,
+            keyed: bool) -> tuple[int, _Page]:
+    """Top hits by score, ties broken by id, in one search, or two when a tie runs past the first.
 
-    Tantivy breaks score ties by document address, which changes with merges; so the fetch grows
-    until the tie group at the end of the page is complete, and every tie group that overlaps the
-    page is re-ordered by id.
+    Tantivy breaks score ties by document address, which changes with merges, so every tie group
+    that overlaps the page is re-ordered by id (read from the ``ID_KEYS`` fast fields). The first
+    search fetches ``OVERFETCH`` hits past the page; when the page's last score still ties at the end
+    of that fetch, one more search fetches every match, so the tie group is whole.
     """
     need = offset + limit
-    fetch = max(need, 1)
-    while True:
-        res = searcher.search(q, limit=fetch, count=True)
-        hits: list[tuple[float, tantivy.DocAddress]] = res.hits
-        total = _count(res)
-        if need == 0 or len(hits) < fetch or len(hits) >= total or len(hits) < need:
-            break
-        if hits[-1][0] < hits[need - 1][0]:
-            break
-        fetch *= 2
-    end = min(need, len(hits))
-    if offset >= end:
+    if limit == 0:
+        return _count(searcher.search(q, limit=1, count=True)), []
+    fetch = need + max(limit, OVERFETCH)
+    res = searcher.search(q, limit=fetch, count=True)
+    hits: list[tuple[float, tantivy.DocAddress]] = res.hits
+    total = _count(res)
+    if offset >= len(hits):
         return total, []
+    end = min(need, len(hits))
+    if len(hits) == fetch and fetch < total and hits[-1][0] == hits[end - 1][0]:
+        window = min(total, MAX_RESULT_WINDOW)
+        if window > fetch:
+            hits = hits + searcher.search(q, limit=window - fetch, count=False, offset=fetch).hits
     # Extend [offset, end) to whole tie groups.
     lo, hi = offset, end
     while lo > 0 and hits[lo - 1][0] == hits[offset][0]:
         lo -= 1
     while hi < len(hits) and hits[hi][0] == hits[end - 1][0]:
         hi += 1
-    window: _Page = [(score, addr, searcher.doc(addr)) for score, addr in hits[lo:hi]]
-    window.sort(key=lambda h: (-h[0], _doc_id(h[2])))
-    return total, window[offset - lo : end - lo]
+    group = hits[lo:hi]
+    if hi - lo == end - offset and all(group[i][0] > group[i + 1][0] for i in range(len(group) - 1)):
+        return total, [(score, addr, None) for score, addr in group]  # no ties: the engine's order is the order
+    docs: dict[int, tantivy.Document] = {}
+    keys = _tie_keys(searcher, group, keyed, docs)
+    order = sorted(range(len(group)), key=lambda i: (-group[i][0], keys[i]))
+    page = order[offset - lo : end - lo]
+    return total, [(group[i][0], group[i][1], docs.get(i)) for i in page]
+
+
+def _tie_keys(searcher: tantivy.Searcher, group: list[tuple[float, tantivy.DocAddress]], keyed: bool,
+              docs: dict[int, tantivy.Document]) -> list[tuple[int, int, int, str]]:
+    """Sort keys that order ``group`` by id: the ``ID_KEYS`` fast fields, then (only where those tie,
+    or the index has none) the stored id; stored documents read on the way are kept in ``docs``."""
+    addrs = [addr for _score, addr in group]
+    if keyed:
+        columns = [searcher.fast_field_values(name, addrs) for name in ID_KEYS]
+        prefix = [tuple(int(c[i] or 0) for c in columns) for i in range(len(addrs))]
+    else:
+        prefix = [(0, 0, 0)] * len(addrs)
+    seen: dict[tuple[int, ...], int] = {}
+    for p in prefix:
+        seen[p] = seen.get(p, 0) + 1
+    out: list[tuple[int, int, int, str]] = []
+    for i, p in enumerate(prefix):
+        tail = ""
+        if seen[p] > 1 or not keyed:  # two ids share their first 24 bytes (or no keys): read them
+            docs[i] = searcher.doc(addrs[i])
+            tail = _doc_id(docs[i])
+        out.append((p[0], p[1], p[2], tail))
+    return out
 
 
 def _doc_id(doc: tantivy.Document | None) -> str:

@@ -1,0 +1,179 @@
+"""GraphQL at the cost of the Cypher it stands for: store statements per request, and the same answers.
+
+Pins how many port calls and engine statements typical requests make (on every engine), and that
+the shortcuts behind those numbers change no answer: totals when asked, keyset cursors with pages
+read ids first, relationship fields narrowed to the far-end types their fragments name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from api_world import OPEN_ADMIN, CountingStore, World, client, gql, load_world, make_world
+
+from talentgraph.config import Settings
+from talentgraph.server import create_app
+
+pytestmark = pytest.mark.anyio
+
+TWO_HOP = """query($id: ID!) { person(id: $id) { name
+  memberOf { edges { node { ... on PartyOrganization { name
+    coBuildsWith { edges { node { ... on Enterprise { name } } } } } } } } } }"""
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return make_world()
+
+
+@pytest.fixture(scope="module")
+def store(graph_backend: Any, tmp_path_factory: pytest.TempPathFactory, world: World) -> Iterator[Any]:
+    g = load_world(graph_backend, tmp_path_factory.mktemp("api-statements") / "graph", world)
+    yield g
+    g.close()
+
+
+class Recorded:
+    """Port calls (``CountingStore``) and the engine statements under them (every ``_read``)."""
+
+    def __init__(self, store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.port = CountingStore(store)
+        self.statements: list[str] = []
+        read = store._read
+
+        def counted(text: str, params: Any = None) -> Any:
+            self.statements.append(text)
+            return read(text, params)
+
+        monkeypatch.setattr(store, "_read", counted)
+
+    def reset(self) -> None:
+        self.port.calls.clear()
+        self.port.edge_calls.clear()
+        self.statements.clear()
+
+
+@pytest.fixture()
+def recorded(store: Any, monkeypatch: pytest.MonkeyPatch) -> Recorded:
+    return Recorded(store, monkeypatch)
+
+
+async def ask(rec: Recorded, tmp_path: Any, query: str, **variables: Any) -> dict[str, Any]:
+    app = create_app(rec.port, None, Settings(data_dir=tmp_path, max_page_size=100), gate=OPEN_ADMIN)
+    async with client(app) as c:
+        body = await gql(c, query, **variables)
+    assert "errors" not in body, body["errors"]
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+# --- statements per request ---------------------------------------------------------------------
+
+
+async def test_a_list_without_total_count_is_one_statement(recorded: Recorded, tmp_path: Any) -> None:
+    data = await ask(recorded, tmp_path, "{ persons(first: 20) { nodes { id name } pageInfo { hasNextPage } } }")
+    assert len(data["persons"]["nodes"]) == 20 and data["persons"]["pageInfo"]["hasNextPage"]
+    assert dict(recorded.port.calls) == {"list_nodes": 1}
+    assert len(recorded.statements) == 1, recorded.statements  # no count: it was not asked for
+
+
+async def test_total_count_costs_one_more_statement_only_when_asked(recorded: Recorded, world: World,
+                                                                   tmp_path: Any) -> None:
+    data = await ask(recorded, tmp_path, "{ persons(first: 5, where: {volunteer: {eq: true}}) { totalCount "
+                                         "nodes { id } } }")
+    want = sorted(p["id"] for p in world.persons if p["volunteer"])
+    assert data["persons"]["totalCount"] == len(want)
+    assert [n["id"] for n in data["persons"]["nodes"]] == want[:5]
+    assert len(recorded.statements) == 2
+    recorded.reset()
+    # Through a fragment on the connection it is still seen as asked for.
+    data = await ask(recorded, tmp_path, "{ persons(first: 1) { ...Total } } "
+                                         "fragment Total on PersonConnection { totalCount }")
+    assert data["persons"]["totalCount"] == len(world.persons)
+    assert len(recorded.statements) == 2
+
+
+async def test_two_hop_walk_naming_one_type_per_level_is_one_statement_per_level(
+        recorded: Recorded, world: World, tmp_path: Any) -> None:
+    pid = "per:000"  # a party member (org:0) and a volunteer group member (grp:0)
+    data = await ask(recorded, tmp_path, TWO_HOP, id=pid)
+    org = world.member_of[pid][0]
+    orgs = data["person"]["memberOf"]["edges"]
+    assert [e["node"]["name"] for e in orgs] == [f"第{int(org[-1]) + 1}党支部"]  # no empty entry for the group
+    partners = {f"联洋企业{e[-1]}" for e in world.co_builds[org]}
+    assert {e["node"]["name"] for e in orgs[0]["node"]["coBuildsWith"]["edges"]} == partners
+    assert recorded.port.calls == {"get_nodes": 1, "edges": 2}
+    # person, memberOf (PartyOrganization only), coBuildsWith (Enterprise only): was 6 on LadybugDB.
+    assert len(recorded.statements) == 3, recorded.statements
+
+
+async def test_a_nested_list_is_one_statement_per_level(recorded: Recorded, tmp_path: Any) -> None:
+    query = """{ persons(first: 50) { nodes { id
+        memberOf { edges { node { ... on PartyOrganization { name
+            coBuildsWith { nodes { ... on Enterprise { name } } } } } } }
+        worksAt { nodes { name } } } } }"""
+    await ask(recorded, tmp_path, query)
+    assert recorded.port.calls == {"list_nodes": 1, "edges": 3}
+    assert len(recorded.statements) == 4, recorded.statements
+
+
+# --- the same answers ---------------------------------------------------------------------------
+
+
+async def test_pages_read_ids_first_keep_their_cursors(recorded: Recorded, world: World, tmp_path: Any) -> None:
+    """Every person once, in name order (desc, then id), whether paged by end cursor or an edge's cursor."""
+    by_name = sorted(world.persons, key=lambda p: p["id"])
+    by_name.sort(key=lambda p: p["name"], reverse=True)
+    want = [p["id"] for p in by_name]
+    query = """query($after: String) { persons(first: 7, after: $after, orderBy: [{field: NAME, direction: DESC}]) {
+        edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }"""
+    seen: list[str] = []
+    after = None
+    while True:
+        page = (await ask(recorded, tmp_path, query, after=after))["persons"]
+        seen += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        assert page["pageInfo"]["endCursor"] == page["edges"][-1]["cursor"]
+        after = page["pageInfo"]["endCursor"]
+    assert seen == want
+    # An item's own cursor continues right after that item.
+    page = (await ask(recorded, tmp_path, query, after=None))["persons"]
+    nxt = (await ask(recorded, tmp_path, query, after=page["edges"][2]["cursor"]))["persons"]
+    assert [e["node"]["id"] for e in nxt["edges"]] == want[3:10]
+
+
+async def test_fragment_narrowed_edges_are_the_same_nodes_as_before(recorded: Recorded, world: World,
+                                                                    tmp_path: Any) -> None:
+    ids = [f"per:{i:03d}" for i in range(0, 20, 5)]  # members of an org and of a group
+    for pid in ids:
+        narrowed = await ask(recorded, tmp_path, """query($id: ID!) { person(id: $id) {
+            memberOf { edges { node { ... on Group { id name } } } } } }""", id=pid)
+        plain = await ask(recorded, tmp_path, """query($id: ID!) { person(id: $id) {
+            memberOf { edges { node { type ... on Group { id name } } } } } }""", id=pid)
+        groups = [{"id": e["node"]["id"], "name": e["node"]["name"]}
+                  for e in plain["person"]["memberOf"]["edges"] if e["node"]["type"] == "Group"]
+        assert [e["node"] for e in narrowed["person"]["memberOf"]["edges"]] == groups
+        assert len(plain["person"]["memberOf"]["edges"]) == 1 + (pid in world.group_of)
+        assert [g["id"] for g in groups] == ([world.group_of[pid]] if pid in world.group_of else [])
+
+
+async def test_edges_whose_own_fields_are_read_are_all_listed(recorded: Recorded, world: World,
+                                                              tmp_path: Any) -> None:
+    """Reading an edge's properties (or any field of every node) reads every edge: nothing is narrowed."""
+    for query in ("""{ person(id: "per:000") { memberOf { edges { properties { role } node {
+                       ... on Group { name } } } } } }""",
+                  """{ person(id: "per:000") { memberOf { nodes { id ... on Group { name } } } } }""",
+                  """{ person(id: "per:000") { memberOf { nodes { ... on Node { id } } } } }"""):
+        data = await ask(recorded, tmp_path, query)
+        conn = data["person"]["memberOf"]
+        assert len(conn.get("edges") or conn.get("nodes")) == 2, query  # the party branch and the group
+
+
+async def test_a_fragment_on_two_types_reads_both(recorded: Recorded, world: World, tmp_path: Any) -> None:
+    data = await ask(recorded, tmp_path, """{ person(id: "per:000") { memberOf { nodes {
+        ... on Group { id } ...Org } } } } fragment Org on PartyOrganization { id }""")
+    assert sorted(n["id"] for n in data["person"]["memberOf"]["nodes"]) == sorted(
+        [world.member_of["per:000"][0], world.group_of["per:000"]])
