@@ -41,11 +41,12 @@ Claim = dict[str, Any]
 Claims = dict[str, list[Claim]]
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value as JSON stores it (dates as ISO text, tuples as lists)."""
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -67,7 +68,7 @@ def load(stored: Mapping[str, Any], names: Iterable[str]) -> Claims:
     for name in names:
         value = stored.get(name)
         if value is not None:
-            legacy[name] = [{"v": _jsonable(value), "job": stored.get("src_job"), "file": stored.get("src_file"),
+            legacy[name] = [{"v": jsonable(value), "job": stored.get("src_job"), "file": stored.get("src_file"),
                              "row": stored.get("src_row"), "at": stored.get("ingested_at"), "p": 0,
                              "t": stored.get("updated_at") or ""}]
     return legacy
@@ -112,7 +113,7 @@ def merge(stored: Props, claims: Claims, values: Mapping[str, Any], names: Itera
         # A new node (the bulk of a first load): every value is this source's only claim.
         origin = {"job": job, "file": source.source if source else None, "row": source.row if source else None,
                   "at": source.ingested_at if source else None, "p": priority, "t": ts}
-        fresh = {name: _jsonable(value) for name, value in values.items() if value is not None}
+        fresh = {name: jsonable(value) for name, value in values.items() if value is not None}
         return Merged(fresh, {name: [{"v": v, **origin}] for name, v in fresh.items()}, bool(fresh))
     props = dict(stored)
     out: Claims = {k: list(v) for k, v in claims.items()}
@@ -126,7 +127,7 @@ def merge(stored: Props, claims: Claims, values: Mapping[str, Any], names: Itera
                 continue
             out[name] = [c for c in mine if c is not own]
         else:
-            v = _jsonable(value)
+            v = jsonable(value)
             if own is not None and own.get("v") == v and (own.get("p") or 0) == priority:
                 continue
             claim: Claim = {"v": v, "job": job, "file": source.source if source else None,

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from talentgraph.errors import OntologyError, StoreError
+from talentgraph.graph.claims import jsonable
 from talentgraph.graph.cypher import rel_columns, to_db_value
 from talentgraph.schema.ontology import (
     SYSTEM_NODE_PROPERTIES,
@@ -43,21 +44,13 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def content_hash(props: Mapping[str, Any]) -> str:
     """Hash of ontology properties: canonical JSON (sorted keys, lists in order, nulls dropped).
 
     Nulls are dropped so that omitting a property and setting it to null hash the same; list order
     is kept because it can carry meaning (e.g. languages listed by fluency).
     """
-    canonical = {k: _jsonable(v) for k, v in props.items() if v is not None}
+    canonical = {k: jsonable(v) for k, v in props.items() if v is not None}
     text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

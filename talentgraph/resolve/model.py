@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,7 +198,3 @@ def deterministic_pairs(records: pa.Table) -> list[tuple[str, str]]:
             ids.sort()
             out.update((ids[0], other) for other in ids[1:])  # a star spans the group: enough for clusters
     return sorted(out)
-
-
-def pairs_of(pairs: Sequence[ScoredPair], threshold: float) -> list[ScoredPair]:
-    return [p for p in pairs if p.probability >= threshold and p.corroborated]

@@ -117,13 +117,27 @@ def scan(graph: GraphStore, page: int = 5000) -> Iterator[Node]:
         after = result.end_cursor
 
 
+def _record(node: Node, names: set[str]) -> Record:
+    filled = sum(1 for k in names if node.props.get(k) not in (None, "", []))
+    return Record(node.id, node.props.get(CANONICAL) or None, filled)
+
+
+def _compared(ontology: Ontology) -> set[str]:
+    return {p.name for p in ontology.node(SUBJECT).properties} - {CANONICAL}
+
+
+def load_records(graph: GraphStore, ontology: Ontology = ONTOLOGY) -> dict[str, Record]:
+    """Every Person record's clustering facts, without the comparison keys (a steward's decision needs no model)."""
+    names = _compared(ontology)
+    return {node.id: _record(node, names) for node in scan(graph)}
+
+
 def load(graph: GraphStore, ontology: Ontology = ONTOLOGY) -> tuple[pa.Table, dict[str, Record]]:
     """Every Person record's keys (an Arrow table for the model) and its clustering facts."""
     rows: list[dict[str, Any]] = []
     records: dict[str, Record] = {}
-    names = {p.name for p in ontology.node(SUBJECT).properties} - {CANONICAL}
+    names = _compared(ontology)
     for node in scan(graph):
         rows.append(features(node))
-        filled = sum(1 for k in names if node.props.get(k) not in (None, "", []))
-        records[node.id] = Record(node.id, node.props.get(CANONICAL) or None, filled)
+        records[node.id] = _record(node, names)
     return pa.Table.from_pylist(rows, schema=SCHEMA), records

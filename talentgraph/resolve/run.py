@@ -100,7 +100,7 @@ class Resolver:
             (self.dir / "model.json").write_text(json.dumps(trained.model, ensure_ascii=False, indent=1, default=str),
                                                   encoding="utf-8")
         t1 = time.perf_counter()
-        self._apply(candidates, recs, report)
+        self._apply(candidates, recs, report, self._stored(recs))
         report.seconds = {"load": round(loaded, 3), "train": round(trained.seconds.get("train", 0.0), 3),
                           "predict": round(trained.seconds.get("predict", 0.0), 3),
                           "write": round(time.perf_counter() - t1, 3),
@@ -151,7 +151,7 @@ class Resolver:
 
     # --- internals ----------------------------------------------------------------------------
     def _records(self) -> dict[str, records.Record]:
-        return records.load(self.graph, self.ontology)[1]
+        return records.load_records(self.graph, self.ontology)
 
     def _require_persons(self, ids: Sequence[str]) -> None:
         found = self.graph.get_nodes(ids)
@@ -179,11 +179,14 @@ class Resolver:
         recs = self._records()
         report = ResolveReport(records=len(recs))
         t0 = time.perf_counter()
-        self._apply(self._stored(recs), recs, report)
+        stored = self._stored(recs)
+        self._apply(stored, recs, report, stored)
         report.seconds = {"write": round(time.perf_counter() - t0, 3)}
         return report
 
-    def _apply(self, candidates: Iterable[Candidate], recs: dict[str, records.Record], report: ResolveReport) -> None:
+    def _apply(self, candidates: Iterable[Candidate], recs: dict[str, records.Record], report: ResolveReport,
+               stored: Iterable[Candidate]) -> None:
+        """Write what ``candidates`` and the decisions make of the links; ``stored``: the links the graph holds."""
         decided = self.decisions.load()
         final: dict[tuple[str, str], tuple[Candidate, str]] = {}
         for c in candidates:
@@ -215,8 +218,7 @@ class Resolver:
                                      "cluster": cluster_of.get(a, "") if status != PENDING else ""}
             rel = RelRecord(records.LINK, a, b, props, prov)
             wanted[rel.key] = rel
-        existing = {e.key: e for e in self._stored_keys(recs)}
-        stale = [k for k in existing if k not in wanted]
+        stale = [k for k in dict.fromkeys(RelRecord(records.LINK, c.a, c.b).key for c in stored) if k not in wanted]
         if stale:
             report.links_removed = self.graph.delete_relationships(stale)
         nodes: list[NodeRecord] = []
@@ -230,9 +232,6 @@ class Resolver:
             n_res, r_res = self.graph.upsert_batch(nodes[i:i + WRITE_BATCH], rels[i:i + WRITE_BATCH])
             report.canonicals_written += len(n_res.inserted) + len(n_res.updated)
             report.links_written += len(r_res.inserted) + len(r_res.updated)
-
-    def _stored_keys(self, recs: dict[str, records.Record]) -> list[RelRecord]:
-        return [RelRecord(records.LINK, c.a, c.b) for c in self._stored(recs)]
 
 
 def _check_thresholds(threshold: float, review_floor: float) -> None:
