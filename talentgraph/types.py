@@ -61,7 +61,12 @@ class RelRecord:
 
     @property
     def key(self) -> str:
-        return rel_key(self.type, self.from_id, self.to_id)
+        # Asked for many times per record while a batch is written: computed once.
+        try:
+            return self.__dict__["_key"]  # type: ignore[no-any-return]
+        except KeyError:
+            key = self.__dict__["_key"] = rel_key(self.type, self.from_id, self.to_id)
+            return key
 
 
 def rel_key(rel_type: str, from_id: NodeId, to_id: NodeId) -> str:

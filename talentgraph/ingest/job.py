@@ -28,7 +28,7 @@ import sys
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,11 +39,12 @@ from talentgraph.graph import claims
 from talentgraph.graph.common import split_props
 from talentgraph.graph.port import GraphStore
 from talentgraph.ingest.lookups import DryRunWrites, LookupFailed, Lookups
-from talentgraph.ingest.mapping import EndpointSpec, JobSpec, PropSpec
+from talentgraph.ingest.mapping import EndpointSpec, JobSpec, NodeSpec, PropSpec
 from talentgraph.ingest.quarantine import QuarantinePreview, QuarantineWriter, row_ids
 from talentgraph.ingest.sources import BadRow, Row, SourceReadError, open_source
 from talentgraph.ingest.transforms import is_empty
-from talentgraph.schema.ontology import ONTOLOGY, Ontology
+from talentgraph.ingest.workers import RowBuilders
+from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology
 from talentgraph.schema.validation import check_node_props, check_rel_props
 from talentgraph.types import Node, NodeRecord, Provenance, RelRecord, UpsertResult
 
@@ -222,6 +223,20 @@ def _end_id(es: EndpointSpec, row: Row, field: str, lookups: Lookups | None, ont
     return lookups.resolve(es.lookup, row, field)
 
 
+_NAMED: dict[tuple[NodeType, tuple[str, ...]], frozenset[str]] = {}
+
+
+def _named(ontology: Ontology, ns: NodeSpec) -> frozenset[str]:
+    """The properties a node mapping speaks for (the same for every row of a job: worked out once)."""
+    key = (ontology.node(ns.type), ns.targets)
+    found = _NAMED.get(key)
+    if found is None:
+        if len(_NAMED) > 1024:  # many job files in one long-lived process
+            _NAMED.clear()
+        found = _NAMED[key] = key[0].written_with(key[1])
+    return found
+
+
 def build_row(
     spec: JobSpec, number: int, row: Row, *, provenance: Provenance, id_hash_key: bytes,
     ontology: Ontology = ONTOLOGY, lookups: Lookups | None = None,
@@ -248,7 +263,7 @@ def build_row(
         if clean is None:
             continue
         # Every property the mapping names: an empty cell withdraws this job's own earlier value.
-        named = ontology.node(ns.type).written_with(t for p in ns.properties for t in p.targets)
+        named = _named(ontology, ns)
         built.nodes.append(NodeRecord(ns.type, node_id, clean, provenance, named))
     for rs in spec.relationships:
         ends: list[str] = []
@@ -483,6 +498,24 @@ def _statuses(result: UpsertResult) -> dict[str, str]:
 # --- the job ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Unreadable:
+    """A row the reader could not split into cells: quarantined in its place."""
+
+    number: int
+    row: BadRow
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """The source cannot be read past this point (``SourceReadError``)."""
+
+    error: SourceReadError
+
+
+Item = tuple[int, Row] | _Unreadable | _Stop
+
+
 def run_job(
     spec: JobSpec,
     graph: GraphStore,
@@ -496,9 +529,11 @@ def run_job(
     known_ids: set[str] | None = None,
     ontology: Ontology = ONTOLOGY,
     dry_run_writes: DryRunWrites | None = None,
+    builders: RowBuilders | None = None,
 ) -> JobSummary:
     """Run one job; ``known_ids`` lets a dry-run pipeline treat ids earlier jobs would write as existing,
-    and ``dry_run_writes`` lets its lookups find the records they would write (and collects this job's)."""
+    and ``dry_run_writes`` lets its lookups find the records they would write (and collects this job's).
+    ``builders``: a pool of worker processes that builds the rows of a large job (``ingest/workers.py``)."""
     if batch_size < 1:
         raise ValueError(f"batch_size is {batch_size}; use 1 or more")
     t0 = time.perf_counter()
@@ -527,30 +562,58 @@ def run_job(
                 on_batch()
             batch = _Batch()
 
-        last = 0
+        def read() -> Iterator[Item]:
+            # Reading and counting, in file order; the rows to build go on as (number, row).
+            last = 0
+            try:
+                for number, row in source.read_rows():
+                    # Row numbers are positions in the file: a gap is blank rows the reader skipped, which
+                    # are counted empty so ``rows_in`` matches the row numbers users see (trailing blank
+                    # rows, e.g. formatted but empty spreadsheet rows, follow no row and are not counted).
+                    if number > last + 1:
+                        summary.rows_in += number - last - 1
+                        summary.empty += number - last - 1
+                    last = number
+                    summary.rows_in += 1
+                    if bar is not None and summary.rows_in % 256 == 0:
+                        bar.update(256)
+                    if isinstance(row, BadRow):
+                        yield _Unreadable(number, row)
+                    elif all(_blank(v) for v in row.values()):
+                        summary.empty += 1
+                    else:
+                        yield number, row
+            except SourceReadError as exc:
+                yield _Stop(exc)  # after every row read before it, so those are written first
+
+        if builders is not None and ontology is ONTOLOGY and builders.wanted(spec):
+            base = Provenance(spec.job, spec.source.path.name, 0, provenance_at, spec.priority)
+            stream: Iterator[Any] = builders.build(spec, read(), base, id_hash_key)
+        else:
+            def built_here() -> Iterator[Any]:
+                for item in read():
+                    if isinstance(item, tuple):
+                        number, row = item
+                        prov = Provenance(spec.job, spec.source.path.name, number, provenance_at, spec.priority)
+                        yield build_row(spec, number, row, provenance=prov, id_hash_key=id_hash_key,
+                                        ontology=ontology, lookups=lookups)
+                    else:
+                        yield item
+            stream = built_here()
         try:
-            for number, row in source.read_rows():
-                # Row numbers are positions in the file: a gap is blank rows the reader skipped, which
-                # are counted empty so ``rows_in`` matches the row numbers users see (trailing blank
-                # rows, e.g. formatted but empty spreadsheet rows, follow no row and are not counted).
-                if number > last + 1:
-                    summary.rows_in += number - last - 1
-                    summary.empty += number - last - 1
-                last = number
-                summary.rows_in += 1
-                if bar is not None and summary.rows_in % 256 == 0:
-                    bar.update(256)
-                if isinstance(row, BadRow):
-                    runner.reject(number, row.reason, row.raw, mapped=False)
+            for item in stream:
+                if isinstance(item, _Unreadable):
+                    runner.reject(item.number, item.row.reason, item.row.raw, mapped=False)
                     continue
-                if all(_blank(v) for v in row.values()):
-                    summary.empty += 1
-                    continue
-                prov = Provenance(spec.job, spec.source.path.name, number, provenance_at, spec.priority)
-                built = build_row(spec, number, row, provenance=prov, id_hash_key=id_hash_key, ontology=ontology,
-                                  lookups=lookups)
+                if isinstance(item, _Stop):
+                    # The rows before the unreadable one are good: write them so the report is what happened.
+                    flush()
+                    quarantine.close()
+                    _finish(summary, runner, quarantine, t0)
+                    raise _stopped(item.error, summary) from item.error
+                built: BuiltRow = item
                 if built.errors:
-                    runner.reject(number, " | ".join(built.errors), row)
+                    runner.reject(built.number, " | ".join(built.errors), built.raw)
                     continue
                 if batch.conflicts(built):
                     flush()
@@ -558,13 +621,9 @@ def run_job(
                 if len(batch) >= batch_size:
                     flush()
             flush()
-        except SourceReadError as exc:
-            # The rows before the unreadable one are good: write them so the report is what happened.
-            flush()
-            quarantine.close()
-            _finish(summary, runner, quarantine, t0)
-            raise _stopped(exc, summary) from exc
         except TalentgraphError as exc:
+            if isinstance(exc, JobStopped):
+                raise
             # Batches already written stay written (each is its own transaction); say how far we got.
             exc.add_note(f"Job {spec.job} stopped after {summary.rows_in} rows of {spec.source.path.name}; "
                          "earlier batches were written, so fixing the cause and re-running is safe.")

@@ -203,6 +203,11 @@ class NodeSpec:
     properties: tuple[PropSpec, ...]
     where: str
 
+    @cached_property
+    def targets(self) -> tuple[str, ...]:
+        """Every ontology property the mapping writes."""
+        return tuple(t for p in self.properties for t in p.targets)
+
 
 @dataclass(frozen=True)
 class LookupMatch:

@@ -3,6 +3,9 @@
 In a dry run nothing is written, so a later job's relationships would find no endpoints from the
 earlier jobs; the ids each job would write are shared with the jobs after it instead, and so are
 the records themselves, for the later jobs' lookups (``ingest/lookups.py``).
+
+Large jobs build their rows on every core (``ingest/workers.py``); the pool is started once, at
+the first job big enough to use it, and ended with the pipeline.
 """
 
 from __future__ import annotations
@@ -14,6 +17,18 @@ from talentgraph.graph.port import GraphStore
 from talentgraph.ingest.job import JobSummary, run_job
 from talentgraph.ingest.lookups import DryRunWrites
 from talentgraph.ingest.mapping import JobSpec
+from talentgraph.ingest.workers import RowBuilders
+
+# Rows per write transaction. LadybugDB loads each transaction's new rows with one COPY per table,
+# and a COPY into a table costs more the more often it runs (a job in 5,000-row batches took 8x
+# the time of one COPY), so a job is one transaction up to this many rows; Neo4j sends the same
+# rows as UNWIND statements of ``batch_rows`` each, in transactions of a size its heap is happy with.
+BULK_BATCH = 100_000
+DEFAULT_BATCH = 20_000
+
+
+def batch_size_for(graph: GraphStore) -> int:
+    return BULK_BATCH if graph.capabilities.bulk_copy else DEFAULT_BATCH
 
 
 def run_pipeline(
@@ -22,27 +37,35 @@ def run_pipeline(
     *,
     id_hash_key: bytes,
     quarantine_dir: Path,
-    batch_size: int = 5000,
+    batch_size: int | None = None,
     dry_run: bool = False,
     progress: bool = False,
     on_batch: Callable[[], None] | None = None,
+    workers: int | None = None,
 ) -> list[JobSummary]:
+    """``workers``: processes that build rows of large jobs (None: one per core; 1: none)."""
     known_ids: set[str] = set()
     dry_run_writes = DryRunWrites() if dry_run else None
     summaries: list[JobSummary] = []
-    for spec in specs:
-        try:
-            summary = run_job(
-                spec, graph,
-                id_hash_key=id_hash_key, quarantine_dir=quarantine_dir, batch_size=batch_size, dry_run=dry_run,
-                progress=progress, on_batch=on_batch, known_ids=known_ids, dry_run_writes=dry_run_writes,
-            )
-        except Exception as exc:
-            done = ", ".join(s.job for s in summaries) or "none"
-            exc.add_note(f"Pipeline stopped at job {spec.job}; jobs already finished: {done}.")
-            raise
-        summaries.append(summary)
+    builders = RowBuilders(workers)
+    try:
+        for spec in specs:
+            try:
+                summary = run_job(
+                    spec, graph,
+                    id_hash_key=id_hash_key, quarantine_dir=quarantine_dir,
+                    batch_size=batch_size or batch_size_for(graph), dry_run=dry_run,
+                    progress=progress, on_batch=on_batch, known_ids=known_ids, dry_run_writes=dry_run_writes,
+                    builders=builders,
+                )
+            except Exception as exc:
+                done = ", ".join(s.job for s in summaries) or "none"
+                exc.add_note(f"Pipeline stopped at job {spec.job}; jobs already finished: {done}.")
+                raise
+            summaries.append(summary)
+    finally:
+        builders.close()
     return summaries
 
 
-__all__ = ["run_pipeline"]
+__all__ = ["BULK_BATCH", "DEFAULT_BATCH", "batch_size_for", "run_pipeline"]

@@ -311,6 +311,11 @@ def use_overlay(path: Path | None) -> None:
     refresh()
 
 
+def current_overlay() -> Path | None:
+    """The overlay file ``use_overlay`` named (None: the package vocabularies alone)."""
+    return _LOADED.path
+
+
 def refresh() -> None:
     """Forget the merged vocabularies, so the next load reads the overlay again (after writing it)."""
     _LOADED.stamp = None

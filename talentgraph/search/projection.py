@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -29,8 +29,8 @@ from typing import Any, Literal
 from talentgraph.errors import OntologyError
 from talentgraph.graph.port import GraphStore
 from talentgraph.schema.ontology import ONTOLOGY, DerivedField, Flag, Hop, Linked, Ontology, Sensitivity, Within
-from talentgraph.search import analysis
-from talentgraph.search.mapping import build_doc
+from talentgraph.search import analysis, docpool
+from talentgraph.search.docpool import DocBuilder, DocInput, build_here
 from talentgraph.search.port import SearchDoc, SearchIndex
 from talentgraph.types import Cmp, Edge, Node, SortKey
 
@@ -84,6 +84,10 @@ class SearchProjector:
         start = cursor
         dirty: set[str] = set()
         deleted: set[str] = set()
+        # Nodes first written in this stretch of the log: none was scored against another record
+        # before, unless resolution wrote SAME_AS links in the same stretch (``saw_links``).
+        fresh: set[str] = set()
+        saw_links = False
         read = 0
         reading = _bar("search sync: change log", self.graph.last_seq() - cursor if progress else None,
                        " changes", progress)
@@ -100,12 +104,15 @@ class SearchProjector:
                     if c.op == "delete":
                         deleted.add(c.id)
                         dirty.discard(c.id)
+                        fresh.discard(c.id)
                     else:
                         dirty.add(c.id)
                         deleted.discard(c.id)
                         if c.version == 1:
                             new_areas.add(c.id)
+                            fresh.add(c.id)
                 else:
+                    saw_links = saw_links or c.type == SAME_AS
                     for end in (c.from_id, c.to_id):
                         if end:
                             dirty.add(end)
@@ -119,27 +126,47 @@ class SearchProjector:
         reading.close()
         if read == 0:
             return SyncReport(0, 0, 0, start)
+        if saw_links:
+            fresh = set()
         indexed = 0
-        pending = sorted(dirty - deleted)
+        # Entity names are learned before the documents that may contain them are cut: the types whose
+        # names teach the segmenter come first (ids sort by type prefix, "per:" before "prj:").
+        pending = sorted(dirty - deleted, key=self._learning_first)
         done: set[str] = set()
         projecting = _bar("search sync: documents", len(pending), " docs", progress)
-        while pending:
-            # Entity resolution: a change to one record of a cluster re-projects the record that
-            # stands for it (its document carries the members' values), in a further round.
-            touched: set[str] = set()
-            for chunk in _chunks(pending, BATCH):
-                nodes = self.graph.get_nodes(chunk)
-                gone = [i for i in chunk if i not in nodes]  # deleted after the change we read
-                deleted.update(gone)
-                docs, hidden = self._project(list(nodes.values()))
-                deleted.update(hidden)
-                indexed += self.index.index(docs)
-                done.update(chunk)
-                touched |= self._clusters_touched(list(nodes.values()))
-                projecting.update(len(chunk))
-            pending = sorted(touched - done - deleted)
-            if pending:  # clusters re-projected in a further round
-                projecting.total = (projecting.total or 0) + len(pending)
+        builder = DocBuilder() if len(pending) >= docpool.MIN_DOCS and DocBuilder.available() else None
+        try:
+            while pending:
+                # Entity resolution: a change to one record of a cluster re-projects the record that
+                # stands for it (its document carries the members' values), in a further round.
+                touched: set[str] = set()
+                for chunk in _chunks(pending, BATCH):
+                    nodes = self.graph.get_nodes(chunk)
+                    gone = [i for i in chunk if i not in nodes]  # deleted after the change we read
+                    deleted.update(gone)
+                    inputs, hidden = self._inputs(list(nodes.values()))
+                    deleted.update(hidden)
+                    done.update(chunk)
+                    touched |= self._clusters_touched(list(nodes.values()), fresh)
+                    if builder is None:
+                        indexed += self.index.index(build_here(inputs))
+                        projecting.update(len(chunk))
+                        continue
+                    # The worker builds this chunk's documents while the next one is read.
+                    builder.submit(inputs, len(chunk))
+                    for docs, n in builder.ready():
+                        indexed += self.index.index(docs)
+                        projecting.update(n)
+                if builder is not None:
+                    for docs, n in builder.ready(keep=0):
+                        indexed += self.index.index(docs)
+                        projecting.update(n)
+                pending = sorted(touched - done - deleted)
+                if pending:  # clusters re-projected in a further round
+                    projecting.total = (projecting.total or 0) + len(pending)
+        finally:
+            if builder is not None:
+                builder.close()
         projecting.set_postfix_str("committing")
         if deleted:
             self.index.delete(sorted(deleted))
@@ -199,7 +226,7 @@ class SearchProjector:
     def learn_entity_names(self) -> int:
         """Teach this process's segmenter the entity names the index was analysed with.
 
-        Documents were segmented with these words when they were indexed (see ``_project``); a
+        Documents were segmented with these words when they were indexed (see ``_inputs``); a
         process that only queries must know them too, or "联洋小学" in a query would be cut
         differently from the same words in a document. Read from the lexicon file beside the index
         when there is one (the same words with the same weights, whatever order they were learned
@@ -238,11 +265,18 @@ class SearchProjector:
     # --- documents ------------------------------------------------------------------------------
 
     def docs_for(self, nodes: Sequence[Node]) -> list[SearchDoc]:
-        """The documents of ``nodes``; records resolved to another record have none (see ``_project``)."""
-        return self._project(nodes)[0]
+        """The documents of ``nodes``; records resolved to another record have none (see ``_inputs``)."""
+        return build_here(self._inputs(nodes)[0])
 
-    def _project(self, nodes: Sequence[Node]) -> tuple[list[SearchDoc], set[str]]:
-        """Documents of ``nodes`` and the ids that must leave the index.
+    def _learning_first(self, node_id: str) -> tuple[bool, str]:
+        try:
+            learns = self._learns_names(self.ontology.type_of_id(node_id).name)
+        except OntologyError:
+            learns = False
+        return (not learns, node_id)
+
+    def _inputs(self, nodes: Sequence[Node]) -> tuple[list[DocInput], set[str]]:
+        """What the documents of ``nodes`` are built from, and the ids that must leave the index.
 
         Entity resolution: one document per person. A record whose ``canonical`` names another
         record has no document of its own (its id is returned, to be deleted); the canonical
@@ -259,15 +293,14 @@ class SearchProjector:
                 # query time: see ``learn_entity_names``), before any document of the batch is cut.
                 title = self.ontology.node(type_name).title
                 analysis.add_words(str(n.props.get(title) or "") for n in group)
-        docs: list[SearchDoc] = []
+        inputs: list[DocInput] = []
         for type_name, group in by_type.items():
             fields = self.ontology.derived_for(type_name)
             derived = self._derive(group, fields) if fields else {}
             members = self._members(type_name, [n.id for n in group if _canonical(n) == n.id]) \
                 if self._clustered(type_name) else {}
-            for n in group:
-                docs.append(build_doc(n, derived.get(n.id), also=members.get(n.id, ())))
-        return docs, hidden
+            inputs.extend((n, derived.get(n.id), members.get(n.id, ())) for n in group)
+        return inputs, hidden
 
     def _learns_names(self, type_name: str) -> bool:
         """Whether the type's names teach the segmenter words: not people's (a personal name is no word)."""
@@ -296,9 +329,10 @@ class SearchProjector:
                 return out
             after = page.end_cursor
 
-    def _clusters_touched(self, nodes: Sequence[Node]) -> set[str]:
+    def _clusters_touched(self, nodes: Sequence[Node], fresh: Collection[str] = ()) -> set[str]:
         """Canonical records whose documents a change to ``nodes`` may alter: their own cluster's and,
-        for a record split off or moved, the cluster of any record it was scored against (SAME_AS)."""
+        for a record split off or moved, the cluster of any record it was scored against (SAME_AS).
+        ``fresh``: records first written since the last sync, which no record was scored against."""
         found: set[str] = set()
         records = [n for n in nodes if self._clustered(n.type)]
         for n in records:
@@ -309,7 +343,7 @@ class SearchProjector:
             self.ontology.rel(SAME_AS)
         except OntologyError:
             return found
-        ids = [n.id for n in records]
+        ids = [n.id for n in records if n.id not in fresh]
         if ids:
             for direction in ("out", "in"):
                 for es in self.graph.edges(ids, SAME_AS, direction).values():

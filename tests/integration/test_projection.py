@@ -7,7 +7,10 @@ though their own records did not change.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+
+import pytest
 
 from talentgraph.graph.ladybug.store import LadybugGraphStore
 from talentgraph.search.projection import SearchProjector
@@ -140,3 +143,51 @@ def test_a_lexicon_of_the_same_words_gives_the_same_dictionary_in_any_order() ->
     words = {"甲乙丙丁戊己": 7, "丙丁戊己庚辛": 5}
     assert analysis.lexicon_version(words) == analysis.lexicon_version(dict(reversed(list(words.items()))))
     assert analysis.lexicon_version(words) != analysis.lexicon_version({**words, "庚辛壬癸": 3})
+
+
+def test_documents_built_in_the_worker_process_equal_those_built_in_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large sync builds documents in a forked worker while it reads the graph; every document
+    (names analysed, entity names learned on the way, derived place fields) is the one built here."""
+    from talentgraph.config import Settings
+    from talentgraph.demo.generator import generate
+    from talentgraph.ingest.mapping import load_pipeline
+    from talentgraph.ingest.pipeline import run_pipeline
+    from talentgraph.search import docpool
+    from talentgraph.search.port import SearchDoc
+    from talentgraph.stores import open_stores
+
+    generate(tmp_path / "reg", residents=400, seed=5)
+    stores = open_stores(Settings(data_dir=tmp_path / "data"))
+    pipeline = Path(__file__).resolve().parents[2] / "talentgraph" / "demo" / "jobs" / "pipeline.yaml"
+    run_pipeline(load_pipeline(pipeline, input_dir=tmp_path / "reg"), stores.graph, id_hash_key=b"k",
+                 quarantine_dir=tmp_path / "q")
+
+    class Recording(TantivyIndex):
+        def __init__(self, path: Path) -> None:
+            super().__init__(path)
+            self.docs: list[SearchDoc] = []
+
+        def index(self, docs: Sequence[SearchDoc]) -> int:
+            self.docs.extend(docs)
+            return super().index(docs)
+
+    submitted: list[int] = []
+    submit = docpool.DocBuilder.submit
+
+    def counting(self: docpool.DocBuilder, inputs: list[docpool.DocInput], tag: object = None) -> None:
+        submitted.append(len(inputs))
+        submit(self, inputs, tag)
+
+    monkeypatch.setattr(docpool.DocBuilder, "submit", counting)
+    built: dict[str, dict[str, SearchDoc]] = {}
+    for where, min_docs in (("worker", 0), ("here", 10**9)):
+        monkeypatch.setattr(docpool, "MIN_DOCS", min_docs)
+        index = Recording(tmp_path / f"search-{where}")
+        report = SearchProjector(stores.graph, index).sync()
+        assert report.indexed == len(index.docs) > 400
+        built[where] = {d.id: d for d in index.docs}
+        index.close()
+    assert sum(submitted) == len(built["worker"])  # every document of the first sync came from the worker
+    assert built["worker"] == built["here"]
+    stores.close()

@@ -309,3 +309,24 @@ def test_outside_china_is_unchanged() -> None:
 def test_distance() -> None:
     # One degree of latitude is about 111.2 km.
     assert distance_m(121.0, 31.0, 121.0, 32.0) == pytest.approx(111195, rel=1e-3)
+
+
+def test_bare_mobiles_take_the_short_path_with_the_full_paths_answers() -> None:
+    """The short path for bare 11-digit mobiles agrees with a full parse on every number it sees."""
+    import random
+
+    import phonenumbers
+
+    from talentgraph.errors import ValidationError
+    from talentgraph.schema import validators
+
+    rng = random.Random(4)
+    numbers = [f"1{rng.randint(3, 9)}{rng.randint(0, 10**9 - 1):09d}" for _ in range(3000)]
+    numbers += ["13800138000", "14000000000", "19999999999", "16600000000", "10012345678"]
+    for text in numbers:
+        parsed = phonenumbers.parse(text, "CN")
+        if phonenumbers.is_valid_number(parsed):
+            assert validators.phone(text) == phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        else:
+            with pytest.raises(ValidationError):
+                validators.phone(text)

@@ -1,0 +1,157 @@
+"""Building rows on every core: a pool of worker processes runs ``build_row`` for chunks of rows.
+
+Mapping and validating a row (transforms, vocabularies, validators, id hashing) is pure Python and
+was half of an ingest's time on one core while the other idled. A ``RowBuilders`` pool sends
+chunks of rows to worker processes and hands the built rows back **in file order**, so everything
+after building (quarantine, batches, endpoint checks, writes, row accounting) is exactly what it is
+in one process. The main process meanwhile reads the source and writes finished batches.
+
+Used only where it cannot change an answer:
+- the job finds no relationship end by ``lookup`` (a lookup reads the graph, which lives in the
+  main process; such jobs build their rows there);
+- the source is big enough to repay starting the workers (``MIN_BYTES``).
+Workers are *forked* where the platform can (Linux): they start in milliseconds with the
+transforms registered so far (a user's own included), the vocabularies and the mapping already
+in memory, and a caller's script needs no ``if __name__ == "__main__"`` guard, which spawned
+workers would demand. A forked worker only maps rows — it never touches the graph or the index
+whose threads the parent runs. Elsewhere rows are built in process. The vocabularies' data-dir
+overlay is named to each worker, which re-checks it per chunk (``vocabularies.generation``), so a
+term added while a job runs is seen as it would be in process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from talentgraph.ingest.mapping import JobSpec
+from talentgraph.ingest.sources import Row
+from talentgraph.schema import vocabularies
+from talentgraph.types import Provenance
+
+# Rows per task: large enough that pickling and the round trip are noise, small enough that the
+# first batch is written early and memory stays flat.
+CHUNK_ROWS = 2_000
+# Below this source size one process is as fast: the rows are few, the round trips not.
+MIN_BYTES = 4 * 1024 * 1024
+# Chunks in flight per worker: keeps both workers busy while the main process writes.
+AHEAD = 2
+
+Item = tuple[int, Row]
+
+
+def default_workers() -> int:
+    """Workers for this machine: one per core the process may use (at most 8)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return min(cores, 8)
+
+
+def parallel_safe(spec: JobSpec) -> bool:
+    """Whether building this job's rows elsewhere gives the same answer (see the module docstring)."""
+    return "fork" in mp.get_all_start_methods() and not any(
+        end.lookup is not None for r in spec.relationships for end in (r.from_, r.to))
+
+
+# --- the worker side ------------------------------------------------------------------------------
+
+
+def _init(overlay: str | None) -> None:
+    vocabularies.use_overlay(Path(overlay) if overlay else None)
+
+
+def _build(spec: JobSpec, items: list[Item], provenance: tuple[str, str, str, int], id_hash_key: bytes) -> list[Any]:
+    from talentgraph.ingest.job import build_row
+
+    job, file, at, priority = provenance
+    return [build_row(spec, number, row, provenance=Provenance(job, file, number, at, priority),
+                      id_hash_key=id_hash_key) for number, row in items]
+
+
+# --- the main side --------------------------------------------------------------------------------
+
+
+class RowBuilders:
+    """A pool of row-building processes, started at the first job that uses it; ``close()`` ends it."""
+
+    def __init__(self, workers: int | None = None, *, min_bytes: int | None = None) -> None:
+        self.workers = default_workers() if workers is None else workers
+        self.min_bytes = MIN_BYTES if min_bytes is None else min_bytes
+        self._pool: ProcessPoolExecutor | None = None
+
+    def wanted(self, spec: JobSpec) -> bool:
+        if self.workers < 2 or not parallel_safe(spec):
+            return False
+        try:
+            return spec.source.path.stat().st_size >= self.min_bytes
+        except OSError:
+            return False
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            overlay = vocabularies.current_overlay()
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("fork"),
+                                             initializer=_init, initargs=(str(overlay) if overlay else None,))
+        return self._pool
+
+    def build(self, spec: JobSpec, items: Iterable[Item | Any], provenance: Provenance,
+              id_hash_key: bytes) -> Iterator[Any]:
+        """Each item as it comes, in order: ``(number, row)`` pairs as built rows, anything else as is.
+
+        Items that are not rows (a ``BadRow``, a blank row, a marker) pass through untouched in
+        their place, so the caller's per-row handling keeps file order.
+        """
+        pool = self._executor()
+        base = (provenance.job, provenance.source, provenance.ingested_at, provenance.priority)
+        # Each entry: a future of built rows, or a plain item waiting behind earlier futures.
+        pending: deque[Future[list[Any]] | tuple[str, Any]] = deque()
+        chunk: list[Item] = []
+        in_flight = 0
+
+        def submit() -> None:
+            nonlocal chunk, in_flight
+            if chunk:
+                pending.append(pool.submit(_build, spec, chunk, base, id_hash_key))
+                in_flight += 1
+                chunk = []
+
+        def drain(keep: int) -> Iterator[Any]:
+            nonlocal in_flight
+            while pending and in_flight > keep:
+                head = pending.popleft()
+                if isinstance(head, Future):
+                    in_flight -= 1
+                    yield from head.result()
+                else:
+                    yield head[1]
+            while pending and not isinstance(pending[0], Future):
+                plain = pending.popleft()
+                assert not isinstance(plain, Future)
+                yield plain[1]
+
+        for item in items:
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], int) and isinstance(item[1], dict):
+                chunk.append(item)
+                if len(chunk) >= CHUNK_ROWS:
+                    submit()
+                    yield from drain(self.workers * AHEAD)
+            else:
+                submit()  # a non-row keeps its place after the rows read before it
+                pending.append(("item", item))
+        submit()
+        yield from drain(0)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+__all__ = ["CHUNK_ROWS", "MIN_BYTES", "RowBuilders", "default_workers", "parallel_safe"]
