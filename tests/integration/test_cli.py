@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -47,6 +48,21 @@ def test_demo_ingests_everything_and_reports_the_quarantine(demo_dir: Path, caps
     assert stats["search_cursor"] == stats["change_log_seq"] > 0  # the index caught up with the graph
     quarantined = sorted(p.name for p in (demo_dir / "quarantine").iterdir())
     assert any(name.startswith("residents-") for name in quarantined)
+
+
+def test_a_second_demo_start_does_not_ingest_the_same_registers_again(
+        demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    seq = _stat(demo_dir, capsys)["change_log_seq"]
+    assert main(["demo", "--residents", str(RESIDENTS), "--no-serve", "--quiet", "--data-dir", str(demo_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "already holds these registers" in out and "Ingest + search sync" not in out
+    assert _stat(demo_dir, capsys)["change_log_seq"] == seq  # nothing written
+
+
+def _stat(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    assert main(["stats", "--json", "--data-dir", str(demo_dir)]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
 
 
 def test_demo_makes_one_key_per_role_and_keeps_only_their_hashes(demo_dir: Path,
