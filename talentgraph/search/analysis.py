@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import re
 import threading
@@ -33,7 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import jieba
+import rjieba
 from anyascii import anyascii
 from pypinyin import Style, lazy_pinyin
 from pypinyin.constants import PHRASES_DICT
@@ -343,11 +342,13 @@ def _analyze_name(text: str, surname: bool) -> tuple[str, ...]:
 
 
 class _Segmenter:
-    """A private jieba tokenizer (the global one is shared with whatever else imports jieba)."""
+    """A private jieba tokenizer (jieba-rs through ``rjieba``: the dictionary is compiled in, so it
+    starts in a fraction of a second and cuts ~10x faster than the pure-Python jieba, with the same
+    dictionary, HMM and cuts)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._tok: jieba.Tokenizer | None = None
+        self._tok: rjieba.Jieba | None = None
         self._added: set[str] = set()
         # Entity names learned (``add_words``/``use_lexicon``) with the frequency each entered with:
         # jieba's state is a function of this set, whatever the order words arrive in.
@@ -355,17 +356,13 @@ class _Segmenter:
         # Cuts memoised per run; any new dictionary word may cut a run differently, so it clears them.
         self._cuts: dict[str, tuple[str, ...]] = {}
 
-    def _tokenizer(self) -> jieba.Tokenizer:
+    def _tokenizer(self) -> rjieba.Jieba:
         tok = self._tok
         if tok is not None:
             return tok
         with self._lock:
             if self._tok is None:
-                logging.getLogger("jieba").setLevel(logging.WARNING)
-                jieba.setLogLevel(logging.WARNING)
-                new = jieba.Tokenizer()
-                new.initialize()
-                self._tok = new
+                self._tok = rjieba.Jieba()
                 self._feed(_vocabulary_words())
             return self._tok
 
@@ -380,8 +377,8 @@ class _Segmenter:
                 continue
             # jieba's own default (a frequency that keeps the word whole, computed now), made explicit
             # so that a process loading the lexicon reaches the same dictionary in any order.
-            freq = freqs[w] if freqs is not None and w in freqs else int(tok.suggest_freq(w, False))
-            tok.add_word(w, freq)
+            freq = freqs[w] if freqs is not None and w in freqs else int(tok.suggest_freq(w))
+            tok.add_word(w, freq, None)
             self._added.add(w)
             if learn:
                 self._learned[w] = freq
@@ -408,7 +405,7 @@ class _Segmenter:
         cuts = self._cuts
         found = cuts.get(run)
         if found is None:
-            found = tuple(w for w in self._tokenizer().cut(run, HMM=True) if w.strip())
+            found = tuple(w for w in self._tokenizer().cut(run, True) if w.strip())
             if len(run) <= MEMO_TEXT_CHARS:
                 if len(cuts) >= CUT_CACHE:
                     cuts.clear()
