@@ -722,10 +722,13 @@ def edges(
     edge_where: Filter | None = None,
     limit_per_node: int | None = None,
     other_types: Sequence[str] | None = None,
+    far_props: Sequence[str] | None = None,
 ) -> Query:
     """Relationships of one type for every id in ``ids`` in one query.
 
     ``other_types`` keeps only far ends of these types (a role that may not see some of them).
+    ``far_props``: the far node comes back with its id and only these properties (those its type
+    has), not whole — a walk that needs an area's level reads one column, not every property.
 
     ``other_type`` labels the far end: LadybugDB binds an unlabelled end of a multi-pair
     relationship table to every node table it could be (measured: 17 ms instead of 1.5 ms for one
@@ -763,17 +766,24 @@ def edges(
         values = {**params.values, "ids": list(ids)}
         head = f"UNWIND $ids AS a_id MATCH {a}{arrow}{b}{_where(parts)}"
     a_id, b_id = f"a.{q('id')}", f"b.{q('id')}"
+    node = dialect.props_of("b") if far_props is None else _far_node(ontology, others, far_props)
     if limit_per_node is None:
-        item = f"{dialect.props_of('r')} AS rel, {dialect.label_of('b')} AS type, {dialect.props_of('b')} AS node"
+        item = f"{dialect.props_of('r')} AS rel, {dialect.label_of('b')} AS type, {node} AS node"
         return f"{head} RETURN {a_id} AS src, {item} ORDER BY src, {b_id}", values
     if limit_per_node < 1:
         raise BadQueryError(f"limit_per_node is {limit_per_node}.", hint="Use 1 or more, or no limit.")
-    collected = f"collect({{rel: {dialect.props_of('r')}, type: {dialect.label_of('b')}, node: {dialect.props_of('b')}}})"
+    collected = f"collect({{rel: {dialect.props_of('r')}, type: {dialect.label_of('b')}, node: {node}}})"
     text = (
         f"{head} WITH a, r, b {dialect.order_before_collect(f'{a_id}, {b_id}')} "
         f"WITH {a_id} AS src, {collected} AS items RETURN src, {dialect.list_head('items', '$limit')} AS items"
     )
     return text, {**values, "limit": int(limit_per_node)}
+
+
+def _far_node(ontology: Ontology, types: Sequence[str], names: Sequence[str]) -> str:
+    """A map of the far node's id and those of ``names`` any of ``types`` has (null on the others)."""
+    kept = [n for n in dict.fromkeys(names) if n != "id" and any(ontology.node(t).has(n) for t in types)]
+    return "{" + ", ".join(f"{q(n)}: b.{q(n)}" for n in ["id", *kept]) + "}"
 
 
 def neighbours(dialect: Dialect, ontology: Ontology, labels: Sequence[str], *, restricted: bool = False) -> str:

@@ -346,7 +346,7 @@ class SearchProjector:
         ids = [n.id for n in records if n.id not in fresh]
         if ids:
             for direction in ("out", "in"):
-                for es in self.graph.edges(ids, SAME_AS, direction).values():
+                for es in self.graph.edges(ids, SAME_AS, direction, far_props=[CANONICAL]).values():
                     found.update(c for c in (_canonical(e.node) for e in es) if c is not None)
         return found
 
@@ -357,7 +357,13 @@ class SearchProjector:
         fields = list(fields)
         # One edges() call per relationship and direction, shared by every field that follows it.
         steps = {(h.rel, h.direction) for f in fields for h in f.hops}
-        found = {step: self.graph.edges(ids, step[0], step[1]) for step in sorted(steps)}
+        # Far nodes with only what the walks read: their ids, and a container's level.
+        wanted: dict[tuple[str, str], set[str]] = {step: set() for step in steps}
+        for f in fields:
+            if isinstance(f.path, Within):
+                wanted[(f.path.hop.rel, f.path.hop.direction)].add(f.path.level_prop)
+        found = {step: self.graph.edges(ids, step[0], step[1], far_props=sorted(wanted[step]))
+                 for step in sorted(steps)}
 
         def linked(i: str, hop: Hop) -> list[str]:
             return [e.node.id for e in found[(hop.rel, hop.direction)].get(i, ()) if e.node.type == hop.to]
@@ -411,7 +417,7 @@ class SearchProjector:
         for _ in range(len(path.levels)):
             if not frontier:
                 return
-            ups = self.graph.edges(frontier, path.up, "out")
+            ups = self.graph.edges(frontier, path.up, "out", far_props=[path.level_prop])
             nxt: list[str] = []
             for c in frontier:
                 ps = tuple((e.node.id, str(e.node.props.get(path.level_prop)))
@@ -432,9 +438,9 @@ class SearchProjector:
                 seen |= frontier
                 children: set[str] = set()
                 for chunk in _chunks(sorted(frontier), 50):  # bounded answers: a community holds 10^5 residents
-                    for es in self.graph.edges(chunk, path.hop.rel, back).values():
+                    for es in self.graph.edges(chunk, path.hop.rel, back, far_props=()).values():
                         found.update(e.node.id for e in es)
-                    for es in self.graph.edges(chunk, path.up, "in").values():
+                    for es in self.graph.edges(chunk, path.up, "in", far_props=()).values():
                         children.update(e.node.id for e in es if e.node.type == path.hop.to)
                 frontier = children - seen
         return found

@@ -178,6 +178,19 @@ def test_batched_edges_both_directions_with_edge_filter(graph: GraphStore, loade
     assert [e.from_id for e in since["org:1"]] == ["per:00001"]
 
 
+def test_edges_can_bring_far_nodes_with_only_the_properties_asked_for(graph: GraphStore, loaded: Loaded) -> None:
+    whole = graph.edges(["per:00001"], "MEMBER_OF", "out")["per:00001"]
+    slim = graph.edges(["per:00001"], "MEMBER_OF", "out", far_props=["established"])["per:00001"]
+    assert [(e.to_id, e.node.type, e.props) for e in slim] == [(e.to_id, e.node.type, e.props) for e in whole]
+    org = next(e.node for e in slim if e.node.type == "PartyOrganization")
+    assert org.props == {"established": "2001-07-01"}  # what was asked for, nothing else
+    grp = next(e.node for e in slim if e.node.type == "Group")
+    assert grp.props == {}  # a far type without the property: just the id
+    ids_only = graph.edges(["grp:1", "grp:2"], "MEMBER_OF", "in", far_props=(), limit_per_node=3)
+    assert [(e.from_id, e.node.props) for e in ids_only["grp:2"]] == [
+        ("per:00002", {}), ("per:00012", {}), ("per:00022", {})]
+
+
 def test_facet_counts_on_a_list_property(graph: GraphStore, loaded: Loaded) -> None:
     counts = {f.value: f.count for f in graph.facet_counts("Person", "languages")}
     want = Counter(lang for r in people(loaded.n) for lang in (r.props["languages"] or []))
