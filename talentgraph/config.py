@@ -35,6 +35,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("graph_user", str, "neo4j", "Neo4j user name."),
     Setting("graph_password", str, "", "Neo4j password."),
     Setting("graph_database", str, "neo4j", "Neo4j database name."),
+    Setting("graph_memory_mb", int, 1024,
+            "Page cache of the embedded graph (LadybugDB buffer pool) in MiB; its own default would take 80% of RAM."),
     Setting("search_url", str, "",
             "Search backend. Empty: embedded Tantivy in the data dir. http(s)://host:9200: OpenSearch or Elasticsearch."),
     Setting("search_engine", str, "opensearch", "Engine at search_url: opensearch or elasticsearch."),
@@ -78,6 +80,7 @@ class Settings:
     graph_user: str = "neo4j"
     graph_password: str = ""
     graph_database: str = "neo4j"
+    graph_memory_mb: int = 1024
     search_url: str = ""
     search_engine: str = "opensearch"
     search_user: str = ""
@@ -138,6 +141,8 @@ class Settings:
             raise ConfigError(f"request_deadline is {self.request_deadline}.", hint="Use 0.1 to 600 seconds.")
         if self.max_body_bytes < 1024 or self.max_query_cost < 1:
             raise ConfigError("max_body_bytes must be at least 1024 and max_query_cost at least 1.")
+        if not 64 <= self.graph_memory_mb <= 1024 * 1024:
+            raise ConfigError(f"graph_memory_mb is {self.graph_memory_mb}.", hint="Use 64 MiB or more.")
         if not 1 <= self.max_page_size <= 10_000:
             raise ConfigError(f"max_page_size is {self.max_page_size}.", hint="Use a value from 1 to 10000.")
 

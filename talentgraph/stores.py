@@ -89,7 +89,8 @@ def open_graph(settings: Settings, ontology: Ontology = ONTOLOGY) -> GraphStore:
     if settings.embedded_graph:
         from talentgraph.graph.ladybug.store import LadybugGraphStore
 
-        graph: GraphStore = LadybugGraphStore(settings.data_dir / "graph", ontology)
+        graph: GraphStore = LadybugGraphStore(settings.data_dir / "graph", ontology,
+                                              buffer_pool_mb=settings.graph_memory_mb)
     else:
         from talentgraph.graph.neo4j.store import Neo4jGraphStore
 

@@ -46,6 +46,9 @@ LOCK_FILE = ".lock"
 # Below this many new rows UNWIND … MERGE is fast enough (~1.8k rows/s) and avoids building Arrow
 # tables; above it COPY from Arrow (~250k rows/s) wins by two orders of magnitude.
 COPY_THRESHOLD = 200
+# The page cache. LadybugDB's own default is 80% of the machine's memory, which a service sharing the
+# machine with its search index and workers must not claim; 1 GiB holds a million residents' hot pages.
+DEFAULT_BUFFER_POOL_MB = 1024
 # Ids per IN-list: keeps parameter lists (and Ladybug's hash joins) small on very large batches.
 ID_CHUNK = 5000
 
@@ -64,14 +67,16 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
     capabilities = GraphCapabilities(name="ladybug", bulk_copy=True, single_writer_process=True,
                                      edges_per_far_type=True)
 
-    def __init__(self, path: Path, ontology: Ontology = ONTOLOGY, *, copy_threshold: int = COPY_THRESHOLD) -> None:
+    def __init__(self, path: Path, ontology: Ontology = ONTOLOGY, *, copy_threshold: int = COPY_THRESHOLD,
+                 buffer_pool_mb: int = DEFAULT_BUFFER_POOL_MB) -> None:
         super().__init__(ontology, cypher.LADYBUG, ID_CHUNK)
         self.path = Path(path)
+        self._buffer_pool = buffer_pool_mb * 1024 * 1024
         self.copy_threshold = copy_threshold
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock = ProcessLock(self.path / LOCK_FILE)
         try:
-            self._db = lb.Database(str(self.path / DB_FILE))
+            self._db = self._open()
             self._writer = lb.Connection(self._db)
         except Exception as exc:
             self._lock.release()
@@ -281,10 +286,13 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
             self._readers.clear()
         self._writer.close()
         self._db.close()
-        self._db = lb.Database(str(self.path / DB_FILE))
+        self._db = self._open()
         self._writer = lb.Connection(self._db)
         self._generation += 1
         log.warning("Reopened the LadybugDB database at %s after a rolled-back bulk load.", self.path)
+
+    def _open(self) -> lb.Database:
+        return lb.Database(str(self.path / DB_FILE), buffer_pool_size=self._buffer_pool)
 
     def close(self) -> None:
         with self._write_lock:
