@@ -129,7 +129,7 @@ def find_spans(text: str, needles: Needles, *, surname: bool = False) -> list[tu
                 _pinyin_spans(run, offset, needles.pinyin, surname and first, add)
                 first = False
             offset += len(run)
-    return _merge(found)
+    return merge_spans(found)
 
 
 def _pinyin_spans(run: str, offset: int, tokens: set[str], surname: bool, add: Callable[[int, int], None]) -> None:
@@ -149,7 +149,8 @@ def _pinyin_spans(run: str, offset: int, tokens: set[str], surname: bool, add: C
                 add(offset + i, offset + j + 1)
 
 
-def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, overlapping or touching spans joined."""
     out: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if out and start <= out[-1][1]:
@@ -176,12 +177,17 @@ def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | Non
 
 
 def highlight(
-    text: str, needles: Needles, *, surname: bool = False, max_chars: int = 160, max_fragments: int = 3
+    text: str, needles: Needles, *, surname: bool = False, max_chars: int = 160, max_fragments: int = 3,
+    spans: list[tuple[int, int]] | None = None,
 ) -> list[str]:
-    """Marked fragments of ``text`` (the whole text when short); [] when nothing matches."""
+    """Marked fragments of ``text`` (the whole text when short); [] when nothing matches.
+
+    ``spans``: what ``needles`` mark in ``text``, when the caller has found them already (merged, as
+    ``find_spans`` returns them); the text is then not scanned again."""
     if not text or not needles:
         return []
-    spans = find_spans(text, needles, surname=surname)
+    if spans is None:
+        spans = find_spans(text, needles, surname=surname)
     if not spans:
         return []
     if len(text) <= max_chars:
@@ -203,4 +209,4 @@ def highlight(
     return fragments
 
 
-__all__ = ["Needles", "find_spans", "highlight", "mark", "within_one_edit"]
+__all__ = ["Needles", "find_spans", "highlight", "mark", "merge_spans", "within_one_edit"]

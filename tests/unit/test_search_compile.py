@@ -127,3 +127,28 @@ def test_both_engines_match_nothing_in_the_same_cases(make: Make) -> None:
 def test_terms_are_deduplicated_before_the_engine_sees_them() -> None:
     kinds = {f.name: f.kind for f in search_fields()}
     assert dsl.Compiler(kinds)(Terms("type", ("Person", "Area", "Person"))) == {"terms": {"type": ["Person", "Area"]}}
+
+
+def test_small_and_large_term_sets_match_alike_with_constant_score(tmp_path: Any) -> None:
+    from talentgraph.search.mapping import build_doc
+    from talentgraph.search.tantivy import TantivyIndex
+    from talentgraph.search.tantivy.compile import MAX_TERMS_AS_UNION
+    from talentgraph.types import Node
+
+    idx = TantivyIndex(tmp_path / "idx")
+    idx.index([build_doc(Node(f"per:000{i}", "Person", {"name": f"测试{i}", "languages": [["ru", "en", "fr"][i % 3]]}))
+               for i in range(6)])
+    idx.commit()
+    gen = idx._s.gen
+    searcher = gen.index.searcher()
+
+    def found(values: tuple[str, ...]) -> list[tuple[float, str]]:
+        hits = searcher.search(gen.compiler(Terms("languages__facet", values)), limit=10).hits
+        return sorted((score, str(searcher.doc(addr).get_first("id"))) for score, addr in hits)
+
+    few = ("ru", "fr", "absent")  # a lazy union of term queries
+    many = few + tuple(f"x{i}" for i in range(MAX_TERMS_AS_UNION))  # a term set
+    try:
+        assert found(few) == found(many) == [(1.0, f"per:000{i}") for i in (0, 2, 3, 5)]
+    finally:
+        idx.close()

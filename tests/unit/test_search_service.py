@@ -119,3 +119,72 @@ def test_lru_keeps_the_most_recent() -> None:
     assert lru.get_or_make("d", lambda: 4) == 4 and lru.get_or_make("d", lambda: 5) == 4
     with pytest.raises(ValueError):
         LRU(0)
+
+
+def _matches(q: object, doc: dict[str, set[str]]) -> bool:
+    """A query tree evaluated on one document (field → tokens), as both engines read it."""
+    if isinstance(q, Term):
+        return q.value in doc.get(q.field, set())
+    if isinstance(q, Terms):
+        return bool(doc.get(q.field, set()) & set(q.values))
+    if isinstance(q, Fuzzy):
+        return q.value in doc.get(q.field, set())
+    if isinstance(q, MatchAll):
+        return True
+    assert isinstance(q, Bool)
+    if not all(_matches(x, doc) for x in (*q.must, *q.filter)) or any(_matches(x, doc) for x in q.must_not):
+        return False
+    hits = sum(_matches(x, doc) for x in q.should)
+    need = q.minimum_should_match or (0 if (q.must or q.filter) else 1)
+    return hits >= need if q.should else True
+
+
+def _per_clause_guard(q: object, scoped: set[str], scope: object) -> object:
+    """The reference: every clause on in-scope fields guarded on its own."""
+    from talentgraph.search.service import _fields_of
+
+    fields = _fields_of(q)  # type: ignore[arg-type]
+    if fields and fields <= scoped:
+        return Bool(must=(q,), filter=(scope,))  # type: ignore[arg-type]
+    if isinstance(q, Bool) and fields & scoped:
+        return Bool(must=tuple(_per_clause_guard(x, scoped, scope) for x in q.must),  # type: ignore[misc]
+                    should=tuple(_per_clause_guard(x, scoped, scope) for x in q.should),  # type: ignore[misc]
+                    must_not=q.must_not, filter=q.filter, minimum_should_match=q.minimum_should_match, boost=q.boost)
+    return q
+
+
+def test_in_scope_clauses_share_one_scope_guard_and_match_the_same_rows(service: SearchService) -> None:
+    import random
+
+    from talentgraph.access.policy import POLICY
+    from talentgraph.search.service import Visibility, _guard
+
+    grants, _rules = POLICY.view("staff").field_grants
+    scope = Terms("residential_area__facet", ("area:RA01",))
+    vis = Visibility(read={k: g.value for k, g in grants.items()}, count={}, types=frozenset({"Person"}), k=5,
+                     scope=scope, places=frozenset({"area:RA01"}), place_fields=("residential_area",))
+    plan = service.plan("俄语 律师 teacher", ["Person"], vis)
+    guards = [n for n in walk(plan.query) if isinstance(n, Bool) and scope in n.filter]
+    assert 0 < len(guards) <= 2 * 3  # at most one per bool (a segment, its concept pieces), not one per clause
+    # Staff read every analysed field (always or in scope): unguarded, the plan is the plan without visibility.
+    bare = service.plan("俄语 律师 teacher", ["Person"])
+    scoped = {f.name for f in service._analysed if vis.read.get(("Person", f.property)) == "in_scope"}
+    assert {"bio", "bio__bigram"} <= scoped
+    assert _guard(bare.query, scoped, scope) == plan.query
+    fields = sorted({n.field for n in walk(bare.query) if isinstance(n, (Term, Fuzzy))})
+    reference = _per_clause_guard(bare.query, scoped, scope)
+    assert isinstance(bare.query, Bool)
+    per_segment = [sorted({(n.field, n.value) for n in walk(seg) if isinstance(n, (Term, Fuzzy))})
+                   for seg in bare.query.must]
+    rng = random.Random(7)
+    seen = set()
+    for _ in range(600):
+        doc: dict[str, set[str]] = {f: set() for f in fields}
+        for segment_tokens in per_segment:  # each segment's words in 0 to 2 of its fields
+            for f, v in rng.sample(segment_tokens, k=rng.randint(0, 2)):
+                doc[f].add(v)
+        doc["residential_area__facet"] = {"area:RA01"} if rng.random() < 0.5 else {"area:RA02"}
+        found = _matches(plan.query, doc)
+        assert found == _matches(reference, doc), doc
+        seen.add((found, "area:RA01" in doc["residential_area__facet"]))
+    assert seen == {(True, True), (True, False), (False, True), (False, False)}

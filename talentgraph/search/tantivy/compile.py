@@ -16,6 +16,8 @@ from talentgraph.search.compiler import MAX_FUZZY_DISTANCE, QueryCompiler, Unkno
 from talentgraph.search.mapping import ANALYSED, FieldKind
 from talentgraph.search.query import Bool, Fuzzy, Term
 
+MAX_TERMS_AS_UNION = 64  # values up to which a Terms clause is a lazy union of term queries
+
 
 class Compiler(QueryCompiler[tantivy.Query]):
     """Compiles queries against one schema; ``fields`` maps engine field names to their kind."""
@@ -29,7 +31,15 @@ class Compiler(QueryCompiler[tantivy.Query]):
         return _boost(out, q.boost)
 
     def terms(self, field: str, values: list[str]) -> tantivy.Query:
-        return tantivy.Query.term_set_query(self.schema, field, values)
+        if len(values) > MAX_TERMS_AS_UNION:
+            return tantivy.Query.term_set_query(self.schema, field, values)
+        # A term set reads every value's postings into a bitset before the first match; a union of
+        # term queries is read lazily, so a selective clause beside it (a staff search's scope
+        # guards a rare word) skips most of them. Constant score 1, as a term set scores.
+        option = self._option(field)
+        union = [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, field, v, index_option=option))
+                 for v in values]
+        return tantivy.Query.const_score_query(tantivy.Query.boolean_query(union), 1.0)
 
     def fuzzy(self, q: Fuzzy) -> tantivy.Query:
         # Tantivy's fuzzy query has no prefix length; its results are constant-scored, so the
