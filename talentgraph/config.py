@@ -36,7 +36,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("graph_password", str, "", "Neo4j password."),
     Setting("graph_database", str, "neo4j", "Neo4j database name."),
     Setting("graph_memory_mb", int, 1024,
-            "Page cache of the embedded graph (LadybugDB buffer pool) in MiB; its own default would take 80% of RAM."),
+            "Page cache of the embedded graph (LadybugDB buffer pool) in MiB; its own default would take 4/5 of the RAM."),
     Setting("search_url", str, "",
             "Search backend. Empty: embedded Tantivy in the data dir. http(s)://host:9200: OpenSearch or Elasticsearch."),
     Setting("search_engine", str, "opensearch", "Engine at search_url: opensearch or elasticsearch."),

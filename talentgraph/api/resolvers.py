@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import strawberry
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
-from talentgraph.api import golden
+from talentgraph.api import golden, selection
 from talentgraph.api.context import ApiContext, run_sync
 from talentgraph.access.policy import FacetRule, Grant
 from talentgraph.api.filters import (
@@ -41,10 +41,14 @@ from talentgraph.api.objects import (
 from talentgraph.errors import BadQueryError, ForbiddenError, OntologyError, StoreError
 from talentgraph.graph import cypher
 from talentgraph.graph.port import MAX_PATH_HOPS
-from talentgraph.schema.ontology import NodeType
-from talentgraph.types import And, Edge, Filter, Node, Page, SortKey
+from talentgraph.graph.walk import PageRoot
+from talentgraph.schema.ontology import NodeType, Property
+from talentgraph.types import And, Direction, Edge, Filter, Node, Page, SortKey
 
 MAX_NEIGHBOURHOOD_DEPTH = 3
+
+# A page read together with the relationship fields selected under it; None: there are none.
+PageWalk = Callable[[PageRoot], Awaitable[Page | None]]
 
 
 # --- roots handed to the generated connection types --------------------------------------------------
@@ -99,9 +103,13 @@ def require_rows(ctx: ApiContext, type_name: str) -> None:
 async def list_nodes(
     ctx: ApiContext, type_name: str, *, where: Mapping[str, Any] | None,
     order_by: Sequence[Mapping[str, Any]] | None, first: int, after: str | None, all_records: bool = False,
-    count: bool = True,
+    count: bool = True, walk: PageWalk | None = None,
 ) -> ListPage:
-    """One page; ``count``: also count every match for ``totalCount`` (one more store statement)."""
+    """One page; ``count``: also count every match for ``totalCount`` (one more store statement).
+
+    ``walk``: reads the page together with the relationship fields selected under it
+    (``prefetch.py``); it returns None when there are none, and the page is read alone.
+    """
     node_type = ctx.ontology.node(type_name)
     require_rows(ctx, type_name)
     fields = node_fields(node_type, ctx.view)
@@ -111,8 +119,13 @@ async def list_nodes(
         flt = await one_per_cluster(ctx, node_type, flt)
     sort = compile_sort(sortable_fields(node_type, ctx.view), order_by, owner=f"{type_name}OrderBy")
     check_first(first, ctx.max_page_size)
-    page: Page = await run_sync(ctx.graph.list_nodes, type_name, where=flt, sort=sort, first=first, after=after,
-                                count=count)
+    walked = None if walk is None else await walk(PageRoot(type_name, flt, tuple(sort), first, after))
+    if walked is None:
+        page: Page = await run_sync(ctx.graph.list_nodes, type_name, where=flt, sort=sort, first=first, after=after,
+                                    count=count)
+    else:
+        total = await run_sync(ctx.graph.count_nodes, type_name, flt) if count else None
+        page = replace(walked, total_count=total)
     ctx.access.returned(page.items)
     return ListPage(page, item_edges(node_type, page, sort))
 
@@ -141,6 +154,37 @@ def item_edges(node_type: NodeType, page: Page, sort: Sequence[SortKey]) -> list
 
 
 # --- relationships -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RelField:
+    """One relationship field of one object type as a role sees it: how its arguments become the store
+    query's. The field's resolver (``schema.py``) and the walk that reads it ahead (``prefetch.py``)
+    both go through it, so the DataLoader keys they make are the same."""
+
+    rel_type: str
+    direction: Direction
+    where_fields: Mapping[str, Property]
+    where_owner: str
+    guarded: frozenset[str]  # filter fields read in scope only (``RequestAccess.guard``)
+    far_type: str | None  # the one far-end type, if there is one
+    edge_fields: Mapping[str, Property]
+    edge_owner: str
+    scoped: bool  # the relationship is read in scope only: per parent (``parent_in_scope``)
+    visible_ends: tuple[str, ...]  # far-end types the role sees
+    node_names: frozenset[str]
+    other_types: tuple[str, ...] | None  # the far-end types the store query keeps (None: all of them)
+
+    async def where_filter(self, ctx: ApiContext, where: Mapping[str, Any] | None) -> Filter | None:
+        flt = compile_where(self.where_fields, where, owner=self.where_owner)
+        return await ctx.access.guard(flt, self.guarded, self.far_type)
+
+    def edge_filter(self, edge_where: Mapping[str, Any] | None) -> Filter | None:
+        return compile_where(self.edge_fields, edge_where, owner=self.edge_owner)
+
+    def far_types(self, selected: Sequence[Any]) -> tuple[str, ...] | None:
+        """The far-end types asked for: narrowed to the selection's fragments (``selection.far_types``)."""
+        return selection.far_types(selected, self.visible_ends, self.node_names) or self.other_types
 
 
 async def rel_page(

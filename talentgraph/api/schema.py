@@ -38,9 +38,10 @@ from strawberry.types import Info
 from talentgraph.access.policy import POLICY, Grant, Policy, RoleView
 from talentgraph.api import golden
 from talentgraph.api import provenance as api_provenance
-from talentgraph.api import resolvers, selection
+from talentgraph.api import prefetch, resolvers, selection
 from talentgraph.api.audit_trail import AuditTrail
 from talentgraph.api.errors import ErrorShape, TalentgraphSchema
+from talentgraph.api.execution import PlainDataExecutor
 from talentgraph.api.filters import (
     OPS_BY_TYPE,
     common_fields,
@@ -122,6 +123,8 @@ def build_schema(
             AuditTrail,
             lambda: QueryLimitsExtension(limits=limits),
         ],
+        # Plain-data selections (a search's hits and facet values) completed in one pass (execution.py).
+        execution_context_class=PlainDataExecutor,
     )
 
 
@@ -143,6 +146,8 @@ class _Builder:
             FacetCount=FacetCount,
         )
         self._made: set[str] = set()
+        # (object type, field) -> its relationship field: what the root fields' walks read ahead.
+        self.rel_specs: dict[tuple[str, str], resolvers.RelField] = {}
 
     # --- class factories ------------------------------------------------------------------------
 
@@ -301,26 +306,26 @@ class _Builder:
         if edge_where_name:
             args.append(("edge_where", f"Optional[{edge_where_name}]", None))
         args.append(("first", "int", DEFAULT_REL_FIRST))
-        rel_name = rel.name
-        scoped_rel = self.view.rel_grant(rel) is Grant.IN_SCOPE
-        # A selection reading nodes only through fragments on some far-end types asks only for those.
-        visible_ends, node_names = tuple(n.name for n in others), frozenset(self.o.node_names)
+        spec = resolvers.RelField(
+            rel_type=rel.name, direction=direction, where_fields=where_fields, where_owner=where_name or "",
+            guarded=guarded, far_type=far_type, edge_fields=edge_fields, edge_owner=edge_where_name or "",
+            scoped=self.view.rel_grant(rel) is Grant.IN_SCOPE,
+            # A selection reading nodes only through fragments on some far-end types asks only for those.
+            visible_ends=tuple(n.name for n in others), node_names=frozenset(self.o.node_names),
+            other_types=other_types)
+        self.rel_specs[(t.name, rel_field(rel.name, direction))] = spec
 
         async def resolve(root: Node, info: Info, where: Any = None, edge_where: Any = None,
                           first: int = DEFAULT_REL_FIRST) -> resolvers.RelPage:
             ctx = _context(info)
-            flt = compile_where(where_fields, to_plain(where), owner=where_name or "")
-            flt = await ctx.access.guard(flt, guarded, far_type)
-            if scoped_rel:
+            flt = await spec.where_filter(ctx, to_plain(where))
+            if spec.scoped:
                 if not await ctx.access.parent_in_scope(root):
                     return resolvers.RelPage([], False)
-                flt = await ctx.access.scope_far_end(flt, far_type)
-            return await resolvers.rel_page(
-                ctx, root, rel_name, direction,
-                where=flt,
-                edge_where=compile_where(edge_fields, to_plain(edge_where), owner=edge_where_name or ""),
-                first=first, other_types=selection.far_types(info, visible_ends, node_names) or other_types,
-            )
+                flt = await ctx.access.scope_far_end(flt, spec.far_type)
+            return await resolvers.rel_page(ctx, root, spec.rel_type, spec.direction, where=flt,
+                                            edge_where=spec.edge_filter(to_plain(edge_where)), first=first,
+                                            other_types=spec.far_types(info.selected_fields))
 
         arrow = f"-[{rel.name}]->" if direction == "out" else f"<-[{rel.name}]-"
         narrowing = (" Nodes read only through fragments on some of these types (`node { ... on T { … } }`) list "
@@ -558,8 +563,12 @@ class _Builder:
         self.ns["Annotated"] = Annotated
         self.ns["_FromArg"] = strawberry.argument(name="from")
 
+        specs = self.rel_specs
+
         async def node(root: Any, info: Info, id: str) -> Any:
-            return await resolvers.get_node(_context(info), id)
+            ctx = _context(info)
+            await prefetch.node_walk(ctx, info, specs, id)
+            return await resolvers.get_node(ctx, id)
 
         async def search(root: Any, info: Info, query: str = "", types: Any = None, filters: Any = None,
                          facets: Any = None, first: int = DEFAULT_FIRST, after: str | None = None) -> Any:
@@ -622,14 +631,20 @@ class _Builder:
         where_name, order_name = self.node_where(t), self.order_by(t)
         type_name = t.name
 
+        specs = self.rel_specs
+
         async def one(root: Any, info: Info, id: str) -> Any:
-            return await resolvers.get_node(_context(info), id, type_name)
+            ctx = _context(info)
+            await prefetch.node_walk(ctx, info, specs, id, type_name)
+            return await resolvers.get_node(ctx, id, type_name)
 
         async def many(root: Any, info: Info, where: Any = None, order_by: Any = None, first: int = DEFAULT_FIRST,
                        after: str | None = None, all_records: bool = False) -> Any:
-            return await resolvers.list_nodes(_context(info), type_name, where=to_plain(where),
-                                              order_by=to_plain(order_by), first=first, after=after,
-                                              all_records=all_records, count=selection.asks_for(info, "totalCount"))
+            ctx = _context(info)
+            return await resolvers.list_nodes(ctx, type_name, where=to_plain(where), order_by=to_plain(order_by),
+                                              first=first, after=after, all_records=all_records,
+                                              count=selection.asks_for(info, "totalCount"),
+                                              walk=prefetch.page_walker(ctx, info, specs))
 
         args: list[tuple[str, str, Any]] = []
         if where_name:

@@ -2,7 +2,7 @@
 
 - ``asks_for(info, "totalCount")``: is a field selected on the object this resolver returns? A
   list field counts its matches only when the count is read.
-- ``far_types(info, candidates, node_types)``: when every node a relationship field returns is read
+- ``far_types(info.selected_fields, candidates, node_types)``: when every node a relationship field returns is read
   only through fragments on concrete types (``edges { node { ... on Enterprise { name } } }``), those
   types: the field then lists only edges to them (the others would come back as empty objects), and
   the store query reaches one far-end type instead of all of them. None when anything else is read
@@ -27,14 +27,18 @@ def asks_for(info: Info, name: str) -> bool:
     return any(f.name == name for field in info.selected_fields for f in _fields(field.selections))
 
 
-def far_types(info: Info, candidates: Sequence[str], node_types: Collection[str]) -> tuple[str, ...] | None:
+def far_types(selected: Sequence[Selection], candidates: Sequence[str],
+              node_types: Collection[str]) -> tuple[str, ...] | None:
     """The far-end types among ``candidates`` the selection reads nodes of; None when that is all of them.
 
-    ``node_types``: the concrete object types (a fragment on anything else, such as the ``Node``
-    interface, reads every node).
+    ``selected``: a relationship field's ``info.selected_fields`` (``api/prefetch.py`` builds the same
+    from the document before the field is resolved). ``node_types``: the concrete object types (a
+    fragment on anything else, such as the ``Node`` interface, reads every node).
     """
     wanted: set[str] = set()
-    for field in info.selected_fields:
+    for field in selected:
+        if not isinstance(field, SelectedField):
+            return None
         for f in _plain_fields(field.selections):
             if f is None or f.directives:
                 return None

@@ -47,6 +47,7 @@ from talentgraph.graph.common import (
     split_props,
 )
 from talentgraph.graph.port import MAX_PATH_HOPS, FacetCount, GraphCapabilities
+from talentgraph.graph.walk import Walk, WalkResult, read_walk, walk_query
 from talentgraph.schema.ontology import NodeType, Ontology, RelType
 from talentgraph.types import (
     Change,
@@ -491,6 +492,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         edge_where: Filter | None = None,
         limit_per_node: int | None = None,
         other_types: Sequence[str] | None = None,
+        far_props: Sequence[str] | None = None,
     ) -> dict[str, list[Edge]]:
         rt = self.ontology.rel(rel_type)
         parents = rt.from_types if direction == "out" else rt.to_types
@@ -508,7 +510,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 text, params = cypher.edges(self.dialect, self.ontology, group, rt.name, direction,
                                             parent_type=type_name, other_type=other, where=where,
                                             edge_where=edge_where, limit_per_node=limit_per_node,
-                                            other_types=allowed if other is None else None)
+                                            other_types=allowed if other is None else None, far_props=far_props)
                 for r in self._read(text, params):
                     items = r["items"] if limit_per_node is not None else [r]
                     for item in items:
@@ -600,6 +602,10 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 edges.setdefault(r["rel"]["key"], edge_from_props(self.ontology, r["rel_type"], r["rel"], other))
             frontier = nxt
         return Subgraph(nodes=list(included.values()), edges=list(edges.values()), truncated=truncated)
+
+    def walk(self, walk: Walk) -> WalkResult:
+        query = walk_query(self.dialect, self.ontology, walk)
+        return read_walk(self.ontology, walk, query, self._read(query.text, query.params))
 
     # --- lifecycle ------------------------------------------------------------------------------
 

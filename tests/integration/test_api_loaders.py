@@ -1,4 +1,9 @@
-"""No N+1: a nested query costs one store call per level, whatever the number of parents."""
+"""No N+1: a nested query costs one store call per level, whatever the number of parents.
+
+That is the DataLoaders' promise, for whatever a root field's walk does not read ahead
+(``api/prefetch.py``: levels below its depth, directives, in-scope relationships): so here the walks
+are switched off. What the walks cost is pinned in ``test_api_statements.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,26 @@ from typing import Any
 import pytest
 from api_world import OPEN_ADMIN, CountingStore, World, client, gql, load_world, make_world
 
+from talentgraph.api import prefetch
 from talentgraph.config import Settings
 from talentgraph.server import create_app
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def loaders_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def no_node_walk(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    def no_page_walker(*args: Any, **kwargs: Any) -> Any:
+        async def walk(root: Any) -> None:
+            return None
+
+        return walk
+
+    monkeypatch.setattr(prefetch, "node_walk", no_node_walk)
+    monkeypatch.setattr(prefetch, "page_walker", no_page_walker)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ read ids first, relationship fields narrowed to the far-end types their fragment
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -57,6 +58,8 @@ class Recorded:
 
 @pytest.fixture()
 def recorded(store: Any, monkeypatch: pytest.MonkeyPatch) -> Recorded:
+    # Walks on, whichever engine (LadybugDB reads level by level by default: GraphCapabilities.walks).
+    monkeypatch.setattr(store, "capabilities", replace(store.capabilities, walks=True))
     return Recorded(store, monkeypatch)
 
 
@@ -95,7 +98,7 @@ async def test_total_count_costs_one_more_statement_only_when_asked(recorded: Re
     assert len(recorded.statements) == 2
 
 
-async def test_two_hop_walk_naming_one_type_per_level_is_one_statement_per_level(
+async def test_a_two_hop_walk_is_one_statement(
         recorded: Recorded, world: World, tmp_path: Any) -> None:
     pid = "per:000"  # a party member (org:0) and a volunteer group member (grp:0)
     data = await ask(recorded, tmp_path, TWO_HOP, id=pid)
@@ -104,19 +107,59 @@ async def test_two_hop_walk_naming_one_type_per_level_is_one_statement_per_level
     assert [e["node"]["name"] for e in orgs] == [f"第{int(org[-1]) + 1}党支部"]  # no empty entry for the group
     partners = {f"联洋企业{e[-1]}" for e in world.co_builds[org]}
     assert {e["node"]["name"] for e in orgs[0]["node"]["coBuildsWith"]["edges"]} == partners
-    assert recorded.port.calls == {"get_nodes": 1, "edges": 2}
-    # person, memberOf (PartyOrganization only), coBuildsWith (Enterprise only): was 6 on LadybugDB.
-    assert len(recorded.statements) == 3, recorded.statements
+    # person, memberOf (PartyOrganization only), coBuildsWith (Enterprise only) in one walk: was 6, then 3.
+    assert recorded.port.calls == {"walk": 1}
+    assert len(recorded.statements) == 1, recorded.statements
 
 
-async def test_a_nested_list_is_one_statement_per_level(recorded: Recorded, tmp_path: Any) -> None:
+async def test_a_nested_list_is_one_statement(recorded: Recorded, tmp_path: Any) -> None:
     query = """{ persons(first: 50) { nodes { id
         memberOf { edges { node { ... on PartyOrganization { name
             coBuildsWith { nodes { ... on Enterprise { name } } } } } } }
         worksAt { nodes { name } } } } }"""
     await ask(recorded, tmp_path, query)
-    assert recorded.port.calls == {"list_nodes": 1, "edges": 3}
+    assert recorded.port.calls == {"walk": 1}  # the page and its three relationship fields: was 4
+    assert len(recorded.statements) == 1, recorded.statements
+
+
+async def test_three_levels_under_a_node_are_one_statement(recorded: Recorded, world: World, tmp_path: Any) -> None:
+    query = """query($id: ID!) { node(id: $id) { ... on Person { name
+        memberOf(first: 5) { hasMore edges { properties { role } node { ... on PartyOrganization { name
+          partOf { nodes { ... on PartyOrganization { name
+            partOfIn(first: 3) { hasMore nodes { ... on PartyOrganization { name } } } } } } } } } } } } }"""
+    data = await ask(recorded, tmp_path, query, id="per:001")
+    org = data["node"]["memberOf"]["edges"][0]["node"]
+    top = org["partOf"]["nodes"][0]
+    assert top["name"] == "联洋社区党委" and top["partOfIn"]["hasMore"] and len(top["partOfIn"]["nodes"]) == 3
+    assert recorded.port.calls == {"walk": 1}
+    assert len(recorded.statements) == 1, recorded.statements
+
+
+async def test_a_page_of_twenty_with_their_memberships_is_one_statement(recorded: Recorded, world: World,
+                                                                         tmp_path: Any) -> None:
+    data = await ask(recorded, tmp_path, """{ persons(first: 20) { edges { node { name
+        memberOf { edges { node { ... on PartyOrganization { name } ... on Group { name } } } } } } } }""")
+    names = [[e["node"]["name"] for e in p["node"]["memberOf"]["edges"]] for p in data["persons"]["edges"]]
+    assert len(names) == 20 and sum(len(n) for n in names) == 20 + sum(1 for i in range(20) if i % 5 == 0)
+    assert recorded.port.calls == {"walk": 1}
+    assert len(recorded.statements) == 1, recorded.statements
+
+
+async def test_statements_are_at_most_the_root_fields(recorded: Recorded, tmp_path: Any) -> None:
+    await ask(recorded, tmp_path, """{ a: person(id: "per:001") { memberOf { nodes { id } } }
+        b: person(id: "per:002") { worksAt { nodes { id } } } persons(first: 3) { nodes { id } }
+        enterprises(first: 2) { nodes { worksAtIn(first: 2) { nodes { id } } } } }""")
+    assert recorded.port.calls == {"walk": 3, "list_nodes": 1}
     assert len(recorded.statements) == 4, recorded.statements
+
+
+async def test_an_engine_that_walks_slower_reads_level_by_level(
+        recorded: Recorded, store: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "capabilities", replace(store.capabilities, walks=False))
+    data = await ask(recorded, tmp_path, TWO_HOP, id="per:000")
+    assert data["person"]["memberOf"]["edges"]
+    assert "walk" not in recorded.port.calls and recorded.port.calls["edges"] == 2
+    assert len(recorded.statements) <= 3, recorded.statements  # the node, then one per level
 
 
 # --- the same answers ---------------------------------------------------------------------------

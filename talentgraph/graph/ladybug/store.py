@@ -65,7 +65,7 @@ def _category(exc: Exception) -> str:
 
 class LadybugGraphStore(CypherGraphStore[lb.Connection]):
     capabilities = GraphCapabilities(name="ladybug", bulk_copy=True, single_writer_process=True,
-                                     edges_per_far_type=True)
+                                     edges_per_far_type=True, walks=False)
 
     def __init__(self, path: Path, ontology: Ontology = ONTOLOGY, *, copy_threshold: int = COPY_THRESHOLD,
                  buffer_pool_mb: int = DEFAULT_BUFFER_POOL_MB) -> None:

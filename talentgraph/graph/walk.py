@@ -1,0 +1,332 @@
+"""A nested read (a GraphQL selection's relationship fields) as one Cypher statement, and its rows read back.
+
+A ``Walk`` starts at one node (by id) or at one keyset page of a type, and follows ``Step``s: per
+step one relationship type in one direction, the far-end types it may reach (a role's view, the
+selection's fragments), filters on the far node and on the relationship, and a per-parent limit;
+steps nest. The statement follows every step with an OPTIONAL MATCH and folds the levels back up
+with ``collect`` from the deepest one; the reader orders each parent's edges by the far node's id
+and cuts them to the limit, so what a step returns for a parent is exactly what
+``GraphStore.edges`` returns for it with the same arguments (the API primes its DataLoaders with it).
+
+Both engines run the same text through their ``Dialect``, shaped around what LadybugDB 0.22 gets
+wrong (each measured on its 0.22 release):
+
+- an UNWIND of root ids before an aggregation followed by an OPTIONAL MATCH fails, so the root is
+  one id or a page (ids and sort keys sorted first, as ``cypher.page_by_ids``); a node bound after a
+  WITH … LIMIT and carried through aggregations turns null, so only the root's id is carried and the
+  root is bound again by id before each step and the RETURN;
+- ORDER BY … SKIP 0 before a collect of OPTIONAL MATCH rows nulls the nodes carried beside them, so
+  the engine neither orders nor cuts a level: the reader does (a parent's edges all travel, where
+  ``edges`` cuts them in the engine — fine for the fan-outs of a community graph, not for hubs);
+- a condition of an OPTIONAL MATCH on an already bound variable drops whole rows, so a step has none
+  on its parent (a parent the step does not apply to is walked and left out by the reader);
+- an unlabelled end (several node tables) collected whole under another level loses rows, and
+  lists nested four deep come back as empty maps: each far-end type is its own labelled OPTIONAL
+  MATCH (also 10x faster to plan), and a walk is at most ``MAX_DEPTH`` steps deep (the API reads
+  deeper fields through its loaders).
+
+Every parent a step applies to gets an entry, empty when it has no such relationship. Nodes and
+relationships come back whole (every property): masking, provenance and entity resolution read more
+than the fields a selection names, and they stay where they are.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from talentgraph.errors import BadQueryError
+from talentgraph.graph import cypher
+from talentgraph.graph.common import edge_from_props, node_from_props
+from talentgraph.graph.cypher import Dialect, Params, q
+from talentgraph.schema.ontology import Ontology, Property, RelType
+from talentgraph.types import Direction, Edge, Filter, Node, Page, SortKey
+
+
+# Steps below the root (LadybugDB 0.22 returns lists nested four deep as empty maps, measured).
+MAX_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class Step:
+    """The ``rel_type`` relationships (``direction`` seen from the parent) of every parent of ``parent_types``.
+
+    ``other_types``: only far ends of these types (None: any the relationship reaches); ``where`` on
+    the far node, ``edge_where`` on the relationship, ``limit`` per parent (ordered by far-end id).
+    ``name`` is how the result reports it (the caller's key, e.g. an index into its own list).
+    """
+
+    name: str
+    rel_type: str
+    direction: Direction
+    parent_types: tuple[str, ...]
+    where: Filter | None = None
+    edge_where: Filter | None = None
+    limit: int | None = None
+    other_types: tuple[str, ...] | None = None
+    steps: tuple["Step", ...] = ()
+
+
+@dataclass(frozen=True)
+class PageRoot:
+    """The root as ``GraphStore.list_nodes`` pages it (no count)."""
+
+    type_name: str
+    where: Filter | None = None
+    sort: tuple[SortKey, ...] = ()
+    first: int = 20
+    after: str | None = None
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A root (one node id, or a page) and the steps taken from it."""
+
+    steps: tuple[Step, ...]
+    node_id: str | None = None
+    page: PageRoot | None = None
+
+    def __post_init__(self) -> None:
+        if (self.node_id is None) == (self.page is None):
+            raise BadQueryError("A walk starts at one node id or at one page.", hint="Give node_id or page.")
+        if depth(self.steps) > MAX_DEPTH:
+            raise BadQueryError(f"A walk is {depth(self.steps)} steps deep.",
+                                hint=f"Walk at most {MAX_DEPTH} steps and read deeper ones from their parents.")
+
+
+def depth(steps: Sequence[Step]) -> int:
+    """How many steps deep ``steps`` go (0 for none)."""
+    return max((1 + depth(s.steps) for s in steps), default=0)
+
+
+@dataclass
+class WalkResult:
+    """The root (``node``: None when no node has the id; ``page`` for a page root) and, per step name
+    and parent id, that parent's edges — for every parent the step applies to, empty lists included."""
+
+    node: Node | None = None
+    page: Page | None = None
+    edges: dict[str, dict[str, list[Edge]]] = field(default_factory=dict)
+
+
+def steps_of(walk: Walk) -> Iterator[Step]:
+    """Every step, depth first."""
+    stack = list(reversed(walk.steps))
+    while stack:
+        s = stack.pop()
+        yield s
+        stack.extend(reversed(s.steps))
+
+
+# --- the statement ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """Variable names given out while the text is built, and each step's collections for the reader."""
+
+    dialect: Dialect
+    ontology: Ontology
+    params: Params
+    numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    collections: dict[int, list[str]] = field(default_factory=dict)  # id(step) -> its collections' names
+
+
+@dataclass(frozen=True)
+class WalkQuery:
+    """One statement of a walk and what its reader needs: the sort keys of a page root, and per
+    step (by ``id``) the columns or item fields holding its edges (one per far-end type asked)."""
+
+    text: str
+    params: dict[str, Any]
+    keys: list[tuple[Property, bool]]
+    collections: dict[int, list[str]]
+
+
+def walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
+    """One statement returning the root row(s).
+
+    Rows: ``id``, ``type``, ``props`` of the root node and one column per top step and far-end type
+    holding ``{rel, type, node, <child collections>}`` maps.
+    """
+    plan = _Plan(dialect, ontology, Params("p"))
+    keys: list[tuple[Property, bool]] = []
+    if walk.node_id is not None:
+        nt = ontology.type_of_id(walk.node_id)
+        root_type = nt.name
+        head = f"MATCH (n0:{q(nt.name)} {{{q('id')}: {plan.params.add(walk.node_id)}}})"
+        order = ""
+    else:
+        assert walk.page is not None
+        head, keys = _page_head(plan, walk.page)
+        root_type = ontology.node(walk.page.type_name).name
+        order = f" ORDER BY {cypher.order_by('n0', keys)}"
+
+    def rebind(columns: list[str]) -> str:
+        # The root node never crosses an aggregation: only its id does, and it is bound again by id
+        # for each step and for the RETURN. LadybugDB 0.22 nulls the node (or fails with
+        # "unordered_map::at") when a node bound after a WITH … LIMIT is carried through aggregations.
+        return f"WITH {', '.join(['k0', *columns])} MATCH (n0:{q(root_type)} {{{q('id')}: k0}})"
+
+    clauses = [head, f"WITH n0.{q('id')} AS k0"]
+    columns: list[str] = []
+    for step in walk.steps:
+        clauses += _branch(plan, step, "n0", [root_type], ["k0"], columns, rebind)
+    node = f"n0.{q('id')} AS id, {dialect.label_of('n0')} AS type, {dialect.props_of('n0')} AS props"
+    clauses += [rebind(columns), f"RETURN {', '.join([node, *columns])}{order}"]
+    return WalkQuery(" ".join(clauses), plan.params.values, keys, plan.collections)
+
+
+def _page_head(plan: _Plan, page: PageRoot) -> tuple[str, list[tuple[Property, bool]]]:
+    """The page's ids and sort keys sorted and cut, then its nodes bound to ``n0`` (as ``page_by_ids``)."""
+    if page.first < 0:
+        raise BadQueryError(f"first is {page.first}.", hint="Ask for zero or more items.")
+    nt = plan.ontology.node(page.type_name)
+    keys = cypher.sort_keys(nt, page.sort)
+    parts: list[str] = []
+    if page.where is not None:
+        parts.append(cypher.compile_filter(page.where, "n", lambda name: cypher.node_field([nt], name), plan.params,
+                                           plan.dialect))
+    if page.after:
+        parts.append(cypher.keyset_predicate("n", keys, cypher.decode_cursor(page.after, keys), plan.params))
+    cols = [(f"s{i}", prop, desc) for i, (prop, desc) in enumerate(keys)]
+    carried = ", ".join(f"n.{q(prop.name)} AS {alias}" for alias, prop, _ in cols)
+    page_id = next(alias for alias, prop, _ in cols if prop is cypher.ID)
+    limit = plan.params.add(page.first + 1)  # one more tells whether there is a next page
+    head = (f"MATCH (n:{q(nt.name)}){_where(parts)} WITH {carried} ORDER BY {_alias_order(cols)} LIMIT {limit} "
+            f"MATCH (n0:{q(nt.name)} {{{q('id')}: {page_id}}})")
+    return head, keys
+
+
+def _alias_order(cols: Sequence[tuple[str, Property, bool]]) -> str:
+    """The order of ``cypher.order_by`` over carried sort-key columns (nulls last, id last)."""
+    parts: list[str] = []
+    for ref, prop, desc in cols:
+        if prop is not cypher.ID:
+            parts.append(f"{ref} IS NULL")
+        parts.append(f"{ref} DESC" if desc else ref)
+    return ", ".join(parts)
+
+
+def _where(parts: Sequence[str]) -> str:
+    parts = [p for p in parts if p]
+    return " WHERE " + " AND ".join(parts) if parts else ""
+
+
+def far_types(rel: RelType, direction: Direction, parent_types: Sequence[str]) -> list[str]:
+    """The node types a relationship reaches from parents of ``parent_types``, in ontology order."""
+    ends = [t for f, t in rel.endpoints if f in parent_types] if direction == "out" else \
+        [f for f, t in rel.endpoints if t in parent_types]
+    return list(dict.fromkeys(ends))
+
+
+def _branch(plan: _Plan, step: Step, parent: str, parent_types: Sequence[str], carried: list[str],
+            columns: list[str], rebind: Callable[[list[str]], str] | None = None) -> list[str]:
+    """Clauses that add ``step``'s collections to ``columns`` per row of ``carried`` + ``columns`` (kept).
+
+    One OPTIONAL MATCH per far-end type, labelled: LadybugDB 0.22 loses rows when an unlabelled end
+    (several node tables) is collected whole under another level (measured), and plans a labelled end
+    10x faster. Only when a filter names a field some of those types lack is the end left unlabelled
+    (one match, as ``edges`` does), so the filter keeps its meaning. ``rebind(columns)``: a clause put
+    before every aggregation but the first (the root level).
+    """
+    o, d, params = plan.ontology, plan.dialect, plan.params
+    rt = o.rel(step.rel_type)
+    if step.direction not in ("out", "in"):
+        raise BadQueryError(f"direction is {step.direction!r}.", hint="Use 'out' or 'in'.")
+    if step.limit is not None and step.limit < 1:
+        raise BadQueryError(f"limit is {step.limit}.", hint="Use 1 or more, or no limit.")
+    k = next(plan.numbers)
+    names = plan.collections.setdefault(id(step), [])  # a step under several far-end types: several
+    # The far ends reachable from what ``parent`` can be (one type when it is labelled).
+    reachable = far_types(rt, step.direction, [t for t in parent_types if t in step.parent_types])
+    candidates = reachable if step.other_types is None else \
+        [t for t in reachable if t in {o.node(x).name for x in step.other_types}]
+    all_ends = rt.to_types if step.direction == "out" else rt.from_types
+    resolve_in = [o.node(t) for t in all_ends]
+    fields = cypher.filter_fields(step.where) - {"id"} if step.where is not None else set()
+    groups: list[tuple[str | None, list[Step]]]
+    if all(o.node(t).has(f) for t in candidates for f in fields):
+        groups = [(t, [c for c in step.steps if t in c.parent_types]) for t in candidates]
+    else:
+        groups = [(None, list(step.steps))]
+    clauses: list[str] = []
+    for i, (label, children) in enumerate(groups):
+        r, n, c = f"r{k}_{i}", f"n{k}_{i}", f"c{k}_{i}"
+        if rebind is not None:
+            clauses.append(rebind(columns))
+        # No condition on the parent itself: LadybugDB 0.22 applies such a condition of an OPTIONAL
+        # MATCH to the whole row (a parent of another type was dropped, measured). A parent the step
+        # does not apply to is walked all the same and left out when the rows are read.
+        parts: list[str] = []
+        if step.where is not None:
+            parts.append(cypher.compile_filter(step.where, n, lambda name: cypher.node_field(resolve_in, name), params,
+                                               d))
+        if step.edge_where is not None:
+            parts.append(cypher.compile_filter(step.edge_where, r, lambda name: cypher.rel_field(rt, name), params, d))
+        if label is None and set(candidates) != set(all_ends):
+            parts.append(f"{d.label_of(n)} IN {params.add(candidates)}")
+        far = f"({n}:{q(label)})" if label is not None else f"({n})"
+        arrow = f"-[{r}:{q(rt.name)}]->" if step.direction == "out" else f"<-[{r}:{q(rt.name)}]-"
+        clauses.append(f"OPTIONAL MATCH ({parent}){arrow}{far}{_where(parts)}")
+        subs: list[str] = []
+        for child in children:
+            clauses += _branch(plan, child, n, [label] if label else candidates, [*carried, *columns, r, n], subs)
+        item = ", ".join([f"rel: {d.props_of(r)}", f"type: {d.label_of(n)}", f"node: {d.props_of(n)}",
+                          *(f"{x}: {x}" for x in subs)])
+        # CASE … NULL: no entry for a parent without such a relationship (collect skips nulls).
+        collected = f"collect(CASE WHEN {n} IS NULL THEN NULL ELSE {{{item}}} END) AS {c}"
+        clauses.append(f"WITH {', '.join([*carried, *columns, collected])}")
+        columns.append(c)
+        names.append(c)
+    return clauses
+
+
+# --- the rows -----------------------------------------------------------------------------------
+
+
+def read_walk(ontology: Ontology, walk: Walk, query: WalkQuery, rows: Sequence[Mapping[str, Any]]) -> WalkResult:
+    """The ``WalkResult`` of the rows of ``query`` (made by ``walk_query`` for ``walk``)."""
+    out = WalkResult(edges={s.name: {} for s in steps_of(walk)})
+    roots = [node_from_props(ontology, row["type"], row["props"]) for row in rows]
+    shown = len(roots) if walk.page is None else walk.page.first  # not the row that tells of a next page
+    for root, row in zip(roots[:shown], rows):
+        for step in walk.steps:
+            _read_items(ontology, step, root, row, query.collections, out)
+    if walk.page is None:
+        out.node = roots[0] if roots else None
+        return out
+    first, keys = walk.page.first, query.keys
+    items = roots[:first]
+    end_cursor = None
+    if items:
+        last = items[-1]
+        values = [last.id if p.name == "id" else last.props.get(p.name) for p, _ in keys]
+        end_cursor = cypher.encode_cursor(keys, values)
+    out.page = Page(items=items, total_count=None, end_cursor=end_cursor, has_next_page=len(roots) > first)
+    return out
+
+
+def _read_items(ontology: Ontology, step: Step, parent: Node, holder: Mapping[str, Any],
+                collections: Mapping[int, list[str]], out: WalkResult) -> None:
+    """``step``'s edges of ``parent`` from the collections in ``holder`` (a row, or the parent's item):
+    merged across far-end types, ordered by far-end id and cut to the limit, as ``edges`` does."""
+    if parent.type not in step.parent_types:
+        return  # the step does not apply to this parent (its OPTIONAL MATCH matched nothing)
+    found: list[tuple[Edge, Mapping[str, Any]]] = []
+    for name in collections[id(step)]:
+        for item in holder.get(name) or ():
+            node = node_from_props(ontology, item["type"], item["node"])
+            found.append((edge_from_props(ontology, step.rel_type, item["rel"], node), item))
+    found.sort(key=lambda f: f[0].node.id)
+    kept = found[:step.limit] if step.limit is not None else found
+    out.edges[step.name].setdefault(parent.id, [e for e, _ in kept])
+    for edge, item in kept:
+        for child in step.steps:
+            _read_items(ontology, child, edge.node, item, collections, out)
+
+
+__all__ = ["MAX_DEPTH", "PageRoot", "Step", "Walk", "WalkQuery", "WalkResult", "depth", "far_types", "read_walk",
+           "steps_of", "walk_query"]
