@@ -132,3 +132,21 @@ class CountingStore:
             return attr(*args, **kwargs)
 
         return counted
+
+
+def loaders_only(monkeypatch: Any) -> None:
+    """Root fields read nothing ahead (``api/prefetch.py``): every relationship level goes through the
+    DataLoaders, one store call per level, whatever the engine's ``GraphCapabilities.walks``."""
+    from talentgraph.api import prefetch
+
+    async def no_node_walk(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    def no_page_walker(*args: Any, **kwargs: Any) -> Any:
+        async def walk(root: Any) -> None:
+            return None
+
+        return walk
+
+    monkeypatch.setattr(prefetch, "node_walk", no_node_walk)
+    monkeypatch.setattr(prefetch, "page_walker", no_page_walker)

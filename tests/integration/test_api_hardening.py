@@ -21,7 +21,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from api_world import World, load_world, make_world
+from api_world import World, load_world, loaders_only, make_world
 from api_world import client as world_client
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,7 +30,6 @@ from starlette.routing import Route
 from strawberry.dataloader import DataLoader
 
 from talentgraph.access.principal import Principal
-from talentgraph.api import prefetch
 from talentgraph.api.context import ApiContext, deadline, run_sync
 from talentgraph.api.limits import (
     MAX_ALTERNATIVES,
@@ -415,22 +414,13 @@ WALK = """{ persons(first: 5) { nodes { memberOf(first: 5) { nodes { id ... on P
 } } } } } }"""
 
 
-async def _no_node_walk(*args: Any) -> None:
-    return None
-
-
-async def _no_page_walk(root: Any) -> None:
-    return None
-
-
 @pytest.mark.parametrize("accept", [GQL_JSON, "application/json"])
 async def test_the_deadline_stops_the_work(stores: tuple[Any, Any, Path], schema: Any, accept: str,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     graph, search, root = stores
     # Level by level through the loaders (the walk a root field takes would read three levels at once:
     # api/prefetch.py), so the walk below is four sequential reads.
-    monkeypatch.setattr(prefetch, "node_walk", _no_node_walk)
-    monkeypatch.setattr(prefetch, "page_walker", lambda *args: _no_page_walk)
+    loaders_only(monkeypatch)
     slow = SlowStore(graph, delay=0.4)
     seconds = 1.0  # the walk needs 4 sequential reads: 1.6 s
     app = hardened_app(slow, search, Settings(data_dir=root), schema, limits=RequestLimits(deadline_seconds=seconds),

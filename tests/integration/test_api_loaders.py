@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_world import OPEN_ADMIN, CountingStore, World, client, gql, load_world, make_world
+from api_world import OPEN_ADMIN, CountingStore, World, client, gql, load_world, loaders_only, make_world
 
-from talentgraph.api import prefetch
 from talentgraph.config import Settings
 from talentgraph.server import create_app
 
@@ -21,18 +20,8 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture(autouse=True)
-def loaders_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def no_node_walk(*args: Any, **kwargs: Any) -> None:
-        return None
-
-    def no_page_walker(*args: Any, **kwargs: Any) -> Any:
-        async def walk(root: Any) -> None:
-            return None
-
-        return walk
-
-    monkeypatch.setattr(prefetch, "node_walk", no_node_walk)
-    monkeypatch.setattr(prefetch, "page_walker", no_page_walker)
+def level_by_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    loaders_only(monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from api_world import loaders_only
 from access_world import ROLES, AccessWorld, Served, ask, client, load_access_world, make_access_world, serve
 
-from talentgraph.api import prefetch
-from talentgraph.api.resolvers import PageWalk
 
 pytestmark = pytest.mark.anyio
 
@@ -117,17 +116,7 @@ async def test_walked_answers_are_the_loaders_answers(graph: Any, served: Served
     walked, walked_persons = await answer(served, role, query, variables)
     monkeypatch.undo()
 
-    async def no_node_walk(*args: Any, **kwargs: Any) -> None:
-        return None
-
-    def no_page_walker(*args: Any, **kwargs: Any) -> PageWalk:
-        async def walk(root: Any) -> None:
-            return None
-
-        return walk
-
-    monkeypatch.setattr(prefetch, "node_walk", no_node_walk)
-    monkeypatch.setattr(prefetch, "page_walker", no_page_walker)
+    loaders_only(monkeypatch)
     loaded, loaded_persons = await answer(served, role, query, variables)
     assert walked == loaded
     assert walked_persons == loaded_persons
