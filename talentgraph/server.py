@@ -143,8 +143,11 @@ class AccessMiddleware:
         client = scope.get("client")
         try:
             authorization = headers.get(b"authorization", b"").decode("latin-1") or None
-            principal = await anyio.to_thread.run_sync(self.gate.authenticate, authorization,
-                                                       client[0] if client else None)
+            host = client[0] if client else None
+            if self.gate.blocks(authorization):
+                principal = await anyio.to_thread.run_sync(self.gate.authenticate, authorization, host)
+            else:  # a key or open mode: checked here, no thread hop
+                principal = self.gate.authenticate(authorization, host)
         except TalentgraphError as exc:
             self._record(scope, None, 401, started, outcome="unauthenticated", detail=exc.code)
             # On /graphql in the media type the client accepts (GraphQL over HTTP); elsewhere plain JSON.

@@ -38,8 +38,17 @@ class Gate:
     local_token: str | None = None
     open_role: str | None = None  # --open: callers without credentials get this role (loopback only)
 
+    def blocks(self, authorization: str | None) -> bool:
+        """Whether ``authenticate`` may block on this header (a token whose keys may need fetching from
+        the identity provider); API keys, the local token and open mode are checked in microseconds
+        (a hash and a file stat) and need no worker thread."""
+        if not authorization or self.jwt is None:
+            return False
+        credential = authorization.strip().partition(" ")[2].strip()
+        return credential.count(".") == 2 and not credential.startswith(KEY_PREFIX)
+
     def authenticate(self, authorization: str | None, client_host: str | None) -> Principal:
-        """May block (a JWKS fetch): call it from a worker thread."""
+        """May block when ``blocks`` says so (a JWKS fetch): then call it from a worker thread."""
         if not authorization:
             if self.open_role is not None:
                 if not is_loopback(client_host):

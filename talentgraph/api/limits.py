@@ -30,6 +30,7 @@ MaxIntrospectionDepthRule instead and costs nothing here.
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
@@ -37,6 +38,7 @@ from typing import Any, ClassVar, cast
 import anyio.to_thread
 from graphql import (
     ASTValidationRule,
+    parse,
     BooleanValueNode,
     DocumentNode,
     EnumValueNode,
@@ -594,6 +596,44 @@ def _validate(schema: GraphQLSchema, document: DocumentNode,
     return validate_document(schema, document, rules)
 
 
+# Parsed documents by query text and parser limits, and their validation by schema and rules: a
+# client sends the same few documents again and again, and parsing (0.5-1 ms) plus a worker thread
+# for validation cost as much as building a search's result. Only documents that parse are kept; a
+# syntax error takes strawberry's own path, so it is shaped like any other error.
+DOCUMENT_CACHE = 256
+_PARSED: OrderedDict[tuple[str, tuple[tuple[str, Any], ...]], DocumentNode] = OrderedDict()
+_VALIDATED: OrderedDict[tuple[int, int, tuple[type[ASTValidationRule], ...]],
+                        tuple[GraphQLSchema, DocumentNode, list[GraphQLError]]] = OrderedDict()
+
+
+def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    cache[key] = value
+    if len(cache) > DOCUMENT_CACHE:
+        cache.popitem(last=False)
+
+
+def _parsed(query: str, options: dict[str, Any]) -> DocumentNode | None:
+    key = (query, tuple(sorted(options.items())))
+    document = _PARSED.get(key)
+    if document is None:
+        try:
+            document = parse(query, **options)
+        except GraphQLError:
+            return None  # strawberry parses it again and reports the error its own way
+        _remember(_PARSED, key, document)
+    else:
+        _PARSED.move_to_end(key)
+    return document
+
+
+def _known_validation(schema: GraphQLSchema, document: DocumentNode,
+                      rules: tuple[type[ASTValidationRule], ...]) -> list[GraphQLError] | None:
+    # Keyed by identity: the parse cache hands back the same document object for the same text
+    # (and the entry holds schema and document, so their ids cannot be reused while it is in here).
+    found = _VALIDATED.get((id(schema), id(document), rules))
+    return found[2] if found is not None and found[0] is schema and found[1] is document else None
+
+
 class QueryLimitsExtension(SchemaExtension):
     """Puts the limits into strawberry's pipeline, per request (strawberry builds one per request).
 
@@ -616,11 +656,22 @@ class QueryLimitsExtension(SchemaExtension):
         ctx.validation_rules = (*ctx.validation_rules, self.rule)
         yield
 
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.graphql_document is None and ctx.query:
+            ctx.graphql_document = _parsed(ctx.query, cast(dict[str, Any], ctx.parse_options))
+        yield
+
     async def on_validate(self) -> AsyncIterator[None]:
         ctx = self.execution_context
-        if ctx.graphql_document is not None and ctx.pre_execution_errors is None:
-            ctx.pre_execution_errors = await anyio.to_thread.run_sync(
-                _validate, ctx.schema._schema, ctx.graphql_document, tuple(ctx.validation_rules))
+        document = ctx.graphql_document
+        if document is not None and ctx.pre_execution_errors is None:
+            schema, rules = ctx.schema._schema, tuple(ctx.validation_rules)
+            errors = _known_validation(schema, document, rules)
+            if errors is None:
+                errors = await anyio.to_thread.run_sync(_validate, schema, document, rules)
+                _remember(_VALIDATED, (id(schema), id(document), rules), (schema, document, errors))
+            ctx.pre_execution_errors = errors
         yield
 
     def on_execute(self) -> Iterator[None]:

@@ -512,7 +512,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
                                             edge_where=edge_where, limit_per_node=limit_per_node,
                                             other_types=allowed if other is None else None, far_props=far_props)
                 for r in self._read(text, params):
-                    items = r["items"] if limit_per_node is not None else [r]
+                    items = r["items"] if "items" in r else [r]
                     for item in items:
                         node = node_from_props(self.ontology, item["type"], item["node"])
                         out[r["src"]].append(edge_from_props(self.ontology, rt.name, item["rel"], node))

@@ -736,8 +736,9 @@ def edges(
 
     ``where`` filters the other node (its fields may come from any type the relationship reaches),
     ``edge_where`` the relationship. Rows: ``src`` (the parent id) and either ``rel``/``type``/``node``
-    (one row per edge, ordered by parent then other id) or, with ``limit_per_node``, ``items``: a list
-    of {rel, type, node} maps in the same order, cut to the limit inside the query.
+    (one row per edge, ordered by parent then other id; for one parent also with ``limit_per_node``)
+    or, with ``limit_per_node`` and several parents, ``items``: a list of {rel, type, node} maps in the
+    same order, cut to the limit inside the query.
     """
     rt = ontology.rel(rel_type)
     if direction not in ("out", "in"):
@@ -772,6 +773,12 @@ def edges(
         return f"{head} RETURN {a_id} AS src, {item} ORDER BY src, {b_id}", values
     if limit_per_node < 1:
         raise BadQueryError(f"limit_per_node is {limit_per_node}.", hint="Use 1 or more, or no limit.")
+    if len(ids) == 1:
+        # One parent: its limit is the statement's; rows as without a limit, cut by LIMIT (LadybugDB:
+        # 1 ms instead of 2.5 ms for the collect-and-slice form).
+        item = f"{dialect.props_of('r')} AS rel, {dialect.label_of('b')} AS type, {node} AS node"
+        return (f"{head} RETURN {a_id} AS src, {item} ORDER BY {b_id} LIMIT $limit",
+                {**values, "limit": int(limit_per_node)})
     collected = f"collect({{rel: {dialect.props_of('r')}, type: {dialect.label_of('b')}, node: {node}}})"
     text = (
         f"{head} WITH a, r, b {dialect.order_before_collect(f'{a_id}, {b_id}')} "

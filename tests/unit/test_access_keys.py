@@ -190,3 +190,15 @@ def test_keyinfo_status_uses_expiry() -> None:
     now = datetime.now(UTC)
     info = KeyInfo("x", "analyst", (), "tg_analyst_abcdef", created=now, expires=now + timedelta(hours=1))
     assert info.status() == "active" and info.status(now + timedelta(hours=2)) == "expired"
+
+
+def test_only_identity_provider_tokens_are_verified_off_the_event_loop() -> None:
+    from typing import Any, cast
+
+    from talentgraph.access.gate import Gate
+
+    with_jwt = Gate(jwt=cast(Any, object()), open_role="analyst")
+    assert with_jwt.blocks("Bearer aaa.bbb.ccc")  # may fetch the provider's keys
+    assert not with_jwt.blocks("Bearer tg_abc.def.ghi")  # an API key, whatever its characters
+    assert not with_jwt.blocks(None) and not with_jwt.blocks("Bearer tg_0123")
+    assert not Gate(open_role="analyst").blocks("Bearer aaa.bbb.ccc")  # no tokens accepted: refused at once

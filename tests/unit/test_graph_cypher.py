@@ -217,11 +217,17 @@ def test_edges_other_node_fields_come_from_any_reachable_type():
 
 
 def test_edges_per_node_limit_per_dialect():
-    text, params = cypher.edges(LB, ONTOLOGY, ["grp:1"], "MEMBER_OF", "in", limit_per_node=3)
+    text, params = cypher.edges(LB, ONTOLOGY, ["grp:1", "grp:2"], "MEMBER_OF", "in", limit_per_node=3)
     assert "WITH a, r, b ORDER BY a.`id`, b.`id` SKIP 0 WITH a.`id` AS src, collect({rel: r" in text
     assert text.endswith("RETURN src, list_slice(items, 1, $limit) AS items") and params["limit"] == 3
-    text, _ = cypher.edges(NEO, ONTOLOGY, ["grp:1"], "MEMBER_OF", "in", limit_per_node=3)
+    text, _ = cypher.edges(NEO, ONTOLOGY, ["grp:1", "grp:2"], "MEMBER_OF", "in", limit_per_node=3)
     assert "ORDER BY a.`id`, b.`id` WITH" in text and text.endswith("RETURN src, items[0..$limit] AS items")
+
+
+def test_one_parents_limit_is_the_statements():
+    for dialect in (LB, NEO):
+        text, params = cypher.edges(dialect, ONTOLOGY, ["grp:1"], "MEMBER_OF", "in", limit_per_node=3)
+        assert "collect(" not in text and text.endswith("ORDER BY b.`id` LIMIT $limit") and params["limit"] == 3
 
 
 def test_facets_unwind_list_properties_only():
