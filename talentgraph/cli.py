@@ -501,9 +501,17 @@ def _demo_keys(stores: Any, settings: Settings) -> dict[str, str]:
 
     access = _access(settings)
     stamp = time.strftime("%Y%m%d%H%M%S")
+    taken = set()
     for info in access.keys.list():
+        taken.add(info.name)
         if info.name.startswith("demo-") and info.revoked_at is None:
             access.keys.revoke(info.name)
+    # Two starts within one second (a second start skips the ingest) must not reuse a revoked key's name.
+    n = 1
+    while any(f"demo-{role}-{stamp}{f'-{n}' if n > 1 else ''}" in taken for role in POLICY.roles):
+        n += 1
+    if n > 1:
+        stamp = f"{stamp}-{n}"
     scope_place = POLICY.scope.place
     areas = stores.graph.list_nodes(scope_place, where=Cmp("level", "eq", "residential_area"), first=1).items
     out: dict[str, str] = {}
