@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_ingest_integrity import registers as registers_of
 
 from talentgraph.config import Settings
 from talentgraph.demo.generator import generate
 from talentgraph.graph.common import split_props
 from talentgraph.ingest import workers
 from talentgraph.ingest.job import JobStopped, run_job
-from talentgraph.ingest.mapping import load_job, load_pipeline
+from talentgraph.ingest.mapping import load_pipeline
 from talentgraph.ingest.pipeline import run_pipeline
 from talentgraph.ingest.sources.csv import MAX_CELL_CHARS
 from talentgraph.ingest.workers import RowBuilders, parallel_safe
@@ -99,28 +100,16 @@ def test_jobs_that_look_nodes_up_build_in_the_main_process(registers: Path) -> N
 
 
 def test_a_source_that_cannot_be_read_on_stops_with_an_exact_account(tmp_path: Path) -> None:
-    folder = tmp_path / "r"
-    folder.mkdir()
-    (folder / "areas.csv").write_text("编号,名称,层级\nB1,1号楼,楼栋\n", encoding="utf-8")
-    with (folder / "residents.csv").open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["居民编号", "姓名", "楼栋编号"])
-        for i in range(1, 700):
-            w.writerow([f"P{i:04d}", "x" * (MAX_CELL_CHARS + 1) if i == 650 else f"居民{i}", "B1"])
-    (folder / "areas.yaml").write_text(
-        'job: areas\nsource: {path: areas.csv}\nnodes:\n  - type: Area\n    key: "{编号}"\n'
-        "    properties: {name: 名称, level: 层级}\n", encoding="utf-8")
-    (folder / "residents.yaml").write_text(
-        'job: residents\nsource: {path: residents.csv}\nnodes:\n  - type: Person\n    key: "{居民编号}"\n'
-        "    properties: {name: 姓名}\nrelationships:\n  - type: LIVES_IN\n"
-        '    from: {type: Person, key: "{居民编号}"}\n    to: {type: Area, key: "{楼栋编号}"}\n', encoding="utf-8")
+    # Row 650 of 699 holds a cell over the reader's limit; rows before it are built by the workers.
+    data = registers_of(tmp_path / "r", 699, note={650: "x" * (MAX_CELL_CHARS + 1)})
+    areas, residents = load_pipeline(data / "pipeline.yaml")
     stores = open_stores(Settings(data_dir=tmp_path / "data"))
     builders = RowBuilders(2, min_bytes=0)
     try:
-        run_job(load_job(folder / "areas.yaml"), stores.graph, id_hash_key=KEY, quarantine_dir=tmp_path / "q")
+        run_job(areas, stores.graph, id_hash_key=KEY, quarantine_dir=tmp_path / "q")
         with pytest.raises(JobStopped) as info:
-            run_job(load_job(folder / "residents.yaml"), stores.graph, id_hash_key=KEY,
-                    quarantine_dir=tmp_path / "q", batch_size=100, builders=builders)
+            run_job(residents, stores.graph, id_hash_key=KEY, quarantine_dir=tmp_path / "q", batch_size=100,
+                    builders=builders)
         s = info.value.summary
         assert (s.rows_in, s.inserted, s.quarantined) == (649, 649, 0)
         assert stores.graph.count_nodes("Person") == 649
