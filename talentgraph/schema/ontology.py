@@ -250,10 +250,14 @@ def _open(prop: Property, what: str) -> tuple[Property, Property]:
     )
 
 
+# Geometry properties, named once: a node with them is a map feature (talentgraph/feed/geometry.py).
+GEO_LON, GEO_LAT, GEO_OUTLINE = "lon", "lat", "outline"
+
+
 def _coords() -> tuple[Property, ...]:
     return (
-        Property("lat", _F, "Latitude, WGS84 (GCJ-02 inputs are converted on ingest).", validator="latitude"),
-        Property("lon", _F, "Longitude, WGS84 (GCJ-02 inputs are converted on ingest).", validator="longitude"),
+        Property(GEO_LAT, _F, "Latitude, WGS84 (GCJ-02 inputs are converted on ingest).", validator="latitude"),
+        Property(GEO_LON, _F, "Longitude, WGS84 (GCJ-02 inputs are converted on ingest).", validator="longitude"),
     )
 
 
@@ -313,6 +317,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
                      facet=True, vocabulary="ownership"),
             Property("employees", _I, "Number of employees.", sortable=True),
             Property("address", _S, "Street address.", searchable=_TEXT),
+            *_coords(),
             Property("description", _S, "What the enterprise does.", searchable=_TEXT),
         ),
     ),
@@ -324,6 +329,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
                      vocabulary="party_levels"),
             Property("established", PropType.DATE, "Date established.", validator="date"),
             Property("secretary", _S, "Secretary's name.", sensitivity=_NAMED),
+            *_coords(),
             Property("description", _S, "Description.", searchable=_TEXT),
         ),
     ),
@@ -370,6 +376,8 @@ NODE_TYPES: tuple[NodeType, ...] = (
                      vocabulary="area_levels"),
             Property("address", _S, "Street address.", searchable=_TEXT),
             *_coords(),
+            Property(GEO_OUTLINE, _S, "Outline as GeoJSON Polygon text, WGS84 (residential areas and buildings; "
+                     "'lon,lat;lon,lat;…' accepted on ingest).", validator="polygon"),
             Property("households", _I, "Households.", sortable=True),
             Property("population", _I, "Registered residents.", sortable=True),
         ),

@@ -224,6 +224,81 @@ def longitude(value: Any, field: str = "lon") -> float:
     return lon
 
 
+# --- outlines (RFC 7946 Polygon) -------------------------------------------------------------------
+
+_MAX_OUTLINE_POSITIONS = 2000
+
+
+def _ring_area2(ring: list[list[float]]) -> float:
+    """Twice the signed planar area of a closed ring (positive: counter-clockwise)."""
+    return sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(ring, ring[1:]))
+
+
+def polygon(value: Any, field: str = "outline") -> str:
+    """An outline as compact GeoJSON Polygon text, WGS84, exterior ring counter-clockwise (RFC 7946 §3.1.6).
+
+    Accepts a GeoJSON Polygon (object or its JSON text) or a ring written as
+    ``lon,lat;lon,lat;…`` — the form a register's spreadsheet cell holds. Rings are closed if the
+    last position does not repeat the first; every position must lie inside Shanghai.
+    """
+    import json
+
+    expected = ("a GeoJSON Polygon or 'lon,lat;lon,lat;…' with at least three distinct WGS84 positions inside "
+                "Shanghai")
+    data: Any = value
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()
+        if text.startswith("{"):
+            try:
+                data = json.loads(text)
+            except ValueError:
+                raise ValidationError(field, value, expected, hint="The text starts like JSON but does not parse.") \
+                    from None
+        else:
+            try:
+                data = {"type": "Polygon", "coordinates": [[[float(x) for x in pair.split(",")]
+                                                            for pair in text.split(";") if pair.strip()]]}
+            except ValueError:
+                raise ValidationError(field, value, expected, hint="Write e.g. 121.55,31.21;121.56,31.21;121.56,31.22.") \
+                    from None
+    if not isinstance(data, dict) or data.get("type") != "Polygon" or not isinstance(data.get("coordinates"), list):
+        raise ValidationError(field, value, expected, hint='Give {"type": "Polygon", "coordinates": [[[lon, lat], …]]}.')
+    rings: list[list[list[float]]] = []
+    total = 0
+    for r, ring in enumerate(data["coordinates"]):
+        if not isinstance(ring, list):
+            raise ValidationError(field, value, expected, hint=f"Ring {r} is not a list of positions.")
+        positions: list[list[float]] = []
+        for pos in ring:
+            if (not isinstance(pos, list) or len(pos) not in (2, 3)
+                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+                               for x in pos)):
+                raise ValidationError(field, value, expected, hint=f"Ring {r} holds {pos!r}, not [lon, lat].")
+            lon, lat = float(pos[0]), float(pos[1])
+            if not SHANGHAI_BBOX.contains(lon, lat):
+                hint = _SWAPPED if SHANGHAI_BBOX.contains(lat, lon) else f"[{lon}, {lat}] lies outside Shanghai."
+                raise ValidationError(field, value, expected, hint=hint)
+            positions.append([round(lon, 7), round(lat, 7)])
+        if positions and positions[0] != positions[-1]:
+            positions.append(list(positions[0]))
+        if len({tuple(p) for p in positions}) < 3:
+            raise ValidationError(field, value, expected, hint=f"Ring {r} has fewer than three distinct positions.")
+        area = _ring_area2(positions)
+        if area == 0:
+            raise ValidationError(field, value, expected, hint=f"Ring {r} encloses no area (its positions are in a line).")
+        # Exterior rings counter-clockwise, holes clockwise (RFC 7946 §3.1.6).
+        if (area < 0) == (r == 0):
+            positions.reverse()
+        total += len(positions)
+        rings.append(positions)
+    if not rings:
+        raise ValidationError(field, value, expected, hint="The polygon has no ring.")
+    if total > _MAX_OUTLINE_POSITIONS:
+        raise ValidationError(field, f"{total} positions", expected,
+                              hint=f"Simplify the outline to at most {_MAX_OUTLINE_POSITIONS} positions.")
+    return json.dumps({"type": "Polygon", "coordinates": rings}, separators=(",", ":"))
+
+
 # --- language levels --------------------------------------------------------------------------------
 
 CEFR_LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
@@ -281,6 +356,7 @@ VALIDATORS: dict[str, Validator] = {
     "phone": phone,
     "latitude": latitude,
     "longitude": longitude,
+    "polygon": polygon,
     "language_level": language_level,
     "date": date,
     "resident_id": resident_id,

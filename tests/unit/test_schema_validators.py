@@ -270,7 +270,7 @@ def test_registry_covers_every_validator_named_in_the_ontology() -> None:
     props = [p for n in ONTOLOGY.node_types for p in n.properties]
     props += [p for r in ONTOLOGY.rel_types for p in r.properties]
     named = {p.validator for p in props if p.validator}
-    assert named == {"uscc", "phone", "latitude", "longitude", "language_level", "date"}
+    assert named == {"uscc", "phone", "latitude", "longitude", "polygon", "language_level", "date"}
     assert named <= set(v.VALIDATORS)
 
 
