@@ -32,6 +32,7 @@ from talentgraph.api.schema import build_schema
 from talentgraph.api.view import GraphQLView, error_response
 from talentgraph.config import Settings
 from talentgraph.errors import TalentgraphError, UnauthenticatedError
+from talentgraph.feed.routes import OPERATION, PRINCIPAL, Platform, platform_routes
 from talentgraph.graph.port import GraphStore
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
 
@@ -43,9 +44,7 @@ log = logging.getLogger("talentgraph.server")
 
 STATIC_DIR = Path(__file__).parent / "static"
 PLAYGROUND = STATIC_DIR / "graphiql" / "playground.html"
-PRINCIPAL = "talentgraph.principal"
 ACCESS = "talentgraph.access"
-OPERATION = "talentgraph.operation"
 UNGUARDED = ("/health", "/static/")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -230,6 +229,7 @@ def create_app(
         Route("/graphql", router),  # the view answers other methods itself (405 with Allow, in the error shape)
         Route("/health", health),
         *admin_routes(admin or AdminOps()),
+        *platform_routes(Platform(graph, search, settings, ontology)),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(routes=routes)

@@ -1,0 +1,61 @@
+"""The role policy applied to whole records outside GraphQL: the change feed, GeoJSON, NGSI-LD.
+
+GraphQL enforces the policy by building each role's schema (``api/schema.py``); the platform
+routes hand out records instead, so they ask here, in one place, what of a record a role may see.
+These paths carry no per-request area scope, so an ``in_scope`` grant reads as not granted: a staff
+key gets exactly what an analyst gets from them (a row, a field or a relationship is shown only
+where the role's grant is ``always``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from talentgraph.access.policy import Grant, RoleView
+from talentgraph.schema.ontology import SYSTEM_NODE_PROPERTIES, NodeType, RelType
+
+# Bookkeeping every record carries and any role that sees the row may see (when it last changed).
+_SHOWN_SYSTEM = frozenset({"version", "updated_at"})
+
+
+def readable_types(view: RoleView) -> tuple[NodeType, ...]:
+    """Node types whose rows the role may read on these paths."""
+    return view.types()
+
+
+def readable_rel_types(view: RoleView) -> tuple[RelType, ...]:
+    """Relationship types the role reads always, with at least one visible pair of ends."""
+    o = view.ontology
+    return tuple(o.rel(name) for name in view.path_rels())
+
+
+def node_props(view: RoleView, node_type: NodeType, props: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The properties of one node the role may read (None when the role may not see the row at all).
+
+    Null values are left out; identity documents (class ``sensitive``) never appear.
+    """
+    if not view.rows(node_type.name):
+        return None
+    out: dict[str, Any] = {}
+    for p in node_type.properties:
+        value = props.get(p.name)
+        if value is not None and view.grant(p) is Grant.ALWAYS:
+            out[p.name] = value
+    for s in SYSTEM_NODE_PROPERTIES:
+        if s.name in _SHOWN_SYSTEM and props.get(s.name) is not None:
+            out[s.name] = props[s.name]
+    return out
+
+
+def rel_visible(view: RoleView, rel_type: RelType, from_type: str, to_type: str) -> bool:
+    return view.rel_grant(rel_type) is Grant.ALWAYS and (from_type, to_type) in view.rel_endpoints(rel_type)
+
+
+def rel_props(view: RoleView, rel_type: RelType, from_type: str, to_type: str,
+              props: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A relationship's readable properties (None when the role may not see the relationship)."""
+    if not rel_visible(view, rel_type, from_type, to_type):
+        return None
+    return {p.name: props[p.name] for p in rel_type.properties
+            if props.get(p.name) is not None and view.grant(p) is Grant.ALWAYS}
