@@ -37,7 +37,7 @@ Op = Callable[..., Any]
 class AdminOps:
     """The admin operations a server can run; any left None answers 404 with a hint."""
 
-    ingest: Op | None = None  # (job: Path, input_dir: Path | None, dry_run: bool, roots) -> list[dict]
+    ingest: Op | None = None  # (job: Path, input_dir: Path | None, dry_run: bool, roots, *, force: bool) -> list[dict]
     keys: Any = None  # access.keys.KeyStore
     audit: Any = None  # access.audit.AuditLog
     export_person: Op | None = None  # (person_id) -> dict
@@ -130,7 +130,10 @@ async def _ingest(request: Request, principal: Principal, ops: AdminOps) -> Any:
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise BadQueryError("dry_run is not true or false.")
-    summaries = await anyio.to_thread.run_sync(lambda: run(job, input_dir, dry_run, ops.roots))
+    force = body.get("force", False)  # snapshot jobs: end more than max_delete_share
+    if not isinstance(force, bool):
+        raise BadQueryError("force is not true or false.")
+    summaries = await anyio.to_thread.run_sync(lambda: run(job, input_dir, dry_run, ops.roots, force=force))
     return {"summaries": summaries}
 
 

@@ -97,9 +97,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     server = _server_for(args, settings)
     if server:
         print(f"A talentgraph server is using this data dir; sending the job to {server} …", file=sys.stderr)
-        summaries = _ingest_via_server(server, job, input_dir, args.dry_run, settings)
+        summaries = _ingest_via_server(server, job, input_dir, args.dry_run, settings, force=args.force)
     else:
-        summaries = _ingest_local(settings, job, input_dir, dry_run=args.dry_run, progress=not args.quiet)
+        summaries = _ingest_local(settings, job, input_dir, dry_run=args.dry_run, progress=not args.quiet,
+                                  force=args.force)
     _print_summaries(summaries, as_json=args.json)
     return 0
 
@@ -114,6 +115,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         report = stores.projector.sync()
         if report.changes_read:
             print(f"Search index caught up: {report.indexed} documents from {report.changes_read} changes.")
+        pruned = _prune_feed(stores)
+        if pruned:
+            print(f"Change feed: {pruned} entries older than {settings.feed_retention_days:g} days pruned.")
         _serve(stores, settings, open_role=open_role)
     finally:
         stores.close()
@@ -277,7 +281,7 @@ def stats_of(stores: Any) -> dict[str, Any]:
 
 
 def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_run: bool, progress: bool,
-                  roots: Sequence[Path] | None = None) -> list[Any]:
+                  roots: Sequence[Path] | None = None, force: bool = False) -> list[Any]:
     from talentgraph.ingest.mapping import load_jobs
     from talentgraph.ingest.pipeline import run_pipeline
     from talentgraph.stores import id_hash_key, quarantine_dir
@@ -297,6 +301,7 @@ def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_ru
             quarantine_dir=quarantine_dir(stores.settings),
             dry_run=dry_run,
             progress=progress,
+            force=force,
         )
         failed = False
     finally:
@@ -310,22 +315,40 @@ def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_ru
                     raise
                 logging.getLogger(__name__).exception("Search sync after the failed job failed too; "
                                                       "`talentgraph reindex` or the next ingest/serve catches up.")
+    if not dry_run:
+        _prune_feed(stores)
     return list(summaries)
 
 
-def _ingest_local(settings: Settings, job: Path, input_dir: Path | None, *, dry_run: bool, progress: bool) -> list[Any]:
+def _prune_feed(stores: Any) -> int:
+    """Drop change-log entries past the feed's retention that no reader of this service still needs.
+
+    Readers inside the service are the search index and the NGSI-LD subscriptions: nothing after
+    either's position goes. External consumers hold cursors; theirs expire with the retention.
+    """
+    from talentgraph.feed.changes import Cursor, prune
+    from talentgraph.feed.subscriptions import SubscriptionStore
+
+    positions = [stores.projector.index.get_cursor()]
+    positions += [Cursor.decode(s.cursor).seq for s in SubscriptionStore(stores.settings.data_dir).all()
+                  if s.cursor and s.active]
+    return prune(stores.graph, stores.settings.feed_retention, up_to_seq=min(positions))
+
+
+def _ingest_local(settings: Settings, job: Path, input_dir: Path | None, *, dry_run: bool, progress: bool,
+                  force: bool = False) -> list[Any]:
     from talentgraph.stores import open_stores
 
     stores = open_stores(settings)
     try:
-        return _run_pipeline(stores, job, input_dir, dry_run=dry_run, progress=progress)
+        return _run_pipeline(stores, job, input_dir, dry_run=dry_run, progress=progress, force=force)
     finally:
         stores.close()
 
 
 def _ingest_via_server(server: str, job: Path, input_dir: Path | None, dry_run: bool,
-                       settings: Settings | None = None) -> list[Any]:
-    body = {"job": str(job), "input_dir": str(input_dir) if input_dir else None, "dry_run": dry_run}
+                       settings: Settings | None = None, *, force: bool = False) -> list[Any]:
+    body = {"job": str(job), "input_dir": str(input_dir) if input_dir else None, "dry_run": dry_run, "force": force}
     return list(_admin_call(server, "/admin/ingest", body, settings)["summaries"])
 
 
@@ -383,17 +406,18 @@ def _serve(stores: Any, settings: Settings, *, open_role: str | None = None,
     gate = Gate(keys=access.keys, jwt=_jwt(settings), local_token=local_token(settings.data_dir, create=True),
                 open_role=open_role)
 
-    def on_ingest(job: Path, input_dir: Path | None, dry_run: bool, roots: Sequence[Path]) -> list[dict[str, Any]]:
-        summaries = _run_pipeline(stores, job, input_dir, dry_run=dry_run, progress=False, roots=roots)
+    def on_ingest(job: Path, input_dir: Path | None, dry_run: bool, roots: Sequence[Path], *,
+                  force: bool = False) -> list[dict[str, Any]]:
+        summaries = _run_pipeline(stores, job, input_dir, dry_run=dry_run, progress=False, roots=roots, force=force)
         return [s.to_dict() for s in summaries]
 
     admin = _admin_ops(stores, settings, access)
     # One writer at a time: an erasure rewriting a quarantine file while a job appends to it would lose rows.
     writes = threading.Lock()
 
-    def ingest_locked(*a: Any) -> list[dict[str, Any]]:
+    def ingest_locked(*a: Any, **kw: Any) -> list[dict[str, Any]]:
         with writes:
-            return on_ingest(*a)
+            return on_ingest(*a, **kw)
 
     def erase_locked(person_id: str, dry_run: bool) -> Any:
         with writes:
@@ -746,6 +770,7 @@ def _print_summaries(summaries: Sequence[Any], *, as_json: bool) -> None:
     total = {k: sum(r.get(k, 0) for r in rows) for k in counts}
     print(f"{'total (' + verb + 'write)':<20}{total['rows_in']:>9,}{total['inserted']:>10,}{total['updated']:>9,}"
           f"{total['unchanged']:>11,}{total['quarantined']:>13,}{total['empty']:>7,}")
+    _print_snapshots(rows, verb)
     if dry:
         # A dry run writes no quarantine file: show the reasons here instead.
         for r in rows:
@@ -766,6 +791,20 @@ def _print_summaries(summaries: Sequence[Any], *, as_json: bool) -> None:
         example = _first_reason(Path(files[0]["quarantine_path"]))
         if example:
             print(f"  e.g. {example}")
+
+
+def _print_snapshots(rows: Sequence[dict[str, Any]], verb: str) -> None:
+    """What snapshot jobs ended and deleted (ingest/snapshot.py): counts, the first ids, or why none."""
+    for r in rows:
+        if r.get("mode") != "snapshot":
+            continue
+        by_type = {k: r["ended_by_type"].get(k, 0) + r["deleted_by_type"].get(k, 0) for k in r["removed_preview"]}
+        detached = f" (with {r['detached']:,} relationship(s) of other sources)" if r.get("detached") else ""
+        print(f"{r['job']} (snapshot): {verb}end {r['ended']:,}, {verb}delete {r['deleted']:,} node(s){detached}")
+        for kind, ids in r["removed_preview"].items():
+            print(f"  {kind}: {', '.join(ids)}{' …' if len(ids) < by_type[kind] else ''}")
+        if r.get("snapshot_note"):
+            print(f"  {r['snapshot_note']}")
 
 
 def _first_reason(path: Path) -> str | None:
@@ -832,6 +871,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job", help="Job or pipeline YAML file.")
     p.add_argument("--input-dir", help="Directory the job's source paths are relative to (default: the job's folder).")
     p.add_argument("--dry-run", action="store_true", help="Validate and report without writing.")
+    p.add_argument("--force", action="store_true",
+                   help="Let snapshot jobs end more than their max_delete_share of records.")
     p.add_argument("--server", help="Send the job to this running server (e.g. http://127.0.0.1:8000).")
     p.add_argument("--json", action="store_true", help="Print the job summaries as JSON.")
     p.add_argument("--quiet", action="store_true", help="No progress bar.")

@@ -6,6 +6,8 @@ against it by a test, so a setting cannot exist undocumented.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -68,6 +70,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_body_bytes", int, 1024 * 1024, "Largest GraphQL request body accepted (HTTP 413 beyond)."),
     Setting("max_query_cost", int, 50_000,
             "Cost budget of one GraphQL document: the product of page sizes along each path, summed."),
+    Setting("feed_retention_days", float, 30.0,
+            "Days the change feed keeps tombstones (deletions); a consumer's cursor older than this must resync."),
+    Setting("feed_max_wait", float, 30.0, "Longest a long pull on /feed waits for new changes, in seconds."),
+    Setting("notify_endpoints", str, "",
+            "URL prefixes NGSI-LD subscriptions may send notifications to (comma-separated). Empty: loopback only."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -104,6 +111,9 @@ class Settings:
     request_deadline: float = 10.0
     max_body_bytes: int = 1024 * 1024
     max_query_cost: int = 50_000
+    feed_retention_days: float = 30.0
+    feed_max_wait: float = 30.0
+    notify_endpoints: str = ""
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> "Settings":
@@ -143,8 +153,21 @@ class Settings:
             raise ConfigError("max_body_bytes must be at least 1024 and max_query_cost at least 1.")
         if not 64 <= self.graph_memory_mb <= 1024 * 1024:
             raise ConfigError(f"graph_memory_mb is {self.graph_memory_mb}.", hint="Use 64 MiB or more.")
+        if not 1 / 24 <= self.feed_retention_days <= 3650:
+            raise ConfigError(f"feed_retention_days is {self.feed_retention_days}.",
+                              hint="Use one hour (0.0417) to 3650 days.")
+        if not 0 <= self.feed_max_wait <= 300:
+            raise ConfigError(f"feed_max_wait is {self.feed_max_wait}.", hint="Use 0 to 300 seconds.")
         if not 1 <= self.max_page_size <= 10_000:
             raise ConfigError(f"max_page_size is {self.max_page_size}.", hint="Use a value from 1 to 10000.")
+
+    @property
+    def notify_prefixes(self) -> list[str]:
+        return [p.strip() for p in self.notify_endpoints.split(",") if p.strip()]
+
+    @property
+    def feed_retention(self) -> "dt.timedelta":
+        return dt.timedelta(days=self.feed_retention_days)
 
     @property
     def embedded_graph(self) -> bool:

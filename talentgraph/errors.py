@@ -99,3 +99,9 @@ class DeadlineError(TalentgraphError):
     """The request ran past its deadline and was stopped."""
 
     code = "DEADLINE_EXCEEDED"
+
+
+class ResyncRequiredError(TalentgraphError):
+    """A change-feed cursor the log can no longer continue: older than retention, or from another log."""
+
+    code = "RESYNC_REQUIRED"

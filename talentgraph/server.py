@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -32,7 +34,10 @@ from talentgraph.api.schema import build_schema
 from talentgraph.api.view import GraphQLView, error_response
 from talentgraph.config import Settings
 from talentgraph.errors import TalentgraphError, UnauthenticatedError
-from talentgraph.feed.routes import OPERATION, PRINCIPAL, Platform, platform_routes
+from talentgraph.feed.notifier import Notifier
+from talentgraph.feed.ngsild.context import CONTEXT_PATH
+from talentgraph.feed.routes import ACCESS, OPERATION, PRINCIPAL, Platform, platform_routes
+from talentgraph.feed.subscriptions import SubscriptionStore
 from talentgraph.graph.port import GraphStore
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
 
@@ -44,8 +49,8 @@ log = logging.getLogger("talentgraph.server")
 
 STATIC_DIR = Path(__file__).parent / "static"
 PLAYGROUND = STATIC_DIR / "graphiql" / "playground.html"
-ACCESS = "talentgraph.access"
-UNGUARDED = ("/health", "/static/")
+# The NGSI-LD @context holds term definitions only, and JSON-LD processors follow it without a key.
+UNGUARDED = ("/health", "/static/", CONTEXT_PATH)
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -206,6 +211,18 @@ def create_app(
     prebuild: bool = False,
 ) -> Starlette:
     router = RoleRouter(graph, search, settings, ontology, audit)
+    subscriptions = SubscriptionStore(settings.data_dir)
+    notifier = Notifier(graph, ontology, subscriptions, retention=settings.feed_retention, keys=gate.keys,
+                        base_url=f"http://{settings.host}:{settings.port}")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # NGSI-LD notifications are sent from the serving process, for as long as it serves.
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(notifier.run)
+            yield
+            tasks.cancel_scope.cancel()
+
     if prebuild:  # a server builds every role's schema at start rather than on each role's first request
         for role in POLICY.roles:
             router.app_for(role)
@@ -229,10 +246,11 @@ def create_app(
         Route("/graphql", router),  # the view answers other methods itself (405 with Allow, in the error shape)
         Route("/health", health),
         *admin_routes(admin or AdminOps()),
-        *platform_routes(Platform(graph, search, settings, ontology)),
+        *platform_routes(Platform(graph, search, settings, ontology, subscriptions)),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.notifier = notifier
     app.add_middleware(AccessMiddleware, gate=gate, audit=audit, allowed_hosts=allowed_hosts(settings))
     return app
 

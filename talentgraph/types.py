@@ -117,6 +117,17 @@ class Edge:
 
 
 @dataclass(frozen=True)
+class Relationship:
+    """A stored relationship by itself (the change feed reads them by key): its ends and every property."""
+
+    type: str
+    key: str
+    from_id: NodeId
+    to_id: NodeId
+    props: Props  # ontology + system properties (version, src_*, ingested_at, updated_at)
+
+
+@dataclass(frozen=True)
 class Path:
     nodes: list[Node]
     edges: list[Edge]

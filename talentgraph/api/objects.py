@@ -234,3 +234,31 @@ class AuditRecord:
     duration_ms: float
     path: str
     hash: str = strawberry.field(description="This entry's link in the hash chain (`talentgraph audit --verify`).")
+
+
+@strawberry.type(description="One change to a record the caller's role may see, in commit order.")
+class ChangeEvent:
+    seq: int = strawberry.field(description="Position in the change log.")
+    op: str = strawberry.field(description="`upsert` (created or changed) or `delete` (a tombstone).")
+    kind: str = strawberry.field(description="`node` or `rel`.")
+    type: str = strawberry.field(description="Node or relationship type.")
+    id: strawberry.ID = strawberry.field(description="Node id, or relationship key `from|TYPE|to`.")
+    at: str = strawberry.field(description="When the change was written (ISO 8601, UTC).")
+    version: int
+    from_: strawberry.ID | None = strawberry.field(name="from", description="A relationship's start node.")
+    to: strawberry.ID | None = strawberry.field(description="A relationship's end node.")
+    data: JSON | None = strawberry.field(description="The record as the caller's role may read it; null for a delete.")
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this event.")
+
+
+@strawberry.type(description="A page of the change feed. Without `after` the feed starts with a snapshot: every "
+                             "current record once; then follow with `after: cursor`.")
+class ChangePage:
+    events: list[ChangeEvent]
+    cursor: str = strawberry.field(description="Continue after this (the last change-log entry read, shown or not).")
+    seq: int = strawberry.field(description="The change-log position this page reaches: a consumer that applied "
+                                            "every page up to here and follows from `cursor` misses no change and "
+                                            "gets none twice.")
+    head_seq: int = strawberry.field(description="The newest change-log position when the page was read.")
+    has_more: bool = strawberry.field(description="More changes lie after `cursor` already.")
+    snapshot: bool = strawberry.field(description="Read from the start (no `after`).")

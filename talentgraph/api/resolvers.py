@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from talentgraph.api import golden, selection
@@ -25,6 +26,8 @@ from talentgraph.api.labels import term_labels
 from talentgraph.api.naming import camel
 from talentgraph.api.objects import (
     AuditRecord,
+    ChangeEvent,
+    ChangePage,
     FacetCount,
     GraphPath,
     Highlight,
@@ -409,3 +412,20 @@ async def audit_log(ctx: ApiContext, *, person: str | None, principal: str | Non
                         document_hash=e.document_hash, person_ids=[strawberry.ID(i) for i in e.person_ids],
                         count=e.count, outcome=e.outcome, status=e.status, duration_ms=e.duration_ms, path=e.path,
                         hash=e.hash) for e in entries]
+
+
+async def changes(ctx: ApiContext, *, after: str | None, types: list[str] | None, first: int) -> ChangePage:
+    """A page of the change feed for the caller's role (``feed/changes.py``)."""
+    from talentgraph.feed.changes import ChangeFeed, Cursor, returned_ids
+
+    cursor = Cursor.decode(after) if after is not None else None
+    feed = ChangeFeed(ctx.graph, ctx.ontology, ctx.settings.feed_retention)
+    page = await run_sync(feed.page, ctx.view, cursor, types=types, first=first)
+    ctx.access.returned_ids(returned_ids(page.events, ctx.ontology))
+    return ChangePage(
+        events=[ChangeEvent(seq=e.seq, op=e.op, kind=e.kind, type=e.type, id=strawberry.ID(e.id), at=e.at,
+                            version=e.version, from_=strawberry.ID(e.from_id) if e.from_id else None,
+                            to=strawberry.ID(e.to_id) if e.to_id else None, data=cast(JSON, e.data), cursor=e.cursor)
+                for e in page.events],
+        cursor=page.cursor.encode(), seq=page.seq, head_seq=page.head_seq, has_more=page.has_more,
+        snapshot=page.snapshot)

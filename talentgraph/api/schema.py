@@ -38,6 +38,7 @@ from strawberry.types import Info
 from talentgraph.access.policy import POLICY, Grant, Policy, RoleView
 from talentgraph.api import golden
 from talentgraph.api import provenance as api_provenance
+from talentgraph.api import area_stats as api_area_stats
 from talentgraph.api import prefetch, resolvers, selection
 from talentgraph.api.audit_trail import AuditTrail
 from talentgraph.api.errors import ErrorShape, TalentgraphSchema
@@ -69,6 +70,8 @@ from talentgraph.api.objects import (
     SortDirection,
     VocabLabel,
     AuditRecord,
+    ChangeEvent,
+    ChangePage,
 )
 from talentgraph.errors import OntologyError
 from talentgraph.graph.port import MAX_PATH_HOPS
@@ -612,6 +615,31 @@ class _Builder:
         ], "Counts per value of a facet property (GraphQL or ontology name), optionally filtered by a "
            "`where` object shaped like the type's Where input. A person resolved from several records counts "
            "once, with the values of the record that stands for them; `allRecords: true` counts every record.")
+        if self.o.node("Area") in self.view.types():  # the map's area statistics (feed/areas.py)
+            self.ns["AreaStatsPage"] = api_area_stats.AreaStatsPage
+
+            async def area_stats(root: Any, info: Info, level: str | None = None, first: int = DEFAULT_FIRST,
+                                 after: str | None = None) -> Any:
+                return await api_area_stats.area_stats(_context(info), level, first, after)
+
+            attrs["area_stats"] = self._field(area_stats, "areaStats", "AreaStatsPage", [
+                ("level", "Optional[str]", None), ("first", "int", DEFAULT_FIRST), ("after", "Optional[str]", None),
+            ], "Per residential area and building (`level`: residential_area or building): residents, foreign "
+               "residents by nationality, party members, volunteers, residents by skill category and language. "
+               "Counts below k are suppressed (`display` \"<k\"), and so is a further count wherever a total minus "
+               "the shown counts would reveal one (\"≥k\").")
+        self.ns["ChangeEvent"], self.ns["ChangePage"] = ChangeEvent, ChangePage
+
+        async def changes(root: Any, info: Info, after: str | None = None, types: list[str] | None = None,
+                          first: int = 100) -> Any:
+            return await resolvers.changes(_context(info), after=after, types=types, first=first)
+
+        attrs["changes"] = self._field(changes, "changes", "ChangePage", [
+            ("after", "Optional[str]", None), ("types", "Optional[list[str]]", None), ("first", "int", 100),
+        ], "The change feed in commit order, for keeping a copy in sync (the twin-city platform): without `after`, "
+           "a snapshot of every current record the role may read, once; with `after: cursor`, each record changed "
+           "since, once, with its newest data, and a tombstone (`op: delete`) for each record deleted. `types` "
+           "narrows to node or relationship types. A cursor older than the feed's retention answers RESYNC_REQUIRED.")
         if "audit" in self.view.policy.role(self.view.role).may:
             self.ns["AuditRecord"] = AuditRecord
 

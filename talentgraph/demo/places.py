@@ -1,6 +1,14 @@
 """The fixed skeleton of the demo community: residential areas, venues, groups, name parts for
-enterprises and projects. All invented (plausible, not surveyed); coordinates are GCJ-02, the way a
-Chinese map app reports them, inside lat 31.215–31.235 / lon 121.545–121.575.
+enterprises and projects. Coordinates are GCJ-02, the way a Chinese map app reports them, inside
+lat 31.215–31.235 / lon 121.545–121.575.
+
+The community's public places that the twin-city map shows carry their real names and the figures
+the public record gives (issue 9): the Shanghai Library East (上海图书馆东馆, opened 2022, 合欢路300号),
+Thumb Plaza (大拇指广场, about 170 parking spaces shared with a residents' committee), the
+Chinese-language corridor (汉语廊) and the foreign-residents service station (境外人员服务站, opened
+2012, the first in Shanghai). Where the record is silent (their exact coordinates, most addresses,
+hours, capacities) a value is left empty or is plausible, not surveyed. Everything else, and every
+resident, is invented.
 """
 
 from __future__ import annotations
@@ -18,6 +26,12 @@ class ResidentialArea:
     built: int  # year the estate was finished (move-in dates start here)
     road: str
 
+
+# Half-size of a residential area's outline (degrees, GCJ-02): rectangles this size around the
+# centres below do not overlap (tests/unit/test_demo_generator.py checks it); buildings are laid out
+# on a grid inside them (generator._buildings).
+AREA_HALF_LON = 0.0020
+AREA_HALF_LAT = 0.0017
 
 SUBDISTRICT = ("huamu", "花木街道", 121.5530, 31.2150, "浦东新区花木街道")
 COMMUNITY = ("lianyang", "联洋社区", 121.5600, 31.2250, "浦东新区花木街道联洋社区")
@@ -43,9 +57,9 @@ class VenueSpec:
     address: str
     lon: float
     lat: float
-    capacity: int | None
+    capacity: int | None  # None: the public record gives no figure
     parking: int | None
-    hours: str
+    hours: str | None
     description: str
     area: str  # Area key the venue is located in
 
@@ -54,13 +68,14 @@ VENUES: tuple[VenueSpec, ...] = (
     VenueSpec("V01", "联洋社区党群服务中心", "party_service_centre", "长柳路58号", 121.5596, 31.2256, 300, 40,
               "周一至周日 8:30-20:00", "社区党委办公、党员活动、议事协商与便民服务的综合阵地。", "lianyang"),
     VenueSpec("V02", "联洋社区境外人员服务站", "foreign_service_station", "樱花路868号一楼", 121.5611, 31.2240, 60,
-              None, "周一至周五 9:00-17:00", "为境外居民提供居住登记、政策咨询、双语服务与融入活动。", "lianyang"),
-    VenueSpec("V03", "浦东图书馆联洋分馆", "library_branch", "芳甸路300号二楼", 121.5580, 31.2268, 180, None,
-              "周二至周日 9:00-20:30", "社区图书馆分馆，设外文图书角和少儿阅览区。", "RA03"),
-    VenueSpec("V04", "联洋广场", "plaza", "长柳路与芳甸路路口", 121.5622, 31.2262, 2000, 320,
-              "全天开放", "社区中心广场，地下停车场对外开放，节庆活动与周末市集在此举办。", "lianyang"),
-    VenueSpec("V05", "联洋汉语角", "language_corner", "樱花路868号二楼", 121.5612, 31.2241, 40, None,
-              "每周六 14:00-16:00", "境外居民学习汉语、中外居民语言交换的固定角落。", "lianyang"),
+              None, "周一至周五 9:00-17:00",
+              "2012年设立，上海首个社区境外人员服务站：居住登记、政策咨询、双语服务与融入活动。", "lianyang"),
+    VenueSpec("V03", "上海图书馆东馆", "library_branch", "合欢路300号", 121.5562, 31.2196, None, None,
+              None, "上海图书馆东馆，2022年开馆，位于浦东新区合欢路300号。", "huamu"),
+    VenueSpec("V04", "大拇指广场", "plaza", "芳甸路199弄", 121.5622, 31.2262, None, 170,
+              "全天开放", "联洋社区的商业广场，约170个停车位与居委会共享。", "lianyang"),
+    VenueSpec("V05", "汉语廊", "language_corner", "樱花路868号二楼", 121.5612, 31.2241, 40, None,
+              "每周六 14:00-16:00", "中外居民学习汉语、交流语言与文化的长廊。", "lianyang"),
     VenueSpec("V06", "联洋社区文化活动中心", "activity_centre", "长柳路100号", 121.5588, 31.2249, 500, 60,
               "周一至周日 8:00-21:00", "排练厅、书画室、多功能厅，文体团队活动基地。", "lianyang"),
     VenueSpec("V07", "联洋睦邻中心", "activity_centre", "海桐路150号", 121.5630, 31.2320, 150, 20,

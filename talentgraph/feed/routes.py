@@ -22,12 +22,14 @@ from talentgraph.graph.port import GraphStore
 from talentgraph.schema.ontology import Ontology
 
 if TYPE_CHECKING:
+    from talentgraph.feed.subscriptions import SubscriptionStore
     from talentgraph.search.service import SearchService
 
-_MODULES: tuple[str, ...] = ()
+_MODULES: tuple[str, ...] = ("stream", "geojson", "subscription_routes", "ngsild.routes")
 
 PRINCIPAL = "talentgraph.principal"  # set by server.AccessMiddleware
 OPERATION = "talentgraph.operation"  # what the audit entry names the request
+ACCESS = "talentgraph.access"  # the request's RequestAccess: which persons it returned, for the audit entry
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Platform:
     search: "SearchService | None"
     settings: Settings
     ontology: Ontology
+    subscriptions: "SubscriptionStore | None" = None  # NGSI-LD subscriptions (feed/subscriptions.py)
 
 
 def caller(request: Request, operation: str | None = None) -> tuple[Principal, RoleView]:

@@ -43,10 +43,11 @@ from talentgraph.graph.common import (
     parse_rel_key,
     plain_value,
     provenance_props,
+    rel_props,
     rel_row,
     split_props,
 )
-from talentgraph.graph.port import MAX_PATH_HOPS, FacetCount, GraphCapabilities
+from talentgraph.graph.port import MAX_PATH_HOPS, FacetCount, GraphCapabilities, SourceRecords, Withdrawal
 from talentgraph.graph.walk import Walk, WalkResult, read_walk, walk_query
 from talentgraph.schema.ontology import NodeType, Ontology, RelType
 from talentgraph.types import (
@@ -58,6 +59,7 @@ from talentgraph.types import (
     NodeRecord,
     Page,
     Path,
+    Relationship,
     RelRecord,
     SortKey,
     Subgraph,
@@ -438,10 +440,160 @@ class CypherGraphStore(ABC, Generic[TxT]):
         self._log(tx, changes)
         return deleted
 
+    # --- what one source owns: a snapshot job ends what its new file no longer has ----------------
+
+    def source_records(self, job: str, node_types: Sequence[str], rel_types: Sequence[str]) -> SourceRecords:
+        first, later = claims.source_needles(job)
+        nodes: dict[str, list[str]] = {}
+        for type_name in dict.fromkeys(node_types):
+            nt = self.ontology.node(type_name)
+            rows = self._read(cypher.nodes_claimed_by(self.ontology, nt.name), {"job": job, "first": first,
+                                                                                 "later": later})
+            nodes[nt.name] = sorted(r["id"] for r in rows)
+        rels: dict[str, list[str]] = {}
+        for rel_type in dict.fromkeys(rel_types):
+            rt = self.ontology.rel(rel_type)
+            keys: set[str] = set()
+            for from_type in rt.from_types:  # one labelled start per statement: see rels_written_by
+                text = cypher.rels_written_by(self.ontology, rt.name, from_type)
+                keys.update(r["key"] for r in self._read(text, {"job": job}))
+            rels[rt.name] = sorted(keys)
+        return SourceRecords(nodes, rels)
+
+    def withdraw(self, job: str, node_ids: Sequence[str], rel_keys: Sequence[str]) -> Withdrawal:
+        by_type = self._group_ids(node_ids)
+        rels: dict[tuple[str, str], list[Row]] = defaultdict(list)
+        for key in dict.fromkeys(rel_keys):
+            try:
+                rel_type, from_id, _ = parse_rel_key(key)
+                rel_type = self.ontology.rel(rel_type).name
+                from_type = self.ontology.type_of_id(from_id).name
+            except OntologyError:
+                continue  # a key no stored relationship can have
+            rels[(rel_type, from_type)].append({"from_id": from_id, "key": key})
+        if not by_type and not rels:
+            return Withdrawal([], [], [], [])
+        return self._write(f"withdrawing what {job} wrote about {len(node_ids)} nodes and {len(rel_keys)} "
+                           "relationships", self._withdraw_tx, job, by_type, dict(rels), now_iso())
+
+    def _withdraw_tx(self, tx: TxT, job: str, by_type: dict[str, list[str]],
+                     rels: dict[tuple[str, str], list[Row]], ts: str) -> Withdrawal:
+        # Ownership is checked again here, inside the transaction, so a record another source wrote
+        # after the caller looked is left alone (and a transaction Neo4j retries starts afresh).
+        self._lock_writers(tx)
+        done = Withdrawal([], [], [], [])
+        changes: list[Row] = []
+        for (rel_type, from_type), group in rels.items():
+            read, delete = cypher.delete_rels_written_by(self.ontology, rel_type, from_type)
+            for chunk in chunks(group, self.batch_rows):
+                found = self._run(tx, read, {"rows": chunk, "job": job})
+                if not found:
+                    continue
+                for r in found:
+                    _, from_id, to_id = parse_rel_key(r["key"])
+                    changes.append(change_row("delete", "rel", rel_type, r["key"], int(r["version"] or 0) + 1, ts,
+                                              from_id, to_id))
+                    done.rels.append(r["key"])
+                self._run(tx, delete, {"rows": chunk, "job": job})
+        doomed: dict[str, dict[str, int]] = {}  # type → id → stored version, of nodes nobody claims now
+        for type_name, ids in by_type.items():
+            nt = self.ontology.node(type_name)
+            declared = {p.name: p for p in nt.properties}
+            stored = self._stored_nodes(tx, type_name, ids)
+            kept: list[Row] = []
+            for node_id in ids:
+                old = stored.get(node_id)
+                if old is None:
+                    continue
+                held = claims.load(old.props, declared)
+                if not claims.owns(held, old.props.get("src_job"), job):
+                    continue  # the source says nothing about this node
+                shown, system = split_props(old.props)
+                left = claims.withdraw(shown, held, job)
+                version = int(old.props.get("version") or 0)
+                if not left.claims:
+                    doomed.setdefault(nt.name, {})[node_id] = version
+                    continue
+                # The node stays with the other sources' values. Its last writer becomes the latest
+                # remaining claim's source, so src_* never names a source that no longer claims it.
+                latest = max((c for items in left.claims.values() for c in items),
+                             key=lambda c: (c.get("t") or "", c.get("job") or ""))
+                system.update({"version": version + 1, "content_hash": content_hash(left.props), "updated_at": ts,
+                               claims.PROV: claims.dump(left.claims), "src_job": latest.get("job"),
+                               "src_file": latest.get("file"), "src_row": latest.get("row")})
+                kept.append(self._engine_row(node_row(nt, node_id, left.props, system)))
+                changes.append(change_row("upsert", "node", nt.name, node_id, version + 1, ts))
+                done.updated.append(node_id)
+            if kept:
+                self._store_nodes(tx, nt, [], kept)
+        rel_seen = set(done.rels)
+        for type_name, versions in doomed.items():
+            present = sorted(versions)
+            rels_text = cypher.rels_of_nodes(self.dialect, self.ontology, type_name)
+            for chunk in chunks(present, self.batch_rows):
+                for r in self._run(tx, rels_text, {"ids": chunk}):
+                    if r["key"] in rel_seen:
+                        continue  # between two deleted nodes: one tombstone
+                    rel_seen.add(r["key"])
+                    _, from_id, to_id = parse_rel_key(r["key"])
+                    changes.append(change_row("delete", "rel", r["type"], r["key"], int(r["version"] or 0) + 1, ts,
+                                              from_id, to_id))
+                    done.detached.append(r["key"])
+            for node_id in present:
+                changes.append(change_row("delete", "node", type_name, node_id, versions[node_id] + 1, ts))
+            delete_text = cypher.delete_nodes(self.ontology, type_name)
+            for chunk in chunks(present, self.batch_rows):
+                self._run(tx, delete_text, {"ids": chunk})
+            done.deleted.extend(present)
+        self._log(tx, changes)
+        return done
+
     # --- reads ----------------------------------------------------------------------------------
 
-    def changes(self, after_seq: int = 0, limit: int = 1000) -> list[Change]:
-        text, params = cypher.read_changes(after_seq, limit)
+    def get_relationships(self, keys: Sequence[str]) -> dict[str, Relationship]:
+        by_type: dict[tuple[str, str], list[Row]] = defaultdict(list)
+        for key in dict.fromkeys(keys):
+            try:
+                rel_type, from_id, _ = parse_rel_key(key)
+                rt = self.ontology.rel(rel_type)
+                from_type = self.ontology.type_of_id(from_id).name
+            except (OntologyError, ValueError):
+                continue  # a key no stored relationship can have
+            by_type[(rt.name, from_type)].append({"from_id": from_id, "key": key})
+        out: dict[str, Relationship] = {}
+        for (rel_type, from_type), rows in by_type.items():
+            rt = self.ontology.rel(rel_type)
+            text = cypher.get_rels(self.dialect, self.ontology, rel_type, from_type)
+            for chunk in chunks(rows, self.batch_rows):
+                for r in self._read(text, {"rows": chunk}):
+                    _, from_id, _ = parse_rel_key(r["key"])
+                    out[r["key"]] = Relationship(type=rt.name, key=r["key"], from_id=from_id, to_id=r["to_id"],
+                                                 props=rel_props(rt, r["props"]))
+        return out
+
+    def prune_changes(self, before_ts: str, up_to_seq: int) -> int:
+        newest = self.last_seq()
+        upto = min(int(up_to_seq), newest - 1)  # the newest entry stays: reopening a store reads its seq from it
+        if upto < 1:
+            return 0
+        heads = {(r["kind"], r["id"]): int(r["head"]) for r in self._read(cypher.change_heads(), {})}
+        doomed = [int(r["seq"]) for r in self._read(cypher.old_changes(), {"before": before_ts, "upto": upto})
+                  if r["op"] == "delete" or int(r["seq"]) < heads.get((r["kind"], r["id"]), 0)]
+        if not doomed:
+            return 0
+        return self._write(f"pruning {len(doomed)} change-log entries", self._prune_tx, sorted(doomed))
+
+    def _prune_tx(self, tx: TxT, seqs: list[int]) -> int:
+        self._lock_writers(tx)
+        text = cypher.delete_changes()
+        for chunk in chunks(seqs, self.batch_rows):
+            self._run(tx, text, {"seqs": chunk})
+        return len(seqs)
+
+
+    def changes(self, after_seq: int = 0, limit: int = 1000, *,
+                types: Sequence[str] | None = None) -> list[Change]:
+        text, params = cypher.read_changes(after_seq, limit, types)
         return [
             Change(seq=r["seq"], op=r["op"], kind=r["kind"], type=r["type"], id=r["id"], version=r["version"],
                    ts=r["ts"], from_id=r["from_id"], to_id=r["to_id"])
@@ -537,6 +689,16 @@ class CypherGraphStore(ABC, Generic[TxT]):
     def facet_counts(self, type_name: str, field: str, where: Filter | None = None) -> list[FacetCount]:
         text, params = cypher.facet_counts(self.dialect, self.ontology, type_name, field, where)
         return [FacetCount(value=plain_value(r["value"]), count=int(r["count"])) for r in self._read(text, params)]
+
+    def grouped_counts(self, type_name: str, rel_type: str, direction: Direction, group_ids: Sequence[str], *,
+                       field: str | None = None, where: Filter | None = None) -> dict[str, list[FacetCount]]:
+        out: dict[str, list[FacetCount]] = defaultdict(list)
+        text, params = cypher.grouped_counts(self.dialect, self.ontology, type_name, rel_type, direction, field, where)
+        for chunk in chunks(list(dict.fromkeys(group_ids)), self.batch_rows):
+            for r in self._read(text, {**params, "ids": chunk}):
+                out[r["grp"]].append(FacetCount(value=plain_value(r["value"]) if field else None,
+                                                count=int(r["count"])))
+        return dict(out)
 
     def shortest_path(self, from_id: str, to_id: str, max_hops: int = MAX_PATH_HOPS, *,
                       rel_types: Sequence[str] | None = None,

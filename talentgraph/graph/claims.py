@@ -148,4 +148,47 @@ def merge(stored: Props, claims: Claims, values: Mapping[str, Any], names: Itera
     return Merged(props, out, bool(touched))
 
 
-__all__ = ["PROV", "Claim", "Claims", "Merged", "dump", "load", "merge", "shown"]
+
+def source_needles(job: str | None) -> tuple[str, str]:
+    """Texts a ``prov`` holds exactly when ``job`` is one of its sources: (prefix, infix).
+
+    ``dump`` writes ``{"s":[[<job>,…],[<job>,…]…],"c":…}``: the first source follows ``{"s":[[``,
+    every later one ``],[``. Nowhere else can either text occur: in ``"c"`` every ``[`` after
+    ``],`` opens a claim whose first item is a source number (a digit), and the quotes of a value
+    are escaped inside its JSON string. So a graph query finds a source's nodes by text alone.
+    """
+    name = json.dumps(job, ensure_ascii=False)
+    return '{"s":[[' + name + ",", "],[" + name + ","
+
+
+def owns(claims: Claims, src_job: str | None, job: str) -> bool:
+    """Whether source ``job`` says anything about a node: one of its ``claims`` (as ``load`` reads
+    them), or, when no source claims anything, it wrote the node last (``src_job``)."""
+    if not claims:
+        return src_job == job
+    return any(c.get("job") == job for items in claims.values() for c in items)
+
+
+def withdraw(stored: Props, claims: Claims, job: str) -> Merged:
+    """Drop every claim of ``job`` from a node (its source no longer lists the record).
+
+    Each property it claimed shows the next claim by the ``shown`` rule, or nothing; the claims of
+    every other source stay as they are ("a write never erases what its source does not own").
+    ``Merged.claims`` empty: no source claims anything on the node any more.
+    """
+    props = dict(stored)
+    out: Claims = {}
+    touched: list[str] = []
+    for name, items in claims.items():
+        kept = [c for c in items if c.get("job") != job]
+        if len(kept) != len(items):
+            touched.append(name)
+        if kept:
+            out[name] = kept
+    for name in touched:
+        winner = shown(out.get(name, []))
+        props[name] = None if winner is None else winner["v"]
+    return Merged(props, out, bool(touched))
+
+
+__all__ = ["PROV", "Claim", "Claims", "Merged", "dump", "load", "merge", "owns", "shown", "source_needles", "withdraw"]

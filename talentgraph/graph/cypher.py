@@ -645,6 +645,37 @@ def facet_counts(
     )
 
 
+def grouped_counts(
+    dialect: Dialect, ontology: Ontology, type_name: str, rel_type: str, direction: Direction,
+    field_name: str | None = None, where: Filter | None = None,
+) -> Query:
+    """grp, (value,) count rows: ``type_name`` nodes linked by ``rel_type`` to a node in $ids, counted per
+    linked node (and per value of ``field_name``; list properties count each element)."""
+    nt = ontology.node(type_name)
+    rt = ontology.rel(rel_type)
+    if direction not in ("out", "in"):
+        raise BadQueryError(f"direction is {direction!r}.", hint="Use 'out' or 'in'.")
+    ends = [t for f, t in rt.endpoints if f == nt.name] if direction == "out" else \
+        [f for f, t in rt.endpoints if t == nt.name]
+    if not ends:
+        raise BadQueryError(f"{rt.name} does not start at {nt.name} going {direction}.",
+                            hint=f"{rt.name} links {', '.join(f'{a}->{b}' for a, b in rt.endpoints)}.")
+    params = Params("w")
+    cond = _node_filter(ontology, type_name, where, params, dialect)
+    arrow = f"-[:{q(rt.name)}]->" if direction == "out" else f"<-[:{q(rt.name)}]-"
+    # The far end labelled when it can be one type only (LadybugDB binds an unlabelled end to every table).
+    g = f"(g:{q(ends[0])})" if len(set(ends)) == 1 else "(g)"
+    in_groups = f"g.{q('id')} IN $ids"
+    head = f"MATCH (n:{q(nt.name)}){arrow}{g}{_where([in_groups, cond])}"
+    if field_name is None:
+        return f"{head} RETURN g.{q('id')} AS grp, count(*) AS count", params.values
+    prop = nt.prop(field_name)
+    ref = f"n.{q(prop.name)}"
+    source = f"UNWIND {ref} AS value WITH g, value" if prop.type is PropType.STRING_LIST else f"WITH g, {ref} AS value"
+    return (f"{head} {source} WHERE value IS NOT NULL RETURN g.{q('id')} AS grp, value, count(*) AS count",
+            params.values)
+
+
 # --- node writes --------------------------------------------------------------------------------
 
 
@@ -706,6 +737,44 @@ def delete_rels(ontology: Ontology, rel_type: str, from_type: str) -> tuple[str,
     rt = q(ontology.rel(rel_type).name)
     a = q(ontology.node(from_type).name)
     match = f"UNWIND $rows AS k MATCH (a:{a} {{{q('id')}: k.from_id}})-[r:{rt}]->() WHERE r.{q('key')} = k.key"
+    return f"{match} RETURN r.{q('key')} AS key, r.{q('version')} AS version", f"{match} DELETE r"
+
+
+# --- what one source wrote (a snapshot job ends what its new file no longer has) -----------------
+
+
+def nodes_claimed_by(ontology: Ontology, type_name: str) -> str:
+    """Ids of the nodes of one type source $job has a claim on, or wrote last and nobody claims.
+
+    $first/$later are ``claims.source_needles($job)``: texts ``prov`` holds exactly when the job is
+    one of its sources. A node without ``prov`` (written before claims, or claimed by nobody)
+    belongs to its last writer (``claims.load``).
+    """
+    label = q(ontology.node(type_name).name)
+    prov = f"n.{q('prov')}"
+    return (
+        f"MATCH (n:{label}) WHERE ({prov} IS NULL AND n.{q('src_job')} = $job) "
+        f"OR {prov} STARTS WITH $first OR {prov} CONTAINS $later RETURN n.{q('id')} AS id"
+    )
+
+
+def rels_written_by(ontology: Ontology, rel_type: str, from_type: str) -> str:
+    """Keys of the relationships of one type from nodes of ``from_type`` that source $job wrote last.
+
+    A relationship is written whole, so its last writer (``src_job``) is the source that owns it.
+    """
+    rt = q(ontology.rel(rel_type).name)
+    a = q(ontology.node(from_type).name)
+    return f"MATCH (a:{a})-[r:{rt}]->() WHERE r.{q('src_job')} = $job RETURN r.{q('key')} AS key"
+
+
+def delete_rels_written_by(ontology: Ontology, rel_type: str, from_type: str) -> tuple[str, str]:
+    """(read stored versions, delete) for the relationships among $rows of {from_id, key} that
+    source $job wrote last: a key another source has written since is left alone."""
+    rt = q(ontology.rel(rel_type).name)
+    a = q(ontology.node(from_type).name)
+    match = (f"UNWIND $rows AS k MATCH (a:{a} {{{q('id')}: k.from_id}})-[r:{rt}]->() "
+             f"WHERE r.{q('key')} = k.key AND r.{q('src_job')} = $job")
     return f"{match} RETURN r.{q('key')} AS key, r.{q('version')} AS version", f"{match} DELETE r"
 
 
@@ -846,13 +915,46 @@ def insert_changes(dialect: Dialect) -> str:
     return f"UNWIND $rows AS r CREATE (:{q(CHANGE_LOG)} {{{cols}}})"
 
 
-def read_changes(after_seq: int, limit: int) -> Query:
+def read_changes(after_seq: int, limit: int, types: Sequence[str] | None = None) -> Query:
     if limit < 1:
         raise BadQueryError(f"limit is {limit}.", hint="Ask for 1 or more changes.")
     cols = ", ".join(f"c.{q(p.name)} AS {q(p.name)}" for p in CHANGE_LOG_COLUMNS)
+    params: dict[str, Any] = {"after": int(after_seq), "limit": int(limit)}
+    only = ""
+    if types is not None:
+        only = f" AND c.{q('type')} IN $types"
+        params["types"] = list(types)
     return (
-        f"MATCH (c:{q(CHANGE_LOG)}) WHERE c.{q('seq')} > $after RETURN {cols} ORDER BY c.{q('seq')} LIMIT $limit",
-        {"after": int(after_seq), "limit": int(limit)},
+        f"MATCH (c:{q(CHANGE_LOG)}) WHERE c.{q('seq')} > $after{only} RETURN {cols} ORDER BY c.{q('seq')} LIMIT $limit",
+        params,
+    )
+
+
+def change_heads() -> str:
+    """Per record (kind + id): the seq of its newest change-log entry."""
+    c = q(CHANGE_LOG)
+    return (f"MATCH (c:{c}) RETURN c.{q('kind')} AS kind, c.{q('id')} AS id, max(c.{q('seq')}) AS head")
+
+
+def old_changes() -> str:
+    """seq, op, kind and id of the entries older than $before with seq at most $upto (pruning candidates)."""
+    c = q(CHANGE_LOG)
+    return (f"MATCH (c:{c}) WHERE c.{q('ts')} < $before AND c.{q('seq')} <= $upto "
+            f"RETURN c.{q('seq')} AS seq, c.{q('op')} AS op, c.{q('kind')} AS kind, c.{q('id')} AS id")
+
+
+def delete_changes() -> str:
+    """Delete the change-log entries whose seq is in $seqs (one primary-key lookup each)."""
+    return f"UNWIND $seqs AS s MATCH (c:{q(CHANGE_LOG)} {{{q('seq')}: s}}) DELETE c"
+
+
+def get_rels(dialect: Dialect, ontology: Ontology, rel_type: str, from_type: str) -> str:
+    """Stored relationships for $rows of {from_id, key}: key, the far end's id and every property."""
+    rt = ontology.rel(rel_type)
+    a = q(ontology.node(from_type).name)
+    return (
+        f"UNWIND $rows AS k MATCH (a:{a} {{{q('id')}: k.from_id}})-[r:{q(rt.name)}]->(b) WHERE r.{q('key')} = k.key "
+        f"RETURN r.{q('key')} AS key, b.{q('id')} AS to_id, {dialect.props_of('r')} AS props"
     )
 
 
@@ -875,6 +977,7 @@ __all__ = [
     "decode_cursor",
     "delete_nodes",
     "delete_rels",
+    "delete_rels_written_by",
     "edges",
     "encode_cursor",
     "existing_nodes",
@@ -886,8 +989,13 @@ __all__ = [
     "keyset_predicate",
     "list_nodes",
     "max_seq",
+    "change_heads",
+    "old_changes",
+    "delete_changes",
+    "get_rels",
     "neighbours",
     "node_columns",
+    "nodes_claimed_by",
     "node_field",
     "order_by",
     "page_by_ids",
@@ -896,6 +1004,7 @@ __all__ = [
     "rel_columns",
     "rel_field",
     "rels_of_nodes",
+    "rels_written_by",
     "shortest_path",
     "sort_keys",
     "to_db_value",

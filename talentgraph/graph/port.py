@@ -34,6 +34,7 @@ from talentgraph.types import (
     NodeRecord,
     Page,
     Path,
+    Relationship,
     RelRecord,
     SortKey,
     Subgraph,
@@ -66,6 +67,24 @@ class FacetCount:
     count: int
 
 
+@dataclass(frozen=True)
+class SourceRecords:
+    """What one source (an ingest job) owns in the graph: what a snapshot of it may end."""
+
+    nodes: dict[str, list[str]]  # node type → ids it has a claim on (or wrote last, claimed by nobody)
+    rels: dict[str, list[str]]  # relationship type → keys it wrote last
+
+
+@dataclass
+class Withdrawal:
+    """What ``withdraw`` did, each list in the order it was logged."""
+
+    rels: list[str]  # the source's relationships deleted (keys)
+    updated: list[str]  # nodes kept: other sources still claim properties; the source's claims withdrawn
+    deleted: list[str]  # nodes nobody claims any more: deleted (DETACH)
+    detached: list[str]  # other relationships deleted with those nodes (keys)
+
+
 class GraphStore(Protocol):
     capabilities: GraphCapabilities
 
@@ -86,6 +105,17 @@ class GraphStore(Protocol):
     def delete_nodes(self, ids: Sequence[str]) -> int:
         """Delete nodes and their relationships (a tombstone change per node and relationship)."""
     def delete_relationships(self, keys: Sequence[str]) -> int: ...
+    def source_records(self, job: str, node_types: Sequence[str], rel_types: Sequence[str]) -> SourceRecords:
+        """The nodes of ``node_types`` source ``job`` claims and the relationships of ``rel_types`` it
+        wrote last (``src_job``): what it owns, so what a full snapshot of it may end."""
+    def withdraw(self, job: str, node_ids: Sequence[str], rel_keys: Sequence[str]) -> Withdrawal:
+        """End what source ``job`` said about these records, in one transaction with its change log.
+
+        Its relationships among ``rel_keys`` are deleted (a key another source wrote since is kept);
+        its claims on ``node_ids`` are withdrawn, each property showing the next claim (an upsert
+        change with a new version); a node left with no claim of any source is deleted with its
+        relationships (tombstones). Records it does not own are untouched, so a re-run does nothing.
+        """
 
     # --- reads ----------------------------------------------------------------------------------
     def get_nodes(self, ids: Sequence[str]) -> dict[str, Node]:
@@ -131,6 +161,12 @@ class GraphStore(Protocol):
         """
     def facet_counts(self, type_name: str, field: str, where: Filter | None = None) -> list[FacetCount]:
         """Counts grouped by a facet property; list properties count each element."""
+    def grouped_counts(self, type_name: str, rel_type: str, direction: Direction, group_ids: Sequence[str], *,
+                       field: str | None = None, where: Filter | None = None) -> dict[str, list[FacetCount]]:
+        """Per id of ``group_ids``: how many ``type_name`` nodes matching ``where`` have a ``rel_type``
+        relationship (``direction`` seen from them) to it, by value of ``field`` (list properties count
+        each element; None: one count with value None). Counted in the store (area statistics);
+        ids nothing is linked to are absent."""
     def shortest_path(self, from_id: str, to_id: str, max_hops: int = MAX_PATH_HOPS, *,
                       rel_types: Sequence[str] | None = None,
                       node_types: Sequence[str] | None = None) -> Path | None:
@@ -141,7 +177,15 @@ class GraphStore(Protocol):
         """Breadth first; only ``rel_types`` to ``node_types`` when given (a role's view)."""
 
     # --- change log -----------------------------------------------------------------------------
-    def changes(self, after_seq: int = 0, limit: int = 1000) -> list[Change]: ...
+    def changes(self, after_seq: int = 0, limit: int = 1000, *,
+                types: Sequence[str] | None = None) -> list[Change]:
+        """Change-log entries after ``after_seq`` in seq order; ``types``: only these node/relationship types."""
     def last_seq(self) -> int: ...
+    def get_relationships(self, keys: Sequence[str]) -> dict[str, Relationship]:
+        """Stored relationships by key (keys may span types); missing keys are absent from the result."""
+    def prune_changes(self, before_ts: str, up_to_seq: int) -> int:
+        """Drop change-log entries older than ``before_ts`` with seq ≤ ``up_to_seq`` that a reader no longer
+        needs to reach the current state: delete tombstones and upserts a later entry of the same record
+        supersedes. The newest entry is always kept (it holds the log's position). Returns how many went."""
 
     def close(self) -> None: ...

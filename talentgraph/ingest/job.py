@@ -38,6 +38,7 @@ from talentgraph.errors import IngestError, TalentgraphError, ValidationError
 from talentgraph.graph import claims
 from talentgraph.graph.common import split_props
 from talentgraph.graph.port import GraphStore
+from talentgraph.ingest import snapshot
 from talentgraph.ingest.lookups import DryRunWrites, LookupFailed, Lookups
 from talentgraph.ingest.mapping import EndpointSpec, JobSpec, NodeSpec, PropSpec
 from talentgraph.ingest.quarantine import QuarantinePreview, QuarantineWriter, row_ids
@@ -77,6 +78,15 @@ class JobSummary:
     partially_written: int = 0
     nodes_written: dict[str, int] = field(default_factory=dict)  # inserted + updated, by node type
     rels_written: dict[str, int] = field(default_factory=dict)  # inserted + updated, by relationship type
+    # Snapshot jobs (ingest/snapshot.py) end what the new file no longer yields; additive jobs never do.
+    mode: str = "additive"
+    ended: int = 0  # the job's relationships deleted + nodes kept with this job's claims withdrawn
+    deleted: int = 0  # nodes deleted: no source claims anything on them any more
+    detached: int = 0  # other sources' relationships deleted with those nodes
+    ended_by_type: dict[str, int] = field(default_factory=dict)
+    deleted_by_type: dict[str, int] = field(default_factory=dict)
+    removed_preview: dict[str, list[str]] = field(default_factory=dict)  # the first ids per type that went
+    snapshot_note: str | None = None  # why a snapshot ended nothing, or would be refused
     dry_run: bool = False
     seconds: float = 0.0
     rows_per_second: float = 0.0
@@ -87,6 +97,9 @@ class JobSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def _removed(self, kind: str) -> int:
+        return self.ended_by_type.get(kind, 0) + self.deleted_by_type.get(kind, 0)
 
     def __str__(self) -> str:
         verb = "would be " if self.dry_run else ""
@@ -110,6 +123,17 @@ class JobSummary:
             lines.append((f"节点 nodes {verb}written", _counts(self.nodes_written)))
         if self.rels_written:
             lines.append((f"关系 rels {verb}written", _counts(self.rels_written)))
+        if self.mode == "snapshot":
+            lines.append((f"结束 {verb}ended", f"{self.ended:,}" + (f" ({_counts(self.ended_by_type)})"
+                                                                    if self.ended_by_type else "")))
+            gone = f"{self.deleted:,}" + (f" ({_counts(self.deleted_by_type)})" if self.deleted_by_type else "")
+            if self.detached:
+                gone += f", with {self.detached:,} relationship(s) of other sources"
+            lines.append((f"删除 {verb}deleted", gone))
+            lines += [(f"  {kind}", ", ".join(ids) + (" …" if len(ids) < self._removed(kind) else ""))
+                      for kind, ids in self.removed_preview.items()]
+            if self.snapshot_note:
+                lines.append(("快照 snapshot", self.snapshot_note))
         lines.append(("用时 time", f"{self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)"))
         width = max(_width(label) for label, _ in lines)
         title = f"job {self.job}" + (" (dry run: nothing written)" if self.dry_run else "")
@@ -153,7 +177,9 @@ def _stopped(exc: SourceReadError, summary: JobSummary) -> JobStopped:
         f"{exc.message} Job {s.job} stopped there{dry}: {before} ({s.rows_in:,} rows in = {s.inserted:,} inserted "
         f"+ {s.updated:,} updated + {s.unchanged:,} unchanged + {s.quarantined:,} quarantined"
         f"{f' + {s.empty:,} empty' if s.empty else ''}{where}); "
-        f"nothing from row {exc.row} on.",
+        f"nothing from row {exc.row} on."
+        + (" A snapshot job ends nothing from a file it could not read to the end: nothing was ended or deleted."
+           if s.mode == "snapshot" else ""),
         hint=f"{exc.hint + ' ' if exc.hint else ''}Then re-run the job: rows already written come back unchanged.",
         summary=summary,
     )
@@ -347,6 +373,9 @@ class _Runner:
         self.dry_run_writes = dry_run_writes
         self.nodes_written: Counter[str] = Counter()
         self.rels_written: Counter[str] = Counter()
+        # Every node id and relationship key the file yielded (written or unchanged): what a
+        # snapshot job keeps (ingest/snapshot.py).
+        self.seen: set[str] = set()
 
     def reject(self, number: int, reason: str, raw: Row, *, mapped: bool = True) -> None:
         """``mapped``: the row was read into its columns, so the node ids its keys name go in ``_ids``."""
@@ -401,6 +430,8 @@ class _Runner:
                 nodes.setdefault(n.id, n)
             for rel in r.rels:
                 rels.setdefault(rel.key, rel)
+        self.seen.update(nodes)
+        self.seen.update(rels)
         if self.dry_run:
             status = self._classify_dry(nodes, rels)
             rejected: dict[str, str] = {}
@@ -530,20 +561,24 @@ def run_job(
     ontology: Ontology = ONTOLOGY,
     dry_run_writes: DryRunWrites | None = None,
     builders: RowBuilders | None = None,
+    force: bool = False,
 ) -> JobSummary:
     """Run one job; ``known_ids`` lets a dry-run pipeline treat ids earlier jobs would write as existing,
     and ``dry_run_writes`` lets its lookups find the records they would write (and collects this job's).
-    ``builders``: a pool of worker processes that builds the rows of a large job (``ingest/workers.py``)."""
+    ``builders``: a pool of worker processes that builds the rows of a large job (``ingest/workers.py``).
+    ``force``: a snapshot job may end more than its ``max_delete_share`` (``ingest/snapshot.py``)."""
     if batch_size < 1:
         raise ValueError(f"batch_size is {batch_size}; use 1 or more")
     t0 = time.perf_counter()
     started = datetime.now(UTC)
     provenance_at = started.isoformat(timespec="seconds").replace("+00:00", "Z")
     source = open_source(spec.source.path, spec.source.format, spec.source.options)
-    summary = JobSummary(spec.job, spec.source.path.name, spec.source.format, dry_run=dry_run)
+    summary = JobSummary(spec.job, spec.source.path.name, spec.source.format, mode=spec.mode, dry_run=dry_run)
     with source:
         summary.encoding = source.encoding
         spec.check_header(source.header)
+        # What a snapshot job owns is read before its rows are written: see snapshot.owned.
+        before = snapshot.owned(spec, graph) if spec.mode == "snapshot" else None
         # A dry run only reports what it would quarantine; a file from it would be taken for a real run's.
         quarantine: QuarantineWriter | QuarantinePreview = QuarantinePreview() if dry_run else QuarantineWriter(
             quarantine_dir, spec.job, [*source.header, *source.extra_columns], spec.identity_columns, started
@@ -609,6 +644,10 @@ def run_job(
                     # The rows before the unreadable one are good: write them so the report is what happened.
                     flush()
                     quarantine.close()
+                    if before is not None:
+                        # A file read only in part lists only part of the records: ending the rest would
+                        # wipe the register because of a damaged file.
+                        summary.snapshot_note = "nothing ended: the source could not be read to the end"
                     _finish(summary, runner, quarantine, t0)
                     raise _stopped(item.error, summary) from item.error
                 built: BuiltRow = item
@@ -621,8 +660,17 @@ def run_job(
                 if len(batch) >= batch_size:
                     flush()
             flush()
+            if before is not None:
+                states = dry_run_writes.states if dry_run and dry_run_writes is not None else None
+                gone = snapshot.apply(spec, graph, summary, before, runner.seen, force=force, dry_run=dry_run,
+                                      ontology=ontology, states=states)
+                # Later jobs of a pipeline check their relationship ends against these ids.
+                runner.known_ids.difference_update(gone)
         except TalentgraphError as exc:
-            if isinstance(exc, JobStopped):
+            if isinstance(exc, (JobStopped, snapshot.SnapshotRefused)):
+                if isinstance(exc, snapshot.SnapshotRefused):  # its rows were written: report them exactly
+                    quarantine.close()
+                    _finish(summary, runner, quarantine, t0)
                 raise
             # Batches already written stay written (each is its own transaction); say how far we got.
             exc.add_note(f"Job {spec.job} stopped after {summary.rows_in} rows of {spec.source.path.name}; "

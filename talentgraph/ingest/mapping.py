@@ -40,7 +40,11 @@ DEFAULT_TRANSFORM: dict[PropType, str] = {
     PropType.DATE: "date",
 }
 
-_JOB_KEYS = {"job", "description", "source", "nodes", "relationships", "priority"}
+_JOB_KEYS = {"job", "description", "source", "nodes", "relationships", "priority", "mode", "max_delete_share",
+             "force_delete"}
+# How a job treats what its source no longer lists (see JobSpec.mode).
+MODES = ("additive", "snapshot")
+DEFAULT_MAX_DELETE_SHARE = 0.5
 _NODE_KEYS = {"type", "key", "properties"}
 _REL_KEYS = {"type", "from", "to", "properties", "optional"}
 _END_KEYS = {"type", "key", "lookup"}
@@ -291,6 +295,14 @@ class JobSpec:
     # Whose value a node shows when registers disagree on a property: the higher priority, ties
     # to the latest write (graph/claims.py). ``priority:`` in the job YAML, default 0.
     priority: int = 0
+    # "additive" (default): rows add and update, nothing is removed. "snapshot": the source lists
+    # every record the job owns, so what the job wrote before and the file no longer yields is ended
+    # (ingest/snapshot.py). ``max_delete_share``: a snapshot that would end more than this share of
+    # the job's records is refused (an empty or wrong file is the likeliest cause) unless
+    # ``force_delete`` (or ``--force``).
+    mode: str = "additive"
+    max_delete_share: float = DEFAULT_MAX_DELETE_SHARE
+    force_delete: bool = False
 
     def column_refs(self) -> Iterator[tuple[str, str]]:
         """Every (YAML path, column) the mapping reads."""
@@ -400,7 +412,33 @@ def parse_job(data: Any, file: Path, *, input_dir: Path | None = None, ontology:
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise _fail(file, "priority", f"{priority!r} is not a whole number.",
                     "Write e.g. priority: 10; the higher priority's value is shown when registers disagree.")
-    return JobSpec(job, str(data.get("description") or ""), source, nodes, rels, file, priority)
+    mode, share, force = _snapshot_keys(data, file)
+    return JobSpec(job, str(data.get("description") or ""), source, nodes, rels, file, priority, mode, share, force)
+
+
+def _snapshot_keys(data: dict[str, Any], file: Path) -> tuple[str, float, bool]:
+    """(mode, max_delete_share, force_delete) of a job file, checked."""
+    mode = data.get("mode", "additive")
+    if mode not in MODES:
+        raise _fail(file, "mode", f"{mode!r} is not a mode.",
+                    f"{_close(str(mode), MODES)}Write mode: snapshot when the file lists every record the job owns "
+                    "(what it no longer lists is ended), or leave it out: additive, rows only add and update.")
+    share = data.get("max_delete_share", DEFAULT_MAX_DELETE_SHARE)
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        raise _fail(file, "max_delete_share", f"{share!r} is not a share between 0 and 1.",
+                    "Write e.g. max_delete_share: 0.5: a snapshot that would end more than half of the job's "
+                    "records is refused.")
+    force = data.get("force_delete", False)
+    if not isinstance(force, bool):
+        raise _fail(file, "force_delete", f"{force!r} is not true or false.",
+                    "Write force_delete: true to end more than max_delete_share of the job's records.")
+    if mode != "snapshot":
+        # These only steer a snapshot's removals; on an additive job they would silently do nothing.
+        for key in ("max_delete_share", "force_delete"):
+            if key in data:
+                raise _fail(file, key, "only a snapshot job ends records.",
+                            f"Add mode: snapshot, or remove {key}.")
+    return str(mode), float(share), force
 
 
 def _list(raw: Any, file: Path, where: str) -> list[Any]:

@@ -42,8 +42,10 @@ def run_pipeline(
     progress: bool = False,
     on_batch: Callable[[], None] | None = None,
     workers: int | None = None,
+    force: bool = False,
 ) -> list[JobSummary]:
-    """``workers``: processes that build rows of large jobs (None: one per core; 1: none)."""
+    """``workers``: processes that build rows of large jobs (None: one per core; 1: none); ``force``:
+    snapshot jobs may end more than their ``max_delete_share`` (``ingest/snapshot.py``)."""
     known_ids: set[str] = set()
     dry_run_writes = DryRunWrites() if dry_run else None
     summaries: list[JobSummary] = []
@@ -56,7 +58,7 @@ def run_pipeline(
                     id_hash_key=id_hash_key, quarantine_dir=quarantine_dir,
                     batch_size=batch_size or batch_size_for(graph), dry_run=dry_run,
                     progress=progress, on_batch=on_batch, known_ids=known_ids, dry_run_writes=dry_run_writes,
-                    builders=builders,
+                    builders=builders, force=force,
                 )
             except Exception as exc:
                 done = ", ".join(s.job for s in summaries) or "none"

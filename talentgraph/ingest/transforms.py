@@ -23,7 +23,7 @@ from typing import Any
 
 from talentgraph.errors import ValidationError
 from talentgraph.schema.geo import gcj02_to_wgs84
-from talentgraph.schema.validators import hash_identity, identity_number
+from talentgraph.schema.validators import hash_identity, identity_number, polygon
 from talentgraph.schema.vocabularies import vocabulary
 
 # Excel and WPS store numbers as IEEE doubles shown with 15 significant digits.
@@ -351,6 +351,26 @@ def gcj02(value: Any, ctx: Context) -> dict[str, float]:
     lon, lat = gcj02_to_wgs84(*_lon_lat(value, ctx))
     # Rounded to ~1 cm so re-running the conversion never looks like a change.
     return {"lon": round(lon, 7), "lat": round(lat, 7)}
+
+
+@register_transform("gcj02_outline")
+def gcj02_outline(value: Any, ctx: Context) -> str:
+    """Outline ring 'lon,lat;lon,lat;…' in GCJ-02 → GeoJSON Polygon text in WGS84."""
+    text = unicodedata.normalize("NFKC", to_text(value, ctx))
+    ring: list[list[float]] = []
+    for i, pair in enumerate(p for p in re.split(r"[;；]", text) if p.strip()):
+        parts = [x for x in re.split(r"[,，\s]+", pair.strip()) if x]
+        if len(parts) != 2:
+            raise ValidationError(ctx.field, value, "an outline 'lon,lat;lon,lat;…' (GCJ-02)",
+                                  hint=f"Position {i + 1} is {pair.strip()!r}; write it as longitude,latitude.")
+        ring.append(list(_lon_lat((parts[0], parts[1]), Context(f"{ctx.field}[{i + 1}]"))))
+    # The shape is checked as written (three distinct corners, not in a line, inside Shanghai): after
+    # conversion a line would enclose a sliver, as the offset differs slightly from corner to corner.
+    polygon({"type": "Polygon", "coordinates": [ring]}, ctx.field)
+    # Each vertex converted on its own: the GCJ-02 offset varies smoothly, so a ring of a few hundred
+    # metres keeps its shape; the validator then closes and orients the converted ring.
+    converted = [[round(c, 7) for c in gcj02_to_wgs84(lon, lat)] for lon, lat in ring]
+    return polygon({"type": "Polygon", "coordinates": [converted]}, ctx.field)
 
 
 @register_transform("wgs84", outputs=("lon", "lat"), columns=2)

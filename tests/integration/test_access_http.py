@@ -59,7 +59,8 @@ class Env:
         self.jobs.mkdir()
         self.ingested: list[Any] = []
 
-        def ingest(job: Path, input_dir: Path | None, dry_run: bool, roots: Any) -> list[dict[str, Any]]:
+        def ingest(job: Path, input_dir: Path | None, dry_run: bool, roots: Any, *,
+                   force: bool = False) -> list[dict[str, Any]]:
             self.ingested.append((job, dry_run))
             return [{"job": job.name, "dry_run": dry_run}]
 

@@ -88,8 +88,17 @@ def test_graph_holds_the_community(ingested: Ingested) -> None:
     assert store.count_nodes("Project") == 195
     assert store.count_nodes("Area") == 11 + 160
     plaza = store.get_nodes(["ven:V04"])["ven:V04"]
-    assert plaza.props["parking_spaces"] == 320
+    assert (plaza.props["name"], plaza.props["parking_spaces"]) == ("大拇指广场", 170)  # the public record's figure
     assert 31.20 < plaza.props["lat"] < 31.24  # converted from GCJ-02, still in the community
+    # Residential areas and buildings carry outlines (GCJ-02 rings converted to WGS84 polygons), the
+    # enterprises and the seated party organisations coordinates.
+    areas = store.list_nodes("Area", first=500).items
+    shaped = [a for a in areas if a.props.get("outline")]
+    assert {a.props["level"] for a in shaped} == {"residential_area", "building"}
+    assert len(shaped) == sum(a.props["level"] in ("residential_area", "building") for a in areas)
+    enterprises = store.list_nodes("Enterprise", first=500).items
+    assert all(31.20 < e.props["lat"] < 31.24 and 121.53 < e.props["lon"] < 121.58 for e in enterprises)
+    assert store.get_nodes(["org:C00"])["org:C00"].props["lat"] is not None
     co = store.edges(["org:C00"], "CO_BUILDS_WITH", "out")["org:C00"]
     assert len(co) == 36 and {e.node.type for e in co} == {"Enterprise", "Venue", "PartyOrganization"}
     leads = store.edges(["area:RA01-1"], "LEADS", "in")["area:RA01-1"]

@@ -21,8 +21,8 @@ from conftest import GraphBackend, SharedGraph
 from graph_world import PROV, expected_people, load_small, people, person, relationships, structure
 
 from talentgraph.errors import BadQueryError, NotFoundError, StoreError
-from talentgraph.graph.port import GraphStore
-from talentgraph.types import And, Cmp, Filter, NodeRecord, Or, RelRecord, SortKey
+from talentgraph.graph.port import GraphStore, Withdrawal
+from talentgraph.types import And, Cmp, Filter, NodeRecord, Or, Provenance, RelRecord, SortKey
 
 # Persons in the shared graph; every expectation below is derived from it. Neo4j loads through
 # Bolt round trips, so it gets fewer to keep the suite fast.
@@ -199,6 +199,27 @@ def test_facet_counts_on_a_list_property(graph: GraphStore, loaded: Loaded) -> N
     assert sum(f.count for f in volunteers) == len(expected_people(loaded.n, lambda p: p["volunteer"]))
 
 
+def test_grouped_counts_count_per_linked_node(graph: GraphStore, loaded: Loaded) -> None:
+    """Persons per building they live in (relationships(): every 50th person, in building (i // 50) % 5)."""
+    homes = {f"per:{i:05d}": f"area:b{(i // 50) % 5}" for i in range(0, loaded.n, 50)}
+    by_person = {r.id: r.props for r in people(loaded.n)}
+    buildings = [f"area:b{b}" for b in range(5)] + ["area:c", "area:none"]
+    totals = graph.grouped_counts("Person", "LIVES_IN", "out", buildings)
+    assert {g: [f.count for f in c] for g, c in totals.items()} == \
+        {g: [n] for g, n in Counter(homes.values()).items()}  # the community and an unknown id: absent
+    assert all(f.value is None for c in totals.values() for f in c)
+    langs = graph.grouped_counts("Person", "LIVES_IN", "out", buildings, field="languages",
+                                 where=Cmp("volunteer", "eq", True))
+    want: Counter[tuple[str, str]] = Counter((b, lang) for pid, b in homes.items() if by_person[pid]["volunteer"]
+                                             for lang in by_person[pid]["languages"] or [])
+    assert {(g, f.value): f.count for g, c in langs.items() for f in c} == dict(want)
+    groups = graph.grouped_counts("Group", "MEMBER_OF", "in", ["per:00001", "per:00002"])  # counted at the "to" end
+    assert {g: c[0].count for g, c in groups.items()} == {"per:00001": 1, "per:00002": 1}
+    assert graph.grouped_counts("Person", "MEMBER_OF", "out", ["org:1"])["org:1"][0].count == 1
+    with pytest.raises(BadQueryError):
+        graph.grouped_counts("Venue", "LIVES_IN", "out", buildings)
+
+
 def test_shortest_path(graph: GraphStore) -> None:
     path = graph.shortest_path("per:00000", "per:00050")
     assert path is not None and path.hops == 2  # both live in building b0
@@ -328,6 +349,60 @@ def test_delete_nodes_writes_tombstones_for_node_and_relationships(small: GraphS
     assert small.delete_relationships(["per:00011|MEMBER_OF|grp:1", "per:00011|MEMBER_OF|grp:9"]) == 1
     assert [(c.op, c.id) for c in small.changes(seq)] == [("delete", "per:00011|MEMBER_OF|grp:1")]
     assert small.delete_nodes([]) == 0 and small.last_seq() == seq + 1
+
+
+def _two_sources(store: GraphStore) -> tuple[Provenance, Provenance]:
+    """Register A and register B (higher priority) writing overlapping people and memberships."""
+    a = Provenance("reg-a", "a.csv", 1, "2026-01-01T00:00:00Z")
+    b = Provenance("reg-b", "b.csv", 1, "2026-01-01T00:00:00Z", priority=5)
+    store.upsert_nodes(structure())
+    store.upsert_nodes([
+        NodeRecord("Person", "per:1", {"name": "甲", "gender": "female"}, a),
+        # A list value that begins with the other register's name must not make it B's.
+        NodeRecord("Person", "per:2", {"name": "乙", "other_names": ["reg-b", "乙乙"]}, a),
+        NodeRecord("Person", "per:3", {"name": "丙"}, b),
+    ])
+    store.upsert_nodes([NodeRecord("Person", "per:1", {"name": "甲甲", "volunteer": True}, b)])
+    store.upsert_relationships([RelRecord("MEMBER_OF", "per:1", "grp:1", {}, a),
+                                RelRecord("MEMBER_OF", "per:2", "grp:1", {}, a),
+                                RelRecord("MEMBER_OF", "per:3", "grp:1", {}, b)])
+    return a, b
+
+
+def test_source_records_are_what_a_source_claims_or_wrote_last(fresh_graph: GraphStore) -> None:
+    _two_sources(fresh_graph)
+    owned_a = fresh_graph.source_records("reg-a", ["Person", "Group"], ["MEMBER_OF", "LIVES_IN"])
+    assert owned_a.nodes == {"Person": ["per:1", "per:2"], "Group": []}
+    assert owned_a.rels == {"MEMBER_OF": ["per:1|MEMBER_OF|grp:1", "per:2|MEMBER_OF|grp:1"], "LIVES_IN": []}
+    owned_b = fresh_graph.source_records("reg-b", ["Person"], ["MEMBER_OF"])
+    assert owned_b.nodes == {"Person": ["per:1", "per:3"]} and owned_b.rels == {"MEMBER_OF": ["per:3|MEMBER_OF|grp:1"]}
+    # Nodes written without a source belong to nobody named.
+    assert fresh_graph.source_records("reg-c", ["Group", "Person"], []).nodes == {"Group": [], "Person": []}
+
+
+def test_withdraw_ends_only_what_the_source_owns_with_tombstones(fresh_graph: GraphStore) -> None:
+    _two_sources(fresh_graph)
+    before = fresh_graph.get_nodes(["per:1"])["per:1"].props
+    seq = fresh_graph.last_seq()
+    done = fresh_graph.withdraw("reg-a", ["per:1", "per:2", "per:3", "per:404"],
+                                ["per:1|MEMBER_OF|grp:1", "per:3|MEMBER_OF|grp:1"])
+    assert done == Withdrawal(rels=["per:1|MEMBER_OF|grp:1"], updated=["per:1"], deleted=["per:2"],
+                              detached=["per:2|MEMBER_OF|grp:1"])
+    changes = fresh_graph.changes(seq)
+    assert [(c.op, c.kind, c.id) for c in changes] == [
+        ("delete", "rel", "per:1|MEMBER_OF|grp:1"), ("upsert", "node", "per:1"),
+        ("delete", "rel", "per:2|MEMBER_OF|grp:1"), ("delete", "node", "per:2")]
+    assert [c.seq for c in changes] == list(range(seq + 1, seq + 5))
+    kept = fresh_graph.get_nodes(["per:1", "per:2", "per:3"])
+    assert set(kept) == {"per:1", "per:3"}
+    one = kept["per:1"].props
+    # B's claims stay and show; A's gender had no other claim, so it is gone.
+    assert (one["name"], one.get("gender"), one["volunteer"]) == ("甲甲", None, True)
+    assert one["version"] == before["version"] + 1 == changes[1].version and one["src_job"] == "reg-b"
+    assert fresh_graph.source_records("reg-a", ["Person"], ["MEMBER_OF"]).nodes == {"Person": []}
+    assert [e.from_id for e in fresh_graph.edges(["grp:1"], "MEMBER_OF", "in")["grp:1"]] == ["per:3"]
+    again = fresh_graph.withdraw("reg-a", ["per:1", "per:2", "per:3"], ["per:1|MEMBER_OF|grp:1"])
+    assert again == Withdrawal([], [], [], []) and fresh_graph.last_seq() == seq + 4
 
 
 def test_reopen_keeps_seq_monotonic(graph_backend: GraphBackend, tmp_path: Path) -> None:

@@ -50,3 +50,36 @@ def test_a_node_without_claims_gets_them_from_its_last_writer() -> None:
     # Stored with each source once: the same job's claims on many properties share one entry.
     assert len(json.loads(claims.dump(legacy) or "")["s"]) == 1
     assert claims.dump({}) is None
+
+
+def test_withdrawing_a_source_shows_the_next_claim_and_keeps_the_others() -> None:
+    one = claims.merge({}, {}, {"name": "王", "phone": "138", "skills": ["law"]}, (), A, "t1")
+    two = claims.merge(one.props, one.claims, {"name": "王五", "volunteer": True}, (), B, "t2")
+    assert two.props["name"] == "王五"
+    left = claims.withdraw(two.props, two.claims, "volunteers")
+    assert left.changed and left.props == {"name": "王", "phone": "138", "skills": ["law"], "volunteer": None}
+    assert {c["job"] for items in left.claims.values() for c in items} == {"residents"}
+    gone = claims.withdraw(left.props, left.claims, "residents")
+    assert gone.claims == {} and set(gone.props.values()) == {None}
+    assert not claims.withdraw(gone.props, gone.claims, "residents").changed  # nothing left to withdraw
+
+
+def test_a_source_owns_a_node_it_claims_or_one_nobody_claims_that_it_wrote_last() -> None:
+    both = claims.merge({}, {}, {"name": "王"}, (), A, "t1")
+    assert claims.owns(both.claims, "residents", "residents")
+    assert not claims.owns(both.claims, "residents", "volunteers")
+    assert not claims.owns(both.claims, "volunteers", "volunteers")  # wrote last, claims nothing
+    assert claims.owns({}, "volunteers", "volunteers") and not claims.owns({}, "residents", "volunteers")
+
+
+def test_source_needles_find_exactly_the_sources_of_a_prov_text() -> None:
+    # A value spelling a source the way the prov text lists sources must not count as that source.
+    tricky = {"other_names": ["volunteers", "x"], "bio": '],["volunteers",', "name": '{"s":[["volunteers",'}
+    one = claims.merge({}, {}, tricky, (), A, "t1")
+    two = claims.merge(one.props, one.claims, {"phone": "139"}, (), B, "t2")
+    for held, sources in ((one.claims, {"residents"}), (two.claims, {"residents", "volunteers"})):
+        text = claims.dump(held)
+        assert text is not None
+        for job in ("residents", "volunteers", "other"):
+            first, later = claims.source_needles(job)
+            assert (text.startswith(first) or later in text) == (job in sources), (job, text)

@@ -324,3 +324,14 @@ def test_filter_fields_names_every_compared_field() -> None:
              Cmp("name", "starts_with", "张")))
     assert cypher.filter_fields(f) == {"name", "level", "birth_year"}
     assert cypher.filter_fields(And(())) == set()
+
+
+def test_what_a_source_owns_is_found_by_its_name_as_parameters():
+    nodes = cypher.nodes_claimed_by(ONTOLOGY, "Person")
+    assert nodes == ("MATCH (n:`Person`) WHERE (n.`prov` IS NULL AND n.`src_job` = $job) "
+                     "OR n.`prov` STARTS WITH $first OR n.`prov` CONTAINS $later RETURN n.`id` AS id")
+    assert cypher.rels_written_by(ONTOLOGY, "LIVES_IN", "Person") == (
+        "MATCH (a:`Person`)-[r:`LIVES_IN`]->() WHERE r.`src_job` = $job RETURN r.`key` AS key")
+    read, delete = cypher.delete_rels_written_by(ONTOLOGY, "LIVES_IN", "Person")
+    assert read.endswith("AND r.`src_job` = $job RETURN r.`key` AS key, r.`version` AS version")
+    assert delete.endswith("AND r.`src_job` = $job DELETE r") and read.split(" RETURN ")[0] == delete[:-9]
