@@ -421,22 +421,31 @@ class CypherGraphStore(ABC, Generic[TxT]):
             return 0
         return self._write(f"deleting {len(keys)} relationships", self._delete_rels_tx, dict(by_type), now_iso())
 
+    def _delete_rels_in(self, tx: TxT, rel_type: str, read: str, delete: str, group: list[Row], ts: str,
+                        changes: list[Row], extra: Mapping[str, Any] | None = None) -> list[str]:
+        """Delete the relationships ``read`` finds among ``group`` (rows of {from_id, key}) with ``delete``;
+        a tombstone for each goes to ``changes``. Returns their keys."""
+        gone: list[str] = []
+        for chunk in chunks(group, self.batch_rows):
+            params = {"rows": chunk, **(extra or {})}
+            found = self._run(tx, read, params)
+            if not found:
+                continue
+            for r in found:
+                _, from_id, to_id = parse_rel_key(r["key"])
+                changes.append(change_row("delete", "rel", rel_type, r["key"], int(r["version"] or 0) + 1, ts,
+                                          from_id, to_id))
+                gone.append(r["key"])
+            self._run(tx, delete, params)
+        return gone
+
     def _delete_rels_tx(self, tx: TxT, by_type: dict[tuple[str, str], list[Row]], ts: str) -> int:
         self._lock_writers(tx)
         deleted = 0
         changes: list[Row] = []
         for (rel_type, from_type), group in by_type.items():
             read, delete = cypher.delete_rels(self.ontology, rel_type, from_type)
-            for chunk in chunks(group, self.batch_rows):
-                found = self._run(tx, read, {"rows": chunk})
-                if not found:
-                    continue
-                for r in found:
-                    _, from_id, to_id = parse_rel_key(r["key"])
-                    changes.append(change_row("delete", "rel", rel_type, r["key"], int(r["version"] or 0) + 1, ts,
-                                              from_id, to_id))
-                self._run(tx, delete, {"rows": chunk})
-                deleted += len(found)
+            deleted += len(self._delete_rels_in(tx, rel_type, read, delete, group, ts, changes))
         self._log(tx, changes)
         return deleted
 
@@ -485,16 +494,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         changes: list[Row] = []
         for (rel_type, from_type), group in rels.items():
             read, delete = cypher.delete_rels_written_by(self.ontology, rel_type, from_type)
-            for chunk in chunks(group, self.batch_rows):
-                found = self._run(tx, read, {"rows": chunk, "job": job})
-                if not found:
-                    continue
-                for r in found:
-                    _, from_id, to_id = parse_rel_key(r["key"])
-                    changes.append(change_row("delete", "rel", rel_type, r["key"], int(r["version"] or 0) + 1, ts,
-                                              from_id, to_id))
-                    done.rels.append(r["key"])
-                self._run(tx, delete, {"rows": chunk, "job": job})
+            done.rels.extend(self._delete_rels_in(tx, rel_type, read, delete, group, ts, changes, {"job": job}))
         doomed: dict[str, dict[str, int]] = {}  # type → id → stored version, of nodes nobody claims now
         for type_name, ids in by_type.items():
             nt = self.ontology.node(type_name)
