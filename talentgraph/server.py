@@ -38,6 +38,7 @@ from talentgraph.feed.notifier import Notifier
 from talentgraph.feed.ngsild.context import CONTEXT_PATH
 from talentgraph.feed.routes import ACCESS, OPERATION, PRINCIPAL, Platform, platform_routes
 from talentgraph.feed.subscriptions import SubscriptionStore
+from talentgraph.web import Pages, web_routes
 from talentgraph.graph.port import GraphStore
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
 
@@ -50,7 +51,7 @@ log = logging.getLogger("talentgraph.server")
 STATIC_DIR = Path(__file__).parent / "static"
 PLAYGROUND = STATIC_DIR / "graphiql" / "playground.html"
 # The NGSI-LD @context holds term definitions only, and JSON-LD processors follow it without a key.
-UNGUARDED = ("/health", "/static/", CONTEXT_PATH)
+UNGUARDED = ("/health", "/static/", "/web-static/", CONTEXT_PATH)
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -247,6 +248,7 @@ def create_app(
         Route("/health", health),
         *admin_routes(admin or AdminOps()),
         *platform_routes(Platform(graph, search, settings, ontology, subscriptions)),
+        *web_routes(Pages(graph, search, settings, ontology, {"router": router, "gate": gate, "audit": audit})),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
