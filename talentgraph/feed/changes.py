@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from talentgraph.access import records
-from talentgraph.access.policy import RoleView
+from talentgraph.access.policy import Grant, RoleView
 from talentgraph.errors import BadQueryError, ForbiddenError, OntologyError, ResyncRequiredError
 from talentgraph.graph.port import GraphStore
 from talentgraph.schema.ontology import Ontology
@@ -253,10 +253,18 @@ class ChangeFeed:
         """Each entry's event, or None where it is superseded or not the role's to see."""
         node_ids = [c.id for c in batch if c.kind == "node" and c.type in wanted.nodes]
         rel_keys = [c.id for c in batch if c.kind == "rel" and c.type in wanted.rels]
-        nodes = self.graph.get_nodes(node_ids) if node_ids else {}
+        nodes = self.graph.get_nodes(node_ids, fields=self._fields(view, wanted)) if node_ids else {}
         rels = self.graph.get_relationships(rel_keys) if rel_keys else {}
         visible: dict[tuple[str, str | None, str | None], bool] = {}
         return [self._event(view, c, wanted, nodes, rels, visible) for c in batch]
+
+    def _fields(self, view: RoleView, wanted: FeedTypes) -> list[str]:
+        """The node columns an event can show (the role's readable properties) and the state check needs."""
+        names = {"version", "updated_at"}
+        for type_name in wanted.nodes:
+            nt = self.ontology.node(type_name)
+            names.update(p.name for p in nt.properties if view.grant(p) is Grant.ALWAYS)
+        return sorted(names)
 
     def _rel_visible(self, view: RoleView, c: Change) -> bool:
         try:

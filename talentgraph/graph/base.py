@@ -600,11 +600,11 @@ class CypherGraphStore(ABC, Generic[TxT]):
             for r in self._read(text, params)
         ]
 
-    def get_nodes(self, ids: Sequence[str]) -> dict[str, Node]:
+    def get_nodes(self, ids: Sequence[str], *, fields: Sequence[str] | None = None) -> dict[str, Node]:
         found: dict[str, Node] = {}
         for type_name, group in self._group_ids(ids).items():
             for chunk in chunks(group, self.batch_rows):
-                text, params = cypher.get_nodes(self.dialect, self.ontology, type_name, chunk)
+                text, params = cypher.get_nodes(self.dialect, self.ontology, type_name, chunk, fields)
                 for r in self._read(text, params):
                     found[r["id"]] = node_from_props(self.ontology, r["type"], r["props"])
         return {i: found[i] for i in ids if i in found}

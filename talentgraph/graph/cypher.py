@@ -555,10 +555,21 @@ def _by_ids(var: str, label: str, param: str = "ids") -> str:
     return f"UNWIND ${param} AS {var}_id MATCH ({var}:{label} {{{q('id')}: {var}_id}})"
 
 
-def get_nodes(dialect: Dialect, ontology: Ontology, type_name: str, ids: Sequence[str]) -> Query:
-    """Nodes of one type by id (the adapter groups ids per label: an index lookup each)."""
-    label = q(ontology.node(type_name).name)
-    return (f"{_by_ids('n', label)} RETURN {_node_return(dialect)}", {"ids": list(ids)})
+def get_nodes(dialect: Dialect, ontology: Ontology, type_name: str, ids: Sequence[str],
+              fields: Sequence[str] | None = None) -> Query:
+    """Nodes of one type by id (the adapter groups ids per label: an index lookup each).
+
+    ``fields``: only these properties (those the type or the system columns have), not the whole node —
+    the claims and hashes a reader such as the change feed does not need are not converted."""
+    nt = ontology.node(type_name)
+    label = q(nt.name)
+    if fields is None:
+        return (f"{_by_ids('n', label)} RETURN {_node_return(dialect)}", {"ids": list(ids)})
+    system = {p.name for p in SYSTEM_NODE_PROPERTIES}
+    kept = [f for f in dict.fromkeys(fields) if f != "id" and (nt.has(f) or f in system)]
+    props = "{" + ", ".join(f"{q(n)}: n.{q(n)}" for n in ["id", *kept]) + "}"
+    return (f"{_by_ids('n', label)} RETURN n.{q('id')} AS id, {dialect.label_of('n')} AS type, {props} AS props",
+            {"ids": list(ids)})
 
 
 def existing_nodes(ontology: Ontology, type_name: str, ids: Sequence[str]) -> Query:
@@ -954,7 +965,9 @@ def get_rels(dialect: Dialect, ontology: Ontology, rel_type: str, from_type: str
     a = q(ontology.node(from_type).name)
     return (
         f"UNWIND $rows AS k MATCH (a:{a} {{{q('id')}: k.from_id}})-[r:{q(rt.name)}]->(b) WHERE r.{q('key')} = k.key "
-        f"RETURN r.{q('key')} AS key, b.{q('id')} AS to_id, {dialect.props_of('r')} AS props"
+        f"RETURN r.{q('key')} AS key, b.{q('id')} AS to_id, "
+        # Named columns, not the relationship value: cheaper to convert, and the same on both engines.
+        + "{" + ", ".join(f"{q(p.name)}: r.{q(p.name)}" for p in rel_columns(rt)) + "} AS props"
     )
 
 

@@ -118,8 +118,9 @@ class GraphStore(Protocol):
         """
 
     # --- reads ----------------------------------------------------------------------------------
-    def get_nodes(self, ids: Sequence[str]) -> dict[str, Node]:
-        """Batched get; ids may span types; missing ids are absent from the result."""
+    def get_nodes(self, ids: Sequence[str], *, fields: Sequence[str] | None = None) -> dict[str, Node]:
+        """Batched get; ids may span types; missing ids are absent from the result. ``fields``: nodes carry
+        their id and only these properties (ontology or system), not every column."""
     def list_nodes(
         self,
         type_name: str,

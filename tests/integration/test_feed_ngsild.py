@@ -185,6 +185,9 @@ async def test_ld_json_carries_the_context_in_the_body(world: World) -> None:
 async def test_the_served_context_defines_every_term_of_a_payload(world: World) -> None:
     r = await get(world, "platform", "/ngsi-ld/v1/context.jsonld")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/ld+json")
+    async with client(world.app) as c:  # JSON-LD processors follow the Link header without a key
+        anonymous = await c.get("/ngsi-ld/v1/context.jsonld")
+    assert anonymous.status_code == 200 and anonymous.json() == r.json()
     ctx = r.json()["@context"]
     assert not any(isinstance(v, str) and v.startswith("http") and v.endswith(".jsonld") for v in ctx.values())
     for e in await entities(world, "admin", type="Venue,Area,Enterprise,Person,Document", limit=200):

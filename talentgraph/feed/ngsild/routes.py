@@ -333,7 +333,8 @@ def routes(platform: Platform) -> list[BaseRoute]:
         return _respond(request, info, media)
 
     async def context(request: Request) -> Response:
-        caller(request, "ngsi-ld context")
+        # Served without a key (server.UNGUARDED): term definitions only, the same for every role, and
+        # JSON-LD processors follow the Link header without credentials.
         return JSONResponse(context_document(ontology), media_type=JSON_LD)
 
     return [
