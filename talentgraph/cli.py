@@ -558,6 +558,9 @@ def _print_demo_keys(keys: dict[str, str], settings: Settings) -> None:
             print(f"  {role:<9} {key}")
     if "_staff_area" in keys:
         print(f"  (the staff key sees personal fields of residents of {keys['_staff_area']})")
+    if "staff" in keys:
+        # The key is typed into the page's sign-in form, never put in a URL: it would stay in the history.
+        print(f"\nStaff search page: {url}/  (sign in with the staff key above)")
     if "analyst" in keys:
         print(f"\nPlayground as analyst: {url}/graphql#key={keys['analyst']}")
         print(f"curl: curl -s {url}/graphql -H 'Authorization: Bearer {keys['analyst']}' "

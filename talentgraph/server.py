@@ -1,4 +1,5 @@
-"""The Starlette app: ``/graphql`` (API + offline playground), ``/health``, ``/static``, ``/admin/*``.
+"""The Starlette app: ``/graphql`` (API + offline playground), ``/health``, ``/static``, ``/admin/*``, and the
+pages for people (``web/``: the staff search page at ``/``, signed in with a session cookie).
 
 ``create_app`` takes open ports, so the CLI, tests and any embedding decide which backends run.
 Every request but ``/health``, static assets and the playground page passes the access middleware:
@@ -19,7 +20,7 @@ import anyio
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,6 +40,7 @@ from talentgraph.feed.ngsild.context import CONTEXT_PATH
 from talentgraph.feed.routes import ACCESS, OPERATION, PRINCIPAL, Platform, platform_routes
 from talentgraph.feed.subscriptions import SubscriptionStore
 from talentgraph.web import Pages, web_routes
+from talentgraph.web.session import SESSION, PageSessions
 from talentgraph.graph.port import GraphStore
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
 
@@ -51,7 +53,8 @@ log = logging.getLogger("talentgraph.server")
 STATIC_DIR = Path(__file__).parent / "static"
 PLAYGROUND = STATIC_DIR / "graphiql" / "playground.html"
 # The NGSI-LD @context holds term definitions only, and JSON-LD processors follow it without a key.
-UNGUARDED = ("/health", "/static/", "/web-static/", CONTEXT_PATH)
+# /explore/ pages hold no record data: their script reads /graphql with the key typed into the page.
+UNGUARDED = ("/health", "/static/", "/web-static/", "/explore/", CONTEXT_PATH)
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -117,8 +120,9 @@ def _is_playground_page(scope: Scope) -> bool:
 class AccessMiddleware:
     """Host check, authentication and the audit record around every guarded request."""
 
-    def __init__(self, app: ASGIApp, gate: Gate, audit: "AuditLog | None", allowed_hosts: Sequence[str]) -> None:
-        self.app, self.gate, self.audit = app, gate, audit
+    def __init__(self, app: ASGIApp, gate: Gate, audit: "AuditLog | None", allowed_hosts: Sequence[str],
+                 pages: PageSessions | None = None) -> None:
+        self.app, self.gate, self.audit, self.pages = app, gate, audit, pages
         self.allowed_hosts = tuple(h.lower() for h in allowed_hosts)
 
     def _host_ok(self, scope: Scope) -> bool:
@@ -140,12 +144,26 @@ class AccessMiddleware:
                              "Use the address the server was configured with (setting allowed_hosts).")(
                 scope, receive, send)
             return
-        if path.startswith(UNGUARDED) or path == "/" or _is_playground_page(scope):
+        if path.startswith(UNGUARDED) or _is_playground_page(scope):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         headers = dict(scope.get("headers") or [])
         client = scope.get("client")
+        if self.pages is not None and self.pages.covers(path) and b"authorization" not in headers:
+            # The staff page's own paths: the sign-in session is the credential, re-checked against
+            # the key store on every request; the request is then audited like any other below.
+            found = self.pages.find_in(scope)
+            if found is None:
+                if self.pages.public(scope):  # the sign-in form and its POST: they show no data
+                    await self.app(scope, receive, send)
+                    return
+                self._record(scope, None, 401, started, outcome="unauthenticated", detail="SESSION")
+                await self.pages.refuse(scope)(scope, receive, send)
+                return
+            scope[SESSION], principal = found
+            await self._serve(scope, receive, send, principal, started)
+            return
         try:
             authorization = headers.get(b"authorization", b"").decode("latin-1") or None
             host = client[0] if client else None
@@ -160,6 +178,9 @@ class AccessMiddleware:
                                      headers={"WWW-Authenticate": CHALLENGE})
             await refused(scope, receive, send)
             return
+        await self._serve(scope, receive, send, principal, started)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, principal: Principal, started: float) -> None:
         scope[PRINCIPAL] = principal
         status = 500
 
@@ -239,21 +260,19 @@ def create_app(
             return JSONResponse({**body, "status": "error"}, status_code=503)
         return JSONResponse(body)
 
-    async def home(request: Request) -> Response:
-        return RedirectResponse("/graphql")
-
+    sessions = PageSessions(settings.data_dir, gate.keys)
     routes = [
-        Route("/", home),
         Route("/graphql", router),  # the view answers other methods itself (405 with Allow, in the error shape)
         Route("/health", health),
         *admin_routes(admin or AdminOps()),
         *platform_routes(Platform(graph, search, settings, ontology, subscriptions)),
-        *web_routes(Pages(graph, search, settings, ontology, {"router": router, "gate": gate, "audit": audit})),
+        *web_routes(Pages(graph, search, settings, ontology, {"router": router, "gate": gate, "audit": audit,
+                                                                     "sessions": sessions})),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.notifier = notifier
-    app.add_middleware(AccessMiddleware, gate=gate, audit=audit, allowed_hosts=allowed_hosts(settings))
+    app.add_middleware(AccessMiddleware, gate=gate, audit=audit, allowed_hosts=allowed_hosts(settings), pages=sessions)
     return app
 
 

@@ -121,7 +121,11 @@ class KeyStore:
         raw = raw.strip()
         if not raw.startswith(KEY_PREFIX) or len(raw) > 200:
             raise UnauthenticatedError("The API key is not valid.", hint=_INVALID_KEY_HINT)
-        digest = _digest(raw)
+        return self.verify_digest(_digest(raw))
+
+    def verify_digest(self, digest: bytes) -> Principal:
+        """``verify`` by the key's SHA-256: how a web session (which keeps the hash, never the key)
+        re-checks its key on every request, so a revoked or expired key ends the session at once."""
         with self._mutex:
             self._refresh()
             record = self._by_digest.get(digest)
@@ -263,6 +267,11 @@ class KeyStore:
             os.close(dir_fd)
 
 
+def key_digest(raw: str) -> bytes:
+    """The stored form of a key (what ``verify_digest`` takes)."""
+    return _digest(raw.strip())
+
+
 def _digest(raw: str) -> bytes:
     # Plain SHA-256, no salt or slow KDF: a key carries 256 random bits, so inverting its hash is as
     # hopeless as guessing the key, whereas bcrypt/argon2 exist to protect low-entropy passwords and
@@ -319,4 +328,4 @@ def _record_from_json(item: dict[str, Any]) -> _Record:
     return _Record(info, digest)
 
 
-__all__ = ["KeyInfo", "KeyStatus", "KeyStore"]
+__all__ = ["KeyInfo", "KeyStatus", "KeyStore", "key_digest"]

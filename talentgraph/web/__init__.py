@@ -27,7 +27,7 @@ TEMPLATES = WEB_DIR / "templates"
 STATIC = WEB_DIR / "static"
 STATIC_PATH = "/web-static"
 
-_MODULES: tuple[str, ...] = ()
+_MODULES: tuple[str, ...] = ("staff", "explore")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Pages:
     search: "SearchService | None"
     settings: Settings
     ontology: Ontology
-    app_parts: dict[str, Any]  # filled by server.create_app: "router" (RoleRouter), "gate", "audit"
+    app_parts: dict[str, Any]  # filled by server.create_app: "router" (RoleRouter), "gate", "audit", "sessions"
 
 
 def web_routes(pages: Pages) -> list[BaseRoute]:
