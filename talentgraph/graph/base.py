@@ -576,8 +576,11 @@ class CypherGraphStore(ABC, Generic[TxT]):
         upto = min(int(up_to_seq), newest - 1)  # the newest entry stays: reopening a store reads its seq from it
         if upto < 1:
             return 0
+        old = self._read(cypher.old_changes(), {"before": before_ts, "upto": upto})
+        if not old:  # the usual case after an ingest: nothing is past the retention, so no log-wide grouping
+            return 0
         heads = {(r["kind"], r["id"]): int(r["head"]) for r in self._read(cypher.change_heads(), {})}
-        doomed = [int(r["seq"]) for r in self._read(cypher.old_changes(), {"before": before_ts, "upto": upto})
+        doomed = [int(r["seq"]) for r in old
                   if r["op"] == "delete" or int(r["seq"]) < heads.get((r["kind"], r["id"]), 0)]
         if not doomed:
             return 0
