@@ -564,8 +564,12 @@ class CypherGraphStore(ABC, Generic[TxT]):
         for (rel_type, from_type), rows in by_type.items():
             rt = self.ontology.rel(rel_type)
             text = cypher.get_rels(self.dialect, self.ontology, rel_type, from_type)
-            for chunk in chunks(rows, self.batch_rows):
-                for r in self._read(text, {"rows": chunk}):
+            wanted = {row["key"] for row in rows}
+            starts = list(dict.fromkeys(row["from_id"] for row in rows))
+            for chunk in chunks(starts, self.batch_rows):
+                for r in self._read(text, {"ids": chunk}):
+                    if r["key"] not in wanted:
+                        continue  # another relationship of the same start node
                     _, from_id, _ = parse_rel_key(r["key"])
                     out[r["key"]] = Relationship(type=rt.name, key=r["key"], from_id=from_id, to_id=r["to_id"],
                                                  props=rel_props(rt, r["props"]))

@@ -960,11 +960,15 @@ def delete_changes() -> str:
 
 
 def get_rels(dialect: Dialect, ontology: Ontology, rel_type: str, from_type: str) -> str:
-    """Stored relationships for $rows of {from_id, key}: key, the far end's id and every property."""
+    """Every stored relationship of one type out of the nodes in $ids: key, far end and its properties.
+
+    The caller keeps the keys it asked for. Matching the key in the statement (UNWIND {from_id, key} …
+    WHERE r.key = k.key) took LadybugDB 2.6 s for 1,000 LIVES_IN at 200k residents; from the start
+    nodes alone it is 0.16 s, and a start node has few relationships of one type."""
     rt = ontology.rel(rel_type)
     a = q(ontology.node(from_type).name)
     return (
-        f"UNWIND $rows AS k MATCH (a:{a} {{{q('id')}: k.from_id}})-[r:{q(rt.name)}]->(b) WHERE r.{q('key')} = k.key "
+        f"UNWIND $ids AS i MATCH (a:{a} {{{q('id')}: i}})-[r:{q(rt.name)}]->(b) "
         f"RETURN r.{q('key')} AS key, b.{q('id')} AS to_id, "
         # Named columns, not the relationship value: cheaper to convert, and the same on both engines.
         + "{" + ", ".join(f"{q(p.name)}: r.{q(p.name)}" for p in rel_columns(rt)) + "} AS props"
