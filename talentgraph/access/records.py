@@ -9,7 +9,7 @@ where the role's grant is ``always``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from talentgraph.access.policy import Grant, RoleView
@@ -48,6 +48,24 @@ def node_props(view: RoleView, node_type: NodeType, props: Mapping[str, Any]) ->
     return out
 
 
+def node_reader(view: RoleView, node_type: NodeType) -> Callable[[Mapping[str, Any]], dict[str, Any] | None]:
+    """``node_props`` for many nodes of one type (the change feed's snapshot): the grants looked up once."""
+    if not view.rows(node_type.name):
+        return lambda props: None
+    names = tuple(p.name for p in node_type.properties if view.grant(p) is Grant.ALWAYS) + \
+        tuple(s.name for s in SYSTEM_NODE_PROPERTIES if s.name in _SHOWN_SYSTEM)
+
+    def read(props: Mapping[str, Any]) -> dict[str, Any] | None:
+        out: dict[str, Any] = {}
+        for name in names:
+            value = props.get(name)
+            if value is not None:
+                out[name] = value
+        return out
+
+    return read
+
+
 def rel_visible(view: RoleView, rel_type: RelType, from_type: str, to_type: str) -> bool:
     return view.rel_grant(rel_type) is Grant.ALWAYS and (from_type, to_type) in view.rel_endpoints(rel_type)
 
@@ -59,3 +77,12 @@ def rel_props(view: RoleView, rel_type: RelType, from_type: str, to_type: str,
         return None
     return {p.name: props[p.name] for p in rel_type.properties
             if props.get(p.name) is not None and view.grant(p) is Grant.ALWAYS}
+
+
+def rel_reader(view: RoleView, rel_type: RelType, from_type: str,
+               to_type: str) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
+    """``rel_props`` for many relationships with the same ends; None when the role may not see them."""
+    if not rel_visible(view, rel_type, from_type, to_type):
+        return None
+    names = tuple(p.name for p in rel_type.properties if view.grant(p) is Grant.ALWAYS)
+    return lambda props: {n: props[n] for n in names if props.get(n) is not None}

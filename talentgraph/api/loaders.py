@@ -23,7 +23,8 @@ CANONICAL = "canonical"  # entity resolution's cluster property (api/golden.py)
 MEMBER_PAGE = 1000
 
 Runner = Callable[..., Awaitable[Any]]
-EdgeKey = tuple[str, Direction, Filter | None, Filter | None, int | None, tuple[str, ...] | None]
+EdgeKey = tuple[str, Direction, Filter | None, Filter | None, int | None, tuple[str, ...] | None,
+                tuple[str, ...] | None]
 
 
 class Loaders:
@@ -48,8 +49,11 @@ class Loaders:
         edge_where: Filter | None = None,
         limit_per_node: int | None = None,
         other_types: tuple[str, ...] | None = None,
+        far_props: tuple[str, ...] | None = None,
     ) -> DataLoader[str, list[Edge]]:
-        key: EdgeKey = (rel_type, direction, where, edge_where, limit_per_node, other_types)
+        """``far_props``: the far nodes carry their id and only these properties (None: every one);
+        part of the key, so a loader of whole nodes never hands out partial ones."""
+        key: EdgeKey = (rel_type, direction, where, edge_where, limit_per_node, other_types, far_props)
         loader = self._edges.get(key)
         if loader is None:
 
@@ -57,6 +61,7 @@ class Loaders:
                 found: dict[str, list[Edge]] = await self._run(
                     self._graph.edges, list(ids), rel_type, direction,
                     where=where, edge_where=edge_where, limit_per_node=limit_per_node, other_types=other_types,
+                    far_props=far_props,
                 )
                 return [found.get(i, []) for i in ids]
 

@@ -19,7 +19,7 @@ before).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -38,9 +38,10 @@ from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.types import Info
 from strawberry.types.nodes import convert_selections
 
+from talentgraph.api import selection
 from talentgraph.api.context import ApiContext, run_sync
 from talentgraph.api.filters import check_first
-from talentgraph.api.resolvers import PageWalk, RelField
+from talentgraph.api.resolvers import PageWalk, RelField, whole_golden
 from talentgraph.errors import OntologyError, TalentgraphError
 from talentgraph.graph.walk import MAX_DEPTH, PageRoot, Step, Walk, WalkResult, far_types
 from talentgraph.types import Page
@@ -62,30 +63,38 @@ class _Planned:
 
 
 async def node_walk(ctx: ApiContext, info: Info, specs: RelFields, node_id: str,
-                    type_name: str | None = None) -> None:
+                    type_name: str | None = None) -> WalkResult | None:
     """Read one node and the relationship fields selected under it in one statement, into the loaders.
 
-    Does nothing when the node's field would not read it (another type, rows the role may not read,
+    The answer's ``node`` is the root for the resolver (``resolvers.get_node(walked=…)``): it carries
+    only the columns the selection reads, so it primes the node loader only when it is whole. None
+    (nothing read) when the node's field would not read it (another type, rows the role may not read,
     a malformed id: the resolver answers or raises as before) or when nothing is selected under it.
     """
     if not ctx.graph.capabilities.walks:
-        return
+        return None
     try:
         node_type = ctx.ontology.type_of_id(node_id).name
     except OntologyError:
-        return
+        return None
     if (type_name is not None and node_type != type_name) or not ctx.view.rows(node_type):
-        return
+        return None
     raw = _raw(info)
     runtime = raw.schema.get_type(node_type)
     if not isinstance(runtime, GraphQLObjectType):
-        return
+        return None
     top, planned = await _plan(ctx, raw, specs, runtime, [n.selection_set for n in raw.field_nodes])
     if not top:
-        return
-    result: WalkResult = await run_sync(ctx.graph.walk, Walk(top, node_id=node_id))
-    ctx.loaders.node.prime(node_id, result.node)
+        return None
+    columns = selection.node_columns([s for f in convert_selections(raw, raw.field_nodes) for s in f.selections],
+                                     ctx.ontology, [node_type])
+    result: WalkResult = await run_sync(ctx.graph.walk, Walk(top, node_id=node_id, root_props=columns))
+    if columns is None:
+        ctx.loaders.node.prime(node_id, result.node)
+    elif result.node is not None:
+        result.node = (await whole_golden(ctx, [result.node])).get(node_id, result.node)
     _prime(ctx, planned, result)
+    return result
 
 
 def page_walker(ctx: ApiContext, info: Info, specs: RelFields) -> PageWalk:
@@ -106,9 +115,15 @@ def page_walker(ctx: ApiContext, info: Info, specs: RelFields) -> PageWalk:
         top, planned = await _plan(ctx, raw, specs, runtime, nodes)
         if not top:
             return None
-        result: WalkResult = await run_sync(ctx.graph.walk, Walk(top, page=root))
+        columns = selection.far_columns(convert_selections(raw, raw.field_nodes), ctx.ontology, [root.type_name])
+        if columns is not None:  # the cursors are made of the sort keys' values
+            columns = (*columns, *(k.field for k in root.sort))
+        result: WalkResult = await run_sync(ctx.graph.walk, Walk(top, page=root, root_props=columns))
         _prime(ctx, planned, result)
-        return result.page
+        if columns is None or result.page is None:
+            return result.page
+        whole = await whole_golden(ctx, result.page.items)
+        return replace(result.page, items=[whole.get(n.id, n) for n in result.page.items]) if whole else result.page
 
     return walk
 
@@ -162,7 +177,8 @@ async def _steps(ctx: ApiContext, raw: GraphQLResolveInfo[Any], specs: RelFields
             edge_where = spec.edge_filter(_plain(args.get("edgeWhere")))
         except TalentgraphError:
             continue  # the resolver raises it, with the path of the field
-        other_types = spec.far_types(convert_selections(raw, nodes))
+        selected = convert_selections(raw, nodes)
+        other_types = spec.far_types(selected)
         conn = get_named_type(field_def.type)
         if not isinstance(conn, GraphQLObjectType):
             continue
@@ -178,7 +194,7 @@ async def _steps(ctx: ApiContext, raw: GraphQLResolveInfo[Any], specs: RelFields
             children += await _steps(ctx, raw, specs, far_object, below, planned, level + 1)
         step = Step(name=str(slot), rel_type=spec.rel_type, direction=spec.direction, parent_types=(runtime.name,),
                     where=where, edge_where=edge_where, limit=first + 1, other_types=other_types,
-                    steps=tuple(children))
+                    steps=tuple(children), node_props=spec.far_props(ctx, selected))
         planned[slot] = _Planned(step, spec)
         out.append(step)
     return out
@@ -189,7 +205,7 @@ def _prime(ctx: ApiContext, planned: Sequence[_Planned], result: WalkResult) -> 
     for p in planned:
         s = p.step
         loader = ctx.loaders.edges(s.rel_type, s.direction, where=s.where, edge_where=s.edge_where,
-                                   limit_per_node=s.limit, other_types=s.other_types)
+                                   limit_per_node=s.limit, other_types=s.other_types, far_props=s.node_props)
         for parent, edges in result.edges.get(s.name, {}).items():
             loader.prime(parent, edges)
 

@@ -44,7 +44,7 @@ from talentgraph.api.objects import (
 from talentgraph.errors import BadQueryError, ForbiddenError, OntologyError, StoreError
 from talentgraph.graph import cypher
 from talentgraph.graph.port import MAX_PATH_HOPS
-from talentgraph.graph.walk import PageRoot
+from talentgraph.graph.walk import PageRoot, WalkResult
 from talentgraph.schema.ontology import NodeType, Property
 from talentgraph.types import And, Direction, Edge, Filter, Node, Page, SortKey
 
@@ -78,19 +78,34 @@ class RelPage:
 # --- single nodes --------------------------------------------------------------------------------
 
 
-async def get_node(ctx: ApiContext, node_id: str, type_name: str | None = None) -> Node | None:
+async def get_node(ctx: ApiContext, node_id: str, type_name: str | None = None,
+                   walked: WalkResult | None = None) -> Node | None:
     """The node, or None when no node has this id (or it is of another type).
 
     A malformed id (no known prefix) is an error rather than a null: it is a client bug, and the
-    error lists the valid prefixes.
+    error lists the valid prefixes. ``walked``: the node as the root field's walk read it
+    (``prefetch.node_walk``), with the columns its selection reads.
     """
     node_type = ctx.ontology.type_of_id(node_id)
     if type_name is not None and node_type.name != type_name:
         return None
     require_rows(ctx, node_type.name)
-    node: Node | None = await ctx.loaders.node.load(node_id)
+    node: Node | None = walked.node if walked is not None else await ctx.loaders.node.load(node_id)
     ctx.access.returned([node])
     return node
+
+
+async def whole_golden(ctx: ApiContext, nodes: Sequence[Node]) -> dict[str, Node]:
+    """The golden records among ``nodes`` read with only some columns, read whole (by id).
+
+    A canonical record's values are merged from its cluster in the order of each record's claims
+    (``golden.py``), which read every column; the other records show their own columns as read.
+    """
+    ids = list(dict.fromkeys(n.id for n in nodes if golden.is_canonical(n)))
+    if not ids:
+        return {}
+    found: list[Node | None] = await ctx.loaders.node.load_many(ids)
+    return {i: n for i, n in zip(ids, found) if n is not None}
 
 
 def require_rows(ctx: ApiContext, type_name: str) -> None:
@@ -108,7 +123,8 @@ async def list_nodes(
     order_by: Sequence[Mapping[str, Any]] | None, first: int, after: str | None, all_records: bool = False,
     count: bool = True, walk: PageWalk | None = None,
 ) -> ListPage:
-    """One page; ``count``: also count every match for ``totalCount`` (one more store statement).
+    """One page; ``count``: also count every match for ``totalCount`` (in the page's statement where the
+    engine counts there: ``GraphCapabilities.count_in_page``).
 
     ``walk``: reads the page together with the relationship fields selected under it
     (``prefetch.py``); it returns None when there are none, and the page is read alone.
@@ -122,13 +138,15 @@ async def list_nodes(
         flt = await one_per_cluster(ctx, node_type, flt)
     sort = compile_sort(sortable_fields(node_type, ctx.view), order_by, owner=f"{type_name}OrderBy")
     check_first(first, ctx.max_page_size)
-    walked = None if walk is None else await walk(PageRoot(type_name, flt, tuple(sort), first, after))
+    in_page = count and ctx.graph.capabilities.count_in_page
+    walked = None if walk is None else await walk(PageRoot(type_name, flt, tuple(sort), first, after, in_page))
     if walked is None:
         page: Page = await run_sync(ctx.graph.list_nodes, type_name, where=flt, sort=sort, first=first, after=after,
                                     count=count)
+    elif count and walked.total_count is None:  # a page past the end: no row carried the count
+        page = replace(walked, total_count=await run_sync(ctx.graph.count_nodes, type_name, flt))
     else:
-        total = await run_sync(ctx.graph.count_nodes, type_name, flt) if count else None
-        page = replace(walked, total_count=total)
+        page = walked
     ctx.access.returned(page.items)
     return ListPage(page, item_edges(node_type, page, sort))
 
@@ -189,16 +207,23 @@ class RelField:
         """The far-end types asked for: narrowed to the selection's fragments (``selection.far_types``)."""
         return selection.far_types(selected, self.visible_ends, self.node_names) or self.other_types
 
+    def far_props(self, ctx: ApiContext, selected: Sequence[Any]) -> tuple[str, ...] | None:
+        """The far nodes' properties the selection reads (``selection.far_columns``); None: every one."""
+        return selection.far_columns(selected, ctx.ontology, self.visible_ends)
+
 
 async def rel_page(
     ctx: ApiContext, node: Node, rel_type: str, direction: Any, *, where: Any, edge_where: Any, first: int,
-    other_types: tuple[str, ...] | None = None,
+    other_types: tuple[str, ...] | None = None, far_props: tuple[str, ...] | None = None,
 ) -> RelPage:
     check_first(first, ctx.max_page_size)
     # One more than asked tells whether there are more, without a count query.
     loader = ctx.loaders.edges(rel_type, direction, where=where, edge_where=edge_where, limit_per_node=first + 1,
-                               other_types=other_types)
+                               other_types=other_types, far_props=far_props)
     edges: list[Edge] = await loader.load(node.id)
+    if far_props is not None:
+        whole = await whole_golden(ctx, [e.node for e in edges[:first]])
+        edges = [replace(e, node=whole.get(e.node.id, e.node)) for e in edges]
     ctx.access.returned(e.node for e in edges[:first])
     return RelPage(edges[:first], len(edges) > first)
 

@@ -326,9 +326,14 @@ class _Builder:
                 if not await ctx.access.parent_in_scope(root):
                     return resolvers.RelPage([], False)
                 flt = await ctx.access.scope_far_end(flt, spec.far_type)
+            key = (id(spec), *map(id, info._raw_info.field_nodes))
+            asked = ctx.asked.get(key)
+            if asked is None:
+                selected = info.selected_fields
+                asked = ctx.asked[key] = (spec.far_types(selected), spec.far_props(ctx, selected))
             return await resolvers.rel_page(ctx, root, spec.rel_type, spec.direction, where=flt,
                                             edge_where=spec.edge_filter(to_plain(edge_where)), first=first,
-                                            other_types=spec.far_types(info.selected_fields))
+                                            other_types=asked[0], far_props=asked[1])
 
         arrow = f"-[{rel.name}]->" if direction == "out" else f"<-[{rel.name}]-"
         narrowing = (" Nodes read only through fragments on some of these types (`node { ... on T { … } }`) list "
@@ -570,8 +575,8 @@ class _Builder:
 
         async def node(root: Any, info: Info, id: str) -> Any:
             ctx = _context(info)
-            await prefetch.node_walk(ctx, info, specs, id)
-            return await resolvers.get_node(ctx, id)
+            walked = await prefetch.node_walk(ctx, info, specs, id)
+            return await resolvers.get_node(ctx, id, walked=walked)
 
         async def search(root: Any, info: Info, query: str = "", types: Any = None, filters: Any = None,
                          facets: Any = None, first: int = DEFAULT_FIRST, after: str | None = None) -> Any:
@@ -663,8 +668,8 @@ class _Builder:
 
         async def one(root: Any, info: Info, id: str) -> Any:
             ctx = _context(info)
-            await prefetch.node_walk(ctx, info, specs, id, type_name)
-            return await resolvers.get_node(ctx, id, type_name)
+            walked = await prefetch.node_walk(ctx, info, specs, id, type_name)
+            return await resolvers.get_node(ctx, id, type_name, walked=walked)
 
         async def many(root: Any, info: Info, where: Any = None, order_by: Any = None, first: int = DEFAULT_FIRST,
                        after: str | None = None, all_records: bool = False) -> Any:

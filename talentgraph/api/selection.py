@@ -8,6 +8,11 @@
   the store query reaches one far-end type instead of all of them. None when anything else is read
   per edge or per node (``properties``, ``id``, a fragment on the ``Node`` interface, a directive
   that could drop a fragment …): every edge is listed as before.
+- ``far_columns(info.selected_fields, ontology, types)`` / ``node_columns(selections, ontology, types)``:
+  the properties a selection reads on the nodes it is given (a relationship field's far nodes; a
+  root's node), so the store returns those columns and not every one. None when it reads what needs
+  the whole node (``provenance``, ``conflicts``, a golden record's merged values, a field not known
+  here). A field under ``@skip``/``@include`` counts as read: a superset of columns is always right.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from collections.abc import Collection, Iterator, Sequence
 
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+
+from talentgraph.api.naming import camel, labels_field, rel_field
+from talentgraph.schema.ontology import NodeType, Ontology
 
 # Connection fields that read nothing per edge (``hasMore`` then tells of edges to the chosen types).
 _PER_CONNECTION = {"__typename", "hasMore"}
@@ -92,4 +100,92 @@ def _type_conditions(selections: Sequence[Selection]) -> set[str] | None:
     return out or None
 
 
-__all__ = ["asks_for", "far_types"]
+
+# --- columns -------------------------------------------------------------------------------------
+
+# What a node's GraphQL field reads of it: these properties; () for nothing but its id and type;
+# None: the whole node (its claims and every value: provenance, conflicts).
+_Reads = tuple[str, ...] | None
+_PER_EDGE = {"__typename", "type", "fromId", "toId", "properties", "cursor"}  # read from the edge, not the node
+_PER_PAGE = {*_PER_CONNECTION, "pageInfo", "totalCount"}  # a connection's fields besides its edges and nodes
+_FIELD_MAPS: dict[tuple[int, str], dict[str, _Reads]] = {}
+_GOLDEN = "canonical"  # entity resolution's cluster property (``api/golden.py``)
+
+
+def _field_map(ontology: Ontology, node_type: NodeType) -> dict[str, _Reads]:
+    """Per GraphQL field of ``node_type``'s object (``schema.node_object``), the properties it reads."""
+    key = (id(ontology), node_type.name)
+    found = _FIELD_MAPS.get(key)
+    if found is not None:
+        return found
+    out: dict[str, _Reads] = {"__typename": (), "id": (), "type": (), "version": ("version",),
+                              "updatedAt": ("updated_at",), "canonicalRecord": (_GOLDEN,),
+                              "clusterMembers": (_GOLDEN,), "provenance": None, "conflicts": None}
+    for rel in ontology.rels_from(node_type.name):
+        out[rel_field(rel.name, "out")] = ()
+    for rel in ontology.rels_to(node_type.name):
+        out[rel_field(rel.name, "in")] = ()
+    for p in node_type.properties:
+        out[camel(p.name)] = out[labels_field(p.name)] = (p.name,)
+    out["title"] = (node_type.title,)  # the stored value on every record (``objects.title_of``)
+    _FIELD_MAPS[key] = out
+    return out
+
+
+def node_columns(selections: Sequence[Selection], ontology: Ontology,
+                 types: Collection[str]) -> tuple[str, ...] | None:
+    """The properties ``selections`` (made on a node of one of ``types``) read; None: every one."""
+    wanted: dict[str, None] = {}
+
+    def visit(sels: Sequence[Selection], among: Collection[str]) -> bool:
+        for s in sels:
+            if isinstance(s, SelectedField):
+                for t in among:
+                    reads = _field_map(ontology, ontology.node(t)).get(s.name)
+                    if reads is None:
+                        return False
+                    wanted.update(dict.fromkeys(reads))
+            else:
+                cond = s.type_condition
+                # A fragment on an interface (Node) applies to every type; on a type, to that one.
+                inner = among if cond is None or cond not in ontology.node_names else [t for t in among if t == cond]
+                if not visit(s.selections, inner):
+                    return False
+        return True
+
+    if not visit(selections, list(types)):
+        return None
+    # A record entity resolution made canonical shows values merged from its cluster, ordered by each
+    # record's claims: whoever reads such a record reads it whole again (``resolvers.whole_golden``).
+    if any(ontology.node(t).has(_GOLDEN) for t in types):
+        wanted[_GOLDEN] = None
+    return tuple(wanted)
+
+
+def far_columns(selected: Sequence[Selection], ontology: Ontology,
+                types: Collection[str]) -> tuple[str, ...] | None:
+    """The properties a relationship field's selection (its ``info.selected_fields``) reads on its
+    far nodes (of ``types``); None: every one."""
+    node_selections: list[Selection] = []
+
+    def level(sels: Sequence[Selection], node: str, per_item: set[str], nested: str | None) -> bool:
+        for s in sels:
+            if not isinstance(s, SelectedField):
+                if not level(s.selections, node, per_item, nested):  # a fragment on the connection or edge
+                    return False
+            elif s.name == node:
+                node_selections.extend(s.selections)
+            elif nested is not None and s.name == nested:
+                if not level(s.selections, "node", _PER_EDGE, None):
+                    return False
+            elif s.name not in per_item:
+                return False
+        return True
+
+    for field in selected:
+        if not isinstance(field, SelectedField) or not level(field.selections, "nodes", _PER_PAGE, "edges"):
+            return None
+    return node_columns(node_selections, ontology, types)
+
+
+__all__ = ["asks_for", "far_columns", "far_types", "node_columns"]

@@ -16,6 +16,19 @@ the read:
 - **Cursors are log positions** (``seq``), never timestamps; the cursor of a page is the last entry
   *scanned*, delivered or not (entries the role may not see still move it on).
 
+**Snapshot from the tables.** A read without a cursor takes the log's position ``S`` first (the
+snapshot's consistency point) and reads each type's table once, in pages of the store's scan order
+(``GraphStore.scan_nodes`` / ``scan_relationships``; the cursor in between is a ``c2`` one naming the
+type, the position and ``S``). A record whose newest change-log entry lies after ``S`` is left out: the
+log read that follows the snapshot, from ``S`` on, delivers it (its newest state, or its tombstone).
+So a record that exists unchanged throughout comes once from the tables, and one written meanwhile once
+from the log — including writes that commit while the snapshot is read. The exclusion is decided after
+each table page is read (the entries after ``S`` are read then), so a record written before its page
+was read is always known to have changed. Events of the snapshot carry ``seq`` = ``S``.
+
+**Log pages** read bounded seq windows (``change_window``: ``S < seq <= b``), sized from what the
+previous window yielded, and look the window's records up per type in batches.
+
 Retention: tombstones and superseded entries older than ``feed_retention_days`` are pruned
 (``prune``). A cursor also records a time (``as_of``) at or after which every tombstone its holder may
 still need was written; once that is older than the retention such a tombstone may be gone, so the
@@ -28,8 +41,9 @@ import base64
 import binascii
 import datetime as dt
 import json
+from json.encoder import encode_basestring
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,44 +52,98 @@ from talentgraph.access.policy import Grant, RoleView
 from talentgraph.errors import BadQueryError, ForbiddenError, OntologyError, ResyncRequiredError
 from talentgraph.graph.port import GraphStore
 from talentgraph.schema.ontology import Ontology
-from talentgraph.types import Change
+from talentgraph.types import Change, Node, Relationship
 
-CURSOR_VERSION = "c1"
+CURSOR_VERSION = "c1"  # a position in the change log
+SNAPSHOT_VERSION = "c2"  # a position inside a snapshot read from the tables (and the log's, S)
 MAX_FIRST = 1000
-SCAN_ROWS = 5000  # change-log entries read per statement while filling a page
+BULK_FIRST = 10_000  # events per page for the NDJSON stream's bulk catch-up
+SCAN_ROWS = 20_000  # change-log entries a window is sized to hold at most
+MAX_CURSOR = 1000  # characters
 # Writers stamp entries when their transaction starts, so an entry may commit up to a transaction's
 # length after a later-stamped one; a cursor's "complete up to" time is moved back by this much.
 CLOCK_MARGIN = dt.timedelta(minutes=5)
 
 
+def _str(value: str | None) -> str:
+    """A JSON string (or null)."""
+    return "null" if value is None else encode_basestring(value)
+
+
+
 # --- cursors --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Segment:
+    """One table a snapshot reads: a node type, or a relationship type out of one start-node type."""
+
+    rank: int  # 0: nodes, 1: relationships (nodes first)
+    type: str
+    from_type: str = ""
+
+    @property
+    def is_node(self) -> bool:
+        return self.rank == 0
+
+
+@dataclass(frozen=True)
+class ScanPosition:
+    """Where a snapshot stands: the table, the store's scan position in it (None: its start) and, for a
+    relationship table, the key of the last relationship read of the start node at that position."""
+
+    segment: Segment
+    position: str | None = None
+    key: str | None = None
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """A position in the change log: ``seq`` read, and the time up to which the log was complete there."""
+    """A position in the change log: ``seq`` read, and the time up to which the log was complete there.
+
+    ``scan``: the position inside a snapshot that is consistent at ``seq`` (a ``c2`` cursor)."""
 
     seq: int
     as_of: str  # ISO 8601 UTC; "" for the start
+    scan: ScanPosition | None = None
 
     def encode(self) -> str:
-        raw = json.dumps([CURSOR_VERSION, self.seq, self.as_of], separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        # Formatted, not json.dumps'd: a snapshot gives every event a cursor (the same JSON either way).
+        text = f'["{CURSOR_VERSION}",{int(self.seq)},{_str(self.as_of)}]'
+        if self.scan is not None:
+            seg = self.scan.segment
+            kind = f"[{_str(seg.type)}]" if seg.is_node else f"[{_str(seg.type)},{_str(seg.from_type)}]"
+            text = (f'["{SNAPSHOT_VERSION}",{int(self.seq)},{_str(self.as_of)},{kind},{_str(self.scan.position)},'
+                    f'{_str(self.scan.key)}]')
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
     @staticmethod
     def decode(text: str, what: str = "after") -> "Cursor":
         hint = "Pass a cursor exactly as a page or event gave it, or none to start with a snapshot."
-        if len(text) > 200:
+        if len(text) > MAX_CURSOR:
             raise BadQueryError(f"{what}: the cursor is {len(text)} characters long; no cursor is.", hint=hint)
+        bad = BadQueryError(f"{what}: {text[:80]!r} is not a change-feed cursor.", hint=hint)
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            version, seq, as_of = json.loads(raw)
+            body = json.loads(raw)
         except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-            raise BadQueryError(f"{what}: {text!r} is not a change-feed cursor.", hint=hint) from None
-        if version != CURSOR_VERSION or not isinstance(seq, int) or isinstance(seq, bool) or seq < 0 \
-                or not isinstance(as_of, str):
-            raise BadQueryError(f"{what}: {text!r} is not a change-feed cursor.", hint=hint)
-        return Cursor(seq, as_of)
+            raise bad from None
+        if not isinstance(body, list) or len(body) not in (3, 6):
+            raise bad
+        version, seq, as_of = body[:3]
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0 or not isinstance(as_of, str):
+            raise bad
+        if version == CURSOR_VERSION and len(body) == 3:
+            return Cursor(seq, as_of)
+        if version != SNAPSHOT_VERSION or len(body) != 6:
+            raise bad
+        seg, position, key = body[3:]
+        if not isinstance(seg, list) or len(seg) not in (1, 2) or not all(isinstance(x, str) and x for x in seg) \
+                or not (position is None or isinstance(position, str)) or not (key is None or isinstance(key, str)) \
+                or (key is not None and position is None):
+            raise bad
+        segment = Segment(0, seg[0]) if len(seg) == 1 else Segment(1, seg[0], seg[1])
+        return Cursor(seq, as_of, ScanPosition(segment, position, key))
 
 
 START = Cursor(0, "")
@@ -199,46 +267,141 @@ def check_cursor(cursor: Cursor, head: int, retention: dt.timedelta) -> None:
 
 
 class ChangeFeed:
-    """Pages of events for one role, read from the graph's change log (see the module docstring)."""
+    """Pages of events for one role, read from the graph's tables and change log (see the module docstring).
+
+    One instance may serve many pages (a stream): it keeps which records changed after a snapshot's ``S``,
+    so each page reads only the log entries committed since the previous one."""
 
     def __init__(self, graph: GraphStore, ontology: Ontology, retention: dt.timedelta) -> None:
         self.graph, self.ontology, self.retention = graph, ontology, retention
+        self._changed: dict[tuple[int, tuple[str, ...]], tuple[int, set[str]]] = {}
 
     def page(self, view: RoleView, after: Cursor | None, *, types: Sequence[str] | None = None,
-             first: int = 100) -> FeedPage:
-        if first < 1 or first > MAX_FIRST:
-            raise BadQueryError(f"first is {first}.", hint=f"Ask for 1 to {MAX_FIRST} events per page.")
+             first: int = 100, bulk: bool = False) -> FeedPage:
+        """Up to ``first`` events after ``after`` (None: a snapshot). ``bulk``: pages up to ``BULK_FIRST``."""
+        most = BULK_FIRST if bulk else MAX_FIRST
+        if first < 1 or first > most:
+            raise BadQueryError(f"first is {first}.", hint=f"Ask for 1 to {most} events per page.")
         wanted = feed_types(view, types)
         start = after or START
         head = self.graph.last_seq()
         check_cursor(start, head, self.retention)
         began = _now()
+        if after is None or after.scan is not None:
+            return self._snapshot_page(view, after, wanted, first, head, began)
+        return self._log_page(view, start, wanted, first, head, began)
+
+    # --- the snapshot: tables read at the log's position S ------------------------------------------
+
+    def _snapshot_page(self, view: RoleView, after: Cursor | None, wanted: FeedTypes, first: int, head: int,
+                       began: dt.datetime) -> FeedPage:
+        segments = self._segments(view, wanted)
+        if after is None or after.scan is None:
+            seq, as_of, i, position, key = head, _iso(began - CLOCK_MARGIN), 0, None, None
+        else:
+            seq, as_of = after.seq, after.as_of
+            at = after.scan
+            i = next((n for n, seg in enumerate(segments) if seg >= at.segment), len(segments))
+            position, key = (at.position, at.key) if i < len(segments) and segments[i] == at.segment else (None, None)
+        events: list[Event] = []
+        skipped = 0
+        readers = _Readers(view, self.ontology)
+        while len(events) < first and i < len(segments):
+            seg = segments[i]
+            items: Sequence[tuple[str, Node | Relationship]]
+            if seg.is_node:
+                nodes = self.graph.scan_nodes(seg.type, position, first - len(events),
+                                              fields=self._fields(view, [seg.type]))
+                items, following = nodes.items, nodes.next
+            else:
+                rels = self.graph.scan_relationships(seg.type, seg.from_type, position, first - len(events),
+                                                     after_key=key)
+                items, following = rels.items, rels.next
+            # Read after the page: a record written after S before its page was read is logged by now.
+            changed = self._changed_since(seq, wanted) if items else set()
+            cursor_at = _snapshot_cursors(seq, as_of, seg)
+            full = False
+            for pos, record in items:
+                position, key = pos, (record.key if isinstance(record, Relationship) else None)
+                event = _snapshot_event(readers, seg, record, seq, cursor_at(position, key), changed)
+                if event is None:
+                    skipped += 1
+                    continue
+                events.append(event)
+                if len(events) == first:
+                    full = True
+                    break
+            if full:
+                break
+            if following is None:
+                i, position, key = i + 1, None, None
+            else:
+                position, key = following, None
+        if i < len(segments):
+            return FeedPage(events, Cursor(seq, as_of, ScanPosition(segments[i], position, key)),
+                            head_seq=head, snapshot=True, has_more=True, skipped=skipped)
+        # Every table read: the snapshot is consistent at S; what was written since comes from the log.
+        self._changed.pop((seq, tuple(wanted.names)), None)
+        now = self.graph.last_seq()
+        return FeedPage(events, Cursor(seq, as_of), head_seq=max(head, now), snapshot=True, has_more=now > seq,
+                        skipped=skipped)
+
+    def _segments(self, view: RoleView, wanted: FeedTypes) -> list[Segment]:
+        out = [Segment(0, t) for t in wanted.nodes]
+        for name in wanted.rels:
+            rt = self.ontology.rel(name)
+            out += [Segment(1, rt.name, f) for f in dict.fromkeys(rt.from_types)
+                    if any(records.rel_visible(view, rt, f, t) for ff, t in rt.endpoints if ff == f)]
+        return sorted(out)
+
+    def _changed_since(self, seq: int, wanted: FeedTypes) -> set[str]:
+        """Ids and keys of the records with a change-log entry after ``seq`` (read up to the log's head now)."""
+        names = tuple(wanted.names)
+        upto, ids = self._changed.get((seq, names), (seq, set()))
+        head = self.graph.last_seq()
+        if head > upto:
+            ids = ids | {c.id for c in self.graph.change_window(upto, head, types=names)}
+            self._changed[(seq, names)] = (head, ids)
+        return ids
+
+    # --- after a cursor: log windows, compacted --------------------------------------------------------
+
+    def _log_page(self, view: RoleView, start: Cursor, wanted: FeedTypes, first: int, head: int,
+                  began: dt.datetime) -> FeedPage:
         events: list[Event] = []
         position = start.seq
         skipped = 0
-        exhausted = False
-        while len(events) < first:
-            # Read about as many entries as the page still needs: each one read costs a record lookup.
-            scan = min(SCAN_ROWS, max(first - len(events), 64))
-            batch = self.graph.changes(position, limit=scan, types=wanted.names) if wanted.names else []
-            if not batch:
-                exhausted = True
-                break
+        width = max(64, first + first // 4)  # seq numbers per window; resized from what each one yields
+        while len(events) < first and position < head and wanted.names:
+            low = position
+            upto = min(head, low + width)
+            batch = self.graph.change_window(low, upto, types=wanted.names)
+            had = len(events)
+            full = False
             for change, event in zip(batch, self._events(view, batch, wanted)):
                 position = change.seq
-                if event is not None:
-                    events.append(event)
-                    if len(events) == first:
-                        break
-                else:
+                if event is None:
                     skipped += 1
-            if len(batch) < scan and position == batch[-1].seq:
-                exhausted = True
+                    continue
+                events.append(event)
+                if len(events) == first:
+                    full = True
+                    break
+            if full:
                 break
+            position = upto
+            # The next window: as many seq numbers as should hold what the page still needs at the yield this
+            # one had (events per seq number: types narrowed, superseded entries), at most ~SCAN_ROWS entries.
+            span = upto - low
+            got = max(len(events) - had, 0.5)
+            wanted_span = (first - len(events)) * 1.25 * span / got
+            row_cap = SCAN_ROWS * span / max(len(batch), 1)
+            width = max(64, int(min(wanted_span, row_cap)))
+        exhausted = position >= head or not wanted.names
         # ``as_of``: every tombstone the consumer may still need is stamped at or after it. Reaching the end
         # of the log, that is when this read began (minus a writer's head start): what it holds was live
         # then, and later deletions are logged later. Stopping inside the log keeps the cursor's own
-        # ``as_of`` (a snapshot's: when its first page was read), as the tombstones it needs lie further on.
+        # ``as_of`` (a snapshot's: when it took S), as the tombstones it needs lie further on.
         if exhausted:
             position = max(position, head)
             as_of = _iso(began - CLOCK_MARGIN)
@@ -246,22 +409,23 @@ class ChangeFeed:
             as_of = start.as_of or _iso(began - CLOCK_MARGIN)
         cursor = Cursor(position, as_of)
         events = [_with_cursor(e, Cursor(e.seq, e.at)) for e in events]
-        return FeedPage(events, cursor, head_seq=max(head, position), snapshot=after is None,
+        return FeedPage(events, cursor, head_seq=max(head, position), snapshot=False,
                         has_more=not exhausted, skipped=skipped)
 
     def _events(self, view: RoleView, batch: Sequence[Change], wanted: FeedTypes) -> list[Event | None]:
         """Each entry's event, or None where it is superseded or not the role's to see."""
-        node_ids = [c.id for c in batch if c.kind == "node" and c.type in wanted.nodes]
-        rel_keys = [c.id for c in batch if c.kind == "rel" and c.type in wanted.rels]
-        nodes = self.graph.get_nodes(node_ids, fields=self._fields(view, wanted)) if node_ids else {}
+        node_ids = list(dict.fromkeys(c.id for c in batch if c.kind == "node" and c.type in wanted.nodes))
+        rel_keys = list(dict.fromkeys(c.id for c in batch if c.kind == "rel" and c.type in wanted.rels))
+        types = {c.type for c in batch if c.kind == "node" and c.type in wanted.nodes}
+        nodes = self.graph.get_nodes(node_ids, fields=self._fields(view, sorted(types))) if node_ids else {}
         rels = self.graph.get_relationships(rel_keys) if rel_keys else {}
         visible: dict[tuple[str, str | None, str | None], bool] = {}
         return [self._event(view, c, wanted, nodes, rels, visible) for c in batch]
 
-    def _fields(self, view: RoleView, wanted: FeedTypes) -> list[str]:
+    def _fields(self, view: RoleView, type_names: Sequence[str]) -> list[str]:
         """The node columns an event can show (the role's readable properties) and the state check needs."""
         names = {"version", "updated_at"}
-        for type_name in wanted.nodes:
+        for type_name in type_names:
             nt = self.ontology.node(type_name)
             names.update(p.name for p in nt.properties if view.grant(p) is Grant.ALWAYS)
         return sorted(names)
@@ -306,6 +470,67 @@ class ChangeFeed:
         return _event(c, records.rel_props(view, rt, from_type, to_type, rel.props))
 
 
+class _Readers:
+    """The role's view of one page's types, looked up once per type (or relationship ends), not per record."""
+
+    def __init__(self, view: RoleView, ontology: Ontology) -> None:
+        self.view, self.ontology = view, ontology
+        self._nodes: dict[str, Callable[[Mapping[str, Any]], dict[str, Any] | None]] = {}
+        self._rels: dict[tuple[str, str, str], Callable[[Mapping[str, Any]], dict[str, Any]] | None] = {}
+        self._prefixes = {t.id_prefix: t.name for t in ontology.node_types}
+
+    def node(self, type_name: str) -> Callable[[Mapping[str, Any]], dict[str, Any] | None]:
+        found = self._nodes.get(type_name)
+        if found is None:
+            found = self._nodes[type_name] = records.node_reader(self.view, self.ontology.node(type_name))
+        return found
+
+    def rel(self, rel_type: str, from_type: str, to_id: str) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
+        to_type = self._prefixes.get(to_id.partition(":")[0])
+        if to_type is None:
+            return None
+        ends = (rel_type, from_type, to_type)
+        if ends not in self._rels:
+            self._rels[ends] = records.rel_reader(self.view, self.ontology.rel(rel_type), from_type, to_type)
+        return self._rels[ends]
+
+
+def _snapshot_cursors(seq: int, as_of: str, seg: Segment) -> Callable[[str | None, str | None], str]:
+    """``Cursor(seq, as_of, ScanPosition(seg, position, key)).encode()`` for every event of a table page: the
+    part they share is encoded once, padded with JSON whitespace to whole base64 groups so that the rest
+    can be appended encoded on its own (the same cursor to ``Cursor.decode``)."""
+    kind = f"[{_str(seg.type)}]" if seg.is_node else f"[{_str(seg.type)},{_str(seg.from_type)}]"
+    head = f'["{SNAPSHOT_VERSION}",{int(seq)},{_str(as_of)},{kind},'.encode()
+    shared = base64.urlsafe_b64encode(head + b" " * (-len(head) % 3)).decode()
+
+    def at(position: str | None, key: str | None) -> str:
+        tail = f"{_str(position)},{_str(key)}]".encode()
+        return shared + base64.urlsafe_b64encode(tail).decode().rstrip("=")
+
+    return at
+
+
+def _snapshot_event(readers: _Readers, seg: Segment, record: Node | Relationship, seq: int, cursor: str,
+                    changed: set[str]) -> Event | None:
+    """A record read from its table as an upsert of the snapshot consistent at ``seq``; None when it changed
+    after that (the log delivers it) or the role may not see it."""
+    if isinstance(record, Node):
+        if record.id in changed:
+            return None
+        data = readers.node(seg.type)(record.props)
+        if data is None:
+            return None
+        return Event(seq, "upsert", "node", record.type, record.id, str(record.props.get("updated_at") or ""),
+                     int(record.props.get("version") or 0), data, cursor)
+    if record.key in changed:
+        return None
+    read = readers.rel(record.type, seg.from_type, record.to_id)
+    if read is None:
+        return None
+    return Event(seq, "upsert", "rel", record.type, record.key, str(record.props.get("updated_at") or ""),
+                 int(record.props.get("version") or 0), read(record.props), cursor, record.from_id, record.to_id)
+
+
 def _is_state(props: dict[str, Any], c: Change) -> bool:
     """Whether a stored record is the state this entry wrote (same version, same write)."""
     return props.get("version") == c.version and props.get("updated_at") == c.ts
@@ -332,6 +557,7 @@ def prune(graph: GraphStore, retention: dt.timedelta, *, up_to_seq: int | None =
 
 def returned_ids(events: Sequence[Event], ontology: Ontology) -> list[tuple[str, str]]:
     """(id, type) of every node an event shows, relationship ends included: what the audit records."""
+    prefixes = {t.id_prefix: t.name for t in ontology.node_types}  # ``type_of_id`` per end: a bulk page's cost
     out: list[tuple[str, str]] = []
     for e in events:
         if e.kind == "node":
@@ -339,12 +565,12 @@ def returned_ids(events: Sequence[Event], ontology: Ontology) -> list[tuple[str,
                 out.append((e.id, e.type))
             continue
         for end in (e.from_id, e.to_id):
-            try:
-                out.append((end or "", ontology.type_of_id(end or "").name))
-            except OntologyError:
-                continue
+            prefix, sep, rest = (end or "").partition(":")
+            name = prefixes.get(prefix) if sep and rest else None
+            if name is not None:
+                out.append((end or "", name))
     return out
 
 
-__all__ = ["ChangeFeed", "Cursor", "Event", "FeedPage", "START", "check_cursor", "feed_types", "prune",
-           "returned_ids"]
+__all__ = ["BULK_FIRST", "ChangeFeed", "Cursor", "Event", "FeedPage", "START", "ScanPosition", "Segment",
+           "check_cursor", "feed_types", "prune", "returned_ids"]

@@ -35,13 +35,14 @@ from talentgraph.access.scope import RequestAccess
 from talentgraph.admin import error_body, error_response
 from talentgraph.api.context import run_sync
 from talentgraph.errors import BadQueryError, TalentgraphError
-from talentgraph.feed.changes import MAX_FIRST, ChangeFeed, Cursor, FeedPage, returned_ids
+from talentgraph.feed.changes import BULK_FIRST, ChangeFeed, Cursor, FeedPage, returned_ids
 from talentgraph.feed.routes import ACCESS, Platform, caller
 
 log = logging.getLogger("talentgraph.feed")
 
 NDJSON = "application/x-ndjson"
 POLL_SECONDS = 0.2
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one encoder for every line
 _PARAMS = frozenset({"after", "types", "limit", "wait"})
 
 
@@ -101,15 +102,16 @@ async def _feed(platform: Platform, request: Request) -> Response:
     access.operation = "feed"
     request.scope[ACCESS] = access
     # The first page is read before answering, so a bad cursor or type gets a status, not a broken stream.
-    first = await run_sync(feed.page, view, cursor, types=types, first=_page_size(limit, 0))
+    first = await run_sync(feed.page, view, cursor, types=types, first=_page_size(limit, 0), bulk=True)
     if not first.events and not first.has_more and wait > 0:
         first = await _long_pull(platform, feed, view, first, types, limit, wait)
-    return StreamingResponse(_lines(feed, view, access, first, cursor is None, types, limit), media_type=NDJSON,
+    snapshot = cursor is None or cursor.scan is not None  # a snapshot, or one continued from its checkpoint
+    return StreamingResponse(_lines(feed, view, access, first, snapshot, types, limit), media_type=NDJSON,
                              headers={"Cache-Control": "no-store"})
 
 
 def _page_size(limit: int | None, sent: int) -> int:
-    return MAX_FIRST if limit is None else max(1, min(MAX_FIRST, limit - sent))
+    return BULK_FIRST if limit is None else max(1, min(BULK_FIRST, limit - sent))
 
 
 async def _long_pull(platform: Platform, feed: ChangeFeed, view: RoleView, page: FeedPage, types: list[str] | None,
@@ -121,7 +123,7 @@ async def _long_pull(platform: Platform, feed: ChangeFeed, view: RoleView, page:
         head = await anyio.to_thread.run_sync(platform.graph.last_seq)
         if head > page.cursor.seq:
             page = await anyio.to_thread.run_sync(lambda: feed.page(view, page.cursor, types=types,
-                                                                    first=_page_size(limit, 0)))
+                                                                    first=_page_size(limit, 0), bulk=True))
             if page.events or page.has_more:
                 return page
     return page
@@ -133,14 +135,13 @@ async def _lines(feed: ChangeFeed, view: RoleView, access: RequestAccess, page: 
     while True:
         if page.events:
             access.returned_ids(returned_ids(page.events, feed.ontology))
-            yield "".join(json.dumps(e.as_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
-                          for e in page.events).encode()
+            yield "".join([_JSON.encode(e.as_json()) + "\n" for e in page.events]).encode()
             sent += len(page.events)
         if not page.has_more or (limit is not None and sent >= limit):
             break
         try:
             page = await anyio.to_thread.run_sync(lambda: feed.page(view, page.cursor, types=types,
-                                                                    first=_page_size(limit, sent)))
+                                                                    first=_page_size(limit, sent), bulk=True))
         except Exception as exc:  # the stream has begun: say so in it, with the last good cursor already sent
             log.exception("The change feed stopped after %d events", sent)
             message = exc.message if isinstance(exc, TalentgraphError) else "The change log could not be read."
@@ -151,4 +152,4 @@ async def _lines(feed: ChangeFeed, view: RoleView, access: RequestAccess, page: 
 
 
 def _line(obj: dict[str, Any]) -> bytes:
-    return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return (_JSON.encode(obj) + "\n").encode()

@@ -31,12 +31,14 @@ from talentgraph.errors import BadQueryError, NotFoundError, OntologyError
 from talentgraph.graph import claims, cypher
 from talentgraph.graph.common import (
     LABEL_KEY,
+    PreparedNode,
     change_row,
     check_props,
     check_storable,
     chunks,
     content_hash,
     edge_from_props,
+    node_converter,
     node_from_props,
     node_row,
     now_iso,
@@ -44,10 +46,19 @@ from talentgraph.graph.common import (
     plain_value,
     provenance_props,
     rel_props,
+    rel_props_converter,
     rel_row,
     split_props,
 )
-from talentgraph.graph.port import MAX_PATH_HOPS, FacetCount, GraphCapabilities, SourceRecords, Withdrawal
+from talentgraph.graph.port import (
+    MAX_PATH_HOPS,
+    FacetCount,
+    GraphCapabilities,
+    NodeScan,
+    RelScan,
+    SourceRecords,
+    Withdrawal,
+)
 from talentgraph.graph.walk import Walk, WalkResult, read_walk, walk_query
 from talentgraph.schema.ontology import NodeType, Ontology, RelType
 from talentgraph.types import (
@@ -87,6 +98,8 @@ class CypherGraphStore(ABC, Generic[TxT]):
         self.dialect = dialect
         # Rows per UNWIND statement and ids per lookup.
         self.batch_rows = batch_rows
+        # Node type by id prefix: every record of a bulk write is checked (``_id_type``).
+        self._id_types: dict[str, NodeType] = {}
 
     # --- primitives each engine implements ------------------------------------------------------
 
@@ -127,6 +140,11 @@ class CypherGraphStore(ABC, Generic[TxT]):
     def _may_hold_nodes(self, tx: TxT, type_name: str) -> bool:
         """False when no node of the type can exist yet, so an upsert skips looking them up."""
         return True
+
+    def _read_many(self, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """``_read`` for statements returning many rows of named columns and maps of them (no node or
+        relationship values): the change feed's bulk reads. LadybugDB fetches these as Arrow."""
+        return self._read(text, params)
 
     def _store_nodes(self, tx: TxT, node_type: NodeType, new: list[Row], changed: list[Row]) -> None:
         text = cypher.upsert_nodes(self.dialect, self.ontology, node_type.name)
@@ -198,11 +216,19 @@ class CypherGraphStore(ABC, Generic[TxT]):
 
     # --- input checks ---------------------------------------------------------------------------
 
+    def _id_type(self, node_id: str) -> NodeType:
+        """``ontology.type_of_id``, remembered per prefix (raises what it raises)."""
+        prefix, sep, key = node_id.partition(":")
+        found = self._id_types.get(prefix) if sep and key else None
+        if found is None:
+            found = self._id_types[prefix] = self.ontology.type_of_id(node_id)
+        return found
+
     def _node_problem(self, rec: NodeRecord) -> str | None:
         """Why a node record cannot be stored (unknown type, id of another type, unknown property)."""
         try:
             nt = self.ontology.node(rec.type)
-            id_type = self.ontology.type_of_id(rec.id)
+            id_type = self._id_type(rec.id)
         except OntologyError as exc:
             return str(exc)
         if id_type.name != nt.name:
@@ -214,8 +240,8 @@ class CypherGraphStore(ABC, Generic[TxT]):
         """Why a relationship record cannot be stored, or it with the types of its ends."""
         try:
             rt = self.ontology.rel(rec.type)
-            from_type = self.ontology.type_of_id(rec.from_id).name
-            to_type = self.ontology.type_of_id(rec.to_id).name
+            from_type = self._id_type(rec.from_id).name
+            to_type = self._id_type(rec.to_id).name
         except OntologyError as exc:
             return str(exc)
         if not rt.allows(from_type, to_type):
@@ -290,7 +316,9 @@ class CypherGraphStore(ABC, Generic[TxT]):
         self._lock_writers(tx)
         changes: list[Row] = []
         node_result = self._upsert_nodes_in(tx, by_type, ts, changes)
-        rel_result = self._upsert_rels_in(tx, valid, ts, changes) if valid else UpsertResult()
+        # Nodes this call wrote or found unchanged exist: relationship ends among them need no read.
+        written = {*node_result.inserted, *node_result.updated, *node_result.unchanged}
+        rel_result = self._upsert_rels_in(tx, valid, ts, changes, written) if valid else UpsertResult()
         self._log(tx, changes)
         return node_result, rel_result
 
@@ -311,35 +339,53 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 # Property-level write: only the properties the record names change, each as a claim
                 # of its source; the node shows the winning claim per property (graph/claims.py).
                 if old is None:
-                    merged = claims.merge({}, {}, values, rec.names, rec.provenance, ts)
-                else:
-                    shown, _ = split_props(old.props)
-                    merged = claims.merge(shown, claims.load(old.props, declared), values, rec.names,
-                                          rec.provenance, ts)
-                    if not merged.changed:  # every claim as stored: a re-run of the same source
-                        result.unchanged.append(rec.id)
-                        continue
-                version = 1 if old is None else int(old.props.get("version") or 0) + 1
-                first_seen = ((old.props.get("ingested_at") if old is not None else None)
-                              or (rec.provenance.ingested_at if rec.provenance else ts))
+                    # A new node (the bulk of a first load): one claim per value, its prov text in one
+                    # dump (claims.fresh gives what merge + dump give, without a claim dict per value).
+                    if type(rec) is PreparedNode and values is rec.props:  # worked out where it was built
+                        fresh = {name: claims.jsonable(v) for name, v in values.items() if v is not None}
+                        prov = claims.fresh_prov(rec.provenance, ts, rec.fresh_claims) if fresh else None
+                        digest = rec.fresh_hash
+                    else:
+                        fresh, prov = claims.fresh(values, rec.provenance, ts)
+                        digest = content_hash(fresh)
+                    system = {"version": 1, "content_hash": digest,
+                              "ingested_at": rec.provenance.ingested_at if rec.provenance else ts,
+                              "updated_at": ts, claims.PROV: prov, **provenance_props(rec.provenance)}
+                    new.append(self._engine_row(node_row(nt, rec.id, fresh, system)))
+                    result.inserted.append(rec.id)
+                    changes.append(change_row("upsert", "node", nt.name, rec.id, 1, ts))
+                    continue
+                shown, _ = split_props(old.props)
+                merged = claims.merge(shown, claims.load(old.props, declared), values, rec.names,
+                                      rec.provenance, ts)
+                if not merged.changed:  # every claim as stored: a re-run of the same source
+                    result.unchanged.append(rec.id)
+                    continue
+                version = int(old.props.get("version") or 0) + 1
+                first_seen = old.props.get("ingested_at") or (rec.provenance.ingested_at if rec.provenance else ts)
                 system = {"version": version, "content_hash": content_hash(merged.props), "ingested_at": first_seen,
                           "updated_at": ts, claims.PROV: claims.dump(merged.claims),
                           **provenance_props(rec.provenance)}
-                row = node_row(nt, rec.id, merged.props, system)
-                (new if old is None else changed).append(self._engine_row(row))
-                (result.inserted if old is None else result.updated).append(rec.id)
+                changed.append(self._engine_row(node_row(nt, rec.id, merged.props, system)))
+                result.updated.append(rec.id)
                 changes.append(change_row("upsert", "node", nt.name, rec.id, version, ts))
             self._store_nodes(tx, nt, new, changed)
         return result
 
-    def _upsert_rels_in(self, tx: TxT, valid: list[CheckedRel], ts: str, changes: list[Row]) -> UpsertResult:
-        """Write the relationships inside ``tx`` (endpoints written earlier in ``tx`` count as present)."""
+    def _upsert_rels_in(self, tx: TxT, valid: list[CheckedRel], ts: str, changes: list[Row],
+                        written: set[str] | frozenset[str] = frozenset()) -> UpsertResult:
+        """Write the relationships inside ``tx`` (endpoints written earlier in ``tx`` count as present;
+        ``written``: ids of nodes known to exist in ``tx``, not read again)."""
         result = UpsertResult()
         wanted: dict[str, set[str]] = defaultdict(set)
         for rec, f, t in valid:
-            wanted[f].add(rec.from_id)
-            wanted[t].add(rec.to_id)
-        present = {i for type_name, ids in wanted.items() for i in self._existing_nodes(tx, type_name, sorted(ids))}
+            if rec.from_id not in written:
+                wanted[f].add(rec.from_id)
+            if rec.to_id not in written:
+                wanted[t].add(rec.to_id)
+        present = set(written)
+        present.update(i for type_name, ids in wanted.items() if ids
+                       for i in self._existing_nodes(tx, type_name, sorted(ids)))
         by_type: dict[str, list[CheckedRel]] = defaultdict(list)
         for rec, f, t in valid:
             missing = [end for end in (rec.from_id, rec.to_id) if end not in present]
@@ -567,7 +613,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
             wanted = {row["key"] for row in rows}
             starts = list(dict.fromkeys(row["from_id"] for row in rows))
             for chunk in chunks(starts, self.batch_rows):
-                for r in self._read(text, {"ids": chunk}):
+                for r in self._read_many(text, {"ids": chunk}):
                     if r["key"] not in wanted:
                         continue  # another relationship of the same start node
                     _, from_id, _ = parse_rel_key(r["key"])
@@ -601,18 +647,70 @@ class CypherGraphStore(ABC, Generic[TxT]):
     def changes(self, after_seq: int = 0, limit: int = 1000, *,
                 types: Sequence[str] | None = None) -> list[Change]:
         text, params = cypher.read_changes(after_seq, limit, types)
-        return [
-            Change(seq=r["seq"], op=r["op"], kind=r["kind"], type=r["type"], id=r["id"], version=r["version"],
-                   ts=r["ts"], from_id=r["from_id"], to_id=r["to_id"])
-            for r in self._read(text, params)
-        ]
+        return [_change(r) for r in self._read(text, params)]
+
+    # --- the change feed's bulk reads: log windows and snapshot scans ---------------------------
+
+    def change_window(self, after_seq: int, upto_seq: int, *,
+                      types: Sequence[str] | None = None) -> list[Change]:
+        if upto_seq <= after_seq or (types is not None and not types):
+            return []
+        text, params = cypher.read_change_window(after_seq, upto_seq, types)
+        return [_change(r) for r in self._read_many(text, params)]
+
+    def scan_nodes(self, type_name: str, after: str | None, limit: int, *,
+                   fields: Sequence[str] | None = None) -> NodeScan:
+        """Keyset by id (Neo4j reads its unique-id index in order); LadybugDB overrides it."""
+        nt = self.ontology.node(type_name)
+        limit = scan_limit(limit)
+        text = cypher.scan_nodes(self.ontology, nt.name, fields)
+        rows = self._read_many(text, {"after": after or "", "limit": limit})
+        convert = node_converter(self.ontology, nt.name)
+        items = [(str(r["id"]), convert(r["props"])) for r in rows]
+        return NodeScan(items, items[-1][0] if len(items) >= limit else None)
+
+    def scan_relationships(self, rel_type: str, from_type: str, after: str | None, limit: int, *,
+                           after_key: str | None = None) -> RelScan:
+        """Pages of start nodes by id, then their relationships (``get_rels``); LadybugDB overrides it."""
+        rt, ft = self.ontology.rel(rel_type), self.ontology.node(from_type)
+        limit = scan_limit(limit)
+        if ft.name not in rt.from_types:
+            return RelScan([], None)
+        inside = after is not None and after_key is not None
+        text = cypher.get_rels(self.dialect, self.ontology, rt.name, ft.name)
+        convert = rel_props_converter(rt)
+        rank: dict[str, int] = {}
+        found: list[tuple[int, str, Relationship]] = []
+        position, batch = after, limit
+        while True:
+            starts = [str(r["id"]) for r in self._read_many(
+                cypher.scan_start_ids(self.ontology, ft.name, inclusive=inside and position == after),
+                {"after": position or "", "limit": batch})]
+            rank.update((node_id, len(rank)) for node_id in starts)
+            for chunk in chunks(starts, self.batch_rows):
+                for r in self._read_many(text, {"ids": chunk}):
+                    key = str(r["key"])
+                    _, from_id, to_id = parse_rel_key(key)
+                    if inside and from_id == after and key <= (after_key or ""):
+                        continue  # read before, in the page this one continues
+                    found.append((rank.get(from_id, -1), key, Relationship(
+                        type=rt.name, key=key, from_id=from_id, to_id=to_id, props=convert(r["props"]))))
+            if len(starts) < batch:
+                position = None  # the last start node is read
+                break
+            position = starts[-1]
+            if len(found) >= limit // 2:
+                break
+            batch = min(batch * 4, 100_000)  # few relationships per start node here: read more of them
+        found.sort(key=lambda x: (x[0], x[1]))
+        return RelScan([(rel.from_id, rel) for _, _, rel in found], position)
 
     def get_nodes(self, ids: Sequence[str], *, fields: Sequence[str] | None = None) -> dict[str, Node]:
         found: dict[str, Node] = {}
         for type_name, group in self._group_ids(ids).items():
             for chunk in chunks(group, self.batch_rows):
                 text, params = cypher.get_nodes(self.dialect, self.ontology, type_name, chunk, fields)
-                for r in self._read(text, params):
+                for r in (self._read(text, params) if fields is None else self._read_many(text, params)):
                     found[r["id"]] = node_from_props(self.ontology, r["type"], r["props"])
         return {i: found[i] for i in ids if i in found}
 
@@ -627,14 +725,18 @@ class CypherGraphStore(ABC, Generic[TxT]):
         count: bool = False,
     ) -> Page:
         text, params, keys = cypher.list_nodes(self.dialect, self.ontology, type_name, where=where, sort=sort,
-                                               first=first, after=after)
+                                               first=first, after=after,
+                                               count=count and self.capabilities.count_in_page)
         rows = self._read(text, params)
         items = [node_from_props(self.ontology, r["type"], r["props"]) for r in rows[:first]]
         end_cursor = None
         if items:
             last = items[-1]
             end_cursor = cypher.encode_cursor(keys, [last.id if p.name == "id" else last.props.get(p.name) for p, _ in keys])
-        total = self.count_nodes(type_name, where) if count else None
+        total = None
+        if count:  # in the page's statement where the engine counts there; a page past the end carries none
+            in_page = self.capabilities.count_in_page and rows
+            total = int(rows[0]["total"]) if in_page else self.count_nodes(type_name, where)
         return Page(items=items, total_count=total, end_cursor=end_cursor, has_next_page=len(rows) > first)
 
     def count_nodes(self, type_name: str, where: Filter | None = None) -> int:
@@ -785,4 +887,15 @@ class CypherGraphStore(ABC, Generic[TxT]):
         self.close()
 
 
-__all__ = ["CheckedRel", "CypherGraphStore", "Row", "RowsByEnds"]
+def _change(r: Row) -> Change:
+    return Change(seq=r["seq"], op=r["op"], kind=r["kind"], type=r["type"], id=r["id"], version=r["version"],
+                  ts=r["ts"], from_id=r["from_id"], to_id=r["to_id"])
+
+
+def scan_limit(limit: int) -> int:
+    if limit < 1:
+        raise BadQueryError(f"limit is {limit}.", hint="Scan 1 or more records per page.")
+    return int(limit)
+
+
+__all__ = ["CheckedRel", "CypherGraphStore", "Row", "RowsByEnds", "scan_limit"]

@@ -91,6 +91,26 @@ def dump(claims: Claims) -> str | None:
     return json.dumps({"s": list(sources), "c": encoded}, ensure_ascii=False, separators=(",", ":"))
 
 
+def fresh(values: Mapping[str, Any], source: Provenance | None, ts: str) -> tuple[Props, str | None]:
+    """(props, ``prov`` text) of a node no source has written yet: what ``merge({}, {}, …)`` then
+    ``dump`` give, in one pass and without a claim dict per value (the hot path of a first load)."""
+    props = {name: jsonable(value) for name, value in values.items() if value is not None}
+    return props, (fresh_prov(source, ts, fresh_claims(props)) if props else None)
+
+
+def fresh_claims(props: Mapping[str, Any]) -> str:
+    """The ``"c"`` part of a new node's ``prov`` (``props``: its jsonable values, no nulls); it does
+    not depend on the write's time, so it can be worked out where the record is built."""
+    return json.dumps({name: [[0, v]] for name, v in props.items()}, ensure_ascii=False, separators=(",", ":"))
+
+
+def fresh_prov(source: Provenance | None, ts: str, claims_text: str) -> str:
+    """A new node's ``prov`` text from ``fresh_claims``: its one source, written at ``ts``."""
+    origin = ([source.job, source.source, source.row, source.ingested_at, source.priority, ts] if source
+              else [None, None, None, None, 0, ts])
+    return '{"s":[' + json.dumps(origin, ensure_ascii=False, separators=(",", ":")) + '],"c":' + claims_text + "}"
+
+
 def shown(claims: list[Claim]) -> Claim | None:
     """The claim whose value a property shows: highest priority, then latest write, then job name."""
     if not claims:

@@ -17,10 +17,11 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from talentgraph.errors import OntologyError, StoreError
-from talentgraph.graph.claims import jsonable
+from talentgraph.graph.claims import fresh_claims, jsonable
 from talentgraph.graph.cypher import rel_columns, to_db_value
 from talentgraph.schema.ontology import (
     SYSTEM_NODE_PROPERTIES,
@@ -31,7 +32,7 @@ from talentgraph.schema.ontology import (
     PropType,
     RelType,
 )
-from talentgraph.types import Edge, Node, NodeId, Props, Provenance
+from talentgraph.types import Edge, Node, NodeId, NodeRecord, Props, Provenance
 
 SYSTEM_NODE_NAMES = frozenset(p.name for p in SYSTEM_NODE_PROPERTIES)
 SYSTEM_REL_NAMES = frozenset(p.name for p in SYSTEM_REL_PROPERTIES)
@@ -55,6 +56,23 @@ def content_hash(props: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class PreparedNode(NodeRecord):
+    """A node record with what its first write stores worked out where it was built (a row-building
+    worker, in parallel): the content hash and the claims part of ``prov`` of its values as a new
+    node. A store uses them only when the node does not exist yet and the values went in unwidened
+    (``check_storable`` returned them as they are); any other write merges as usual."""
+
+    fresh_hash: str = ""
+    fresh_claims: str = ""
+
+    @classmethod
+    def of(cls, rec: NodeRecord) -> PreparedNode:
+        fresh = {name: jsonable(value) for name, value in rec.props.items() if value is not None}
+        return cls(rec.type, rec.id, rec.props, rec.provenance, rec.names,
+                   fresh_hash=content_hash(fresh), fresh_claims=fresh_claims(fresh) if fresh else "")
+
+
 def split_props(props: Mapping[str, Any]) -> tuple[Props, Props]:
     """(ontology properties, system properties) of a stored node's property map."""
     ontology_props = {k: v for k, v in props.items() if k not in SYSTEM_NODE_NAMES}
@@ -62,9 +80,25 @@ def split_props(props: Mapping[str, Any]) -> tuple[Props, Props]:
     return ontology_props, system
 
 
+_KNOWN: dict[int, tuple[NodeType | RelType, frozenset[str]]] = {}
+
+
+def _known_names(kind: NodeType | RelType) -> frozenset[str]:
+    # One set per type, not per record (a bulk load checks every record); keyed by identity, with
+    # the type kept so the id cannot be reused by another object while the entry lives.
+    hit = _KNOWN.get(id(kind))
+    if hit is None or hit[0] is not kind:
+        if len(_KNOWN) > 1024:
+            _KNOWN.clear()
+        hit = _KNOWN[id(kind)] = (kind, frozenset(p.name for p in kind.properties))
+    return hit[1]
+
+
 def check_props(kind: NodeType | RelType, props: Mapping[str, Any]) -> str | None:
     """Why a record's properties cannot be stored (an unknown name), or None when they can."""
-    known = {p.name for p in kind.properties}
+    known = _known_names(kind)
+    if known.issuperset(props):
+        return None
     unknown = sorted(set(props) - known)
     if unknown:
         label = kind.name
@@ -228,6 +262,41 @@ def node_from_props(ontology: Ontology, type_name: str, raw: Mapping[str, Any]) 
     return Node(id=node_id, type=nt.name, props=props)
 
 
+def node_converter(ontology: Ontology, type_name: str) -> Callable[[Mapping[str, Any]], Node]:
+    """``node_from_props`` for many rows of named columns of one type (snapshot scans): a row holds the id
+    and only columns of the type, so only its nulls are dropped and its dates converted."""
+    nt = ontology.node(type_name)
+    known = {p.name for p in (*nt.properties, *SYSTEM_NODE_PROPERTIES)}
+    dates = tuple(p.name for p in nt.properties if p.type is PropType.DATE)
+
+    def convert(raw: Mapping[str, Any]) -> Node:
+        node_id = raw.get("id")
+        if not isinstance(node_id, str):
+            return node_from_props(ontology, nt.name, raw)  # let the full conversion explain
+        props: Props = {k: v for k, v in raw.items() if v is not None and k in known}
+        for name in dates:
+            if name in props:
+                props[name] = _from_db(PropType.DATE, props[name])
+        return Node(id=node_id, type=nt.name, props=props)
+
+    return convert
+
+
+def rel_props_converter(rel_type: RelType) -> Callable[[Mapping[str, Any]], Props]:
+    """``rel_props`` for many maps holding only the relationship type's columns (snapshot scans)."""
+    known = {p.name for p in rel_columns(rel_type)}
+    dates = tuple(p.name for p in rel_columns(rel_type) if p.type is PropType.DATE)
+
+    def convert(raw: Mapping[str, Any]) -> Props:
+        props: Props = {k: v for k, v in raw.items() if v is not None and k in known}
+        for name in dates:
+            if name in props:
+                props[name] = _from_db(PropType.DATE, props[name])
+        return props
+
+    return convert
+
+
 def parse_rel_key(key: str) -> tuple[str, str, str]:
     """(type, from_id, to_id) from a key made by ``types.rel_key``."""
     parts = key.split("|")
@@ -269,6 +338,8 @@ __all__ = [
     "chunks",
     "content_hash",
     "edge_from_props",
+    "node_converter",
+    "rel_props_converter",
     "node_from_props",
     "node_row",
     "now_iso",

@@ -93,8 +93,9 @@ class Dialect(Protocol):
         """A WITH … ORDER BY clause whose order a following collect() keeps."""
         ...
 
-    def page(self, match: str, label: str, keys: Sequence[tuple[Property, bool]]) -> str:
-        """``match`` (binding ``n``) cut to $limit rows in ``keys`` order, ids first, then those nodes read whole."""
+    def page(self, match: str, label: str, keys: Sequence[tuple[Property, bool]], carry: Sequence[str] = ()) -> str:
+        """``match`` (binding ``n``) cut to $limit rows in ``keys`` order, ids first, then those nodes read
+        whole; ``carry``: values bound before ``match`` returned on every row (a count)."""
         ...
 
 
@@ -198,12 +199,12 @@ class LadybugDialect:
     def order_before_collect(self, order: str) -> str:
         return f"ORDER BY {order} SKIP 0"  # Kuzu only accepts ORDER BY in WITH with SKIP/LIMIT
 
-    def page(self, match: str, label: str, keys: Sequence[tuple[Property, bool]]) -> str:
+    def page(self, match: str, label: str, keys: Sequence[tuple[Property, bool]], carry: Sequence[str] = ()) -> str:
         # LadybugDB reads every column of every row a node variable carries into ORDER BY. Sorting the
         # id and sort keys alone, then looking the page's ids up, measured at 50k persons (21 rows, busy
         # 2-core machine): by id 404 -> 27 ms, by name 423 -> 106 ms. (A collect() between the two
         # loses the WITH's ORDER BY/LIMIT in LadybugDB 0.x: wrong pages, so not that way.)
-        return page_by_ids(self, match, label, keys)
+        return page_by_ids(self, match, label, keys, carry)
 
 
 @dataclass(frozen=True)
@@ -265,9 +266,9 @@ class Neo4jDialect:
     def order_before_collect(self, order: str) -> str:
         return f"ORDER BY {order}"
 
-    def page(self, match: str, label: str, keys: Sequence[tuple[Property, bool]]) -> str:
+    def page(self, match: str, label: str, keys: Sequence[tuple[Property, bool]], carry: Sequence[str] = ()) -> str:
         # Neo4j reads properties lazily: cutting the page before the projection is enough.
-        return page_keeping_nodes(self, match, keys)
+        return page_keeping_nodes(self, match, keys, carry)
 
 
 LADYBUG = LadybugDialect()
@@ -600,8 +601,12 @@ def list_nodes(
     sort: Sequence[SortKey] = (),
     first: int = 20,
     after: str | None = None,
+    count: bool = False,
 ) -> tuple[str, dict[str, Any], list[tuple[Property, bool]]]:
-    """One page (``first + 1`` rows, so the caller can tell whether there is a next page) and its keys."""
+    """One page (``first + 1`` rows, so the caller can tell whether there is a next page) and its keys.
+
+    ``count``: every row also carries ``total``, the matches of ``where`` on every page (counted in
+    the same statement, before the page; a page with no row carries none)."""
     if first < 0:
         raise BadQueryError(f"first is {first}.", hint="Ask for zero or more items.")
     nt = ontology.node(type_name)
@@ -610,17 +615,26 @@ def list_nodes(
     parts = [_node_filter(ontology, type_name, where, params, dialect)]
     if after:
         parts.append(keyset_predicate("n", keys, decode_cursor(after, keys), Params("c", params.values)))
-    text = dialect.page(f"MATCH (n:{q(nt.name)}){_where(parts)}", q(nt.name), keys)
+    match = f"MATCH (n:{q(nt.name)}){_where(parts)}"
+    carry: tuple[str, ...] = ()
+    if count:
+        counted = _node_filter(ontology, type_name, where, Params("k", params.values), dialect, var="c")
+        match = f"MATCH (c:{q(nt.name)}){_where([counted])} WITH count(c) AS total {match}"
+        carry = ("total",)
+    text = dialect.page(match, q(nt.name), keys, carry)
     return text, {**params.values, "limit": first + 1}, keys
 
 
-def page_keeping_nodes(dialect: Dialect, match: str, keys: Sequence[tuple[Property, bool]]) -> str:
+def page_keeping_nodes(dialect: Dialect, match: str, keys: Sequence[tuple[Property, bool]],
+                       carry: Sequence[str] = ()) -> str:
     """The page cut by a WITH … LIMIT before any property is projected (engines that read lazily)."""
     order = order_by("n", keys)
-    return f"{match} WITH n ORDER BY {order} LIMIT $limit RETURN {_node_return(dialect)} ORDER BY {order}"
+    kept = "".join(f"{c}, " for c in carry)
+    return f"{match} WITH {kept}n ORDER BY {order} LIMIT $limit RETURN {kept}{_node_return(dialect)} ORDER BY {order}"
 
 
-def page_by_ids(dialect: Dialect, match: str, label: str, keys: Sequence[tuple[Property, bool]]) -> str:
+def page_by_ids(dialect: Dialect, match: str, label: str, keys: Sequence[tuple[Property, bool]],
+                carry: Sequence[str] = ()) -> str:
     """Sort and cut only the ids and sort keys, then look the page's nodes up by id, in one statement."""
     cols = [(f"s{i}", prop, desc) for i, (prop, desc) in enumerate(keys)]
     carried = ", ".join(f"n.{q(prop.name)} AS {alias}" for alias, prop, _ in cols)
@@ -628,8 +642,9 @@ def page_by_ids(dialect: Dialect, match: str, label: str, keys: Sequence[tuple[P
         raise BadQueryError("A page's sort keys must end with id.", hint="Build them with sort_keys().")
     page_id = next(alias for alias, prop, _ in cols if prop is ID)
     order = _order(cols)
-    return (f"{match} WITH {carried} ORDER BY {order} LIMIT $limit "
-            f"MATCH (m:{label} {{{q('id')}: {page_id}}}) RETURN {_node_return(dialect, 'm')} ORDER BY {order}")
+    kept = "".join(f"{c}, " for c in carry)
+    return (f"{match} WITH {kept}{carried} ORDER BY {order} LIMIT $limit "
+            f"MATCH (m:{label} {{{q('id')}: {page_id}}}) RETURN {kept}{_node_return(dialect, 'm')} ORDER BY {order}")
 
 
 def count_nodes(dialect: Dialect, ontology: Ontology, type_name: str, where: Filter | None = None) -> Query:
@@ -868,8 +883,11 @@ def edges(
 
 
 def _far_node(ontology: Ontology, types: Sequence[str], names: Sequence[str]) -> str:
-    """A map of the far node's id and those of ``names`` any of ``types`` has (null on the others)."""
-    kept = [n for n in dict.fromkeys(names) if n != "id" and any(ontology.node(t).has(n) for t in types)]
+    """A map of the far node's id and those of ``names`` any of ``types`` has (null on the others),
+    system properties (``version``, ``updated_at`` …) included."""
+    system = {p.name for p in SYSTEM_NODE_PROPERTIES}
+    kept = [n for n in dict.fromkeys(names)
+            if n != "id" and (n in system or any(ontology.node(t).has(n) for t in types))]
     return "{" + ", ".join(f"{q(n)}: b.{q(n)}" for n in ["id", *kept]) + "}"
 
 
@@ -939,6 +957,43 @@ def read_changes(after_seq: int, limit: int, types: Sequence[str] | None = None)
         f"MATCH (c:{q(CHANGE_LOG)}) WHERE c.{q('seq')} > $after{only} RETURN {cols} ORDER BY c.{q('seq')} LIMIT $limit",
         params,
     )
+
+
+def read_change_window(after_seq: int, upto_seq: int, types: Sequence[str] | None = None) -> Query:
+    """Every entry with $after < seq <= $upto, in seq order: a bounded range, no LIMIT (the caller sizes it)."""
+    cols = ", ".join(f"c.{q(p.name)} AS {q(p.name)}" for p in CHANGE_LOG_COLUMNS)
+    params: dict[str, Any] = {"after": int(after_seq), "upto": int(upto_seq)}
+    only = ""
+    if types is not None:
+        only = f" AND c.{q('type')} IN $types"
+        params["types"] = list(types)
+    return (f"MATCH (c:{q(CHANGE_LOG)}) WHERE c.{q('seq')} > $after AND c.{q('seq')} <= $upto{only} "
+            f"RETURN {cols} ORDER BY c.{q('seq')}", params)
+
+
+def node_fields_map(node_type: NodeType, fields: Sequence[str] | None, var: str = "n") -> str:
+    """A map literal of a node's id and ``fields`` (those the type or the system columns have; None: every
+    stored column), read as named columns rather than as the node value."""
+    system = {p.name for p in SYSTEM_NODE_PROPERTIES}
+    names = [p.name for p in node_columns(node_type)] if fields is None else \
+        ["id", *(f for f in dict.fromkeys(fields) if f != "id" and (node_type.has(f) or f in system))]
+    return "{" + ", ".join(f"{q(n)}: {var}.{q(n)}" for n in names) + "}"
+
+
+def scan_nodes(ontology: Ontology, type_name: str, fields: Sequence[str] | None = None) -> str:
+    """Up to $limit nodes of one type with id > $after, by id (the keyset snapshot read; Neo4j walks its
+    unique-id index in order, so a page costs what it returns)."""
+    nt = ontology.node(type_name)
+    return (f"MATCH (n:{q(nt.name)}) WHERE n.{q('id')} > $after "
+            f"RETURN n.{q('id')} AS id, {node_fields_map(nt, fields)} AS props ORDER BY n.{q('id')} LIMIT $limit")
+
+
+def scan_start_ids(ontology: Ontology, type_name: str, *, inclusive: bool = False) -> str:
+    """Up to $limit ids of one node type from $after on (``inclusive``) or after it, by id: the start nodes
+    of a relationship snapshot page (their relationships are then read with ``get_rels``)."""
+    nt = ontology.node(type_name)
+    return (f"MATCH (n:{q(nt.name)}) WHERE n.{q('id')} {'>=' if inclusive else '>'} $after "
+            f"RETURN n.{q('id')} AS id ORDER BY n.{q('id')} LIMIT $limit")
 
 
 def change_heads() -> str:
@@ -1017,7 +1072,11 @@ __all__ = [
     "order_by",
     "page_by_ids",
     "page_keeping_nodes",
+    "read_change_window",
     "read_changes",
+    "node_fields_map",
+    "scan_nodes",
+    "scan_start_ids",
     "rel_columns",
     "rel_field",
     "rels_of_nodes",

@@ -13,8 +13,10 @@ wrong (each measured on its 0.22 release):
 
 - an UNWIND of root ids before an aggregation followed by an OPTIONAL MATCH fails, so the root is
   one id or a page (ids and sort keys sorted first, as ``cypher.page_by_ids``); a node bound after a
-  WITH … LIMIT and carried through aggregations turns null, so only the root's id is carried and the
-  root is bound again by id before each step and the RETURN;
+  WITH … LIMIT and carried through aggregations turns null, so a page's root carries only its id and
+  is bound again by id before each step and the RETURN; a root by id is carried as it is when every
+  step reads some columns (its own columns read first: a step that matched nothing nulls a carried
+  node's properties, and with whole far nodes collected it also emptied the steps after it);
 - ORDER BY … SKIP 0 before a collect of OPTIONAL MATCH rows nulls the nodes carried beside them, so
   the engine neither orders nor cuts a level: the reader does (a parent's edges all travel, where
   ``edges`` cuts them in the engine — fine for the fan-outs of a community graph, not for hubs);
@@ -25,9 +27,10 @@ wrong (each measured on its 0.22 release):
   MATCH (also 10x faster to plan), and a walk is at most ``MAX_DEPTH`` steps deep (the API reads
   deeper fields through its loaders).
 
-Every parent a step applies to gets an entry, empty when it has no such relationship. Nodes and
-relationships come back whole (every property): masking, provenance and entity resolution read more
-than the fields a selection names, and they stay where they are.
+Every parent a step applies to gets an entry, empty when it has no such relationship. A step (and the
+root) with ``node_props`` reads the far node's id and those columns and the relationship's key and
+ontology properties: what the GraphQL selection reads (``api/selection.py``); without, nodes and
+relationships come back whole. A page root with ``count`` also counts its matches, in the statement.
 """
 
 from __future__ import annotations
@@ -39,9 +42,9 @@ from typing import Any
 
 from talentgraph.errors import BadQueryError
 from talentgraph.graph import cypher
-from talentgraph.graph.common import edge_from_props, node_from_props
+from talentgraph.graph.common import SYSTEM_NODE_NAMES, edge_from_props, node_from_props
 from talentgraph.graph.cypher import Dialect, Params, q
-from talentgraph.schema.ontology import Ontology, Property, RelType
+from talentgraph.schema.ontology import NodeType, Ontology, Property, RelType
 from talentgraph.types import Direction, Edge, Filter, Node, Page, SortKey
 
 
@@ -67,17 +70,22 @@ class Step:
     limit: int | None = None
     other_types: tuple[str, ...] | None = None
     steps: tuple["Step", ...] = ()
+    # The far node's columns: its id and these properties (those its type has); None: every column.
+    # With columns, the relationship comes back as its key and its ontology properties.
+    node_props: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
 class PageRoot:
-    """The root as ``GraphStore.list_nodes`` pages it (no count)."""
+    """The root as ``GraphStore.list_nodes`` pages it; ``count``: with its ``total_count`` (None when the
+    page has no row to carry it)."""
 
     type_name: str
     where: Filter | None = None
     sort: tuple[SortKey, ...] = ()
     first: int = 20
     after: str | None = None
+    count: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class Walk:
     steps: tuple[Step, ...]
     node_id: str | None = None
     page: PageRoot | None = None
+    root_props: tuple[str, ...] | None = None  # the root's columns as ``Step.node_props``; None: every one
 
     def __post_init__(self) -> None:
         if (self.node_id is None) == (self.page is None):
@@ -164,18 +173,47 @@ def walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
         root_type = ontology.node(walk.page.type_name).name
         order = f" ORDER BY {cypher.order_by('n0', keys)}"
 
-    def rebind(columns: list[str]) -> str:
-        # The root node never crosses an aggregation: only its id does, and it is bound again by id
-        # for each step and for the RETURN. LadybugDB 0.22 nulls the node (or fails with
-        # "unordered_map::at") when a node bound after a WITH … LIMIT is carried through aggregations.
-        return f"WITH {', '.join(['k0', *columns])} MATCH (n0:{q(root_type)} {{{q('id')}: k0}})"
+    ids = ["k0", "total"] if walk.page is not None and walk.page.count else ["k0"]
 
-    clauses = [head, f"WITH n0.{q('id')} AS k0"]
+    def rebind(columns: list[str]) -> str:
+        # A page's root node never crosses an aggregation: only its id does, and it is bound again by
+        # id for each step and for the RETURN. LadybugDB 0.22 nulls the node (or fails with
+        # "unordered_map::at") when a node bound after a WITH … LIMIT is carried through aggregations.
+        return f"WITH {', '.join([*ids, *columns])} MATCH (n0:{q(root_type)} {{{q('id')}: k0}})"
+
     columns: list[str] = []
-    for step in walk.steps:
-        clauses += _branch(plan, step, "n0", [root_type], ["k0"], columns, rebind)
-    node = f"n0.{q('id')} AS id, {dialect.label_of('n0')} AS type, {dialect.props_of('n0')} AS props"
-    clauses += [rebind(columns), f"RETURN {', '.join([node, *columns])}{order}"]
+    if walk.page is not None or any(s.node_props is None for s in steps_of(walk)):
+        root_id = f"n0.{q('id')} AS k0"
+        clauses = [head, f"WITH {', '.join([root_id, *ids[1:]])}"]
+        for step in walk.steps:
+            clauses += _branch(plan, step, "n0", [root_type], ids, columns, rebind)
+        clauses.append(rebind(columns))
+        root_cols = dialect.props_of("n0") if walk.root_props is None else \
+            _node_columns("n0", [ontology.node(root_type)], walk.root_props)
+        node = ", ".join([f"n0.{q('id')} AS id, {dialect.label_of('n0')} AS type, {root_cols} AS props", *ids[1:]])
+    else:
+        # One node by id whose steps read some columns of each far node (values, not whole nodes) is
+        # carried as it is: binding it again before each step cost LadybugDB ~2.5 ms a step (measured
+        # at 50k). LadybugDB 0.22 still nulls the carried node's properties after a step that matched
+        # nothing, so they are read before the steps (or, whole, by id after them); and with whole
+        # far nodes collected, a step after one that matched nothing matched nothing either (so
+        # those walks bind the root again, above).
+        keep = ["n0", "k0"]
+        clauses = [head]
+        if walk.root_props is None:
+            clauses.append(f"WITH n0, n0.{q('id')} AS k0")
+        else:
+            cols = _node_columns("n0", [ontology.node(root_type)], walk.root_props)
+            clauses.append(f"WITH n0, n0.{q('id')} AS k0, {cols} AS r0")
+            keep.append("r0")
+        for step in walk.steps:
+            clauses += _branch(plan, step, "n0", [root_type], keep, columns)
+        if walk.root_props is None:
+            clauses.append(rebind(columns))
+            node = f"k0 AS id, {dialect.label_of('n0')} AS type, {dialect.props_of('n0')} AS props"
+        else:
+            node = f"k0 AS id, {plan.params.add(root_type)} AS type, r0 AS props"
+    clauses.append(f"RETURN {', '.join([node, *columns])}{order}")
     return WalkQuery(" ".join(clauses), plan.params.values, keys, plan.collections)
 
 
@@ -195,8 +233,13 @@ def _page_head(plan: _Plan, page: PageRoot) -> tuple[str, list[tuple[Property, b
     carried = ", ".join(f"n.{q(prop.name)} AS {alias}" for alias, prop, _ in cols)
     page_id = next(alias for alias, prop, _ in cols if prop is cypher.ID)
     limit = plan.params.add(page.first + 1)  # one more tells whether there is a next page
-    head = (f"MATCH (n:{q(nt.name)}){_where(parts)} WITH {carried} ORDER BY {_alias_order(cols)} LIMIT {limit} "
-            f"MATCH (n0:{q(nt.name)} {{{q('id')}: {page_id}}})")
+    count = ""
+    if page.count:  # counted first, carried on every row
+        counted = cypher.compile_filter(page.where, "c", lambda name: cypher.node_field([nt], name), plan.params,
+                                        plan.dialect) if page.where is not None else ""
+        count, carried = f"MATCH (c:{q(nt.name)}){_where([counted])} WITH count(c) AS total ", f"total, {carried}"
+    head = (f"{count}MATCH (n:{q(nt.name)}){_where(parts)} WITH {carried} ORDER BY {_alias_order(cols)} "
+            f"LIMIT {limit} MATCH (n0:{q(nt.name)} {{{q('id')}: {page_id}}})")
     return head, keys
 
 
@@ -274,14 +317,34 @@ def _branch(plan: _Plan, step: Step, parent: str, parent_types: Sequence[str], c
         subs: list[str] = []
         for child in children:
             clauses += _branch(plan, child, n, [label] if label else candidates, [*carried, *columns, r, n], subs)
-        item = ", ".join([f"rel: {d.props_of(r)}", f"type: {d.label_of(n)}", f"node: {d.props_of(n)}",
+        if step.node_props is None:
+            rel_cols, node_cols = d.props_of(r), d.props_of(n)
+        else:
+            ends = [o.node(label)] if label is not None else [o.node(t) for t in candidates]
+            rel_cols, node_cols = _rel_columns(r, rt), _node_columns(n, ends, step.node_props)
+        item = ", ".join([f"rel: {rel_cols}", f"type: {d.label_of(n)}", f"node: {node_cols}",
                           *(f"{x}: {x}" for x in subs)])
-        # CASE … NULL: no entry for a parent without such a relationship (collect skips nulls).
-        collected = f"collect(CASE WHEN {n} IS NULL THEN NULL ELSE {{{item}}} END) AS {c}"
+        # A parent without such a relationship collects one item with a null node, which the reader
+        # skips (a CASE … NULL around the item cost LadybugDB ~2 ms a level, measured).
+        collected = f"collect({{{item}}}) AS {c}"
         clauses.append(f"WITH {', '.join([*carried, *columns, collected])}")
         columns.append(c)
         names.append(c)
     return clauses
+
+
+def _node_columns(var: str, types: Sequence[NodeType], names: Sequence[str]) -> str:
+    """A map of ``var``'s id and those of ``names`` its type has (any of ``types``: null on the others):
+    what a selection reads, not every column."""
+    kept = [n for n in dict.fromkeys(names)
+            if n != "id" and (n in SYSTEM_NODE_NAMES or any(t.has(n) for t in types))]
+    return "{" + ", ".join(f"{q(n)}: {var}.{q(n)}" for n in ["id", *kept]) + "}"
+
+
+def _rel_columns(var: str, rel_type: RelType) -> str:
+    """A map of a relationship's key and its ontology properties (not its system columns)."""
+    names = ["key", *(p.name for p in rel_type.properties if p.name != "key")]
+    return "{" + ", ".join(f"{q(n)}: {var}.{q(n)}" for n in names) + "}"
 
 
 # --- the rows -----------------------------------------------------------------------------------
@@ -305,7 +368,8 @@ def read_walk(ontology: Ontology, walk: Walk, query: WalkQuery, rows: Sequence[M
         last = items[-1]
         values = [last.id if p.name == "id" else last.props.get(p.name) for p, _ in keys]
         end_cursor = cypher.encode_cursor(keys, values)
-    out.page = Page(items=items, total_count=None, end_cursor=end_cursor, has_next_page=len(roots) > first)
+    total = int(rows[0]["total"]) if walk.page.count and rows else None
+    out.page = Page(items=items, total_count=total, end_cursor=end_cursor, has_next_page=len(roots) > first)
     return out
 
 
@@ -318,6 +382,8 @@ def _read_items(ontology: Ontology, step: Step, parent: Node, holder: Mapping[st
     found: list[tuple[Edge, Mapping[str, Any]]] = []
     for name in collections[id(step)]:
         for item in holder.get(name) or ():
+            if item is None or item.get("node") is None or item["node"].get("id") is None:
+                continue  # the OPTIONAL MATCH found none: the parent's entry stays empty
             node = node_from_props(ontology, item["type"], item["node"])
             found.append((edge_from_props(ontology, step.rel_type, item["rel"], node), item))
     found.sort(key=lambda f: f[0].node.id)

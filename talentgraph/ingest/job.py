@@ -396,7 +396,7 @@ class _Runner:
             # A second lookup only happens when quarantining a row removed a node others point at.
             unknown = sorted(wanted - produced - self.known_ids - looked_up)
             if unknown:
-                found = self.graph.get_nodes(unknown)
+                found = self.graph.get_nodes(unknown, fields=("id",))  # existence only: no claims to convert
                 self.known_ids.update(found)
                 looked_up.update(unknown)
             exists = produced | self.known_ids
@@ -614,7 +614,7 @@ def run_job(
                         bar.update(256)
                     if isinstance(row, BadRow):
                         yield _Unreadable(number, row)
-                    elif all(_blank(v) for v in row.values()):
+                    elif _blank_row(row):
                         summary.empty += 1
                     else:
                         yield number, row
@@ -683,6 +683,19 @@ def run_job(
                 bar.close()
     _finish(summary, runner, quarantine, t0)
     return summary
+
+
+def _blank_row(row: Row) -> bool:
+    """Every cell of ``row`` is blank (``_blank``); the usual row is told apart at its first cell."""
+    for value in row.values():
+        if type(value) is str:
+            text = value.strip()
+            # Text with a visible first character is not blank: no per-character look needed.
+            if text and unicodedata.category(text[0]) not in ("Cf", "Cc"):
+                return False
+        if not _blank(value):
+            return False
+    return True
 
 
 def _blank(value: Any) -> bool:

@@ -29,10 +29,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from talentgraph.graph.common import PreparedNode
 from talentgraph.ingest.mapping import JobSpec
 from talentgraph.ingest.sources import Row
 from talentgraph.schema import vocabularies
-from talentgraph.types import Provenance
+from talentgraph.types import Provenance, RelRecord
 
 # Rows per task: large enough that pickling and the round trip are noise, small enough that the
 # first batch is written early and memory stays flat.
@@ -67,12 +68,40 @@ def _init(overlay: str | None) -> None:
     vocabularies.use_overlay(Path(overlay) if overlay else None)
 
 
-def _build(spec: JobSpec, items: list[Item], provenance: tuple[str, str, str, int], id_hash_key: bytes) -> list[Any]:
+# A built row as it travels back: (errors, nodes, rels) with records as plain tuples. Unpickling
+# dataclass instances cost the writing process ~50 µs a row; tuples and dicts about half, and the
+# raw row and the provenance, which the main process already has, are not sent at all.
+Packed = tuple[list[str], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def _build(spec: JobSpec, items: list[Item], provenance: tuple[str, str, str, int], id_hash_key: bytes) -> list[Packed]:
     from talentgraph.ingest.job import build_row
 
     job, file, at, priority = provenance
-    return [build_row(spec, number, row, provenance=Provenance(job, file, number, at, priority),
-                      id_hash_key=id_hash_key) for number, row in items]
+    out: list[Packed] = []
+    for number, row in items:
+        b = build_row(spec, number, row, provenance=Provenance(job, file, number, at, priority), id_hash_key=id_hash_key)
+        if b.errors:  # quarantined: only the reasons are needed
+            out.append((b.errors, [], []))
+            continue
+        # What a new node stores (content hash, claims text) is worked out here, on this core, and not
+        # per node in the writing process (graph/common.py PreparedNode; unused if the node exists).
+        nodes = [(n.type, n.id, n.props, n.names, (prep := PreparedNode.of(n)).fresh_hash, prep.fresh_claims)
+                 for n in b.nodes]
+        out.append(([], nodes, [(r.type, r.from_id, r.to_id, r.props) for r in b.rels]))
+    return out
+
+
+def _unpack(packed: list[Packed], items: list[Item], provenance: tuple[str, str, str, int]) -> Iterator[Any]:
+    """The built rows of one chunk, as ``build_row`` returned them in the worker."""
+    from talentgraph.ingest.job import BuiltRow
+
+    job, file, at, priority = provenance
+    for (number, row), (errors, nodes, rels) in zip(items, packed, strict=True):
+        prov = Provenance(job, file, number, at, priority)
+        yield BuiltRow(number, row, [PreparedNode(t, i, p, prov, names, fresh_hash=h, fresh_claims=c)
+                                     for t, i, p, names, h, c in nodes],
+                       [RelRecord(t, f, to, p, prov) for t, f, to, p in rels], errors)
 
 
 # --- the main side --------------------------------------------------------------------------------
@@ -110,31 +139,30 @@ class RowBuilders:
         """
         pool = self._executor()
         base = (provenance.job, provenance.source, provenance.ingested_at, provenance.priority)
-        # Each entry: a future of built rows, or a plain item waiting behind earlier futures.
-        pending: deque[Future[list[Any]] | tuple[str, Any]] = deque()
+        # Each entry: a future of built rows with the chunk it builds, or (None, a plain item) waiting
+        # behind earlier futures.
+        pending: deque[tuple[Future[list[Packed]] | None, Any]] = deque()
         chunk: list[Item] = []
         in_flight = 0
 
         def submit() -> None:
             nonlocal chunk, in_flight
             if chunk:
-                pending.append(pool.submit(_build, spec, chunk, base, id_hash_key))
+                pending.append((pool.submit(_build, spec, chunk, base, id_hash_key), chunk))
                 in_flight += 1
                 chunk = []
 
         def drain(keep: int) -> Iterator[Any]:
             nonlocal in_flight
             while pending and in_flight > keep:
-                head = pending.popleft()
-                if isinstance(head, Future):
+                future, held = pending.popleft()
+                if future is not None:
                     in_flight -= 1
-                    yield from head.result()
+                    yield from _unpack(future.result(), held, base)
                 else:
-                    yield head[1]
-            while pending and not isinstance(pending[0], Future):
-                plain = pending.popleft()
-                assert not isinstance(plain, Future)
-                yield plain[1]
+                    yield held
+            while pending and pending[0][0] is None:
+                yield pending.popleft()[1]
 
         for item in items:
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], int) and isinstance(item[1], dict):
@@ -144,7 +172,7 @@ class RowBuilders:
                     yield from drain(self.workers * AHEAD)
             else:
                 submit()  # a non-row keeps its place after the rows read before it
-                pending.append(("item", item))
+                pending.append((None, item))
         submit()
         yield from drain(0)
 

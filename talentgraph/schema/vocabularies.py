@@ -2,8 +2,9 @@
 
 The terms live in ``schema/vocab/<name>.yaml`` (data, not code) so a community worker can add a
 skill or a synonym without touching Python. Each term has a stable id plus Chinese, English and
-native labels and free synonyms; ingest maps whatever a register says ("俄语", "Russian", "rus")
-to the id, and search expands an id back to every label.
+native labels, free synonyms and Russian labels (``ru``); ingest maps whatever a register says
+("俄语", "Russian", "rus", "по-русски") to the id, and search expands an id back to every label
+(and reads the pinyin of the Chinese ones, ``search/understanding.py``).
 
 A data directory may add terms and labels in ``vocab-overlay.yaml`` (``schema/overlay.py``), which
 ``load_vocabularies()`` merges over the package's once ``use_overlay`` names it (``stores.open_stores``
@@ -14,7 +15,7 @@ File format::
     name: languages
     description: ...
     terms:
-      - {id: ru, zh: 俄语, en: Russian, native: русский, synonyms: [俄文, rus]}
+      - {id: ru, zh: 俄语, en: Russian, native: русский, synonyms: [俄文, rus], ru: [по-русски]}
       - {id: law.litigation, zh: 诉讼, en: Litigation, parent: law}
 """
 
@@ -55,14 +56,16 @@ class Term:
     native: str | None = None
     synonyms: tuple[str, ...] = ()
     parent: str | None = None
+    ru: tuple[str, ...] = ()  # Russian labels (staff of a community with many Russian speakers write them)
 
     @property
     def labels(self) -> tuple[str, ...]:
-        """Every spelling of the term: id, zh, en, native, synonyms (first occurrence kept)."""
+        """Every spelling of the term: id, zh, en, native, synonyms, Russian (first occurrence kept)."""
         out = [self.id, self.zh, self.en]
         if self.native:
             out.append(self.native)
         out.extend(self.synonyms)
+        out.extend(self.ru)
         return tuple(dict.fromkeys(out))
 
     def label(self, lang: str = "zh") -> str:
@@ -215,7 +218,7 @@ class Vocabulary:
 
 # --- loading ------------------------------------------------------------------------------------
 
-_TERM_KEYS = {"id", "zh", "en", "native", "synonyms", "parent"}
+_TERM_KEYS = {"id", "zh", "en", "native", "synonyms", "parent", "ru"}
 
 
 def parse_vocabulary(data: Any, source: str) -> Vocabulary:
@@ -253,6 +256,11 @@ def parse_terms(items: list[Any], source: str) -> dict[str, Term]:
                 f"{where} ({raw['id']!r}) has synonyms {syn!r}.",
                 hint="Use a list of strings; quote values YAML reads as booleans or numbers (no, on, 4:30).",
             )
+        ru = raw.get("ru") or []
+        if isinstance(ru, str):
+            ru = [ru]
+        if not isinstance(ru, list) or not all(isinstance(s, str) for s in ru):
+            raise OntologyError(f"{where} ({raw['id']!r}) has ru {ru!r}.", hint="Use a list of Russian labels.")
         for key in ("native", "parent"):
             if raw.get(key) is not None and not isinstance(raw[key], str):
                 raise OntologyError(f"{where} ({raw['id']!r}) has {key} {raw[key]!r}.", hint="Use a quoted string.")
@@ -263,6 +271,7 @@ def parse_terms(items: list[Any], source: str) -> dict[str, Term]:
             native=raw.get("native") or None,
             synonyms=tuple(syn),
             parent=raw.get("parent") or None,
+            ru=tuple(ru),
         )
         if term.id in terms:
             raise OntologyError(f"{where}: duplicate id {term.id!r}.", hint="Ids must be unique within a file.")

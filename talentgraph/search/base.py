@@ -115,7 +115,8 @@ class BaseSearchIndex(ABC):
         """Hits ordered by score (descending), ties by id (ascending); ``facets`` are engine field
         names and come back under the same names, counted over all matches. Adapters settle ties
         inside the engine, in at most two engine searches and no loop (the OpenSearch sort has the
-        id as second key; Tantivy re-orders the tie groups at the page's edges by id-key fast fields)."""
+        id as second key; Tantivy re-orders the tie groups at the page's edges by id-key fast fields,
+        completing a tie that runs past its over-fetch only up to the largest id the page can need)."""
         if limit < 0 or offset < 0:
             raise BadQueryError(f"Search window offset={offset}, limit={limit}.", hint="Use non-negative values.")
         window = self.capabilities.max_result_window

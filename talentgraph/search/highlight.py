@@ -91,6 +91,41 @@ def _word_forms(word: str) -> frozenset[str]:
     return frozenset(forms)
 
 
+@functools.lru_cache(maxsize=4096)
+def _words_of(norm: str) -> tuple[dict[str, tuple[tuple[int, int], ...]], tuple[tuple[frozenset[str], int, int], ...]]:
+    """The non-CJK words of a normalised text: each form of each word → its spans, and every word
+    with its forms (for fuzzy needles). Worked out once however many needle sets read the text (each
+    segment of a query explains itself from its own spans)."""
+    words: dict[str, list[tuple[int, int]]] = {}
+    latin: list[tuple[frozenset[str], int, int]] = []
+    for m in _WORD.finditer(norm):
+        word = m.group(0)
+        if analysis.has_cjk(word):
+            continue
+        forms = _word_forms(word)
+        latin.append((forms, m.start(), m.end()))
+        for f in forms:
+            words.setdefault(f, []).append((m.start(), m.end()))
+    return {f: tuple(v) for f, v in words.items()}, tuple(latin)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cjk_runs(norm: str) -> tuple[tuple[int, str], ...]:
+    """(offset, run) of each CJK run of a normalised text."""
+    out: list[tuple[int, str]] = []
+    offset = 0
+    for cjk, run in analysis.runs(norm):
+        if cjk:
+            out.append((offset, run))
+        offset += len(run)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _phrase(phrase: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + r"\s+".join(re.escape(p) for p in phrase.split(" ")) + r"(?!\w)")
+
+
 def find_spans(text: str, needles: Needles, *, surname: bool = False) -> list[tuple[int, int]]:
     """Merged (start, end) offsets in the original ``text`` of everything the needles match."""
     norm, where = _normalised_with_map(text)
@@ -107,28 +142,20 @@ def find_spans(text: str, needles: Needles, *, surname: bool = False) -> list[tu
         while start >= 0:
             add(start, start + len(needle))
             start = norm.find(needle, start + 1)
-    phrases = {w for w in needles.words if " " in w}
-    singles = needles.words - phrases
-    for phrase in phrases:
-        pattern = r"(?<!\w)" + r"\s+".join(re.escape(p) for p in phrase.split(" ")) + r"(?!\w)"
-        for m in re.finditer(pattern, norm):
-            add(m.start(), m.end())
-    if singles or needles.fuzzy:
-        for m in _WORD.finditer(norm):
-            word = m.group(0)
-            if analysis.has_cjk(word):
-                continue
-            forms = _word_forms(word)
-            if forms & singles or any(within_one_edit(f, n) for f in forms for n in needles.fuzzy):
+    for word in needles.words:
+        if " " in word:  # a phrase: its words in order, any spaces between
+            for m in _phrase(word).finditer(norm):
                 add(m.start(), m.end())
+        else:  # a word marks every word one of whose forms it is
+            for start, end in _words_of(norm)[0].get(word, ()):
+                add(start, end)
+    if needles.fuzzy:
+        for forms, start, end in _words_of(norm)[1]:
+            if any(abs(len(f) - len(n)) <= 1 and within_one_edit(f, n) for f in forms for n in needles.fuzzy):
+                add(start, end)
     if needles.pinyin:
-        offset = 0
-        first = True
-        for cjk, run in analysis.runs(norm):
-            if cjk:
-                _pinyin_spans(run, offset, needles.pinyin, surname and first, add)
-                first = False
-            offset += len(run)
+        for i, (offset, run) in enumerate(_cjk_runs(norm)):
+            _pinyin_spans(run, offset, needles.pinyin, surname and i == 0, add)
     return merge_spans(found)
 
 

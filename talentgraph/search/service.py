@@ -1,18 +1,22 @@
 """Talent search: user text and filters → engine-neutral query → ranked, faceted, explained hits.
 
-A query is split into segments (``synonyms.parse``): vocabulary *concepts* ("俄语", "Russian
-lawyer" → languages: ru, skills: law…) and *words* (names, free text). Every segment must match
-(AND), each in any of its forms (OR):
+A query is read by ``understanding.interpret`` into units: vocabulary *concepts* ("俄语", "Russian
+lawyer", "eyu lvshi", "врач", "Spanich", a place such as "玉兰香苑") and *words* (names, free text),
+each required or optional (a word beside concepts, a verb form only ranks; filler is dropped). Every
+required unit must match (AND), each in any of its forms (OR):
 
-* a concept matches its term ids in keyword fields (with the skill hierarchy), or any of the
-  term's labels in free text — so "俄语 律师" and "Russian lawyer" build the same clauses; a
-  yes/no concept ("志愿者") matches its facet (volunteer: true) or the word in free text; a concept
-  read across a typed space ("英语 翻译") also matches its pieces in their own fields (English in
-  the languages and any translation skill), and ranks people with both readings first;
-* a word matches name tokens (CJK pairs, pinyin, Latin and transliterated forms), free-text
-  tokens, the CJK pair shadow, codes in keyword fields, and, for long Latin words, within one edit.
+* a concept is *held* — its term ids in keyword fields (with the skill hierarchy, and a language
+  through a skill in it: translation.ru speaks Russian), its yes/no facet (志愿者 → volunteer: true)
+  or its place (the residents of 玉兰香苑) — which scores a constant above any *mention* of its labels
+  in free text or names; so "俄语 律师" and "Russian lawyer" build the same clauses. A compound
+  ("俄语翻译", "Russian translator") also matches its pieces in their own fields (Russian in the
+  languages and any translation skill), and ranks people with both readings first;
+* a word matches name tokens (CJK pairs, pinyin, Latin and transliterated forms, a Hanja name's
+  Hangul reading, romanised long vowels written short), free-text tokens, the CJK pair shadow, codes
+  in keyword fields, and, for long Latin words, within one edit; a name typed in Latin words also
+  matches as one joined spelling, exactly or within a few edits (Itou Takuya, Chang Eun-ji).
 
-Boosts order the kinds of evidence: exact keyword > name > free text > pair shadow / fuzzy.
+Boosts order the kinds of evidence: held concept > name > free text > pair shadow / fuzzy.
 Highlights and explanations are computed here from the stored original values, so every engine
 returns the same ones — only for the page's hits, and only when asked for (GraphQL passes what the
 selection reads). One search asks the engine for the page and its facets once (ties are settled
@@ -32,7 +36,7 @@ from talentgraph.errors import BadQueryError, ForbiddenError, OntologyError, Too
 from talentgraph.schema.ontology import ONTOLOGY, Ontology, Sensitivity
 from talentgraph.schema.vocabularies import Term as VocabTerm
 from talentgraph.schema.vocabularies import load_vocabularies
-from talentgraph.search import analysis, synonyms
+from talentgraph.search import analysis, synonyms, understanding
 from talentgraph.search.cache import LRU
 from talentgraph.search.highlight import Needles, find_spans, highlight, merge_spans
 from talentgraph.search.mapping import (
@@ -50,6 +54,10 @@ from talentgraph.search.query import Bool, Fuzzy, MatchAll, Query, Term, Terms
 from talentgraph.search.synonyms import Segment
 
 BOOST_KEYWORD = 4.0
+BOOST_HELD = 25.0  # constant for holding a concept (skill, language, flag, place): above any mention
+BOOST_IMPLIED = 0.5  # of BOOST_HELD, for holding it through another term (translation.ru: speaks ru)
+BOOST_MENTION = 0.3  # a concept's labels in free text or names
+BOOST_OPTIONAL = 0.5  # a word beside concepts, a verb form: ranks, does not filter
 BOOST_NAME = 3.0
 BOOST_TEXT = 1.5
 BOOST_HOMOPHONE = 1.0  # same pinyin, other characters (章伟 for 张伟)
@@ -132,6 +140,14 @@ class Plan:
     text_needles: list[Needles] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _RowView:
+    """What a caller reads on the rows of one type, inside or outside their areas (``_row_view``)."""
+
+    sees: Callable[[str], bool]  # whether a property is read
+    text_props: dict[str, tuple[FieldKind, bool]]  # the read name and free-text properties (``_text_props``)
+
+
 # --- cursors ------------------------------------------------------------------------------------
 
 
@@ -183,6 +199,10 @@ class SearchService:
         self._labels: LRU[tuple[str, str], tuple[str, str]] = LRU(LABEL_CACHE_SIZE)  # vocabulary facet values
         self._labels_vocabs: object = None
         self._defaults: LRU[tuple[Any, ...], tuple[str, ...]] = LRU(64)  # default facets per types and count rules
+        # Place names a query may hold ("玉兰香苑" → its residents), read from the index now and again
+        # every PLACES_TTL_S when a search needs them.
+        self._places = understanding.index_places(index, ontology, tuple(ontology.node_names))
+        self._places.prime()
 
     # --- public ---------------------------------------------------------------------------------
 
@@ -236,7 +256,8 @@ class SearchService:
                 all_name.update(n)
             for n in plan.text_needles:
                 all_text.update(n)
-        hits = [self._hit(h, plan, vis, (all_name, all_text) if highlights else None, explanations)
+        views: dict[tuple[str, bool], _RowView] = {}
+        hits = [self._hit(h, plan, vis, (all_name, all_text) if highlights else None, explanations, views)
                 for h in raw.hits]
         counted: dict[str, list[tuple[str, int | None]]] = {
             n: list(raw.facets.get(self._facets[n].name, [])) for n in wanted}
@@ -288,11 +309,13 @@ class SearchService:
         return self._plans.get_or_make(key, lambda: self.plan(text, types, vis))
 
     def plan(self, text: str, types: Sequence[str], vis: Visibility | None = None) -> Plan:
-        segments = synonyms.parse(text, ontology=self.ontology, types=types)
-        plan = Plan(segments=segments, query=MatchAll())
         fields = [f for f in self._analysed if self._applies(f, types)]
-        # Yes/no facets a query word can name ("志愿者": volunteer), by property.
+        # Yes/no facets a query word can name ("志愿者": volunteer), by property; and the place fields a
+        # place name stands for ("玉兰香苑": residential_area), matched like them.
         flags = {f.property: f for f in self._facets.values() if f.values == "bool" and self._applies(f, types)}
+        levels = understanding.place_fields(self.ontology, types)
+        flags.update({n: self._facets[n] for n in levels.values()
+                      if n in self._facets and self._applies(self._facets[n], types)})
         scoped: set[str] = set()
         if vis is not None:
             # A field the caller may not read is not matched at all: a match would be an oracle.
@@ -302,8 +325,13 @@ class SearchService:
             flag_grants = {f.name: self._read_grant(f.property, f.types, types, vis) for f in flags.values()}
             flags = {p: f for p, f in flags.items() if flag_grants[f.name] is not None}
             scoped |= {name for name, g in flag_grants.items() if g == "in_scope"}
+        reading = understanding.interpret(text, ontology=self.ontology, types=types, places=self._places,
+                                          place_field={lvl: n for lvl, n in levels.items() if n in flags})
+        plan = Plan(segments=reading.segments, query=MatchAll())
         musts: list[Query] = []
-        for seg in segments:
+        optional: list[Query] = []
+        for unit in reading.units:
+            seg = unit.segment
             if seg.kind == "concept":
                 q, name_n, text_n = self._concept(seg, fields, types, flags)
                 if seg.parts:
@@ -315,48 +343,93 @@ class SearchService:
                         text_n.update(part_text)
             else:
                 q, name_n, text_n = self._word(seg, fields)
-            musts.append(q)
+            # Required concepts and words must match; an optional one (a word beside concepts, a verb
+            # form) only ranks what it matches first.
+            if unit.required:
+                musts.append(q)
+            else:
+                optional.append(Bool(should=(q,), boost=BOOST_OPTIONAL))
             plan.name_needles.append(name_n)
             plan.text_needles.append(text_n)
-        if musts:
+        if musts or optional:
             if scoped and vis is not None and vis.scope is not None:
                 musts = [_guard(q, scoped, vis.scope) for q in musts]
-            plan.query = Bool(must=tuple(musts))
+                optional = [_guard(q, scoped, vis.scope) for q in optional]
+            plan.query = Bool(must=tuple(musts), should=tuple(optional))
+            whole = understanding.whole_name([f.name for f in fields if f.kind is FieldKind.NAME], reading,
+                                             BOOST_NAME, BOOST_FUZZY)
+            if whole is not None:
+                # A name look-up in Latin letters: its words, or the whole name as one spelling, exact or
+                # within a few edits (Chang Eun-ji finds Jang Eunji); each word still ranks.
+                if scoped and vis is not None and vis.scope is not None:
+                    whole = _guard(whole, scoped, vis.scope)
+                plan.query = Bool(must=(Bool(should=(Bool(must=tuple(musts)), whole)),),
+                                  should=tuple(Bool(should=(q,), boost=BOOST_OPTIONAL) for q in musts))
         return plan
 
     def _concept(self, seg: Segment, fields: list[SearchField], types: Sequence[str],
                  flags: Mapping[str, SearchField]) -> tuple[Query, Needles, Needles]:
+        """A concept is *held* (its ids in keyword fields, a yes/no facet, a place) or *mentioned* (a
+        label in free text or names); holding scores a constant well above any mention."""
         readable = {f.name for f in fields}
-        should: list[Query] = [Term(f, analysis.keyword_token(tid), BOOST_KEYWORD)
-                               for f, tid in seg.terms if f in readable]
+        held: dict[str, list[str]] = {}
+        implied: dict[str, list[str]] = {}  # held through another term (translation.ru speaks ru): ranked lower
+        for into, pairs in ((held, seg.terms), (implied, [(e.field, e.term_id) for e in seg.implied])):
+            for f, tid in pairs:
+                if f in readable:
+                    into.setdefault(f, []).append(analysis.keyword_token(tid))
+                elif f in flags:
+                    into.setdefault(flags[f].name, []).append(tid)
+        mention: list[Query] = []
         text_needles = Needles()
-        if any(f in self._facets and self._facets[f].values == "bool" for f, _tid in seg.terms):
-            # A yes/no facet ("志愿者" → volunteer: true), matched where readable; the word itself
-            # still matches free text ("周末参加社区志愿者活动").
-            should += [Term(flags[f].name, tid, BOOST_KEYWORD) for f, tid in seg.terms if f in flags]
-            should += self._text_clauses(seg.text, fields)
+        if any(f in self._facets and self._facets[f].values != "vocabulary" for f, _tid in seg.terms):
+            # A yes/no facet ("志愿者" → volunteer: true) or a place, matched where readable; the word
+            # itself still matches free text ("周末参加社区志愿者活动").
+            mention += self._text_clauses(seg.text, fields)
             if seg.cjk:
                 text_needles.cjk.add(seg.text)
             else:
                 text_needles.words.update(_forms(seg.text))
-        direct = synonyms.lookup(seg.text, ontology=self.ontology, types=types)
+        # The labels of the terms the text names (a misspelling or pinyin: of the label it was read as).
+        said = [seg.text] + [e.label for e in seg.expansions if e.label != seg.text]
+        fields_of = {f for f, _tid in seg.terms}
+        direct = [(f, t) for label in dict.fromkeys(said)
+                  for f, t in synonyms.lookup(label, ontology=self.ontology, types=types) if f in fields_of]
         labels = list(dict.fromkeys(lbl for _f, t in direct for lbl in _labels(t)))
         for label in labels:
             norm = analysis.normalize(label)
-            should += self._text_clauses(norm, fields)
+            mention += self._text_clauses(norm, fields)
             if analysis.has_cjk(norm):
                 text_needles.cjk.add(norm)
             else:
                 text_needles.words.add(norm)
         # A label can also be a name ("Dan" is a Danish synonym and a first name).
         name_clauses, name_needles = self._name_clauses(seg, fields, homophones=False)
-        should += name_clauses
-        return Bool(should=tuple(_dedupe(should))), name_needles, text_needles
+        mention += name_clauses
+        should: list[Query] = []
+        if held or implied:
+            owned: list[Query] = [Terms(f, tuple(dict.fromkeys(v))) for f, v in held.items()]
+            if implied:
+                owned.append(Bool(should=tuple(Terms(f, tuple(dict.fromkeys(v))) for f, v in implied.items()),
+                                  boost=BOOST_IMPLIED))
+            should.append(Bool(should=tuple(owned), boost=BOOST_HELD))
+        if mention:
+            should.append(Bool(should=tuple(_dedupe(mention)), boost=BOOST_MENTION))
+        return Bool(should=tuple(should)), name_needles, text_needles
 
     def _word(self, seg: Segment, fields: list[SearchField]) -> tuple[Query, Needles, Needles]:
         should: list[Query] = []
         name_clauses, name_needles = self._name_clauses(seg, fields, homophones=True)
         should += name_clauses
+        if not seg.cjk:  # a romanised long vowel written short (いとう, Itou: Ito)
+            for form in understanding.long_vowel_forms(seg.text):
+                name_needles.words.add(form)
+                should += [Term(f.name, form, BOOST_NAME) for f in fields if f.kind is FieldKind.NAME]
+        for hangul in understanding.hangul_readings(seg.text) if seg.cjk else []:
+            # A Korean name in Hanja (韓惠珍) is the same name in Hangul (한혜진), as written (its Latin
+            # reading would find Chinese names), ranked as a homophone.
+            name_needles.words.add(hangul)
+            should += [Term(f.name, hangul, BOOST_HOMOPHONE) for f in fields if f.kind is FieldKind.NAME]
         should += self._text_clauses(seg.text, fields)
         text_needles = Needles()
         if seg.cjk:
@@ -465,6 +538,21 @@ class SearchService:
             return grant == "always" or (inside and grant == "in_scope")
 
         return sees
+
+    def _row_view(self, type_name: str, src: dict[str, Any], vis: Visibility | None,
+                  views: dict[tuple[str, bool], _RowView]) -> _RowView:
+        """What the caller reads on this row (as ``_sees`` says), worked out once per request for
+        each (type, whether the row is in the caller's areas) and kept in ``views``."""
+        inside = vis is not None and any(v in vis.places for d in vis.place_fields for v in _as_list(src.get(d)))
+        view = views.get((type_name, inside))
+        if view is None:
+            sees: Callable[[str], bool] = lambda prop: True
+            if vis is not None:
+                sees = frozenset(prop for (t, prop), grant in vis.read.items()
+                                 if t == type_name and (grant == "always" or (inside and grant == "in_scope"))).__contains__
+            text_props = {k: v for k, v in self._text_props(type_name).items() if sees(k)}
+            view = views[(type_name, inside)] = _RowView(sees, text_props)
+        return view
 
     def _facet(self, name: str, types: Sequence[str]) -> SearchField:
         f = self._facets.get(name)
@@ -580,9 +668,11 @@ class SearchService:
     # --- hits -----------------------------------------------------------------------------------
 
     def _hit(self, raw: RawHit, plan: Plan, vis: Visibility | None = None,
-             needles: tuple[Needles, Needles] | None = None, explain: bool = True) -> SearchHit:
+             needles: tuple[Needles, Needles] | None = None, explain: bool = True,
+             views: dict[tuple[str, bool], _RowView] | None = None) -> SearchHit:
         """One hit with its title; highlights with ``needles`` (every segment's name and text
-        needles, merged), explanations when ``explain``.
+        needles, merged), explanations when ``explain``. ``views``: what one request has worked out
+        of the visibility per (type, in scope), shared by its hits.
 
         With both, each text is scanned once per segment: a segment's spans explain it, and the
         union of every segment's spans is the highlight (the merged needles would find the same)."""
@@ -593,9 +683,10 @@ class SearchService:
         if needles is None and not explain:
             return SearchHit(id=raw.id, type=type_name, score=raw.score, title=self._title(raw, src),
                              highlights=highlights, explanations=explanations)
-        sees = self._sees(type_name, src, vis)
+        view = self._row_view(type_name, src, vis, {} if views is None else views)
+        sees = view.sees
         # Highlights and explanations only from values the caller may read on this row.
-        text_props = {k: v for k, v in self._text_props(type_name).items() if sees(k)}
+        text_props = view.text_props
         # A cluster's document (entity resolution) also holds its other records' values (``_also``).
         also = {k: v for k, v in _also(src).items() if sees(k)}
         texts = {prop: [v for v in ([src[prop]] if isinstance(src.get(prop), str) else []) + also.get(prop, [])
@@ -643,8 +734,8 @@ class SearchService:
         ``spans`` (the segment's marks per text, ``_spans``) found something."""
         out: list[str] = []
         held: dict[str, list[Any]] = {}  # a field's values on this row, as term ids spell them
-        for said, field_name, term_id in [(seg.text, *t) for t in seg.terms] + [
-                (part.text, *t) for part in seg.parts for t in part.terms]:
+        for said, field_name, term_id in [(s.text, *t) for s in (seg, *seg.parts)
+                                          for t in s.terms + [(e.field, e.term_id) for e in s.implied]]:
             values = held.get(field_name)
             if values is None:
                 values = held[field_name] = [_flag_text(v) for v in _as_list(src.get(field_name))

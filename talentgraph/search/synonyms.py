@@ -28,8 +28,10 @@ MAX_LABEL_WORDS = 6  # longest label, in query tokens, tried when matching conce
 FLAG_TRUE = "true"  # the indexed value of a yes/no facet that holds
 
 FLAG_LABELS: dict[str, tuple[str, ...]] = {
-    "volunteer": ("志愿者", "义工", "volunteer", "volunteers"),
-    "party_member": ("党员", "中共党员", "共产党员", "party member", "party members"),
+    "volunteer": ("志愿者", "义工", "volunteer", "volunteers", "волонтёр", "волонтер", "волонтёры", "волонтеры",
+                  "доброволец", "добровольцы"),
+    "party_member": ("党员", "中共党员", "共产党员", "party member", "party members", "член партии", "члены партии",
+                     "коммунист"),
 }
 """Words that mean "this yes/no facet holds" (``volunteer: true``). Only facets the ontology has,
 as yes/no values, on the searched types are read; the service matches them only where the caller
@@ -149,6 +151,7 @@ class Segment:
     cjk: bool
     expansions: tuple[Expansion, ...] = ()
     parts: tuple["Segment", ...] = ()  # a concept read across typed spaces: the concepts between them
+    implied: tuple[Expansion, ...] = ()  # held through another term (a skill in a language: translation.ru → ru)
 
     @property
     def terms(self) -> list[tuple[str, str]]:

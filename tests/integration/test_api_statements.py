@@ -82,20 +82,32 @@ async def test_a_list_without_total_count_is_one_statement(recorded: Recorded, t
     assert len(recorded.statements) == 1, recorded.statements  # no count: it was not asked for
 
 
-async def test_total_count_costs_one_more_statement_only_when_asked(recorded: Recorded, world: World,
-                                                                   tmp_path: Any) -> None:
+async def test_total_count_is_counted_in_the_page_statement_only_when_asked(recorded: Recorded, world: World,
+                                                                           tmp_path: Any) -> None:
     data = await ask(recorded, tmp_path, "{ persons(first: 5, where: {volunteer: {eq: true}}) { totalCount "
                                          "nodes { id } } }")
     want = sorted(p["id"] for p in world.persons if p["volunteer"])
     assert data["persons"]["totalCount"] == len(want)
     assert [n["id"] for n in data["persons"]["nodes"]] == want[:5]
-    assert len(recorded.statements) == 2
+    apart = 0 if recorded.port.capabilities.count_in_page else 1  # LadybugDB counts apart (faster there)
+    assert len(recorded.statements) == 1 + apart, recorded.statements
     recorded.reset()
     # Through a fragment on the connection it is still seen as asked for.
     data = await ask(recorded, tmp_path, "{ persons(first: 1) { ...Total } } "
                                          "fragment Total on PersonConnection { totalCount }")
     assert data["persons"]["totalCount"] == len(world.persons)
-    assert len(recorded.statements) == 2
+    assert len(recorded.statements) == 1 + apart
+    recorded.reset()
+    # Under a page with relationship fields (one walk) and past the last page (no row carries it: one more).
+    query = """query($after: String) { persons(first: 40, after: $after) { totalCount pageInfo { endCursor }
+        nodes { worksAt { nodes { name } } } } }"""
+    data = await ask(recorded, tmp_path, query, after=None)
+    assert data["persons"]["totalCount"] == len(world.persons) and len(recorded.statements) == 1 + apart
+    end = data["persons"]["pageInfo"]["endCursor"]
+    while data["persons"]["nodes"]:
+        end = data["persons"]["pageInfo"]["endCursor"] or end
+        data = await ask(recorded, tmp_path, query, after=end)
+    assert data["persons"]["totalCount"] == len(world.persons)
 
 
 async def test_a_two_hop_walk_is_one_statement(

@@ -23,7 +23,7 @@ def test_one_labelled_optional_match_per_far_type_and_no_order_before_collect(di
         assert f"->(n1_{far.index(t)}:`{t}`)" in q.text or f":`{t}`)" in q.text
     assert q.text.count("OPTIONAL MATCH") == len(far) + 1  # CO_BUILDS_WITH only under PartyOrganization
     assert "ORDER BY" not in q.text and "SKIP" not in q.text  # the reader orders and cuts
-    assert q.text.count("collect(CASE WHEN") == len(far) + 1
+    assert q.text.count("collect({rel: ") == len(far) + 1 and "CASE" not in q.text  # the reader skips null items
     assert sum(len(v) for v in q.collections.values()) == len(far) + 1
 
 
@@ -51,3 +51,29 @@ def test_depth_is_capped() -> None:
         deep = Step("x", "PART_OF", "out", ("PartyOrganization",), steps=(deep,))
     with pytest.raises(BadQueryError, match="steps deep"):
         Walk((deep,), node_id="org:1")
+
+
+def test_selected_columns_carry_a_root_by_id_without_binding_it_again() -> None:
+    steps = (Step("0", "MEMBER_OF", "out", ("Person",), limit=21, node_props=("name",),
+                  steps=(Step("1", "CO_BUILDS_WITH", "out", ("PartyOrganization",), node_props=("name",)),)),)
+    q = walk_query(cypher.LADYBUG, ONTOLOGY, Walk(steps, node_id="per:1", root_props=("name",)))
+    assert q.text.startswith("MATCH (n0:`Person` {`id`: $p0}) WITH n0, n0.`id` AS k0, "
+                             "{`id`: n0.`id`, `name`: n0.`name`} AS r0 OPTIONAL MATCH (n0)-")
+    assert "MATCH (n0:`Person` {`id`: k0})" not in q.text  # no second lookup of the root
+    assert "node: {`id`: n2_0.`id`, `name`: n2_0.`name`}" in q.text  # the far node's columns, not the node
+    assert "rel: {`key`: r1_0.`key`, `role`: r1_0.`role`, `since`: r1_0.`since`}" in q.text
+    assert q.text.endswith("RETURN k0 AS id, $p1 AS type, r0 AS props, c1_0, c1_1") and q.params["p1"] == "Person"
+    # Whole far nodes anywhere: the root is bound again by id (LadybugDB lost later steps' rows otherwise).
+    whole = walk_query(cypher.LADYBUG, ONTOLOGY, Walk((MEMBER_OF,), node_id="per:1", root_props=("name",)))
+    assert whole.text.count("MATCH (n0:`Person` {`id`: k0})") >= 3
+
+
+@pytest.mark.parametrize("dialect", [cypher.LADYBUG, cypher.NEO4J])
+def test_a_counted_page_counts_in_its_statement(dialect: cypher.Dialect) -> None:
+    page = PageRoot("Person", where=Cmp("volunteer", "eq", True), first=5, count=True)
+    q = walk_query(dialect, ONTOLOGY, Walk((CO,), page=page))
+    assert q.text.startswith("MATCH (c:`Person`) WHERE c.`volunteer` = $p2 WITH count(c) AS total MATCH (n:`Person`)")
+    assert "WITH total, n.`id` AS s0 ORDER BY s0 LIMIT" in q.text and ", total ORDER BY" in q.text
+    text, params, _ = cypher.list_nodes(dialect, ONTOLOGY, "Person", where=Cmp("volunteer", "eq", True), count=True)
+    assert text.startswith("MATCH (c:`Person`) WHERE c.`volunteer` = $k1 WITH count(c) AS total MATCH (n:`Person`)")
+    assert " RETURN total, " in text and params["k1"] is True

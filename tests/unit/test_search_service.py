@@ -29,7 +29,8 @@ def test_cursor_round_trip_and_garbage() -> None:
 
 
 def _terms(q: object) -> set[tuple[str, str]]:
-    return {(n.field, n.value) for n in walk(q) if isinstance(n, Term)}  # type: ignore[arg-type]
+    out = {(n.field, n.value) for n in walk(q) if isinstance(n, Term)}  # type: ignore[arg-type]
+    return out | {(n.field, v) for n in walk(q) if isinstance(n, Terms) for v in n.values}  # type: ignore[arg-type]
 
 
 def test_zh_and_en_plans_share_every_concept_clause(service: SearchService) -> None:
@@ -38,22 +39,31 @@ def test_zh_and_en_plans_share_every_concept_clause(service: SearchService) -> N
     assert isinstance(zh.query, Bool) and len(zh.query.must) == len(en.query.must) == 2
     zh_terms, en_terms = _terms(zh.query), _terms(en.query)
     assert {("languages", "ru"), ("skills", "law"), ("skills", "law.litigation")} <= zh_terms
-    # The English plan is the Chinese one plus what "Russian" adds as a nationality and as a name.
+    # The same concepts; "Russian" beside a skill is the language, not the nationality.
     assert {(f, v) for f, v in zh_terms - en_terms if f not in ("name", "latin_name", "other_names")} == set()
-    assert ("nationality", "ru") in en_terms - zh_terms
+    assert ("nationality", "ru") not in en_terms
+    assert ("nationality", "ru") in _terms(service.plan("Russian nationals", ["Person"]).query)
+
+
+def _boosts(q: object, outer: float = 1.0, out: dict[str, set[float]] | None = None) -> dict[str, set[float]]:
+    """Every leaf field with the product of the boosts above it (what a match there scores at most)."""
+    out = {} if out is None else out
+    if isinstance(q, Bool):
+        for x in (*q.must, *q.should):
+            _boosts(x, outer * q.boost, out)
+    elif isinstance(q, (Term, Fuzzy)):
+        out.setdefault(q.field, set()).add(outer * q.boost)
+    elif isinstance(q, Terms):
+        out.setdefault(q.field, set()).add(outer)
+    return out
 
 
 def test_boosts_order_keyword_name_text_bigram(service: SearchService) -> None:
-    plan = service.plan("律师 zhangwei", ["Person"])
-    boosts = {}
-    for n in walk(plan.query):
-        if isinstance(n, Term) and n.boost != 1.0:
-            boosts.setdefault(n.field, set()).add(n.boost)
-        if isinstance(n, Bool) and n.boost != 1.0:
-            fields = {x.field for x in n.must if isinstance(x, Term)}
-            for f in fields:
-                boosts.setdefault(f, set()).add(n.boost)
-    assert max(boosts["skills"]) > max(boosts["name"]) > max(boosts["occupation"]) > max(boosts["bio__bigram"])
+    # A held concept (keyword) above a name, above free text, above the pair shadow.
+    boosts = _boosts(service.plan("律师", ["Person"]).query)
+    assert max(boosts["skills"]) > max(boosts["occupation"]) > max(boosts["bio__bigram"])
+    names = _boosts(service.plan("张伟", ["Person"]).query)
+    assert max(boosts["skills"]) > max(names["name"]) > max(names["occupation"]) > max(names["bio__bigram"])
 
 
 def test_long_latin_words_get_fuzzy_clauses(service: SearchService) -> None:

@@ -11,6 +11,7 @@ right after the statement runs, which keeps memory flat and COPY at full speed.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ladybug as lb
@@ -56,6 +57,17 @@ def forget_scan_statements(conn: lb.Connection) -> int:
     return len(stale)
 
 
+def arrow_rows(columns: Sequence[tuple[str, pa.DataType]], rows: Sequence[Mapping[str, Any]],
+               lead: Sequence[tuple[str, Sequence[Any]]] = ()) -> pa.Table:
+    """Write rows as an Arrow table with ``columns`` (name, type) in that order, after the ``lead``
+    string columns (a relationship's ``from``/``to``). Arrow reads each row's values itself (a name a
+    row lacks is null): no per-column list is built in Python."""
+    body = pa.Table.from_pylist(list(rows), schema=pa.schema(list(columns)))
+    for i, (name, values) in enumerate(lead):
+        body = body.add_column(i, name, pa.array(values, pa.string()))
+    return body
+
+
 def copy_from_arrow(conn: lb.Connection, table: str, rows: pa.Table, options: str = "") -> None:
     """``COPY <table> FROM $rows <options>`` in the caller's transaction; raises what Ladybug raises.
 
@@ -70,4 +82,4 @@ def copy_from_arrow(conn: lb.Connection, table: str, rows: pa.Table, options: st
         forget_scan_statements(conn)
 
 
-__all__ = ["ARROW_TYPES", "copy_from_arrow", "forget_scan_statements"]
+__all__ = ["ARROW_TYPES", "arrow_rows", "copy_from_arrow", "forget_scan_statements"]

@@ -138,6 +138,8 @@ class CsvSource(Source):
 
     def rows(self) -> Iterator[tuple[int, Row | BadRow]]:
         width = len(self._header)
+        header = self._header
+        all_named = all(header)  # every column named: a full row is one zip, no per-cell test
         number = 0
         while True:
             try:
@@ -152,7 +154,10 @@ class CsvSource(Source):
             number += 1
             if not any(c.strip() for c in cells):
                 continue
-            row: Row = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(self._header) if name}
+            if all_named and len(cells) >= width:
+                row: Row = dict(zip(header, cells))  # type: ignore[arg-type]  # all_named: no None
+            else:
+                row = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header) if name}
             extra = [c for c in cells[width:] if c.strip()]
             if extra:
                 raw = dict(row)

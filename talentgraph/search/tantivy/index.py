@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -363,15 +364,26 @@ class TantivyIndex(BaseSearchIndex):
         gen = s.gen  # one generation for the whole request, even if a rebuild swaps meanwhile
         compiled = gen.compiled(req.query, req.filters)
         searcher = gen.index.searcher()
+        names = [f for f in req.facets if f in gen.kinds]
+        # The facet pass and the top-docs pass read the same postings independently, and Tantivy lets
+        # go of the GIL in both: the facets are counted on another core meanwhile.
+        counting: Future[dict[str, list[tuple[str, int]]]] | None = (
+            _facet_pool().submit(_facets, searcher, compiled, names, req.facet_size)
+            if names and PARALLEL_FACETS else None)
         try:
             if req.ranked:
-                total, page = _ranked(searcher, compiled, req.offset, req.limit, keyed=gen.id_keys)
+                total, page = _ranked(searcher, compiled, req.offset, req.limit, keyed=gen.id_keys,
+                                      schema=gen.index.schema)
             else:
                 total, page = _by_id(searcher, compiled, req.offset, req.limit)
             hits = [_hit(searcher, addr, score, doc) for score, addr, doc in page]
-            out_facets = _facets(searcher, compiled, [f for f in req.facets if f in gen.kinds], req.facet_size)
+            out_facets = (counting.result() if counting is not None
+                          else _facets(searcher, compiled, names, req.facet_size))
         except ValueError as exc:
             raise StoreError(f"Tantivy search failed: {exc}.") from exc
+        finally:
+            if counting is not None and not counting.cancel():
+                wait([counting])  # after an error: the pass may still be reading this generation
         return RawResult(hits=hits, total=total, facets=out_facets)
 
     # --- rebuild --------------------------------------------------------------------------------
@@ -436,6 +448,22 @@ class TantivyIndex(BaseSearchIndex):
 
 # --- search helpers -----------------------------------------------------------------------------
 
+PARALLEL_FACETS = True
+"""Count facets on a worker thread while the page is collected (``TantivyIndex._search``)."""
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _facet_pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        with _POOL_LOCK:
+            if _POOL is None:
+                _POOL = ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2)),
+                                           thread_name_prefix="tantivy-facets")
+    return _POOL
+
+
 _Page = list[tuple[float, tantivy.DocAddress, tantivy.Document | None]]
 
 
@@ -453,13 +481,14 @@ def _by_id(searcher: tantivy.Searcher, q: tantivy.Query, offset: int, limit: int
 
 
 def _ranked(searcher: tantivy.Searcher, q: tantivy.Query, offset: int, limit: int, *,
-            keyed: bool) -> tuple[int, _Page]:
+            keyed: bool, schema: tantivy.Schema | None = None) -> tuple[int, _Page]:
     """Top hits by score, ties broken by id, in one search, or two when a tie runs past the first.
 
     Tantivy breaks score ties by document address, which changes with merges, so every tie group
     that overlaps the page is re-ordered by id (read from the ``ID_KEYS`` fast fields). The first
     search fetches ``OVERFETCH`` hits past the page; when the page's last score still ties at the end
-    of that fetch, one more search fetches every match, so the tie group is whole.
+    of that fetch, one more search completes the tie as far as the page needs (``_rest_of_tie``).
+    ``schema``: the generation's, when it has the ``ID_KEYS``.
     """
     need = offset + limit
     if limit == 0:
@@ -472,9 +501,7 @@ def _ranked(searcher: tantivy.Searcher, q: tantivy.Query, offset: int, limit: in
         return total, []
     end = min(need, len(hits))
     if len(hits) == fetch and fetch < total and hits[-1][0] == hits[end - 1][0]:
-        window = min(total, MAX_RESULT_WINDOW)
-        if window > fetch:
-            hits = hits + searcher.search(q, limit=window - fetch, count=False, offset=fetch).hits
+        hits = _rest_of_tie(searcher, q, hits, end, total, schema if keyed else None)
     # Extend [offset, end) to whole tie groups.
     lo, hi = offset, end
     while lo > 0 and hits[lo - 1][0] == hits[offset][0]:
@@ -489,6 +516,55 @@ def _ranked(searcher: tantivy.Searcher, q: tantivy.Query, offset: int, limit: in
     order = sorted(range(len(group)), key=lambda i: (-group[i][0], keys[i]))
     page = order[offset - lo : end - lo]
     return total, [(group[i][0], group[i][1], docs.get(i)) for i in page]
+
+
+def _rest_of_tie(searcher: tantivy.Searcher, q: tantivy.Query, hits: list[tuple[float, tantivy.DocAddress]],
+                 end: int, total: int, schema: tantivy.Schema | None) -> list[tuple[float, tantivy.DocAddress]]:
+    """``hits`` (a first fetch, best first, ending inside the tie at ``end - 1``) with that tie
+    completed as far as a page ending at ``end`` needs.
+
+    The page holds the ``k`` smallest ids of the whole tie; the fetch holds at least ``k`` of its
+    members, so all ``k`` have ids at most the ``k``-th smallest fetched one, and one more search for
+    the query restricted to ids up to it (ranges on the ``ID_KEYS``) finds every member the page can
+    need — without collecting the rest of a tie that may span every match (a concept held by
+    thousands scores the same for each). Tantivy returns tied hits in document order, and a rebuilt
+    index holds documents in id order, so that bound is usually the page's own last id. Without
+    ``schema`` (an index without the keys) every match is fetched."""
+    window = min(total, MAX_RESULT_WINDOW)
+    score = hits[end - 1][0]
+    above = next(i for i, h in enumerate(hits) if h[0] == score)  # hits score higher than the tie
+    if schema is not None:
+        bound = sorted(_tie_keys(searcher, hits[above:], True, {}))[end - above - 1]
+        within = tantivy.Query.const_score_query(_ids_at_most(schema, bound), 0.0)
+        restricted = tantivy.Query.boolean_query([(tantivy.Occur.Must, q), (tantivy.Occur.Must, within)])
+        tie = [h for h in searcher.search(restricted, limit=window, count=False).hits if h[0] == score]
+        # A filter adds 0 to every score; should a scorer sum differently under it, members would go
+        # missing: then the whole tie is collected, as without the keys.
+        if len(tie) >= end - above:
+            return hits[:above] + tie
+        log.warning("tie completion by id range found %d of %d members; collecting every match",
+                    len(tie), end - above)
+    if window <= len(hits):
+        return hits
+    return hits + searcher.search(q, limit=window - len(hits), count=False, offset=len(hits)).hits
+
+
+def _ids_at_most(schema: tantivy.Schema, key: tuple[int, int, int, str]) -> tantivy.Query:
+    """Documents whose id is at most the one ``key`` (``_tie_keys``) stands for, and some more: those
+    whose first 16 bytes are at most its first 16 bytes."""
+    k0, k1 = ID_KEYS[0], ID_KEYS[1]
+
+    def at_most(name: str, value: int, *, strictly: bool = False) -> tantivy.Query:
+        return tantivy.Query.range_query(schema, name, tantivy.FieldType.Unsigned, upper_bound=value,
+                                         include_upper=not strictly)
+
+    same_head = tantivy.Query.boolean_query([
+        (tantivy.Occur.Must, tantivy.Query.range_query(schema, k0, tantivy.FieldType.Unsigned, lower_bound=key[0],
+                                                       upper_bound=key[0])),
+        (tantivy.Occur.Must, at_most(k1, key[1])),
+    ])
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, at_most(k0, key[0], strictly=True)),
+                                        (tantivy.Occur.Should, same_head)])
 
 
 def _tie_keys(searcher: tantivy.Searcher, group: list[tuple[float, tantivy.DocAddress]], keyed: bool,
