@@ -60,6 +60,7 @@ MAX_FIRST = 1000
 BULK_FIRST = 10_000  # events per page for the NDJSON stream's bulk catch-up
 SCAN_ROWS = 20_000  # change-log entries a window is sized to hold at most
 MAX_CURSOR = 1000  # characters
+CHANGED_KEPT = 16  # snapshots whose changed-since-S ids one feed keeps (an abandoned one would otherwise stay)
 # Writers stamp entries when their transaction starts, so an entry may commit up to a transaction's
 # length after a later-stamped one; a cursor's "complete up to" time is moved back by this much.
 CLOCK_MARGIN = dt.timedelta(minutes=5)
@@ -361,7 +362,10 @@ class ChangeFeed:
         head = self.graph.last_seq()
         if head > upto:
             ids = ids | {c.id for c in self.graph.change_window(upto, head, types=names)}
+            self._changed.pop((seq, names), None)
             self._changed[(seq, names)] = (head, ids)
+            while len(self._changed) > CHANGED_KEPT:  # oldest first; a dropped one is re-read from S
+                del self._changed[next(iter(self._changed))]
         return ids
 
     # --- after a cursor: log windows, compacted --------------------------------------------------------

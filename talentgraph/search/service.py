@@ -194,6 +194,7 @@ class SearchService:
         self._codes = [f for f in self._analysed if f.kind is FieldKind.KEYWORD and not f.vocabularies]  # free codes
         self._plans: LRU[tuple[Any, ...], Plan] = LRU(PLAN_CACHE_SIZE)
         self._plans_vocabs: object = None  # the vocabularies the cached plans were read with
+        self._plans_places: object = None  # and the place names
         self._titles_cache: LRU[str, tuple[float, tuple[str, str] | None]] = LRU(TITLE_CACHE_SIZE)
         self._text_props_of: dict[str, dict[str, tuple[FieldKind, bool]]] = {}  # per node type
         self._labels: LRU[tuple[str, str], tuple[str, str]] = LRU(LABEL_CACHE_SIZE)  # vocabulary facet values
@@ -295,12 +296,13 @@ class SearchService:
     # --- query building -------------------------------------------------------------------------
 
     def _cached_plan(self, text: str, types: Sequence[str], vis: Visibility | None) -> Plan:
-        """``plan``, kept for repeated (text, types, visibility) until the vocabularies change.
-        Cached plans are shared: nothing downstream may change them."""
+        """``plan``, kept for repeated (text, types, visibility) until the vocabularies or the place names
+        change. Cached plans are shared: nothing downstream may change them."""
         vocabs = load_vocabularies()  # the same object until the vocabulary overlay changes
-        if vocabs is not self._plans_vocabs:
+        places = self._places.current()  # the same object until an area is added, renamed or removed
+        if vocabs is not self._plans_vocabs or places is not self._plans_places:
             self._plans.clear()
-            self._plans_vocabs = vocabs
+            self._plans_vocabs, self._plans_places = vocabs, places
         key = (text, tuple(types), _vis_key(vis))
         try:
             hash(key)

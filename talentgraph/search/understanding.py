@@ -150,8 +150,14 @@ class Places:
                     key = analysis.normalize(p.name)
                     if len(key) >= 2 and not (key.isascii() and len(key) < 4):
                         out.setdefault(key, []).append(p)
-                self._by_name, self._at = out, now
+                if out != self._by_name:  # a new object only when the names changed: plans cached on it stay
+                    self._by_name = out
+                self._at = now
         return self._by_name
+
+    def current(self) -> object:
+        """The names as of now; the same object until they change (what a plan was read with)."""
+        return self._names()
 
 
 def index_places(index: SearchIndex, ontology: Ontology = ONTOLOGY, types: Sequence[str] = ("Person",)) -> Places:

@@ -129,6 +129,17 @@ def test_places_are_read_again_after_their_ttl_and_survive_a_failing_load() -> N
     assert places.lookup("香梅花园") == [] and len(calls) == 2
 
 
+def test_places_stay_the_same_object_until_their_names_change() -> None:
+    # The service's plan cache is kept while this object is the same: a re-read that finds the same names must
+    # not throw the cached plans away, a new area must.
+    names = [Place("area:x", "香梅花园", "residential_area")]
+    places = Places(lambda: list(names), ttl_s=0.0)
+    first = places.current()
+    assert places.current() is first
+    names.append(Place("area:y", "玉兰香苑", "residential_area"))
+    assert places.current() is not first and places.lookup("玉兰香苑")[0].id == "area:y"
+
+
 def test_name_forms() -> None:
     assert u.hangul_readings("韓惠珍") == ["한혜진"]
     assert "이시우" in u.hangul_readings("李時雨") and u.hangul_readings("张") == []
