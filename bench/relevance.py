@@ -167,6 +167,14 @@ def child_env(backend: str, residents: int) -> dict[str, str]:
     graph and search settings and an index of their own."""
     if backend == "embedded":
         return {k: v for k, v in os.environ.items() if not k.startswith("TALENTGRAPH_")}
+    if backend == "opensearch":
+        # The judged set measures the search engine: the embedded graph beside OpenSearch holds the same world
+        # and needs no free Neo4j.
+        if not os.environ.get("TALENTGRAPH_SEARCH_URL"):
+            raise RuntimeError("--opensearch needs TALENTGRAPH_SEARCH_URL (set -a; . .services/state.env; set +a)")
+        return {**{k: v for k, v in os.environ.items() if not k.startswith("TALENTGRAPH_")},
+                "TALENTGRAPH_SEARCH_URL": os.environ["TALENTGRAPH_SEARCH_URL"],
+                "TALENTGRAPH_SEARCH_INDEX": f"relevance-os-{residents}"}
     if not (os.environ.get("TALENTGRAPH_GRAPH_URL") and os.environ.get("TALENTGRAPH_SEARCH_URL")):
         raise RuntimeError("--engines needs TALENTGRAPH_GRAPH_URL and TALENTGRAPH_SEARCH_URL "
                            "(set -a; . .services/state.env; set +a)")
@@ -288,7 +296,7 @@ def _verdicts(results: Mapping[str, dict[str, dict[str, Any]]]) -> list[str]:
                    f"on {a} and {b} (± {TARGET_ENGINE_DELTA}) — largest NDCG@10 gap {worst[1]:.3f} ({worst[0]})")
     else:
         out.append(f"not measured: engines agree ± {TARGET_ENGINE_DELTA} (only {', '.join(results)} ran; "
-                   "`--engines` after services/up)")
+                   "`--opensearch` or `--engines` after services/up)")
     return out
 
 
@@ -381,13 +389,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--engines", action="store_true",
                     help="Also run on Neo4j + OpenSearch (TALENTGRAPH_GRAPH_URL / TALENTGRAPH_SEARCH_URL).")
+    ap.add_argument("--opensearch", action="store_true",
+                    help="Also run on OpenSearch beside the embedded graph (TALENTGRAPH_SEARCH_URL): the engines "
+                         "target without a Neo4j.")
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "talentgraph-relevance",
                     help="Registers and data dirs, reused across runs (markers say what each holds).")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     ap.add_argument("--json", type=Path, default=None, help="Also write every query's scores and hits here.")
     args = ap.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    backends = ["embedded"] + (["engines"] if args.engines else [])
+    backends = ["embedded"] + (["opensearch"] if args.opensearch else []) + (["engines"] if args.engines else [])
 
     t0 = time.perf_counter()
     people, records = world_truth(args.residents, args.seed)

@@ -45,6 +45,7 @@ class AdminOps:
     resolve: Op | None = None  # (request body, caller name) -> dict (talentgraph.resolve.actions.perform)
     stats: Op | None = None  # () -> dict (counts per node type, change-log and index positions)
     vocab: Any = None  # vocab_cli.VocabOps (pending, add, alias, renormalise)
+    docs: Any = None  # docs_cli.DocsOps (ingest documents; candidate review)
     roots: Sequence[Path] = field(default=())  # where job and source files may live
 
 
@@ -244,6 +245,19 @@ async def _vocab(request: Request, principal: Principal, ops: AdminOps) -> Any:
     return await anyio.to_thread.run_sync(lambda: vocab.add(vocabulary, clean, renormalise))
 
 
+async def _docs(request: Request, principal: Principal, ops: AdminOps) -> Any:
+    from talentgraph.docs_cli import run
+
+    docs = _need(ops.docs, "document ingest")
+    body = await json_body(request)
+    action = body.get("action")
+    if action not in ("ingest", "pending", "accept", "reject", "merge"):
+        raise BadQueryError(f"action {action!r} is not one of ingest, pending, accept, reject, merge.",
+                            hint='Send e.g. {"action": "pending"}.')
+    request.scope["talentgraph.operation"] = f"admin.docs.{action}"
+    return await anyio.to_thread.run_sync(lambda: run(docs, body, principal.name))
+
+
 def admin_routes(ops: AdminOps) -> list[Route]:
     return [
         Route("/admin/ingest", _route("ingest", _ingest, ops), methods=["POST"]),
@@ -256,6 +270,8 @@ def admin_routes(ops: AdminOps) -> list[Route]:
         # holding them and rewrites records: operating the data, as ingest does (admin only today).
         Route("/admin/stats", _route("ingest", _stats, ops), methods=["POST"]),
         Route("/admin/vocab", _route("ingest", _vocab, ops), methods=["POST"]),
+        # Documents are data like a register's rows; the review writes nodes: operating the data (admin).
+        Route("/admin/docs", _route("ingest", _docs, ops), methods=["POST"]),
     ]
 
 

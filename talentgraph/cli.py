@@ -1,4 +1,4 @@
-"""The ``talentgraph`` command: demo, generate, ingest, serve, search, reindex, stats.
+"""The ``talentgraph`` command: demo, generate, ingest, ingest-docs, docs, serve, search, reindex, stats.
 
 Every setting in ``config.SETTINGS`` is a flag on every command (``--data-dir`` …) and an env var
 (``TALENTGRAPH_DATA_DIR`` …); flags win. Errors raised on purpose print their message and hint and
@@ -282,7 +282,7 @@ def stats_of(stores: Any) -> dict[str, Any]:
 
 def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_run: bool, progress: bool,
                   roots: Sequence[Path] | None = None, force: bool = False) -> list[Any]:
-    from talentgraph.ingest.mapping import load_jobs
+    from talentgraph.ingest.mapping import DocumentsSpec, load_jobs
     from talentgraph.ingest.pipeline import run_pipeline
     from talentgraph.stores import id_hash_key, quarantine_dir
 
@@ -292,7 +292,8 @@ def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_ru
 
         for spec in specs:
             confine(str(spec.file), roots, f"Job {spec.job}")
-            confine(str(spec.source.path), roots, f"The source of job {spec.job}")
+            for source in (spec.paths if isinstance(spec, DocumentsSpec) else (spec.source.path,)):
+                confine(str(source), roots, f"The source of job {spec.job}")
     failed = True
     try:
         summaries = run_pipeline(
@@ -431,6 +432,9 @@ def _serve(stores: Any, settings: Settings, *, open_role: str | None = None,
     from talentgraph.vocab_cli import server_ops
 
     admin.vocab = server_ops(stores, settings, writes)
+    from talentgraph.docs_cli import server_ops as docs_ops
+
+    admin.docs = docs_ops(stores, writes, admin.roots)
     app = create_app(stores.graph, stores.search, settings, gate=gate, audit=access.audit, admin=admin, prebuild=True)
     url = f"http://{settings.host}:{settings.port}"
     state = settings.data_dir / SERVER_STATE
@@ -960,6 +964,9 @@ def build_parser() -> argparse.ArgumentParser:
     from talentgraph.vocab_cli import add_vocab_command
 
     add_vocab_command(sub, parent)
+    from talentgraph.docs_cli import add_docs_commands
+
+    add_docs_commands(sub, parent)
     return parser
 
 

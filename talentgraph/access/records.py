@@ -48,12 +48,21 @@ def node_props(view: RoleView, node_type: NodeType, props: Mapping[str, Any]) ->
     return out
 
 
-def node_reader(view: RoleView, node_type: NodeType) -> Callable[[Mapping[str, Any]], dict[str, Any] | None]:
-    """``node_props`` for many nodes of one type (the change feed's snapshot): the grants looked up once."""
+def node_fields(view: RoleView, node_type: NodeType) -> tuple[str, ...] | None:
+    """The properties of a node type the role reads, in the order ``node_props`` shows them (None when the
+    role may not see the rows at all). A bulk reader (the change feed's snapshot) asks its store for
+    exactly these columns, so the rows it reads are already what the role may see."""
     if not view.rows(node_type.name):
-        return lambda props: None
-    names = tuple(p.name for p in node_type.properties if view.grant(p) is Grant.ALWAYS) + \
+        return None
+    return tuple(p.name for p in node_type.properties if view.grant(p) is Grant.ALWAYS) + \
         tuple(s.name for s in SYSTEM_NODE_PROPERTIES if s.name in _SHOWN_SYSTEM)
+
+
+def node_reader(view: RoleView, node_type: NodeType) -> Callable[[Mapping[str, Any]], dict[str, Any] | None]:
+    """``node_props`` for many nodes of one type: the grants looked up once."""
+    names = node_fields(view, node_type)
+    if names is None:
+        return lambda props: None
 
     def read(props: Mapping[str, Any]) -> dict[str, Any] | None:
         out: dict[str, Any] = {}
@@ -79,10 +88,18 @@ def rel_props(view: RoleView, rel_type: RelType, from_type: str, to_type: str,
             if props.get(p.name) is not None and view.grant(p) is Grant.ALWAYS}
 
 
+def rel_fields(view: RoleView, rel_type: RelType, from_type: str, to_type: str) -> tuple[str, ...] | None:
+    """The properties of a relationship the role reads, in the order ``rel_props`` shows them (None when the
+    role may not see relationships with these ends)."""
+    if not rel_visible(view, rel_type, from_type, to_type):
+        return None
+    return tuple(p.name for p in rel_type.properties if view.grant(p) is Grant.ALWAYS)
+
+
 def rel_reader(view: RoleView, rel_type: RelType, from_type: str,
                to_type: str) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
     """``rel_props`` for many relationships with the same ends; None when the role may not see them."""
-    if not rel_visible(view, rel_type, from_type, to_type):
+    names = rel_fields(view, rel_type, from_type, to_type)
+    if names is None:
         return None
-    names = tuple(p.name for p in rel_type.properties if view.grant(p) is Grant.ALWAYS)
     return lambda props: {n: props[n] for n in names if props.get(n) is not None}

@@ -7,7 +7,8 @@ The scheme, so a client can predict every name from the ontology alone:
 - property field: lower camelCase of the property (``latin_name`` → ``latinName``).
 - relationship field, outgoing: lower camelCase of the relationship (``MEMBER_OF`` → ``memberOf``,
   ``CO_BUILDS_WITH`` → ``coBuildsWith``); incoming: the same plus ``In`` (``memberOfIn`` on
-  ``PartyOrganization`` lists the people whose MEMBER_OF points in). A type on both ends of a
+  ``PartyOrganization`` lists the people whose MEMBER_OF points in), unless the relationship declares
+  an ``inverse`` name (``MENTIONS`` → ``mentionedIn``). A type on both ends of a
   relationship (``PART_OF`` between areas) gets both fields.
 - vocabulary labels of a field: ``<field>Labels`` (``languagesLabels``).
 - per-type inputs/enums: ``PersonWhere``, ``PersonOrderBy``, ``PersonSortField``.
@@ -61,8 +62,11 @@ def single(type_name: str) -> str:
     return camel(type_name)
 
 
-def rel_field(rel_name: str, direction: str) -> str:
-    return camel(rel_name) + ("In" if direction == "in" else "")
+def rel_field(rel_name: str, direction: str, inverse: str = "") -> str:
+    """``inverse``: the relationship's declared name for its incoming side (``RelType.inverse``)."""
+    if direction == "in":
+        return camel(inverse) if inverse else camel(rel_name) + "In"
+    return camel(rel_name)
 
 
 def labels_field(prop_name: str) -> str:

@@ -316,7 +316,7 @@ class _Builder:
             # A selection reading nodes only through fragments on some far-end types asks only for those.
             visible_ends=tuple(n.name for n in others), node_names=frozenset(self.o.node_names),
             other_types=other_types)
-        self.rel_specs[(t.name, rel_field(rel.name, direction))] = spec
+        self.rel_specs[(t.name, rel_field(rel.name, direction, rel.inverse))] = spec
 
         async def resolve(root: Node, info: Info, where: Any = None, edge_where: Any = None,
                           first: int = DEFAULT_REL_FIRST) -> resolvers.RelPage:
@@ -338,7 +338,7 @@ class _Builder:
         arrow = f"-[{rel.name}]->" if direction == "out" else f"<-[{rel.name}]-"
         narrowing = (" Nodes read only through fragments on some of these types (`node { ... on T { … } }`) list "
                      "only the edges to those types.") if len(others) > 1 else ""
-        return self._field(resolve, rel_field(rel.name, direction), conn, args,
+        return self._field(resolve, rel_field(rel.name, direction, rel.inverse), conn, args,
                            f"({t.name}){arrow}({'|'.join(n.name for n in others)}): {rel.description}{narrowing}")
 
     # --- node types -----------------------------------------------------------------------------
@@ -447,7 +447,7 @@ class _Builder:
             self._cluster_fields(t, add)
         for direction, rels in (("out", self.o.rels_from(t.name)), ("in", self.o.rels_to(t.name))):
             for rel in rels:
-                gql = rel_field(rel.name, direction)
+                gql = rel_field(rel.name, direction, rel.inverse)
                 made = self.rel_field(t, rel, direction)  # type: ignore[arg-type]
                 if made is not None:
                     add(f"{gql}__rel", gql, made, f"relationship {rel.name} ({direction})")

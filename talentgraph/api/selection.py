@@ -124,7 +124,7 @@ def _field_map(ontology: Ontology, node_type: NodeType) -> dict[str, _Reads]:
     for rel in ontology.rels_from(node_type.name):
         out[rel_field(rel.name, "out")] = ()
     for rel in ontology.rels_to(node_type.name):
-        out[rel_field(rel.name, "in")] = ()
+        out[rel_field(rel.name, "in", rel.inverse)] = ()
     for p in node_type.properties:
         out[camel(p.name)] = out[labels_field(p.name)] = (p.name,)
     out["title"] = (node_type.title,)  # the stored value on every record (``objects.title_of``)

@@ -29,6 +29,7 @@ from typing import Any
 
 from talentgraph.demo import codes, overlap, places
 from talentgraph.demo.names import chinese_name
+from talentgraph.demo.documents import write_documents
 from talentgraph.demo.people import (
     OCCUPATIONS,
     REFERENCE_DATE,
@@ -857,6 +858,8 @@ def generate(out_dir: Path, *, residents: int = 50_000, seed: int = 7) -> Genera
         paths[reg.name] = path
     truth = out_dir / "truth.csv"
     write_csv(truth, ["record", "person"], sorted(world.truth.items()), "utf-8")
+    # Community documents about this world with gold spans, links and facts (text to graph, issue 11).
+    write_documents(out_dir / "documents", world, seed=seed)
     return GeneratedRegisters(
         out_dir=out_dir,
         paths=paths,

@@ -309,30 +309,25 @@ class ChangeFeed:
         readers = _Readers(view, self.ontology)
         while len(events) < first and i < len(segments):
             seg = segments[i]
+            room = first - len(events)
+            cursor_at = _snapshot_cursors(seq, as_of, seg)
             items: Sequence[tuple[str, Node | Relationship]]
             if seg.is_node:
-                nodes = self.graph.scan_nodes(seg.type, position, first - len(events),
-                                              fields=self._fields(view, [seg.type]))
+                fields, read = readers.node(seg.type)
+                nodes = self.graph.scan_nodes(seg.type, position, room, fields=fields)
                 items, following = nodes.items, nodes.next
+                # Read after the page: a record written after S before its page was read is logged by now.
+                changed = self._changed_since(seq, wanted) if items else set()
+                taken, page_skipped = _node_events(events, nodes.items, seq, cursor_at, changed, read, room)
             else:
-                rels = self.graph.scan_relationships(seg.type, seg.from_type, position, first - len(events),
-                                                     after_key=key)
+                rels = self.graph.scan_relationships(seg.type, seg.from_type, position, room, after_key=key)
                 items, following = rels.items, rels.next
-            # Read after the page: a record written after S before its page was read is logged by now.
-            changed = self._changed_since(seq, wanted) if items else set()
-            cursor_at = _snapshot_cursors(seq, as_of, seg)
-            full = False
-            for pos, record in items:
-                position, key = pos, (record.key if isinstance(record, Relationship) else None)
-                event = _snapshot_event(readers, seg, record, seq, cursor_at(position, key), changed)
-                if event is None:
-                    skipped += 1
-                    continue
-                events.append(event)
-                if len(events) == first:
-                    full = True
-                    break
-            if full:
+                changed = self._changed_since(seq, wanted) if items else set()
+                taken, page_skipped = _rel_events(events, rels.items, readers, seg, seq, cursor_at, changed, room)
+            skipped += page_skipped
+            if len(events) == first:  # full at the record ``taken`` last: the next page continues after it
+                position, last = items[taken - 1]
+                key = last.key if isinstance(last, Relationship) else None
                 break
             if following is None:
                 i, position, key = i + 1, None, None
@@ -479,14 +474,25 @@ class _Readers:
 
     def __init__(self, view: RoleView, ontology: Ontology) -> None:
         self.view, self.ontology = view, ontology
-        self._nodes: dict[str, Callable[[Mapping[str, Any]], dict[str, Any] | None]] = {}
+        self._nodes: dict[str, tuple[list[str], Callable[[Mapping[str, Any]], dict[str, Any] | None] | None]] = {}
         self._rels: dict[tuple[str, str, str], Callable[[Mapping[str, Any]], dict[str, Any]] | None] = {}
         self._prefixes = {t.id_prefix: t.name for t in ontology.node_types}
 
-    def node(self, type_name: str) -> Callable[[Mapping[str, Any]], dict[str, Any] | None]:
+    def node(self, type_name: str) -> tuple[list[str], Callable[[Mapping[str, Any]], dict[str, Any] | None] | None]:
+        """The columns a snapshot page of the type reads, and the reader that makes a record's data of them
+        — None when the scan's props (the role's fields, non-null, in the role's order) already are it."""
         found = self._nodes.get(type_name)
         if found is None:
-            found = self._nodes[type_name] = records.node_reader(self.view, self.ontology.node(type_name))
+            nt = self.ontology.node(type_name)
+            shown = records.node_fields(self.view, nt)
+            if shown is None:  # rows the role may not see: read only what an event needs, and skip them
+                found = (["version", "updated_at"], records.node_reader(self.view, nt))
+            else:
+                # The event's ``at`` and ``version`` come from these too (every role sees them; if one did
+                # not, they would be read for the event but left out of its data by the reader).
+                fields = [*shown, *(f for f in ("version", "updated_at") if f not in shown)]
+                found = (fields, None if len(fields) == len(shown) else records.node_reader(self.view, nt))
+            self._nodes[type_name] = found
         return found
 
     def rel(self, rel_type: str, from_type: str, to_id: str) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
@@ -499,6 +505,9 @@ class _Readers:
         return self._rels[ends]
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def _snapshot_cursors(seq: int, as_of: str, seg: Segment) -> Callable[[str | None, str | None], str]:
     """``Cursor(seq, as_of, ScanPosition(seg, position, key)).encode()`` for every event of a table page: the
     part they share is encoded once, padded with JSON whitespace to whole base64 groups so that the rest
@@ -506,33 +515,63 @@ def _snapshot_cursors(seq: int, as_of: str, seg: Segment) -> Callable[[str | Non
     kind = f"[{_str(seg.type)}]" if seg.is_node else f"[{_str(seg.type)},{_str(seg.from_type)}]"
     head = f'["{SNAPSHOT_VERSION}",{int(seq)},{_str(as_of)},{kind},'.encode()
     shared = base64.urlsafe_b64encode(head + b" " * (-len(head) % 3)).decode()
+    b64 = binascii.b2a_base64  # what urlsafe_b64encode wraps, called once per event (a bulk page's hot path)
 
     def at(position: str | None, key: str | None) -> str:
         tail = f"{_str(position)},{_str(key)}]".encode()
-        return shared + base64.urlsafe_b64encode(tail).decode().rstrip("=")
+        return shared + b64(tail, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
     return at
 
 
-def _snapshot_event(readers: _Readers, seg: Segment, record: Node | Relationship, seq: int, cursor: str,
-                    changed: set[str]) -> Event | None:
-    """A record read from its table as an upsert of the snapshot consistent at ``seq``; None when it changed
-    after that (the log delivers it) or the role may not see it."""
-    if isinstance(record, Node):
-        if record.id in changed:
-            return None
-        data = readers.node(seg.type)(record.props)
+def _node_events(events: list[Event], items: Sequence[tuple[str, Node]], seq: int,
+                 cursor_at: Callable[[str | None, str | None], str], changed: set[str],
+                 read: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None, room: int) -> tuple[int, int]:
+    """Appends the upserts of a node table page to ``events`` (records changed after ``seq`` left out: the log
+    delivers them), at most ``room``; returns how many items were taken and how many of those skipped.
+    ``read`` None: the page's props are already what the role reads (``_Readers.node``)."""
+    taken = skipped = 0
+    stop = len(events) + room
+    append = events.append
+    for pos, node in items:
+        taken += 1
+        if node.id in changed:
+            skipped += 1
+            continue
+        props = node.props
+        data = props if read is None else read(props)
         if data is None:
-            return None
-        return Event(seq, "upsert", "node", record.type, record.id, str(record.props.get("updated_at") or ""),
-                     int(record.props.get("version") or 0), data, cursor)
-    if record.key in changed:
-        return None
-    read = readers.rel(record.type, seg.from_type, record.to_id)
-    if read is None:
-        return None
-    return Event(seq, "upsert", "rel", record.type, record.key, str(record.props.get("updated_at") or ""),
-                 int(record.props.get("version") or 0), read(record.props), cursor, record.from_id, record.to_id)
+            skipped += 1
+            continue
+        append(Event(seq, "upsert", "node", node.type, node.id, str(props.get("updated_at") or ""),
+                     int(props.get("version") or 0), data, cursor_at(pos, None)))
+        if len(events) == stop:
+            break
+    return taken, skipped
+
+
+def _rel_events(events: list[Event], items: Sequence[tuple[str, Relationship]], readers: _Readers, seg: Segment,
+                seq: int, cursor_at: Callable[[str | None, str | None], str], changed: set[str],
+                room: int) -> tuple[int, int]:
+    """``_node_events`` for a relationship table page."""
+    taken = skipped = 0
+    stop = len(events) + room
+    append = events.append
+    for pos, rel in items:
+        taken += 1
+        if rel.key in changed:
+            skipped += 1
+            continue
+        read = readers.rel(rel.type, seg.from_type, rel.to_id)
+        if read is None:
+            skipped += 1
+            continue
+        props = rel.props
+        append(Event(seq, "upsert", "rel", rel.type, rel.key, str(props.get("updated_at") or ""),
+                     int(props.get("version") or 0), read(props), cursor_at(pos, rel.key), rel.from_id, rel.to_id))
+        if len(events) == stop:
+            break
+    return taken, skipped
 
 
 def _is_state(props: dict[str, Any], c: Change) -> bool:

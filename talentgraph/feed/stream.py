@@ -23,6 +23,7 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator
+from json.encoder import encode_basestring
 from typing import Any
 
 import anyio
@@ -35,7 +36,7 @@ from talentgraph.access.scope import RequestAccess
 from talentgraph.admin import error_body, error_response
 from talentgraph.api.context import run_sync
 from talentgraph.errors import BadQueryError, TalentgraphError
-from talentgraph.feed.changes import BULK_FIRST, ChangeFeed, Cursor, FeedPage, returned_ids
+from talentgraph.feed.changes import BULK_FIRST, ChangeFeed, Cursor, Event, FeedPage, returned_ids
 from talentgraph.feed.routes import ACCESS, Platform, caller
 
 log = logging.getLogger("talentgraph.feed")
@@ -43,6 +44,13 @@ log = logging.getLogger("talentgraph.feed")
 NDJSON = "application/x-ndjson"
 POLL_SECONDS = 0.2
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one encoder for every line
+_encode = _JSON.encode
+
+
+def _str(value: str | None) -> str:
+    """A JSON string (or null), as ``_JSON`` writes it."""
+    return "null" if value is None else encode_basestring(value)
+
 _PARAMS = frozenset({"after", "types", "limit", "wait"})
 
 
@@ -135,7 +143,7 @@ async def _lines(feed: ChangeFeed, view: RoleView, access: RequestAccess, page: 
     while True:
         if page.events:
             access.returned_ids(returned_ids(page.events, feed.ontology))
-            yield "".join([_JSON.encode(e.as_json()) + "\n" for e in page.events]).encode()
+            yield _page_bytes(page)
             sent += len(page.events)
         if not page.has_more or (limit is not None and sent >= limit):
             break
@@ -149,6 +157,21 @@ async def _lines(feed: ChangeFeed, view: RoleView, access: RequestAccess, page: 
             return
     yield _line({"op": "checkpoint", "cursor": page.cursor.encode(), "seq": page.seq, "headSeq": page.head_seq,
                  "snapshot": snapshot, "complete": not page.has_more, "events": sent})
+
+
+def _event_line(e: Event) -> str:
+    """``_JSON.encode(e.as_json())`` and a newline, formatted rather than built as a dict and encoded: the same
+    text (every field but ``data`` is an int, a string or None, encoded as the encoder does; ``data`` goes
+    through the encoder), at a third of the cost per event of a bulk catch-up. ``tests/unit`` compares them."""
+    ends = f',"from":{_str(e.from_id)},"to":{_str(e.to_id)}' if e.kind == "rel" else ""
+    return (f'{{"seq":{int(e.seq)},"op":{_str(e.op)},"kind":{_str(e.kind)},"type":{_str(e.type)},'
+            f'"id":{_str(e.id)},"at":{_str(e.at)},"version":{int(e.version)}{ends},"data":{_encode(e.data)},'
+            f'"cursor":{_str(e.cursor)}}}\n')
+
+
+def _page_bytes(page: FeedPage) -> bytes:
+    """A page's events as NDJSON lines."""
+    return "".join(map(_event_line, page.events)).encode()
 
 
 def _line(obj: dict[str, Any]) -> bytes:

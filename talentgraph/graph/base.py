@@ -665,7 +665,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         limit = scan_limit(limit)
         text = cypher.scan_nodes(self.ontology, nt.name, fields)
         rows = self._read_many(text, {"after": after or "", "limit": limit})
-        convert = node_converter(self.ontology, nt.name)
+        convert = node_converter(self.ontology, nt.name, fields)
         items = [(str(r["id"]), convert(r["props"])) for r in rows]
         return NodeScan(items, items[-1][0] if len(items) >= limit else None)
 

@@ -262,18 +262,24 @@ def node_from_props(ontology: Ontology, type_name: str, raw: Mapping[str, Any]) 
     return Node(id=node_id, type=nt.name, props=props)
 
 
-def node_converter(ontology: Ontology, type_name: str) -> Callable[[Mapping[str, Any]], Node]:
+def node_converter(ontology: Ontology, type_name: str,
+                   fields: Sequence[str] | None = None) -> Callable[[Mapping[str, Any]], Node]:
     """``node_from_props`` for many rows of named columns of one type (snapshot scans): a row holds the id
-    and only columns of the type, so only its nulls are dropped and its dates converted."""
+    and only columns of the type, so only its nulls are dropped and its dates converted. With ``fields``
+    the props follow their order (the order a reader asked in, whatever order the engine's map has)."""
     nt = ontology.node(type_name)
     known = {p.name for p in (*nt.properties, *SYSTEM_NODE_PROPERTIES)}
     dates = tuple(p.name for p in nt.properties if p.type is PropType.DATE)
+    ordered = None if fields is None else tuple(f for f in dict.fromkeys(fields) if f in known)
 
     def convert(raw: Mapping[str, Any]) -> Node:
         node_id = raw.get("id")
         if not isinstance(node_id, str):
             return node_from_props(ontology, nt.name, raw)  # let the full conversion explain
-        props: Props = {k: v for k, v in raw.items() if v is not None and k in known}
+        if ordered is None:
+            props: Props = {k: v for k, v in raw.items() if v is not None and k in known}
+        else:
+            props = {k: v for k in ordered if (v := raw.get(k)) is not None}
         for name in dates:
             if name in props:
                 props[name] = _from_db(PropType.DATE, props[name])

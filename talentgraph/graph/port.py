@@ -211,7 +211,9 @@ class GraphStore(Protocol):
         """Up to ``limit`` nodes of one type after position ``after`` (None: from the start), in the adapter's
         scan order: a position per stored node that stays the node's while it exists (LadybugDB: its internal
         offset; Neo4j: its id). A node that exists throughout a scan is returned once; one written or deleted
-        meanwhile may or may not be (the change feed finds those in the log). ``fields`` as in ``get_nodes``."""
+        meanwhile may or may not be (the change feed finds those in the log). ``fields`` as in ``get_nodes``;
+        with ``fields`` a node's props hold those of them that are not null, in the order asked (a bulk
+        reader asks in the order it shows them and need not copy the props again)."""
     def scan_relationships(self, rel_type: str, from_type: str, after: str | None, limit: int, *,
                            after_key: str | None = None) -> RelScan:
         """The ``rel_type`` relationships leaving ``from_type`` nodes, by start node in ``scan_nodes`` order and

@@ -356,20 +356,58 @@ def load_job(path: Path, *, input_dir: Path | None = None, ontology: Ontology = 
     return parse_job(load_yaml(path), path, input_dir=input_dir, ontology=ontology)
 
 
-def load_jobs(path: Path, *, input_dir: Path | None = None, ontology: Ontology = ONTOLOGY) -> list[JobSpec]:
+@dataclass(frozen=True)
+class DocumentsSpec:
+    """A job file that reads documents into the graph (``text/jobs.py``) instead of mapping rows::
+
+        documents: annual-reports        # the job's name
+        paths: [reports/, minutes/2025]  # files or folders, relative to input_dir or the file's folder
+    """
+
+    job: str
+    paths: tuple[Path, ...]
+    file: Path
+    description: str = ""
+
+
+def parse_documents(data: dict[str, Any], file: Path, input_dir: Path | None = None) -> DocumentsSpec:
+    unknown = set(data) - {"documents", "paths", "description"}
+    if unknown:
+        raise _fail(file, sorted(unknown)[0], "unknown key.", "A documents job has documents, paths and description.")
+    job = data.get("documents")
+    if not isinstance(job, str) or not _JOB_ID.match(job):
+        raise _fail(file, "documents", f"{job!r} is not a job id.", "Use lower-case letters, digits, '_' and '-'.")
+    paths = data.get("paths")
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p.strip() for p in paths):
+        raise _fail(file, "paths", f"{paths!r} is not a list of files or folders.", "Write paths: [reports/].")
+    base = input_dir or file.parent
+    return DocumentsSpec(job, tuple((base / p).resolve() for p in paths), file, str(data.get("description") or ""))
+
+
+def _load_any(data: Any, path: Path, input_dir: Path | None, ontology: Ontology) -> JobSpec | DocumentsSpec:
+    if isinstance(data, dict) and "documents" in data:
+        return parse_documents(data, path, input_dir)
+    return parse_job(data, path, input_dir=input_dir, ontology=ontology)
+
+
+def load_jobs(path: Path, *, input_dir: Path | None = None,
+              ontology: Ontology = ONTOLOGY) -> list[JobSpec | DocumentsSpec]:
     """A pipeline file's jobs in order, or the one job of a job file (the CLI takes either)."""
     data = load_yaml(path)
     if isinstance(data, dict) and "pipeline" in data:
-        return _pipeline(data, path, input_dir, ontology)
-    return [parse_job(data, path, input_dir=input_dir, ontology=ontology)]
+        return _pipeline(data, path, input_dir, ontology, documents=True)
+    return [_load_any(data, path, input_dir, ontology)]
 
 
 def load_pipeline(path: Path, *, input_dir: Path | None = None, ontology: Ontology = ONTOLOGY) -> list[JobSpec]:
     """The jobs a pipeline file lists, each loaded and checked, in order."""
-    return _pipeline(load_yaml(path), path, input_dir, ontology)
+    return [s for s in _pipeline(load_yaml(path), path, input_dir, ontology) if isinstance(s, JobSpec)]
 
 
-def _pipeline(data: Any, path: Path, input_dir: Path | None, ontology: Ontology) -> list[JobSpec]:
+def _pipeline(data: Any, path: Path, input_dir: Path | None, ontology: Ontology, *,
+              documents: bool = False) -> list[JobSpec | DocumentsSpec]:
     if not isinstance(data, dict) or "pipeline" not in data:
         raise _fail(path, "pipeline", "not a pipeline file.", "Expected 'pipeline: <name>' and 'jobs: [a.yaml, ...]'.")
     unknown = set(data) - {"pipeline", "description", "jobs"}
@@ -386,7 +424,10 @@ def _pipeline(data: Any, path: Path, input_dir: Path | None, ontology: Ontology)
         job_path = (path.parent / entry).resolve()
         if not job_path.is_file():
             raise _fail(path, f"jobs[{i}]", f"{job_path} does not exist.", "Fix the file name or add the job file.")
-        specs.append(load_job(job_path, input_dir=input_dir, ontology=ontology))
+        if documents:  # a step that reads a folder of documents (``DocumentsSpec``)
+            specs.append(_load_any(load_yaml(job_path), job_path, input_dir, ontology))
+        else:
+            specs.append(load_job(job_path, input_dir=input_dir, ontology=ontology))
     return specs
 
 
@@ -745,5 +786,5 @@ def _parse_prop(
 __all__ = [
     "DEFAULT_TRANSFORM", "EndpointSpec", "JobSpec", "LookupMatch", "LookupSpec", "NodeSpec", "PropSpec", "RelSpec",
     "SourceSpec", "Template",
-    "load_job", "load_pipeline", "name_properties", "parse_job",
+    "DocumentsSpec", "load_job", "load_pipeline", "parse_documents", "name_properties", "parse_job",
 ]

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from talentgraph.graph.port import GraphStore
 from talentgraph.ingest.job import JobSummary, run_job
 from talentgraph.ingest.lookups import DryRunWrites
-from talentgraph.ingest.mapping import JobSpec
+from talentgraph.ingest.mapping import DocumentsSpec, JobSpec
 from talentgraph.ingest.workers import RowBuilders
 
 # Rows per write transaction. LadybugDB loads each transaction's new rows with one COPY per table,
@@ -32,7 +33,7 @@ def batch_size_for(graph: GraphStore) -> int:
 
 
 def run_pipeline(
-    specs: Sequence[JobSpec],
+    specs: Sequence[JobSpec | DocumentsSpec],
     graph: GraphStore,
     *,
     id_hash_key: bytes,
@@ -48,10 +49,13 @@ def run_pipeline(
     snapshot jobs may end more than their ``max_delete_share`` (``ingest/snapshot.py``)."""
     known_ids: set[str] = set()
     dry_run_writes = DryRunWrites() if dry_run else None
-    summaries: list[JobSummary] = []
+    summaries: list[Any] = []
     builders = RowBuilders(workers)
     try:
         for spec in specs:
+            if isinstance(spec, DocumentsSpec):  # a folder of documents: text to graph
+                summaries.append(_documents(spec, graph, dry_run=dry_run, progress=progress))
+                continue
             try:
                 summary = run_job(
                     spec, graph,
@@ -68,6 +72,14 @@ def run_pipeline(
     finally:
         builders.close()
     return summaries
+
+
+def _documents(spec: DocumentsSpec, graph: GraphStore, *, dry_run: bool, progress: bool) -> Any:
+    from talentgraph.text.jobs import DocsSummary, ingest_documents
+
+    if dry_run:  # reading documents writes nothing but the graph: a dry run reads nothing either
+        return DocsSummary(job=spec.job, source=", ".join(map(str, spec.paths)), dry_run=True)
+    return ingest_documents(graph, spec.paths, job=spec.job, progress=progress)
 
 
 __all__ = ["BULK_BATCH", "DEFAULT_BATCH", "batch_size_for", "run_pipeline"]

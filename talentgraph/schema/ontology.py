@@ -69,6 +69,10 @@ class Property:
     levels_into: str | None = None
     # Filled with the year of this date property when a row gives the date but not this value.
     year_of: str | None = None
+    # The measure a document's numeric fact states for this register property (``text/facts.py``
+    # measures: households, residents, parking_spaces …): the fact records what the graph holds and
+    # whether it disagrees (``text/store.py``), and never writes over it.
+    measure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,9 @@ class NodeType:
     description: str
     properties: tuple[Property, ...]
     title: str = "name"  # property shown as the node's display name
+    # The endings this type's names take in running text (党支部, 广场, 有限公司, "Volunteer Team"): text-to-graph
+    # recognises a name no register has yet by its form (``text/patterns.py``). Longest first is not required.
+    name_suffixes: tuple[str, ...] = ()
 
     def prop(self, name: str) -> Property:
         for p in self.properties:
@@ -114,6 +121,9 @@ class RelType:
     # Who may traverse it (``schema/policy.yaml``): LIVES_IN tells where a person lives, which is
     # personal even when both ends are visible.
     sensitivity: Sensitivity = Sensitivity.PUBLIC
+    # Name of the incoming side in the API (``MENTIONED_IN`` → ``mentionedIn`` on every mentioned type);
+    # empty: the relationship's name + ``In`` (``api/naming.py``).
+    inverse: str = ""
 
     @property
     def from_types(self) -> tuple[str, ...]:
@@ -320,6 +330,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
             *_coords(),
             Property("description", _S, "What the enterprise does.", searchable=_TEXT),
         ),
+        name_suffixes=('有限责任公司', '股份有限公司', '有限公司', '公司', '集团', '银行', '酒店', '事务所', '研究院', '医院', '学校', '幼儿园', 'Co., Ltd.', 'Ltd.', 'Inc.', 'Group', 'Bank', 'Hotel'),
     ),
     NodeType(
         "PartyOrganization", "org", "党组织", "A party committee, branch or building party group.",
@@ -332,6 +343,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
             *_coords(),
             Property("description", _S, "Description.", searchable=_TEXT),
         ),
+        name_suffixes=('党工委', '党委', '党总支', '党支部', '联合党支部', '党小组', '楼组党小组', '党组织', 'Party Committee', 'Party Branch', 'Party Group'),
     ),
     NodeType(
         "Venue", "ven", "场所", "A place where activities happen: station, library branch, plaza, language corner.",
@@ -341,10 +353,11 @@ NODE_TYPES: tuple[NodeType, ...] = (
             Property("address", _S, "Street address.", searchable=_TEXT),
             *_coords(),
             Property("capacity", _I, "Capacity in persons.", sortable=True),
-            Property("parking_spaces", _I, "Parking spaces."),
+            Property("parking_spaces", _I, "Parking spaces.", measure="parking_spaces"),
             Property("opening_hours", _S, "Opening hours as written."),
             Property("description", _S, "Description.", searchable=_TEXT),
         ),
+        name_suffixes=('外籍人士服务站', '服务站', '服务中心', '活动中心', '图书馆', '分馆', '广场', '长廊', '驿站', '会客厅', '书房', '公园', '馆', 'Service Station', 'Library', 'Plaza', 'Corridor', 'Centre', 'Center', 'Park'),
     ),
     NodeType(
         "Project", "prj", "项目", "A micro-charity or micro-autonomy project from a menu.",
@@ -358,15 +371,17 @@ NODE_TYPES: tuple[NodeType, ...] = (
             Property("beneficiaries", _I, "People reached.", sortable=True),
             Property("description", _S, "Description.", searchable=_TEXT),
         ),
+        name_suffixes=('微公益项目', '微自治项目', '项目', '计划', '行动', '工程', 'Project', 'Programme'),
     ),
     NodeType(
         "Group", "grp", "团队", "A volunteer corps or branch, culture team, or the foreign volunteer team.",
         (
             _name(),
             Property("kind", _S, "Kind of group.", required=True, facet=True, vocabulary="group_kinds"),
-            Property("founded", _I, "Year founded."),
+            Property("founded", _I, "Year founded.", measure="year"),
             Property("description", _S, "Description.", searchable=_TEXT),
         ),
+        name_suffixes=('志愿服务队', '志愿者服务队', '志愿者队', '服务队', '志愿队', '协会', '合唱团', '舞蹈队', '团队', '俱乐部', 'Volunteer Team', 'Volunteers', 'Association', 'Club', 'Choir'),
     ),
     NodeType(
         "Area", "area", "区域", "A place in the hierarchy subdistrict > community > residential area > building.",
@@ -378,20 +393,61 @@ NODE_TYPES: tuple[NodeType, ...] = (
             *_coords(),
             Property(GEO_OUTLINE, _S, "Outline as GeoJSON Polygon text, WGS84 (residential areas and buildings; "
                      "'lon,lat;lon,lat;…' accepted on ingest).", validator="polygon"),
-            Property("households", _I, "Households.", sortable=True),
-            Property("population", _I, "Registered residents.", sortable=True),
+            Property("households", _I, "Households.", sortable=True, measure="households"),
+            Property("population", _I, "Registered residents.", sortable=True, measure="residents"),
         ),
+        name_suffixes=('居民区', '居委会', '居委', '小区', '社区', '街道', '号楼', 'Residential Area', 'Community', 'Subdistrict'),
     ),
     NodeType(
         "Document", "doc", "文档", "A source text (minutes, notice, report) used for extraction.",
         (
             Property("title", _S, "Title.", required=True, searchable=_NAME, sortable=True),
-            Property("text", _S, "Full text.", required=True, searchable=_TEXT),
+            # Reports and minutes name residents: the text reads like a name (analysts yes, the platform no).
+            Property("text", _S, "Full text.", required=True, searchable=_TEXT, sensitivity=_NAMED),
             Property("language", _S, "Main language, ISO 639-1.", vocabulary="languages", facet=True),
-            Property("published", PropType.DATE, "Publication date.", validator="date"),
+            Property("published", PropType.DATE, "Publication date.", validator="date", sortable=True),
             Property("source", _S, "Where the text came from."),
+            Property("doc_kind", _S, "report, news, minutes, case_note, write_up or other.", facet=True),
+            Property("text_hash", _S, "SHA-256 of the text as read: an unchanged file ingested again is a no-op."),
+            Property("pipeline", _S, "Version of the text pipeline (and model) that read it."),
         ),
         title="title",
+    ),
+    NodeType(
+        "Candidate", "cand", "候选实体",
+        "An entity documents name that no register has: waits for review (accept, reject, merge into a node).",
+        (
+            # A candidate may be a person's name read from a report: a name, never shown to the platform.
+            Property("name", _S, "The name as the documents write it.", required=True, searchable=_NAME,
+                     sortable=True, sensitivity=_NAMED),
+            Property("candidate_type", _S, "The node type it would become (Venue, PartyOrganization, …).",
+                     required=True, facet=True),
+            Property("confidence", _F, "How sure the recogniser is that this is a new entity of that type (0–1).",
+                     sortable=True),
+            Property("review", _S, "pending, accepted, rejected or merged.", required=True, facet=True),
+            Property("resolved_to", _S, "The node it became (accepted) or was merged into."),
+        ),
+    ),
+    NodeType(
+        "Fact", "fact", "事实陈述",
+        "A numeric claim a document states about an entity (2,136 party members, about 170 parking spaces). "
+        "Never written over register data: where the graph says otherwise, the disagreement is kept here.",
+        (
+            Property("statement", _S, "The words that state it.", required=True, searchable=_TEXT),
+            Property("measure", _S, "What is counted or measured: party_members, co_building_units, "
+                     "parking_spaces, residents, households, foreign_residents, volunteers, area_m2, year.",
+                     required=True, facet=True),
+            # Not ``value``: NGSI-LD reserves that member name (feed/ngsild/context.py).
+            Property("quantity", _F, "The number stated.", required=True, sortable=True),
+            Property("unit", _S, "Unit as stated (名, 个, 平方米, …) or normalised (m2, year)."),
+            Property("approximate", _B, "Stated as approximate (约, 近, about, over)."),
+            Property("sentence", _S, "The sentence that states it.", sensitivity=_NAMED),
+            Property("span_start", _I, "Start of the statement in the document text (characters)."),
+            Property("span_end", _I, "End of the statement in the document text (characters)."),
+            Property("graph_value", _F, "What the graph holds for the same property, when it holds one."),
+            Property("disagrees", _B, "The graph holds a different value.", facet=True),
+        ),
+        title="statement",
     ),
 )
 
@@ -430,9 +486,21 @@ REL_TYPES: tuple[RelType, ...] = (
             sensitivity=_PERS),
     RelType("MENTIONS", (("Document", "Person"), ("Document", "Enterprise"), ("Document", "PartyOrganization"),
                          ("Document", "Venue"), ("Document", "Project"), ("Document", "Group"),
-                         ("Document", "Area")),
+                         ("Document", "Area"), ("Document", "Candidate")),
             "A document mentions an entity (text-to-graph linking).",
-            (Property("count", _I, "Number of mentions."),)),
+            (Property("count", _I, "Number of mentions."),
+             Property("surface", _S, "The words as written at the first mention."),
+             Property("spans", _S, "Character spans of every mention in the text, JSON [[start, end], …]."),
+             Property("sentence", _S, "The sentence of the first mention."),
+             Property("score", _F, "Confidence of the link (0–1)."),
+             Property("method", _S, "How it was linked: exact, alias, normalised, pinyin, form (a new entity "
+                      "recognised by its name's form) or model (the statistical recogniser).")),
+            # The sentence quotes the document, which names residents (as Document.text).
+            sensitivity=_NAMED, inverse="MENTIONED_IN"),
+    RelType("STATES", (("Document", "Fact"),), "A document states a fact.", inverse="STATED_IN"),
+    RelType("ABOUT", (("Fact", "Area"), ("Fact", "Venue"), ("Fact", "PartyOrganization"), ("Fact", "Enterprise"),
+                      ("Fact", "Project"), ("Fact", "Group"), ("Fact", "Candidate")),
+            "What a fact is about.", inverse="FACTS"),
 )
 
 _AREA_LEVELS = ("building", "residential_area", "community", "subdistrict")

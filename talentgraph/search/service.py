@@ -427,6 +427,10 @@ class SearchService:
             for form in understanding.long_vowel_forms(seg.text):
                 name_needles.words.add(form)
                 should += [Term(f.name, form, BOOST_NAME) for f in fields if f.kind is FieldKind.NAME]
+            # A Korean surname in another romanisation (Chang: 장, indexed as jang) is the same name.
+            for form in understanding.romanisation_forms(seg.text):
+                name_needles.words.add(form)
+                should += [Term(f.name, form, BOOST_NAME) for f in fields if f.kind is FieldKind.NAME]
         for hangul in understanding.hangul_readings(seg.text) if seg.cjk else []:
             # A Korean name in Hanja (韓惠珍) is the same name in Hangul (한혜진), as written (its Latin
             # reading would find Chinese names), ranked as a homophone.

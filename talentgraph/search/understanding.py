@@ -349,20 +349,61 @@ def long_vowel_forms(word: str) -> list[str]:
     return [out] if out and out != base and out.isascii() else []
 
 
+# Korean surnames romanised several ways: Revised Romanisation (the Hangul transliteration the index holds),
+# McCune–Reischauer and the spellings passports have long used (장: Jang / Chang). One group per surname, as
+# the National Institute of Korean Language and passport practice list them; a spelling in several groups
+# (Yu: 유 and 류) stands for each.
+_KOREAN_SURNAMES: tuple[tuple[str, ...], ...] = (
+    ("kim", "gim"), ("lee", "yi", "rhee", "i", "ri"), ("park", "pak", "bak"), ("choi", "choe", "chwe"),
+    ("jeong", "jung", "chung", "cheong"), ("kang", "gang"), ("cho", "jo"), ("yoon", "yun"), ("jang", "chang"),
+    ("lim", "im", "rim"), ("han",), ("oh", "o"), ("seo", "suh", "so"), ("shin", "sin"), ("kwon", "gwon"),
+    ("hwang",), ("ahn", "an"), ("song",), ("jeon", "chun", "jun", "chon"), ("hong",), ("yoo", "yu"),
+    ("ryu", "yu", "yoo", "lyu"), ("ko", "go", "koh"), ("moon", "mun"), ("yang",), ("son", "sohn"),
+    ("bae", "pae"), ("baek", "paek", "baik", "paik"), ("heo", "hur", "huh", "ho"), ("nam",),
+    ("noh", "roh", "no"), ("ha",), ("kwak", "gwak"), ("seong", "sung"), ("cha",), ("joo", "ju", "chu"),
+    ("woo", "u"), ("min",), ("jin", "chin"), ("eom", "um", "uhm"), ("gu", "koo", "ku"), ("na", "ra"),
+    ("shim", "sim"), ("kook", "guk"), ("do", "toh", "to"), ("byun", "byeon", "pyon"),
+)
+
+
+@cache
+def _romanisations() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for group in _KOREAN_SURNAMES:
+        for spelling in group:
+            out.setdefault(spelling, []).extend(g for g in group if g != spelling and g not in out[spelling])
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def romanisation_forms(word: str) -> list[str]:
+    """The other romanisations of a Korean surname (Chang → jang; Choe → choi, chwe); [] for other words.
+    Single letters ("i", "o", "u") only count inside a whole name (``joined_names``), never alone."""
+    form = latin_form(word)
+    return list(_romanisations().get(form, ())) if len(form) > 1 else []
+
+
+MAX_JOINED_SPELLINGS = 12
+
+
 def joined_names(words: Sequence[str]) -> list[str]:
     """A name typed as two to four words, joined as a name field indexes a whole Latin name
-    (Chang Eun-ji → changeunji, also eunjichang), with short long vowels too."""
+    (Chang Eun-ji → changeunji, also eunjichang, and jangeunji: a surname's other romanisations), with short
+    long vowels too."""
     forms = [latin_form(w) for w in words]
     if not 2 <= len(forms) <= 4 or not all(f.isascii() and f for f in forms):
         return []
-    orders = [forms] + ([forms[::-1]] if len(forms) == 2 else [])
+    spellings = [[f, *_romanisations().get(f, ())] for f in forms]
     out: list[str] = []
-    for order in orders:
-        joined = "".join(order)
-        for j in [joined, *long_vowel_forms(joined)]:
-            if j not in out and len(j.encode()) <= analysis.MAX_TOKEN_BYTES:
-                out.append(j)
-    return out
+    for combo in itertools.product(*spellings):
+        orders = [list(combo)] + ([list(combo)[::-1]] if len(combo) == 2 else [])
+        for order in orders:
+            joined = "".join(order)
+            for j in [joined, *long_vowel_forms(joined)]:
+                if j not in out and len(j.encode()) <= analysis.MAX_TOKEN_BYTES:
+                    out.append(j)
+        if len(out) >= MAX_JOINED_SPELLINGS:
+            break
+    return out[:MAX_JOINED_SPELLINGS]
 
 
 MAX_HANGUL_READINGS = 8
@@ -650,4 +691,5 @@ def _with_implied(seg: Segment, vocab_of: dict[str, list[str]], lex: _Lexicon) -
 
 __all__ = ["FILLER", "Interpretation", "Place", "Places", "Unit", "allowed_edits", "edit_distance",
            "hangul_readings", "index_places", "interpret", "joined_names", "latin_form", "long_vowel_forms",
+           "romanisation_forms",
            "pinyin_of", "place_fields", "stem", "whole_name"]

@@ -65,11 +65,22 @@ def make_access_world() -> AccessWorld:
     w.add("Group", "grp:G1", {"name": "联洋志愿服务队", "kind": "volunteer_corps", "founded": 2015,
                               "description": "志愿者队伍"})
     w.add("Document", "doc:D1", {"title": "联洋社区年度报告", "text": "联洋市民中心举办书法课。", "language": "zh",
-                                 "published": "2024-12-31", "source": "report.txt"})
+                                 "published": "2024-12-31", "source": "report.txt", "doc_kind": "report",
+                                 "text_hash": "0" * 64, "pipeline": "test"})
+    # What text-to-graph adds (text/store.py): a candidate entity and a numeric fact the report states.
+    w.add("Candidate", "cand:C1", {"name": "联洋新苑楼组党小组", "candidate_type": "PartyOrganization",
+                                   "confidence": 0.8, "review": "pending"})
+    w.add("Fact", "fact:F1", {"statement": "800户", "measure": "households", "quantity": 800.0, "unit": "户",
+                              "approximate": False, "sentence": "联洋新苑共有800户。", "span_start": 4,
+                              "span_end": 8, "graph_value": 800.0, "disagrees": False})
     w.rels += [RelRecord("LOCATED_IN", "ent:E1", "area:RA1"), RelRecord("LOCATED_IN", "ven:V1", "area:RA1"),
                RelRecord("SPONSORS", "ent:E1", "prj:P1", {"year": 2024}), RelRecord("HELD_AT", "prj:P1", "ven:V1"),
                RelRecord("CO_BUILDS_WITH", "org:O1", "ent:E1", {"since": "2020-01-01"}),
-               RelRecord("ANCHORED_AT", "org:O1", "ent:E1"), RelRecord("MENTIONS", "doc:D1", "ven:V1", {"count": 1})]
+               RelRecord("ANCHORED_AT", "org:O1", "ent:E1"), RelRecord("MENTIONS", "doc:D1", "ven:V1", {"count": 1}),
+               RelRecord("MENTIONS", "doc:D1", "cand:C1", {"count": 1, "surface": "联洋新苑楼组党小组",
+                                                          "sentence": "联洋新苑楼组党小组成立。", "score": 0.8,
+                                                          "method": "form", "spans": "[[0,9]]"}),
+               RelRecord("STATES", "doc:D1", "fact:F1"), RelRecord("ABOUT", "fact:F1", "area:RA1")]
     for i in range(12):
         pid = f"per:{i:02d}"
         building = "area:B1" if i % 2 == 0 else "area:B2"

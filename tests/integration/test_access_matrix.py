@@ -25,7 +25,8 @@ pytestmark = pytest.mark.anyio
 THROUGH = {
     "Person": ("org:O1", "memberOfIn"), "Enterprise": ("org:O1", "coBuildsWith"), "Venue": ("prj:P1", "heldAt"),
     "Area": ("ven:V1", "locatedIn"), "Project": ("ent:E1", "sponsors"), "Group": ("per:00", "leads"),
-    "PartyOrganization": ("ent:E1", "anchoredAtIn"), "Document": ("ven:V1", "mentionsIn"),
+    "PartyOrganization": ("ent:E1", "anchoredAtIn"), "Document": ("ven:V1", "mentionedIn"),
+    "Candidate": ("doc:D1", "mentions"), "Fact": ("doc:D1", "states"),
 }
 
 

@@ -170,8 +170,9 @@ async def test_multi_relationships_carry_dataset_ids(world: World) -> None:
     assert member["role"]["value"] == "member"
     doc = (await entities(world, "analyst", id=urn("doc:D1")))[0]
     mentions = doc["mentions"]
-    assert isinstance(mentions, list) and {m["object"] for m in mentions} == {urn("ven:V1"), urn("per:00")}
-    assert len({m["datasetId"] for m in mentions}) == 2
+    assert isinstance(mentions, list) and {m["object"] for m in mentions} == {urn("ven:V1"), urn("per:00"),
+                                                                          urn("cand:C1")}
+    assert len({m["datasetId"] for m in mentions}) == 3
 
 
 async def test_ld_json_carries_the_context_in_the_body(world: World) -> None:

@@ -45,6 +45,10 @@ def test_scan_nodes_reads_each_node_once_in_pages_with_only_the_fields_asked(fre
     assert one.type == "Person"
     assert one.props["name"] == "居民7" and one.props["version"] == 1 and one.props["birth_date"] == "1970-01-02"
     assert "phone" not in one.props and "prov" not in one.props and "birth_year" not in one.props
+    # in the order asked, nulls left out: the change feed sends these props as they are
+    assert list(one.props) == ["name", "birth_date", "version", "updated_at"]
+    odd = _scan_all_nodes(g, "Person", 50, fields=["updated_at", "bio", "phone", "name"])[0]
+    assert list(odd.props) == ["updated_at", "phone", "name"]  # no bio stored: absent, not None
     # positions are the store's: each item's position continues after that item
     page = g.scan_nodes("Person", None, 4)
     rest = g.scan_nodes("Person", page.items[1][0], 100)

@@ -66,7 +66,9 @@ def test_relationship_fields_on_both_ends(schema: GraphQLSchema) -> None:
     for rel in ONTOLOGY.rel_types:
         for a, b in rel.endpoints:
             assert rel_field(rel.name, "out") in obj(schema, a).fields, (a, rel.name)
-            assert rel_field(rel.name, "in") in obj(schema, b).fields, (b, rel.name)
+            assert rel_field(rel.name, "in", rel.inverse) in obj(schema, b).fields, (b, rel.name)
+    # A declared inverse names the incoming side (MENTIONS → mentionedIn), not the relationship + "In".
+    assert "mentionedIn" in obj(schema, "Venue").fields and "mentionsIn" not in obj(schema, "Venue").fields
     member_of = obj(schema, "Person").fields["memberOf"]
     assert set(member_of.args) == {"where", "edgeWhere", "first"}
     edge = obj(schema, "MemberOfNodeEdge")

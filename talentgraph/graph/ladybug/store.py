@@ -32,7 +32,7 @@ import pyarrow as pa
 from talentgraph.errors import BadQueryError, StoreError
 from talentgraph.graph import cypher
 from talentgraph.graph.base import CheckedRel, CypherGraphStore, Row, RowsByEnds, scan_limit
-from talentgraph.graph.common import chunks, node_converter, parse_rel_key, rel_props_converter
+from talentgraph.graph.common import chunks, parse_rel_key, rel_props_converter
 from talentgraph.graph.ladybug import lookups, scans
 from talentgraph.graph.ladybug.bulk import ARROW_TYPES, arrow_rows, copy_from_arrow
 from talentgraph.graph.ladybug.lock import ProcessLock
@@ -171,6 +171,10 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
             return self._run(self._reader(), text, params)
 
     def _read_many(self, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        rows: list[Row] = self._read_arrow(text, params).to_pylist()
+        return rows
+
+    def _read_arrow(self, text: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         # Arrow, not get_all(): the Python binding converts value by value (224,888 residents' four columns:
         # 3.5 s by get_all, 0.35 s as Arrow).
         with self._checkpoints.shared():
@@ -183,8 +187,7 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
                 log.debug("LadybugDB failed on `%s`: %s", text, exc)
                 raise StoreError(f"LadybugDB failed running a query ({_category(exc)}).",
                                  hint=QUERY_FAILED_HINT) from exc
-        rows: list[Row] = table.to_pylist()
-        return rows
+        return table
 
     def _write(self, doing: str, work: Callable[..., T], *args: Any) -> T:
         # Engine errors already name their statement; ``doing`` is for engines that fail as a whole.
@@ -347,19 +350,19 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         nt = self.ontology.node(type_name)
         limit = scan_limit(limit)
         text = scans.node_window(self.ontology, nt.name, fields)
+        names = scans.node_fields(nt, fields)
         lo = _offset(after) + 1 if after is not None else 0
         top = self._top_offset(nt.name)
         width = limit
         while top is not None and lo <= top:
-            rows = self._read_many(text, {"lo": lo, "hi": lo + width})
-            if rows:
-                rows.sort(key=lambda r: int(r["pos"]))
+            table = self._read_arrow(text, {"lo": lo, "hi": lo + width})
+            if table.num_rows:
+                table = table.sort_by("pos")
                 end = lo + width - 1  # the last offset this window covered
-                if len(rows) > limit:  # a widened window found more than asked for: stop at the limit
-                    rows = rows[:limit]
-                    end = int(rows[-1]["pos"])
-                convert = node_converter(self.ontology, nt.name)
-                items = [(str(r["pos"]), convert(r["props"])) for r in rows]
+                if table.num_rows > limit:  # a widened window found more than asked for: stop at the limit
+                    table = table.slice(0, limit)
+                    end = int(table.column(0)[-1].as_py())
+                items = scans.nodes_from_arrow(self.ontology, nt, names, table)
                 return NodeScan(items, str(end) if end < top else None)
             lo += width  # a stretch of deleted nodes: look further, wider
             width = min(width * 4, MAX_SCAN_WINDOW)
