@@ -240,10 +240,15 @@ def build_pipeline(language: str, gazetteer: Gazetteer, *, model_dir: Path | Non
         lang_mod.add_words(nlp, surfaces)
     nlp.max_length = MAX_CHARS
     first = nlp.pipe_names[0] if nlp.pipe_names else None
-    ruler = nlp.add_pipe("span_ruler", name="tg_gazetteer", before=first,
-                         config={"spans_key": GAZETTEER_KEY, "phrase_matcher_attr": "LOWER", "validate": False})
-    ruler.add_patterns(gazetteer_patterns(gazetteer))  # type: ignore[attr-defined]
-    nlp.add_pipe("tg_sentences", after="tg_gazetteer")
+    patterns = gazetteer_patterns(gazetteer)
+    if patterns:
+        # An empty graph gives no names: a ruler without patterns only warns (spaCy W036) on every document.
+        ruler = nlp.add_pipe("span_ruler", name="tg_gazetteer", before=first,
+                             config={"spans_key": GAZETTEER_KEY, "phrase_matcher_attr": "LOWER", "validate": False})
+        ruler.add_patterns(patterns)  # type: ignore[attr-defined]
+        nlp.add_pipe("tg_sentences", after="tg_gazetteer")
+    else:
+        nlp.add_pipe("tg_sentences", before=first)
     version = f"talentgraph-text/{PIPELINE_VERSION}+{model_tag}"
     return TextPipeline(language, nlp, gazetteer, version, has_model=trained is not None)
 

@@ -181,3 +181,17 @@ def test_patterns_from_gazetteer_and_ontology() -> None:
     d = nlp("与中文长廊和拇指广场。")
     assert [d.text[f.start:f.end] for f in fm.find(d)] == ["中文长廊", "拇指广场"]
     assert fm.find(nlp("外籍人士服务站开放。")) == []  # an ending alone is no name
+
+
+def test_an_empty_graph_still_reads_documents_without_warnings() -> None:
+    # A fresh data dir has no names yet: documents are still read (name forms, facts), and nothing warns
+    # (pytest turns warnings into errors, so a W036 per document would fail here).
+    from talentgraph.text.gazetteer import Gazetteer
+    from talentgraph.text.model import DocumentText
+    from talentgraph.text.pipeline import build_pipeline
+
+    text = "联洋居民区党总支共有党员2,136名。"
+    doc = DocumentText(path="a.txt", title="t", text=text, language="zh")
+    out = build_pipeline("zh", Gazetteer.from_entries([]), use_model=False).extract(doc)
+    assert out.sentences
+    assert [(f.measure, f.value) for f in out.facts] == [("party_members", 2136)]
