@@ -5,7 +5,8 @@
 notes — mostly Chinese, about a fifth English, naming the world ``generator.build`` made: its residential
 areas, party organisations, venues, groups, projects, enterprises and residents. They state numeric facts
 (党员2,136名, 36家共建单位, 约170个停车位, about 5,000 foreign residents), some agreeing with the registers and
-some not.
+some not. An English text names a known place, organisation or project by the English name its register holds
+(英文名称 → ``name_en``; an enterprise's → ``latin_name``), as the community's bilingual materials do.
 
 About a third of the named entities are in no register: building party groups of new buildings, the party
 branch of an enterprise that has none on file, new volunteer teams, shops, venues, projects, residents who do
@@ -15,7 +16,8 @@ model's grasp of name forms, not its memory.
 
 Files (``<out_dir>/``): ``<id>.txt`` mostly, some ``.md``, ``.html`` and ``.docx`` so every reader is
 exercised; the text a reader should get is ``title + "\\n\\n" + paragraphs joined by "\\n\\n"`` (the .txt file
-verbatim). ``gold.jsonl`` holds one record per document:
+verbatim). Beside the folder, not in it (``<out_dir>-gold/``, so ``talentgraph ingest-docs <out_dir>`` reads
+documents only), ``gold.jsonl`` holds one record per document:
 
     {"id", "file", "title", "language", "doc_kind", "published", "split": "train"|"dev"|"test",
      "text",
@@ -23,7 +25,7 @@ verbatim). ``gold.jsonl`` holds one record per document:
      "facts": [[start, end, measure, value, subject_span_index | null], …],  # span: the number + its unit
      "fact_checks": [{"graph_value": number | null, "disagrees": bool}, …]}  # parallel to facts
 
-``names.txt`` beside it lists the names the graph holds (titles, Latin names), one a line: what a gazetteer
+``names.txt`` beside it lists the names the graph holds (titles, Latin and English names), one a line: what a gazetteer
 built from the ingested registers feeds the Chinese tokenizer, so training can cut text the same way.
 
 ``node_id`` is the id the graph holds after ``talentgraph ingest`` of the demo jobs (``ONTOLOGY.make_id`` of
@@ -61,6 +63,7 @@ ENGLISH_SHARE = 0.2
 NEW_SHARE = 0.34  # of entity mentions: names no register has
 GOLD_FILE = "gold.jsonl"
 NAMES_FILE = "names.txt"
+FORMATS = ("txt", "md", "html", "docx")  # mostly plain text; the others so that every reader is exercised
 LABELS = ("Person", "Enterprise", "PartyOrganization", "Venue", "Project", "Group", "Area")
 SPLITS = ("train", "dev", "test")
 
@@ -89,17 +92,9 @@ class Entity:
         return "new" if self.node_id is None else "known"
 
 
-# English names of the known places and groups (the registers only hold Chinese names for them).
-AREA_EN = {"RA01": "Lianyang Xinyuan", "RA02": "Yanlord Riverside City", "RA03": "Lianyang Garden",
-           "RA04": "Haitong Court", "RA05": "Yinghua Court", "RA06": "Jinxiu Huating", "RA07": "Xiangmei Garden",
-           "RA08": "Fanghua Court", "RA09": "Yulan Xiangyuan"}
-VENUE_EN = {"V01": "Lianyang Party-Masses Service Centre", "V02": "Lianyang Foreign Residents Service Station",
-            "V03": "Shanghai Library East", "V04": "Thumb Plaza", "V05": "Chinese Language Corridor",
-            "V06": "Lianyang Cultural Activity Centre", "V07": "Lianyang Neighbourhood Centre",
-            "V08": "Lianyang Community Health Station", "V09": "Lianyang Sports Park"}
-GROUP_EN = {"G001": "Lianyang Community Volunteer Corps", "G002": "Legal Service Volunteer Team",
-            "G003": "Medical Volunteer Team", "G004": "Translation Volunteer Team",
-            "G009": "Lianyang Yang Volunteers", "G010": "Lianyang Community Choir", "G011": "Lianyang Tai Chi Club"}
+# The registers' English-name column (英文名称 → ``name_en``, the Enterprise register's → ``latin_name``): how an
+# English text names a known area, venue, group, party organisation or project, so its surface is what the graph holds.
+EN_COLUMN = "英文名称"
 
 # Parts new names are made of (each combined with an ontology name suffix).
 NEW_VENUE_PARTS = ("睦邻驿站", "党员会客厅", "市民书房", "口袋公园", "健身驿站", "议事长廊", "便民服务站", "邻里服务中心",
@@ -159,13 +154,22 @@ class Catalogue:
         self.by_id[e.node_id] = e
         self.names.update((e.zh, *e.zh_forms))
         self.graph_names.add(e.zh)
-        if e.en:
+        if e.en:  # a known entity's English name is the one its register holds (name_en, latin_name)
             self.names.add(e.en)
+            self.graph_names.add(e.en)
         return e
 
     def _known(self, w: World) -> None:
         regs = w.registers
         mid = ONTOLOGY.make_id
+
+        def english(register: str) -> dict[str, str]:
+            """Register key (first column) → the English name the register gives (none: not named in English)."""
+            reg = regs[register]
+            i = reg.columns.index(EN_COLUMN)
+            return {str(row[0]): str(row[i]) for row in reg.rows if row[i]}
+
+        area_en = english("areas")
         for row in regs["areas"].rows:
             key, name = row[0], row[1]
             if not name:
@@ -173,21 +177,22 @@ class Catalogue:
             hh, pop = row[8], row[9]
             values = {k: float(v) for k, v in (("households", hh), ("residents", pop)) if v not in ("", None)}
             if key.startswith("RA"):
-                self._add(Entity("Area", name, AREA_EN.get(key), mid("Area", key), values,
+                self._add(Entity("Area", name, area_en.get(key), mid("Area", key), values,
                                  (f"{name}居民区", f"{name}小区"), "area"))
             elif key == "lianyang":
-                self._add(Entity("Area", name, "Lianyang Community", mid("Area", key), values, (), "community"))
+                self._add(Entity("Area", name, area_en.get(key), mid("Area", key), values, (), "community"))
             else:
-                self._add(Entity("Area", name, "Huamu Subdistrict", mid("Area", key), values, (), "subdistrict"))
+                self._add(Entity("Area", name, area_en.get(key), mid("Area", key), values, (), "subdistrict"))
         for b in w.buildings:
-            self._add(Entity("Area", b.name, None, mid("Area", b.key), {"households": float(b.households)}, (),
-                             "building"))
+            self._add(Entity("Area", b.name, b.en, mid("Area", b.key),
+                             {"households": float(b.households)}, (), "building"))
         members: Counter[str] = Counter()
         for row in regs["party_members"].rows:
             members[row[2]] += 1
             if row[3]:
                 members[row[3]] += 1
         co_building: Counter[str] = Counter(row[0] for row in regs["co_building"].rows)
+        org_en = english("party_orgs")
         for row in regs["party_orgs"].rows:
             key, name = row[0], row[1]
             if not name:
@@ -197,26 +202,22 @@ class Catalogue:
                 values["co_building_units"] = float(co_building[key])
             kind = {"C": "committee", "A": "area_org", "D": "direct", "B": "building_group", "T": "temporary",
                     "E": "enterprise_branch", "X": "external"}[key[0]]
-            en = None
-            forms: tuple[str, ...] = ()
-            if kind == "committee":
-                en, forms = "Lianyang Community Party Committee", ("联洋社区党委",)
-            elif kind == "area_org":
-                area = places.RESIDENTIAL_AREAS[int(key[1:]) - 1]
-                general = name.endswith("党总支")
-                en = f"{AREA_EN[area.key]} {'General ' if general else ''}Party Branch"
-            self._add(Entity("PartyOrganization", name, en, mid("PartyOrganization", key), values, forms, kind))
+            forms: tuple[str, ...] = ("联洋社区党委",) if kind == "committee" else ()
+            self._add(Entity("PartyOrganization", name, org_en.get(key), mid("PartyOrganization", key), values, forms,
+                             kind))
         for v in places.VENUES:
             values = {"parking_spaces": float(v.parking)} if v.parking else {}
-            self._add(Entity("Venue", v.name, VENUE_EN.get(v.key), mid("Venue", v.key), values, (), v.kind))
+            self._add(Entity("Venue", v.name, v.en, mid("Venue", v.key), values, (), v.kind))
         volunteers: Counter[str] = Counter(row[2] for row in regs["group_members"].rows)
-        for key, name, kind, founded, _parent, _desc in places.GROUPS:
-            self._add(Entity("Group", name, GROUP_EN.get(key), mid("Group", key),
+        for key, name, kind, founded, _parent, _desc, en in places.GROUPS:
+            self._add(Entity("Group", name, en, mid("Group", key),
                              {"volunteers": float(volunteers[key]), "year": float(founded)}, (), kind))
+        project_en = english("projects")
         for row in regs["projects"].rows:
             key, name, year = row[0], row[1], row[4]
             if name:
-                self._add(Entity("Project", name, None, mid("Project", key), {"year": float(year)}, (), "project"))
+                self._add(Entity("Project", name, project_en.get(key), mid("Project", key), {"year": float(year)}, (),
+                                 "project"))
         for e in w.enterprises:
             self._add(Entity("Enterprise", e.name, e.latin, mid("Enterprise", e.uscc), {}, (), e.industry))
         residents = {r.key: r for r in w.residents}
@@ -263,7 +264,7 @@ class Catalogue:
 
         def enterprise_branch() -> tuple[str, str | None, str]:
             e = rng.choice(no_branch)
-            return f"{e.name}党支部", f"Party Branch of {e.latin}", "enterprise_branch"
+            return f"{e.name}党支部", places.enterprise_branch_en(e.latin), "enterprise_branch"
 
         def temp_branch() -> tuple[str, str | None, str]:
             p = rng.choice(NEW_TEMP_PURPOSES)
@@ -277,21 +278,21 @@ class Catalogue:
             a = rng.choice(areas)
             part = rng.choice(NEW_VENUE_PARTS)
             base = a.name if rng.random() < 0.6 else rng.choice((a.road, "联洋社区", "联洋"))
-            en = f"{AREA_EN[a.key]} {rng.choice(NEW_VENUE_EN)}"
+            en = f"{a.en} {rng.choice(NEW_VENUE_EN)}"
             return f"{base}{part}", en, "venue"
 
         def group() -> tuple[str, str | None, str]:
             a = rng.choice(areas)
             theme, suffix = rng.choice(NEW_GROUP_PARTS)
             base = a.name if rng.random() < 0.6 else "联洋"
-            en = f"{rng.choice((AREA_EN[a.key], 'Lianyang', 'Lianyang Expat'))} {rng.choice(NEW_GROUP_EN)}"
+            en = f"{rng.choice((a.en, 'Lianyang', 'Lianyang Expat'))} {rng.choice(NEW_GROUP_EN)}"
             return f"{base}{theme}{suffix}", en, "group"
 
         def project() -> tuple[str, str | None, str]:
             a = rng.choice(areas)
             theme, suffix = rng.choice(NEW_PROJECT_PARTS)
             base = a.name if rng.random() < 0.5 else ""
-            en = f"{rng.choice((AREA_EN[a.key], 'Lianyang', 'Huamu'))} {rng.choice(NEW_PROJECT_EN)}"
+            en = f"{rng.choice((a.en, 'Lianyang', 'Huamu'))} {rng.choice(NEW_PROJECT_EN)}"
             return f"{base}{theme}{suffix}", en, "project"
 
         def enterprise() -> tuple[str, str | None, str]:
@@ -341,7 +342,8 @@ class Catalogue:
         if kind is not None:
             pool = [e for e in pool if e.kind.startswith(kind)] or pool
         if english:
-            # English texts name what has an English name; a known project or building has none: name a new one.
+            # English texts name what has an English name (every known place, organisation and project has one in
+            # its register; a new building, building group or temporary branch has none: name another).
             pool = [e for e in pool if e.en] or [e for e in self.new[split][etype] if e.en] or pool
         return rng.choice(pool)
 
@@ -814,40 +816,65 @@ def build_documents(world: World, *, seed: int = 7, n: int = N_DOCUMENTS) -> lis
 
 
 def _build(world: World, seed: int, n: int) -> tuple[list[dict[str, Any]], list[str]]:
-    rng = random.Random(f"{seed}/documents")
-    cat = Catalogue(world, rng)
+    cat = Catalogue(world, random.Random(f"{seed}/documents"))
     out = []
     for i in range(1, n + 1):
+        doc_id = f"doc-{i:04d}"
+        # A random stream per document: a change to how one document is written leaves the others as they were.
+        rng = random.Random(f"{seed}/documents/{doc_id}")
         language = "en" if rng.random() < ENGLISH_SHARE * 0.75 else "zh"  # case notes add the rest (compose)
-        out.append(compose(cat, rng, f"doc-{i:04d}", seed, language))
+        out.append(compose(cat, rng, doc_id, seed, language))
     return out, sorted(cat.graph_names)
 
 
+def gold_dir_of(documents_dir: Path) -> Path:
+    """Where the gold of a documents folder lives: beside it (``documents-gold/``), not in it, so that
+    ``talentgraph ingest-docs documents/`` reads the documents and nothing else."""
+    documents_dir = Path(documents_dir)
+    return documents_dir.with_name(f"{documents_dir.name}-gold")
+
+
 def write_documents(out_dir: Path, world: World, *, seed: int = 7, n: int = N_DOCUMENTS) -> WrittenDocuments:
-    """Write ``n`` documents and ``gold.jsonl`` into ``out_dir`` (see the module docstring)."""
+    """Write ``n`` documents into ``out_dir``, and ``gold.jsonl`` and ``names.txt`` into ``gold_dir_of(out_dir)``
+    (see the module docstring)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    gold_dir = gold_dir_of(out_dir)
+    gold_dir.mkdir(parents=True, exist_ok=True)
+    # Generating again into the same folder replaces what an earlier run wrote there (another format of a
+    # document, the gold an older version kept among the documents); other files are left alone.
+    ours = re.compile(rf"doc-\d{{4}}\.(?:{'|'.join(FORMATS)})")
+    for old in out_dir.iterdir():
+        if old.is_file() and (ours.fullmatch(old.name) or old.name in (GOLD_FILE, NAMES_FILE)):
+            old.unlink()
     records, names = _build(world, seed, n)
     frng = random.Random(f"{seed}/documents/files")
     lines = []
     for rec in records:
         x = frng.random()
-        fmt = "txt" if x < 0.7 else "md" if x < 0.85 else "html" if x < 0.93 else "docx"
+        fmt = FORMATS[0] if x < 0.7 else FORMATS[1] if x < 0.85 else FORMATS[2] if x < 0.93 else FORMATS[3]
         rec = {"id": rec["id"], "file": _write_file(out_dir, rec, fmt), **{k: v for k, v in rec.items() if k != "id"}}
         lines.append(json.dumps(rec, ensure_ascii=False, sort_keys=False))
-    gold = out_dir / GOLD_FILE
+    gold = gold_dir / GOLD_FILE
     gold.write_text("\n".join(lines) + "\n", encoding="utf-8")
     # The graph's names, one a line: training tokenises with them as jieba words, as the running pipeline does
     # with its gazetteer's (text/train.py), so the model learns on the cuts it will see.
-    (out_dir / NAMES_FILE).write_text("\n".join(names) + "\n", encoding="utf-8")
+    (gold_dir / NAMES_FILE).write_text("\n".join(names) + "\n", encoding="utf-8")
     spans = [s for r in records for s in r["spans"]]
     new = sum(1 for s in spans if s[4] == "new")
     return WrittenDocuments(out_dir, gold, len(records), len(spans), new / len(spans) if spans else 0.0)
 
 
-def read_gold(path: Path) -> list[dict[str, Any]]:
-    """The gold records of ``gold.jsonl`` (or of the ``documents/`` folder holding it)."""
+def gold_file(path: Path) -> Path:
+    """``gold.jsonl`` given itself, the folder holding it, or the documents folder it is the gold of."""
     path = Path(path)
-    if path.is_dir():
-        path = path / GOLD_FILE
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not path.is_dir():
+        return path
+    inside = path / GOLD_FILE
+    return inside if inside.is_file() else gold_dir_of(path) / GOLD_FILE
+
+
+def read_gold(path: Path) -> list[dict[str, Any]]:
+    """The gold records of ``gold.jsonl`` (``gold_file``: or of a folder holding it or the documents it describes)."""
+    text = gold_file(path).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

@@ -86,6 +86,17 @@ CheckedRel = tuple[RelRecord, str, str]
 RowsByEnds = dict[tuple[str, str], list[Row]]
 
 
+
+def _once_each(result: UpsertResult) -> UpsertResult:
+    """An id written in several rounds of one batch, reported once: inserted if any round inserted it,
+    else updated if any round changed it, else unchanged."""
+    inserted = list(dict.fromkeys(result.inserted))
+    first = set(inserted)
+    updated = [i for i in dict.fromkeys(result.updated) if i not in first]
+    seen = {*inserted, *updated}
+    unchanged = [i for i in dict.fromkeys(result.unchanged) if i not in seen]
+    return UpsertResult(inserted, updated, unchanged, result.rejected)
+
 class CypherGraphStore(ABC, Generic[TxT]):
     """Shared behaviour of the Cypher graph adapters; ``TxT`` is the engine's write-transaction handle."""
 
@@ -266,33 +277,44 @@ class CypherGraphStore(ABC, Generic[TxT]):
         rolls back the whole batch: no node, relationship or change-log entry of it is left, so an
         ingest batch killed or failing half-way never leaves a person without their LIVES_IN.
         """
-        by_type, node_rejected = self._checked_nodes(nodes)
+        rounds, node_rejected = self._checked_nodes(nodes)
         valid, rel_rejected = self._checked_rels(rels)
-        if not by_type and not valid:
+        if not rounds and not valid:
             return UpsertResult(rejected=node_rejected), UpsertResult(rejected=rel_rejected)
-        n_nodes = sum(map(len, by_type.values()))
+        n_nodes = sum(len(group) for by_type in rounds for group in by_type.values())
         doing = " and ".join(part for part in (f"{n_nodes} nodes" if n_nodes else "",
                                                 f"{len(valid)} relationships" if valid else "") if part)
-        node_result, rel_result = self._write(f"upserting {doing}", self._upsert_batch_tx, by_type, valid, now_iso())
+        node_result, rel_result = self._write(f"upserting {doing}", self._upsert_batch_tx, rounds, valid, now_iso())
         node_result.rejected.update(node_rejected)
         rel_result.rejected = {**rel_rejected, **rel_result.rejected}  # endpoint rejections come from inside the tx
         return node_result, rel_result
 
-    def _checked_nodes(self, records: Sequence[NodeRecord]) -> tuple[dict[str, list[NodeRecord]], dict[str, str]]:
-        """Storable records by type (a duplicate id: the last record wins, reported once), and rejections."""
-        latest: dict[str, NodeRecord] = {}
+    def _checked_nodes(self, records: Sequence[NodeRecord]) -> tuple[list[dict[str, list[NodeRecord]]], dict[str, str]]:
+        """Storable records in rounds, each by type, and rejections.
+
+        One id from one source twice: the last record wins (reported once). One id from several sources
+        (documents of one batch naming the same Candidate): each source's record is written, one round per
+        source in the order given, so every source's claims are kept as if written one call after another.
+        """
+        latest: dict[tuple[str, str | None], NodeRecord] = {}
         for rec in records:
-            latest.pop(rec.id, None)
-            latest[rec.id] = rec
+            key = (rec.id, rec.provenance.job if rec.provenance else None)
+            latest.pop(key, None)
+            latest[key] = rec
         rejected: dict[str, str] = {}
-        by_type: dict[str, list[NodeRecord]] = defaultdict(list)
+        rounds: list[dict[str, list[NodeRecord]]] = []
+        depth: dict[str, int] = defaultdict(int)
         for rec in latest.values():
             reason = self._node_problem(rec)
             if reason:
                 rejected[rec.id] = reason
-            else:
-                by_type[rec.type].append(rec)
-        return dict(by_type), rejected
+                continue
+            n = depth[rec.id]
+            depth[rec.id] += 1
+            if n == len(rounds):
+                rounds.append(defaultdict(list))
+            rounds[n][rec.type].append(rec)
+        return [dict(r) for r in rounds], rejected
 
     def _checked_rels(self, records: Sequence[RelRecord]) -> tuple[list[CheckedRel], dict[str, str]]:
         latest: dict[str, RelRecord] = {}
@@ -309,13 +331,17 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 valid.append(checked)
         return valid, rejected
 
-    def _upsert_batch_tx(self, tx: TxT, by_type: dict[str, list[NodeRecord]], valid: list[CheckedRel],
+    def _upsert_batch_tx(self, tx: TxT, rounds: list[dict[str, list[NodeRecord]]], valid: list[CheckedRel],
                          ts: str) -> tuple[UpsertResult, UpsertResult]:
         # A transaction function may run more than once (Neo4j retries): results and change rows
         # are built afresh here on every attempt.
         self._lock_writers(tx)
         changes: list[Row] = []
-        node_result = self._upsert_nodes_in(tx, by_type, ts, changes)
+        node_result = UpsertResult()
+        for by_type in rounds:  # a later round merges into what the earlier ones wrote, inside this tx
+            node_result.merge(self._upsert_nodes_in(tx, by_type, ts, changes))
+        if len(rounds) > 1:
+            node_result = _once_each(node_result)
         # Nodes this call wrote or found unchanged exist: relationship ends among them need no read.
         written = {*node_result.inserted, *node_result.updated, *node_result.unchanged}
         rel_result = self._upsert_rels_in(tx, valid, ts, changes, written) if valid else UpsertResult()
@@ -670,7 +696,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         return NodeScan(items, items[-1][0] if len(items) >= limit else None)
 
     def scan_relationships(self, rel_type: str, from_type: str, after: str | None, limit: int, *,
-                           after_key: str | None = None) -> RelScan:
+                           after_key: str | None = None, fields: Sequence[str] | None = None) -> RelScan:
         """Pages of start nodes by id, then their relationships (``get_rels``); LadybugDB overrides it."""
         rt, ft = self.ontology.rel(rel_type), self.ontology.node(from_type)
         limit = scan_limit(limit)
@@ -678,7 +704,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
             return RelScan([], None)
         inside = after is not None and after_key is not None
         text = cypher.get_rels(self.dialect, self.ontology, rt.name, ft.name)
-        convert = rel_props_converter(rt)
+        convert = self._rel_scan_props(rt, fields)
         rank: dict[str, int] = {}
         found: list[tuple[int, str, Relationship]] = []
         position, batch = after, limit
@@ -704,6 +730,21 @@ class CypherGraphStore(ABC, Generic[TxT]):
             batch = min(batch * 4, 100_000)  # few relationships per start node here: read more of them
         found.sort(key=lambda x: (x[0], x[1]))
         return RelScan([(rel.from_id, rel) for _, _, rel in found], position)
+
+    @staticmethod
+    def _rel_scan_props(rt: RelType, fields: Sequence[str] | None) -> Callable[[Mapping[str, Any]], Row]:
+        """``rel_props_converter``, narrowed to ``fields`` in their order when given (``scan_relationships``)."""
+        convert = rel_props_converter(rt)
+        if fields is None:
+            return convert
+        known = {p.name for p in cypher.rel_columns(rt)}
+        wanted = tuple(f for f in dict.fromkeys(fields) if f in known)
+
+        def narrowed(raw: Mapping[str, Any]) -> Row:
+            props = convert({k: raw[k] for k in wanted if k in raw})
+            return {k: props[k] for k in wanted if k in props}
+
+        return narrowed
 
     def get_nodes(self, ids: Sequence[str], *, fields: Sequence[str] | None = None) -> dict[str, Node]:
         found: dict[str, Node] = {}

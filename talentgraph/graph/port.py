@@ -119,7 +119,9 @@ class GraphStore(Protocol):
         """(node result, relationship result) of one transaction writing both and their change log.
 
         Relationships may point at nodes of the same batch. All or nothing: if any statement fails,
-        no node, relationship or change-log entry of the batch is stored.
+        no node, relationship or change-log entry of the batch is stored. One node id from several
+        sources (provenance jobs) is written once per source, in order, each keeping its claims; from
+        one source twice, the last record wins.
         """
     def delete_nodes(self, ids: Sequence[str]) -> int:
         """Delete nodes and their relationships (a tombstone change per node and relationship)."""
@@ -215,10 +217,12 @@ class GraphStore(Protocol):
         with ``fields`` a node's props hold those of them that are not null, in the order asked (a bulk
         reader asks in the order it shows them and need not copy the props again)."""
     def scan_relationships(self, rel_type: str, from_type: str, after: str | None, limit: int, *,
-                           after_key: str | None = None) -> RelScan:
+                           after_key: str | None = None, fields: Sequence[str] | None = None) -> RelScan:
         """The ``rel_type`` relationships leaving ``from_type`` nodes, by start node in ``scan_nodes`` order and
         by key within one; about ``limit`` start nodes' worth (all of one start node's together). Continues
-        after start position ``after``, or with ``after_key`` inside it: after that key of that start node."""
+        after start position ``after``, or with ``after_key`` inside it: after that key of that start node.
+        ``fields``: the props to read (None: every stored one); a relationship's props then hold those of them
+        that are not null, in the order asked, as ``scan_nodes`` does."""
     def get_relationships(self, keys: Sequence[str]) -> dict[str, Relationship]:
         """Stored relationships by key (keys may span types); missing keys are absent from the result."""
     def prune_changes(self, before_ts: str, up_to_seq: int) -> int:

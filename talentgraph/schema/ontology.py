@@ -83,6 +83,7 @@ class NodeType:
     description: str
     properties: tuple[Property, ...]
     title: str = "name"  # property shown as the node's display name
+    latin_title: str | None = None  # property holding that name in Latin script (a passport or English name)
     # The endings this type's names take in running text (党支部, 广场, 有限公司, "Volunteer Team"): text-to-graph
     # recognises a name no register has yet by its form (``text/patterns.py``). Longest first is not required.
     name_suffixes: tuple[str, ...] = ()
@@ -246,6 +247,13 @@ def _name(desc: str = "Name as written (any script).") -> Property:
     return Property("name", _S, desc, required=True, searchable=_NAME, sortable=True)
 
 
+def _name_en() -> Property:
+    """A place's or organisation's English name (bilingual signage, the foreign-residents station's materials):
+    searched as a name, and an alias text-to-graph links English documents by (``text/gazetteer.py``)."""
+    return Property("name_en", _S, "English name as bilingual signage and materials write it.", searchable=_NAME,
+                    sortable=True)
+
+
 def _open(prop: Property, what: str) -> tuple[Property, Property]:
     """A vocabulary property and its ``<name>_unreviewed`` companion (same sensitivity, text-searchable).
 
@@ -314,6 +322,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
                      "(itself on that record); empty when no other record was resolved to the same person.",
                      sensitivity=_NAMED),
         ),
+        latin_title="latin_name",
     ),
     NodeType(
         "Enterprise", "ent", "企业", "A company, co-building unit or other employer in or near the community.",
@@ -331,11 +340,13 @@ NODE_TYPES: tuple[NodeType, ...] = (
             Property("description", _S, "What the enterprise does.", searchable=_TEXT),
         ),
         name_suffixes=('有限责任公司', '股份有限公司', '有限公司', '公司', '集团', '银行', '酒店', '事务所', '研究院', '医院', '学校', '幼儿园', 'Co., Ltd.', 'Ltd.', 'Inc.', 'Group', 'Bank', 'Hotel'),
+        latin_title="latin_name",
     ),
     NodeType(
         "PartyOrganization", "org", "党组织", "A party committee, branch or building party group.",
         (
             _name(),
+            _name_en(),
             Property("level", _S, "Level in the party hierarchy.", required=True, facet=True,
                      vocabulary="party_levels"),
             Property("established", PropType.DATE, "Date established.", validator="date"),
@@ -344,11 +355,13 @@ NODE_TYPES: tuple[NodeType, ...] = (
             Property("description", _S, "Description.", searchable=_TEXT),
         ),
         name_suffixes=('党工委', '党委', '党总支', '党支部', '联合党支部', '党小组', '楼组党小组', '党组织', 'Party Committee', 'Party Branch', 'Party Group'),
+        latin_title="name_en",
     ),
     NodeType(
         "Venue", "ven", "场所", "A place where activities happen: station, library branch, plaza, language corner.",
         (
             _name(),
+            _name_en(),
             Property("kind", _S, "Kind of venue.", facet=True, vocabulary="venue_kinds"),
             Property("address", _S, "Street address.", searchable=_TEXT),
             *_coords(),
@@ -358,11 +371,13 @@ NODE_TYPES: tuple[NodeType, ...] = (
             Property("description", _S, "Description.", searchable=_TEXT),
         ),
         name_suffixes=('外籍人士服务站', '服务站', '服务中心', '活动中心', '图书馆', '分馆', '广场', '长廊', '驿站', '会客厅', '书房', '公园', '馆', 'Service Station', 'Library', 'Plaza', 'Corridor', 'Centre', 'Center', 'Park'),
+        latin_title="name_en",
     ),
     NodeType(
         "Project", "prj", "项目", "A micro-charity or micro-autonomy project from a menu.",
         (
             _name(),
+            _name_en(),
             Property("menu", _S, "Menu the project belongs to.", required=True, facet=True,
                      vocabulary="project_menus"),
             Property("category", _S, "Category within the menu.", facet=True, vocabulary="project_categories"),
@@ -372,21 +387,25 @@ NODE_TYPES: tuple[NodeType, ...] = (
             Property("description", _S, "Description.", searchable=_TEXT),
         ),
         name_suffixes=('微公益项目', '微自治项目', '项目', '计划', '行动', '工程', 'Project', 'Programme'),
+        latin_title="name_en",
     ),
     NodeType(
         "Group", "grp", "团队", "A volunteer corps or branch, culture team, or the foreign volunteer team.",
         (
             _name(),
+            _name_en(),
             Property("kind", _S, "Kind of group.", required=True, facet=True, vocabulary="group_kinds"),
             Property("founded", _I, "Year founded.", measure="year"),
             Property("description", _S, "Description.", searchable=_TEXT),
         ),
         name_suffixes=('志愿服务队', '志愿者服务队', '志愿者队', '服务队', '志愿队', '协会', '合唱团', '舞蹈队', '团队', '俱乐部', 'Volunteer Team', 'Volunteers', 'Association', 'Club', 'Choir'),
+        latin_title="name_en",
     ),
     NodeType(
         "Area", "area", "区域", "A place in the hierarchy subdistrict > community > residential area > building.",
         (
             _name(),
+            _name_en(),
             Property("level", _S, "Level in the place hierarchy.", required=True, facet=True,
                      vocabulary="area_levels"),
             Property("address", _S, "Street address.", searchable=_TEXT),
@@ -397,6 +416,7 @@ NODE_TYPES: tuple[NodeType, ...] = (
             Property("population", _I, "Registered residents.", sortable=True, measure="residents"),
         ),
         name_suffixes=('居民区', '居委会', '居委', '小区', '社区', '街道', '号楼', 'Residential Area', 'Community', 'Subdistrict'),
+        latin_title="name_en",
     ),
     NodeType(
         "Document", "doc", "文档", "A source text (minutes, notice, report) used for extraction.",
@@ -551,6 +571,9 @@ class Ontology:
         for nt in self.node_types:
             for prop in nt.properties:
                 self._check_links(nt, prop)
+            for shown in (nt.title, nt.latin_title):  # display names: a property of the type, or a typo
+                if shown is not None:
+                    nt.prop(shown)
 
     def _check_links(self, node_type: NodeType, prop: Property) -> None:
         """A property's ``unreviewed`` / ``levels_into`` / ``year_of`` must name a property of the right type."""

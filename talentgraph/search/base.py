@@ -43,7 +43,7 @@ def stale_mapping_error(where: str) -> StoreError:
     """Writes refused on an index built for an older mapping; ``where`` names the index."""
     return StoreError(
         f"The search index {where} was built for an older search mapping.",
-        hint="Rebuild the index (e.g. SearchProjector.rebuild) before writing to it.",
+        hint="Run `talentgraph reindex` (it rebuilds the index from the graph); ingest and serve do so by themselves.",
     )
 
 
@@ -96,6 +96,10 @@ class BaseSearchIndex(ABC):
         """Graph change-log sequence this index has applied up to."""
         self._check_open()
         return self._get_cursor()
+
+    def mapping_stale(self) -> bool:
+        self._check_open()
+        return self._stale() is not None
 
     def set_cursor(self, seq: int) -> None:
         """Takes effect with the next ``commit``."""

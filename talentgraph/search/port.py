@@ -68,6 +68,9 @@ class SearchIndex(Protocol):
     def get_cursor(self) -> int:
         """Graph change-log sequence this index has applied up to."""
     def set_cursor(self, seq: int) -> None: ...
+    def mapping_stale(self) -> bool:
+        """The live index was built for another search mapping (an upgrade changed the ontology's searchable
+        fields): it still answers queries, but takes no writes until ``rebuild``."""
     def rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int:
         """Build a fresh index from ``docs`` beside the live one, then swap atomically."""
     def close(self) -> None: ...

@@ -72,7 +72,14 @@ class SearchProjector:
     # --- incremental ----------------------------------------------------------------------------
 
     def sync(self, *, page: int = 20_000, progress: bool = False) -> SyncReport:
-        """Apply the change log after the index's cursor; ``progress``: bars on stderr (the CLI)."""
+        """Apply the change log after the index's cursor; ``progress``: bars on stderr (the CLI).
+
+        An index built for another search mapping (the ontology's searchable fields changed in an upgrade)
+        cannot take the changes: it is rebuilt from the graph instead, which also brings it up to date."""
+        if self.index.mapping_stale():
+            log.warning("The search index was built for an older search mapping: rebuilding it from the graph.")
+            indexed = self.rebuild(progress=progress)
+            return SyncReport(changes_read=0, indexed=indexed, deleted=0, cursor=self.index.get_cursor())
         self._parents = {}
         try:
             return self._sync(page, progress)

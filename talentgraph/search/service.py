@@ -665,7 +665,7 @@ class SearchService:
         for h in raw.hits:
             src = source_of(h.stored)
             title = self._title(h, src)
-            found[h.id] = (title, str(src.get("latin_name") or title))
+            found[h.id] = (title, str(src.get(self._latin_title(h) or "") or title))
         for i in missing:
             self._titles_cache.put(i, (now, found.get(i)))
         out.update(found)
@@ -784,6 +784,13 @@ class SearchService:
                 kind = FieldKind.NAME if p.searchable.value == "name" else FieldKind.TEXT
                 out[p.name] = (kind, p.sensitivity is Sensitivity.NAME)
         return out
+
+    def _latin_title(self, raw: RawHit) -> str | None:
+        """The property holding the hit's name in Latin script (``NodeType.latin_title``), if its type has one."""
+        try:
+            return self.ontology.node(str(raw.stored.get(TYPE_FIELD) or "")).latin_title
+        except OntologyError:
+            return None
 
     def _title(self, raw: RawHit, src: dict[str, Any]) -> str:
         try:

@@ -10,7 +10,9 @@ nearly, over, more than …) and 万/亿 or thousand/million multipliers:
   alone (户) needs no noun; Chinese numerals (三十六家共建单位) are read too;
 - en count: ``[about] 5,000 [foreign] residents``, ``a population of about 50,000``;
 - area: ``面积3.2平方公里``, ``1,200平方米``, ``3.2 square kilometres`` → value in m², unit "m2";
-- year: ``成立于2016年``, ``2016年成立``, ``founded in 2016`` → unit "year".
+- members: ``共有队员62名``, ``(17 members)`` → what they count follows from the subject (``MEMBERS_OF``: a
+  party organisation's are party members, a group's its volunteers); about nothing that fits, not kept;
+- year: ``成立于2016年``, ``2016年成立``, ``2011年，编织社正式组建``, ``founded in 2016`` → unit "year".
 
 Overlapping statements keep the longest (外籍居民5000名 over 居民5000名). The subject is the nearest mention
 before the statement in its sentence whose type can carry the measure (``SUBJECT_TYPES``), else the nearest after
@@ -28,6 +30,9 @@ from dataclasses import dataclass
 from talentgraph.text.model import Fact, Mention, Sentence
 
 
+MEMBERS = "members"  # a count whose measure is decided by its subject's type
+
+
 @dataclass(frozen=True)
 class CountWords:
     measure: str
@@ -42,9 +47,10 @@ COUNTS: tuple[CountWords, ...] = (
                ("party members", "Party members", "CPC members", "party member")),
     CountWords("co_building_units", ("区域化党建共建单位", "共建单位", "共建伙伴", "结对单位", "成员单位"), ("家", "个"),
                ("co-building units", "co-building partners", "co-building unit", "partner units")),
-    CountWords("parking_spaces", ("停车泊位", "停车位", "车位", "泊位"), ("个", "处"),
+    CountWords("parking_spaces", ("停车泊位", "停车位", "车位", "泊位"), ("个", "只", "处"),
                ("parking spaces", "parking spots", "parking places", "car parking spaces", "parking space")),
-    CountWords("foreign_residents", ("外籍人士", "外籍居民", "外籍人员", "境外人士", "外国居民", "外籍友人", "外国人"),
+    CountWords("foreign_residents", ("外籍人士", "外籍居民", "外籍人员", "境外人士", "境外居民", "境外人员", "外国居民",
+                                      "外籍友人", "外国人"),
                ("名", "位", "人"),
                ("foreign residents", "foreign nationals", "international residents", "foreigners", "expats",
                 "expatriates")),
@@ -53,6 +59,8 @@ COUNTS: tuple[CountWords, ...] = (
     CountWords("households", ("居民户", "住户", "家庭", "居民"), ("户",), ("households", "homes", "families"),
                zh_unit_alone=("户",)),
     CountWords("volunteers", ("志愿服务者", "志愿者"), ("名", "位", "人"), ("volunteers", "volunteer")),
+    # Members of whatever the statement is about: what they count follows from the subject (MEMBERS_OF).
+    CountWords(MEMBERS, ("队员", "成员", "会员"), ("名", "位", "人"), ("members", "member")),
 )
 
 # The noun "population" states residents with the number after it (a population of about 50,000).
@@ -86,7 +94,11 @@ SUBJECT_TYPES: dict[str, tuple[str, ...]] = {
     "volunteers": ("Group", "Project", "Venue", "Area", "PartyOrganization"),
     "area_m2": ("Area", "Venue", "Enterprise"),
     "year": ("PartyOrganization", "Group", "Venue", "Enterprise", "Project", "Area"),
+    MEMBERS: ("PartyOrganization", "Group"),
 }
+# "(17 members)", 共有队员62名: a party organisation's members are party members, a group's are its volunteers.
+# A members count about nothing that fits is not kept: what it counts is unknown.
+MEMBERS_OF: dict[str, str] = {"PartyOrganization": "party_members", "Group": "volunteers"}
 
 # --- regular expressions built from the tables -----------------------------------------------------------
 
@@ -153,6 +165,8 @@ def _year_rules() -> list[_Rule]:
     return [
         _Rule("year", re.compile(f"(?:{zh_verbs})(?:于|在)?{year}年"), "year"),
         _Rule("year", re.compile(rf"{year}年(?:\d{{1,2}}月(?:\d{{1,2}}[日号])?)?(?:正式)?(?:{zh_verbs})"), "year"),
+        # 2011年，编织社正式组建: the year opens the clause, the verb closes it (no other year or clause break between).
+        _Rule("year", re.compile(rf"(?<![\d年]){year}年[，,]\s*[^。；！？，,\n\d]{{1,30}}?(?:正式)?(?:{zh_verbs})"), "year"),
         _Rule("year", re.compile(rf"(?i:\b(?:{_alt(YEAR_VERBS_EN)})\s+(?:in\s+)?(?:[A-Z][a-z]+\s+)?){year}\b"), "year"),
     ]
 
@@ -266,8 +280,13 @@ def extract_facts(text: str, sentences: Sequence[Sentence], mentions: Sequence[M
             continue
         sent = sents[i]
         previous = sents[i - 1] if i > 0 else None
-        facts.append(Fact(h.measure, h.value, h.unit, h.approximate, h.start, h.end, sent,
-                          subject_of(ordered, h.measure, sent, h.start, h.end, previous)))
+        subject = subject_of(ordered, h.measure, sent, h.start, h.end, previous)
+        measure = h.measure
+        if measure == MEMBERS:
+            if subject is None or subject.type not in MEMBERS_OF:
+                continue
+            measure = MEMBERS_OF[subject.type]
+        facts.append(Fact(measure, h.value, h.unit, h.approximate, h.start, h.end, sent, subject))
     return facts
 
 

@@ -8,7 +8,8 @@ Which types and which properties are read comes from the ontology alone:
   name: they are not register data);
 - the title property of each type (``NodeType.title``) gives ``how="title"`` entries; every other property
   searched as a name (``searchable == SearchKind.NAME``: a person's ``latin_name`` and ``other_names``, an
-  enterprise's ``latin_name``) gives ``how="alias"`` entries.
+  enterprise's ``latin_name``, the English ``name_en`` of an area, venue, group, party organisation or project)
+  gives ``how="alias"`` entries: an English document links by the English name the register holds.
 
 Persons are included: reports name residents, secretaries and volunteers. Their names are ambiguous (张伟
 is many people); the gazetteer keeps every node a surface names and leaves choosing to ``linking``.
@@ -58,6 +59,31 @@ def alias_properties(nt: NodeType) -> tuple[str, ...]:
                  and p.type in (PropType.STRING, PropType.STRING_LIST))
 
 
+# A party organisation's formal name and the short form running text uses (中共联洋社区委员会 ↔ 联洋社区党委):
+# (formal prefix, formal ending, short ending), longest endings first. A Chinese naming convention, not data.
+_PARTY_FORMS: tuple[tuple[str, str, str], ...] = (
+    ("中共", "总支部委员会", "党总支"), ("中共", "支部委员会", "党支部"), ("中共", "工作委员会", "党工委"),
+    ("中共", "委员会", "党委"),
+)
+_PARTY_PREFIXES = ("中国共产党", "中共")
+
+
+def customary_forms(name: str) -> list[str]:
+    """Other forms a name is written in: a party organisation's formal name (中共X委员会, 中国共产党X支部委员会)
+    gives its short form (X党委, X党支部) and a short form its formal name; other names give nothing."""
+    for prefix in _PARTY_PREFIXES:
+        if name.startswith(prefix):
+            core = name[len(prefix):]
+            for _, formal, short in _PARTY_FORMS:
+                if core.endswith(formal) and len(core) > len(formal):
+                    return [core[: -len(formal)] + short]
+            return []
+    for _, formal, short in _PARTY_FORMS:
+        if name.endswith(short) and len(name) > len(short) + 1:
+            return [f"中共{name[: -len(short)]}{formal}"]
+    return []
+
+
 def clean_surface(value: str) -> str:
     """A property value as a surface form: NFC, inner whitespace collapsed, trimmed."""
     return " ".join(unicodedata.normalize("NFC", value).split())
@@ -88,6 +114,8 @@ class Gazetteer:
         entries.append(Entry(node_id, type_name, how))
         if how == "title":
             self._titles.setdefault(node_id, s)
+            for other in customary_forms(s):
+                self.add(other, node_id, type_name, "alias")
         return True
 
     @classmethod

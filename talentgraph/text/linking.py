@@ -7,9 +7,12 @@ never links to a Person, whatever the surface):
 method      score  how
 ==========  =====  ========================================================================================
 exact       1.00   the surface is a node's title (``Gazetteer``)
-alias       0.95   the surface is one of a node's other names (latin_name, other_names …)
+alias       0.95   the surface is one of a node's other names (latin_name, other_names, an English name_en …)
 normalised  0.90   equal after ``normalise``: NFKC, case-folded, spaces/punctuation/quotes removed, and the
-                   type's variant endings made one (居委 = 居委会 = 居民区; 有限公司 = 公司; Centre = Center)
+                   type's variant endings made one (居委 = 居委会 = 居民区; 有限公司 = 公司; Centre = Center);
+            0.85   equal after ``bare``: ``normalise`` and then the type's level word dropped, on both sides (a
+                   residential area is written with or without it: 联洋新苑 = 联洋新苑居民区 = 联洋新苑小区,
+                   Lianyang Xinyuan = Lianyang Xinyuan Residential Area)
 pinyin      0.80   same toneless pinyin (联阳社区 → 联洋社区); 0.65 for one syllable off, allowed only for names of
                    ``PINYIN_MIN`` or more syllables. Never for persons: 张伟 and 张玮 sound alike and are two
                    people (a person's name links exactly, by an alias, or normalised).
@@ -39,7 +42,8 @@ from talentgraph.search.analysis import pinyin_syllables, runs
 from talentgraph.text.gazetteer import Entry, Gazetteer
 from talentgraph.text.model import LinkMethod, Mention
 
-SCORES: dict[str, float] = {"exact": 1.0, "alias": 0.95, "normalised": 0.9, "pinyin": 0.8, "pinyin1": 0.65}
+SCORES: dict[str, float] = {"exact": 1.0, "alias": 0.95, "normalised": 0.9, "bare": 0.85, "pinyin": 0.8,
+                            "pinyin1": 0.65}
 CONTEXT_FACTOR = 0.8
 PINYIN_MIN = 3
 NO_FUZZY_TYPES = frozenset({"Person"})
@@ -53,6 +57,11 @@ SUFFIX_VARIANTS: dict[str, tuple[tuple[str, ...], ...]] = {
               ("Volunteer Team", "Volunteers", "Volunteer Corps", "Volunteer Group")),
     "Venue": (("Centre", "Center"),),
     "PartyOrganization": (("党委", "党委员会"),),
+}
+# Level words a type's names are written with or without (after ``normalise``, so one of each variant group stands
+# for the group): 联洋新苑, 联洋新苑居民区 (居委会, 居委) and 联洋新苑小区 are one residential area.
+LEVEL_WORDS: dict[str, tuple[str, ...]] = {
+    "Area": ("居民区", "小区", "Residential Area"),
 }
 
 
@@ -74,6 +83,19 @@ def normalise(name: str, type_name: str) -> str:
     for variant, canonical in _VARIANTS.get(type_name, ()):
         if len(s) > len(variant) and s.endswith(variant):
             return s[: -len(variant)] + canonical
+    return s
+
+
+_LEVELS: dict[str, list[str]] = {t: sorted({normalise(w, t) for w in words}, key=len, reverse=True)
+                                  for t, words in LEVEL_WORDS.items()}
+
+
+def bare(name: str, type_name: str) -> str:
+    """``normalise`` without the type's level word (``LEVEL_WORDS``): 联洋新苑居委会 → 联洋新苑."""
+    s = normalise(name, type_name)
+    for word in _LEVELS.get(type_name, ()):
+        if len(s) > len(word) and s.endswith(word):
+            return s[: -len(word)]
     return s
 
 
@@ -115,6 +137,7 @@ class Linker:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
         self._norm: dict[str, dict[str, list[Entry]]] | None = None  # type → normalised name → entries
+        self._bare: dict[str, dict[str, list[Entry]]] = {}  # type with level words → bare name → entries
         self._pinyin: dict[str, dict[tuple[str, ...], set[tuple[str, tuple[str, ...]]]]] = {}
 
     # --- indexes --------------------------------------------------------------------------------
@@ -127,6 +150,15 @@ class Linker:
                     idx.setdefault(e.type, {}).setdefault(normalise(surface, e.type), []).append(e)
             self._norm = idx
         return self._norm
+
+    def _bare_index(self, type_name: str) -> dict[str, list[Entry]]:
+        idx = self._bare.get(type_name)
+        if idx is None:
+            idx = {}
+            for norm, entries in self._norm_index().get(type_name, {}).items():
+                idx.setdefault(bare(norm, type_name), []).extend(entries)
+            self._bare[type_name] = idx
+        return idx
 
     def _pinyin_index(self, type_name: str) -> dict[tuple[str, ...], set[tuple[str, tuple[str, ...]]]]:
         idx = self._pinyin.get(type_name)
@@ -161,6 +193,11 @@ class Linker:
         if normed:
             titles = [e for e in normed if e.how == "title"]
             return _Found(_ids(titles or normed), "normalised", SCORES["normalised"])
+        if type_name in LEVEL_WORDS:
+            bared = self._bare_index(type_name).get(bare(norm, type_name))
+            if bared:
+                titles = [e for e in bared if e.how == "title"]
+                return _Found(_ids(titles or bared), "normalised", SCORES["bare"])
         return self._fuzzy(norm, type_name)
 
     def _fuzzy(self, norm: str, type_name: str) -> _Found | None:

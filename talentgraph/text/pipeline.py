@@ -43,7 +43,7 @@ from talentgraph.text.linking import Linker
 from talentgraph.text.model import DocumentText, Extraction, Mention, Sentence
 from talentgraph.text.patterns import FormMatch, FormMatcher, gazetteer_patterns
 
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 MODELS_DIR = Path(__file__).parent / "models"
 GAZETTEER_KEY = "tg_gazetteer"
 MODEL_SCORE = 0.7
@@ -126,9 +126,13 @@ def resolve(spans: Iterable[_Span]) -> list[_Span]:
     """Non-overlapping spans: longest first, then gazetteer > model > form, then type rank; in text order.
 
     A form span made wholly of gazetteer names (花木街道 + 联洋社区 read as one Area "花木街道联洋社区") is dropped
-    first: two known names side by side are not a new one.
+    first: two known names side by side are not a new one. Where the model and a name form find the same
+    span with different types, the form's type stands: a name ending in 党支部 or 广场 says what it is, the
+    model guesses from context.
     """
     spans = list(spans)
+    forms = {(s.start, s.end): s.type for s in spans if s.source == "form"}
+    spans = [s for s in spans if s.source != "model" or forms.get((s.start, s.end), s.type) == s.type]
     known = bytearray(max((s.end for s in spans), default=0) + 1)
     for s in spans:
         if s.source == "ruler":

@@ -1,8 +1,8 @@
 """Train the statistical NER the text pipeline ships, with spaCy's own training, from the demo's gold documents.
 
-    talentgraph generate --residents 2000 --out /tmp/demo            # writes /tmp/demo/documents/gold.jsonl
-    nice -n 10 python -m talentgraph.text.train --gold /tmp/demo/documents/gold.jsonl --out /tmp/ner-zh --lang zh --ship
-    nice -n 10 python -m talentgraph.text.train --gold /tmp/demo/documents/gold.jsonl --out /tmp/ner-en --lang en
+    talentgraph generate --residents 2000 --out /tmp/demo            # writes /tmp/demo/documents-gold/gold.jsonl
+    nice -n 10 python -m talentgraph.text.train --gold /tmp/demo/documents-gold/gold.jsonl --out /tmp/ner-zh --lang zh --ship
+    nice -n 10 python -m talentgraph.text.train --gold /tmp/demo/documents-gold/gold.jsonl --out /tmp/ner-en --lang en
 
 1. The ``train`` and ``dev`` splits of one language become ``DocBin`` files (``<out>/corpus/``), tokenised by
    ``language.blank`` — jieba for Chinese — fed the graph's names from ``names.txt`` beside the gold (the
@@ -49,17 +49,17 @@ _SENT_END = {"。", "！", "？", "!", "?", ".", "；"}
 
 
 def read_gold(path: Path) -> list[dict[str, Any]]:
-    path = Path(path)
-    if path.is_dir():
-        path = path / "gold.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    from talentgraph.demo.documents import read_gold as read  # the generator owns the gold's layout
+
+    return read(path)
 
 
 def graph_words(gold: Path, records: Iterable[dict[str, Any]]) -> list[str]:
     """The words jieba is taught: the graph's names (``names.txt`` beside the gold, which the demo writes), as the
     running pipeline teaches it its gazetteer's; without that file, the surfaces of the known entities."""
-    gold = Path(gold)
-    names = (gold if gold.is_dir() else gold.parent) / "names.txt"
+    from talentgraph.demo.documents import NAMES_FILE, gold_file
+
+    names = gold_file(Path(gold)).parent / NAMES_FILE
     if names.is_file():
         return [w for w in names.read_text(encoding="utf-8").splitlines() if w.strip()]
     return sorted({str(r["text"])[s[0]:s[1]] for r in records for s in r["spans"] if s[4] == "known"})
@@ -160,22 +160,44 @@ def train(gold: Path, out: Path, lang: str = "zh", *, seed: int = SEED, max_step
                "size_bytes": _size(best)}
     if ship:
         target = MODELS / lang
-        ship_model(best, target)
+        ship_model(best, target, lang, summary)
         summary["shipped"] = str(target)
         summary["size_bytes"] = _size(target)
     return summary
 
 
-def ship_model(best: Path, target: Path) -> None:
-    """Copy model-best into the package, without what a loaded pipeline does not need."""
+def ship_model(best: Path, target: Path, lang: str, summary: dict[str, Any] | None = None) -> None:
+    """Copy model-best into the package, without what a loaded pipeline does not need, its meta naming it
+    (spaCy's default is "pipeline" 0.0.0: the version tag a Document's ``pipeline`` records would say nothing)."""
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(best, target)
+    name_model(target, lang, summary)
     # The tokenizer is rebuilt from the config at load (jieba's words come from the graph); vectors are empty.
     for junk in ("vocab/vectors", "vocab/vectors.cfg", "vocab/lookups.bin"):
         p = target / junk
         if p.is_file() and p.stat().st_size < 200:  # only empty placeholders: spaCy tolerates their absence
             p.unlink()
+
+
+def name_model(target: Path, lang: str, summary: dict[str, Any] | None = None) -> None:
+    """Name a shipped model in its meta.json: ``talentgraph_ner_<lang>``, the package's version, what it was
+    trained on (the weights are untouched: the pipeline's version tag hashes them)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package_version = version("talentgraph")
+    except PackageNotFoundError:  # a source tree that was never installed
+        package_version = "0.0.0"
+    path = target / "meta.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta.update({"name": f"talentgraph_ner_{lang}", "version": package_version,
+                 "description": f"talentgraph's {lang} entity recogniser, trained by `python -m talentgraph.text.train` "
+                                "on the synthetic documents of `talentgraph generate` (train split; dev for selection).",
+                 "author": "talentgraph", "license": "as talentgraph"})
+    if summary:
+        meta["talentgraph_training"] = {k: v for k, v in summary.items() if k not in ("dev", "shipped", "size_bytes")}
+    path.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def _size(path: Path) -> int:
@@ -184,7 +206,7 @@ def _size(path: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m talentgraph.text.train", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--gold", type=Path, required=True, help="gold.jsonl (or the documents/ folder holding it)")
+    ap.add_argument("--gold", type=Path, required=True, help="gold.jsonl (or its folder, or the documents/ folder it describes)")
     ap.add_argument("--out", type=Path, required=True, help="working folder: corpus/, model-best/, model-last/")
     ap.add_argument("--lang", choices=("zh", "en"), default="zh")
     ap.add_argument("--seed", type=int, default=SEED)

@@ -90,6 +90,12 @@ def test_graph_holds_the_community(ingested: Ingested) -> None:
     plaza = store.get_nodes(["ven:V04"])["ven:V04"]
     assert (plaza.props["name"], plaza.props["parking_spaces"]) == ("大拇指广场", 170)  # the public record's figure
     assert 31.20 < plaza.props["lat"] < 31.24  # converted from GCJ-02, still in the community
+    # Places, organisations and projects carry the English names of the bilingual signage (name_en).
+    english = {i: n.props.get("name_en") for i, n in store.get_nodes(
+        ["ven:V04", "area:RA01", "area:RA01-3", "org:A01", "grp:G009", "prj:P001"]).items()}
+    assert english == {"ven:V04": "Thumb Plaza", "area:RA01": "Lianyang Xinyuan",
+                       "area:RA01-3": "Lianyang Xinyuan Building 3", "org:A01": "Lianyang Xinyuan General Party Branch",
+                       "grp:G009": "Lianyang Yang Volunteers", "prj:P001": "Silver Age Meal Service"}
     # Residential areas and buildings carry outlines (GCJ-02 rings converted to WGS84 polygons), the
     # enterprises and the seated party organisations coordinates.
     areas = store.list_nodes("Area", first=500).items

@@ -245,3 +245,20 @@ def test_a_subject_export_names_every_source_but_never_an_identity_value(served:
     assert by_property["id_hash"] == [{"value": None, "job": "access-test", "file": "party_members.csv", "row": 1,
                                        "ingested_at": "2024-01-01T00:00:00Z", "priority": 0}]
     assert "hash-0" not in json.dumps(export)
+
+
+def test_one_batch_with_a_node_from_two_sources_keeps_both_claims(fresh_graph: GraphStore) -> None:
+    # Documents stored in one batch each name the same Candidate: neither document's claim may be lost.
+    g = fresh_graph
+    nodes, _ = g.upsert_batch([person({"name": "王晓明", "skills": ["law"]}, RESIDENTS),
+                               person({"name": "王晓明", "phone": "+8613800000001"}, VOLUNTEERS),
+                               person({"name": "王晓明", "phone": "+8613800000002"}, VOLUNTEERS)], [])
+    assert (nodes.inserted, nodes.updated, nodes.unchanged) == ([WANG], [], [])
+    p = g.get_nodes([WANG])[WANG].props
+    assert (p["name"], p["skills"], p["phone"]) == ("王晓明", ["law"], "+8613800000002")  # one source twice: the last
+    assert sources(g, "name") == {"residents": "王晓明", "volunteers": "王晓明"}
+    assert sources(g, "skills") == {"residents": ["law"]}
+    # The same batch again is news to nobody.
+    again, _ = g.upsert_batch([person({"name": "王晓明", "skills": ["law"]}, RESIDENTS),
+                               person({"name": "王晓明", "phone": "+8613800000002"}, VOLUNTEERS)], [])
+    assert again.unchanged == [WANG] and not again.inserted and not again.updated

@@ -79,3 +79,24 @@ def test_a_bad_value_in_a_bulk_batch_is_refused_before_the_arrow_table(store: La
     with pytest.raises(UnstorableValueError, match=r"MEMBER_OF per:00059\|MEMBER_OF\|grp:9: role is 3 \(int\)"):
         store.upsert_relationships(_members(range(59)) + [RelRecord("MEMBER_OF", "per:00059", "grp:9", {"role": 3})])
     assert store.edges(["grp:3"], "MEMBER_OF", "in")["grp:3"] == [] and store.last_seq() == seq + 60
+
+
+def test_a_batch_naming_copied_nodes_from_a_second_source_merges_into_the_copy(store: LadybugGraphStore) -> None:
+    # The first round COPYs new nodes; the second round (another source, same ids) must find them inside
+    # the same transaction and add its claims, not insert them again.
+    from dataclasses import replace
+
+    from talentgraph.types import Provenance
+
+    first = Provenance("residents", "r.csv", 1, "2026-01-01T00:00:00Z")
+    second = Provenance("survey", "s.csv", 1, "2026-01-02T00:00:00Z")
+    a = [replace(person(i), provenance=first) for i in range(30)]
+    b = [replace(person(i), props={"phone": f"+86138000{i:05d}"}, provenance=second, names=frozenset({"phone"}))
+         for i in range(30)]
+    seq = store.last_seq()
+    nodes, _ = store.upsert_batch([*a, *b], [])
+    assert len(nodes.inserted) == 30 and not nodes.updated and not nodes.unchanged
+    assert store.count_nodes("Person") == 30
+    held = store.get_nodes(["per:00007"])["per:00007"].props
+    assert (held["name"], held["phone"], held["version"]) == ("居民007", "+8613800000007", 2)
+    assert len(store.changes(seq, 1000)) == 60  # each source's write is in the log

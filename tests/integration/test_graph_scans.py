@@ -116,6 +116,32 @@ def test_scan_relationships_by_start_node_and_key_continuing_inside_a_start_node
     assert g.scan_relationships("WORKS_AT", "Area", None, 10).items == []  # no WORKS_AT leaves an Area
 
 
+def test_scan_relationships_reads_only_the_fields_asked_and_what_was_written_between_pages(
+        fresh_graph: GraphStore) -> None:
+    g = fresh_graph
+    g.upsert_nodes(_people(12) + [NodeRecord("Enterprise", "ent:S0", {"name": "企业"}, PROV)])
+    g.upsert_relationships([RelRecord("WORKS_AT", f"per:S{i:03d}", "ent:S0",
+                                      {"title": "工程师" if i % 2 else None, "since": "2020-02-03"}, PROV)
+                            for i in range(12)])
+    fields = ["updated_at", "title", "since", "version", "no_such_prop"]
+    first = g.scan_relationships("WORKS_AT", "Person", None, 2, fields=fields)
+    assert first.items and first.next is not None
+    one = first.items[0][1]
+    assert list(one.props) == [f for f in fields if f in one.props]  # in the order asked, nulls left out
+    assert set(one.props) <= {"updated_at", "title", "since", "version"} and "since" in one.props
+    # a write between pages: the next page reads what is stored now (a read-ahead window is not reused)
+    g.upsert_relationships([RelRecord("WORKS_AT", "per:S011", "ent:S0", {"title": "改", "since": "2021-01-01"}, PROV)])
+    rest: list[Relationship] = []
+    after: str | None = first.next
+    while after is not None:
+        page = g.scan_relationships("WORKS_AT", "Person", after, 2, fields=fields)
+        rest += [r for _, r in page.items]
+        after = page.next
+    changed = next(r for r in rest if r.from_id == "per:S011")
+    assert changed.props["title"] == "改" and changed.props["since"] == "2021-01-01" and changed.props["version"] == 2
+    assert len({r.key for _, r in first.items} | {r.key for r in rest}) == 12
+
+
 def test_change_window_reads_a_bounded_range_by_type(fresh_graph: GraphStore) -> None:
     g = fresh_graph
     g.upsert_nodes(_people(4))

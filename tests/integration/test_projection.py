@@ -48,6 +48,26 @@ def test_moving_a_building_moves_its_residents_facets(tmp_path: Path) -> None:
     graph.close()
 
 
+def test_an_upgrade_that_changes_the_search_mapping_rebuilds_on_the_next_sync(tmp_path: Path) -> None:
+    # A data dir indexed by an older release (fewer searchable fields) must not stop the next ingest.
+    from talentgraph.schema.ontology import ONTOLOGY, Property, PropType, SearchKind
+
+    graph = LadybugGraphStore(tmp_path / "graph")
+    graph.ensure_schema()
+    graph.upsert_nodes([NodeRecord("Person", "per:1", {"name": "林晓"})])
+    old = TantivyIndex(tmp_path / "search")
+    SearchProjector(graph, old).sync()
+    old.close()
+    newer = ONTOLOGY.with_property("Person", Property("hobby", PropType.STRING, "Hobby.", searchable=SearchKind.TEXT))
+    index = TantivyIndex(tmp_path / "search", newer)
+    assert index.mapping_stale()
+    graph.upsert_nodes([NodeRecord("Person", "per:2", {"name": "王芳"})])
+    report = SearchProjector(graph, index, newer).sync()
+    assert not index.mapping_stale() and report.cursor == graph.last_seq() and index.count() == 2
+    index.close()
+    graph.close()
+
+
 def test_a_query_only_process_segments_entity_names_like_the_indexer(tmp_path: Path) -> None:
     from talentgraph.search import analysis
 

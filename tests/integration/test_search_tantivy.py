@@ -107,10 +107,13 @@ def test_index_built_for_another_mapping_is_served_until_rebuilt(tmp_path: Path)
     idx = TantivyIndex(path, extended)
     assert idx.search(Term("name", "甲"), filters=None, facets=(), limit=5, offset=0).total == 30
     assert idx.search(Term("hobby", "太极"), filters=None, facets=(), limit=5, offset=0).total == 0
-    with pytest.raises(StoreError, match="older search mapping"):
+    with pytest.raises(StoreError, match="older search mapping") as refused:
         idx.index(small_docs("乙", 1))
+    assert "talentgraph reindex" in (refused.value.hint or "")
+    assert idx.mapping_stale()
     docs = [build_doc(Node("per:1", "Person", {"name": "王芳", "hobby": "太极"}), None, extended)]
     idx.rebuild(docs, cursor=3)
+    assert not idx.mapping_stale()
     assert idx.search(Term("hobby", "太极"), filters=None, facets=(), limit=5, offset=0).total == 1
     idx.close()
 

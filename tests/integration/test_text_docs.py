@@ -457,3 +457,34 @@ def test_store_and_review_through_the_port(fresh_graph: GraphStore, tmp_path: Pa
     assert {e.to_id for e in fresh_graph.edges([rid], "MENTIONS", "out")[rid]} == {accepted["node"]}
     assert fresh_graph.count_nodes("Fact") == 1  # the world's own; the report's went with its text
     assert fresh_graph.get_nodes([shu])[shu].props["review"] == "accepted"
+
+
+def test_a_batch_is_one_write_and_a_bad_document_fails_alone(fresh_graph: GraphStore, tmp_path: Path) -> None:
+    import hashlib
+    from dataclasses import replace
+
+    from talentgraph.graph import claims as graph_claims
+    from talentgraph.text.store import write_extractions
+
+    load_access_world(fresh_graph, make_access_world())
+
+    def doc(name: str, text: str) -> DocumentText:
+        return DocumentText(str(tmp_path / name), name, text, "zh", text_hash=hashlib.sha256(text.encode()).hexdigest())
+
+    good = [extract(doc("a.txt", REPORT)), extract(doc("b.txt", NEWS))]
+    bad = extract(doc("c.txt", NEWS + "补记。"))
+    bad = replace(bad, document=replace(bad.document, title=["不是", "文字"]))  # type: ignore[arg-type]  # unstorable
+    seq = fresh_graph.last_seq()
+    out = write_extractions(fresh_graph, [good[0], bad, good[1]])
+    assert isinstance(out[1], Exception) and not isinstance(out[0], Exception) and not isinstance(out[2], Exception)
+    assert [r.status for r in (out[0], out[2]) if not isinstance(r, Exception)] == ["new", "new"]
+    assert document_id(str(tmp_path / "c.txt")) not in fresh_graph.get_nodes([document_id(str(tmp_path / "c.txt"))])
+    # 梧桐书房 is named by both good documents: one Candidate, each document's claim kept.
+    shu = candidate_id("Venue:梧桐书房")
+    held = graph_claims.load(fresh_graph.get_nodes([shu])[shu].props, [])
+    assert {c["job"] for c in held["review"]} == {document_id(str(tmp_path / n)) for n in ("a.txt", "b.txt")}
+    assert fresh_graph.last_seq() > seq
+    # Alone, the good ones are unchanged: nothing written.
+    seq = fresh_graph.last_seq()
+    again = write_extractions(fresh_graph, good)
+    assert [getattr(r, "status", r) for r in again] == ["unchanged", "unchanged"] and fresh_graph.last_seq() == seq

@@ -68,7 +68,7 @@ def test_operator_must_suit_the_property_type() -> None:
 
 def test_common_fields_of_a_mixed_end() -> None:
     both = common_fields([ONTOLOGY.node("PartyOrganization"), ONTOLOGY.node("Group")], ADMIN)
-    assert set(both) == {"name", "description"}
+    assert set(both) == {"name", "nameEn", "description"}  # both have an English name (bilingual signage)
 
 
 def test_sort_keys() -> None:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from talentgraph.demo import build
-from talentgraph.demo.documents import LABELS, NAMES_FILE, build_documents, read_gold, split_of, write_documents
+from talentgraph.demo.documents import (LABELS, NAMES_FILE, build_documents, gold_dir_of, read_gold, split_of,
+                                        write_documents)
 from talentgraph.demo.generator import World
 from talentgraph.schema.ontology import ONTOLOGY
 from talentgraph.text.language import blank
@@ -101,6 +102,32 @@ def test_known_ids_are_the_ids_ingest_makes(world: World, records: list[dict[str
                 assert node_id.startswith(ONTOLOGY.node(label).id_prefix + ":")
 
 
+def test_english_texts_name_known_entities_by_their_registers_english_names(
+        world: World, records: list[dict[str, Any]]) -> None:
+    # The registers' English-name column (name_en) is what English texts write: a gazetteer built from the graph has
+    # the surface (up to headline capitals and a residential area's level word, which linking folds).
+    regs = world.registers
+    mid = ONTOLOGY.make_id
+    english: dict[str, str] = {mid("Area", b.key): b.en for b in world.buildings}
+    for reg, typ in (("areas", "Area"), ("party_orgs", "PartyOrganization"), ("venues", "Venue"), ("groups", "Group"),
+                     ("projects", "Project")):
+        i = regs[reg].columns.index("英文名称")
+        english |= {mid(typ, row[0]): row[i] for row in regs[reg].rows if row[1] and row[i]}
+    seen: Counter[str] = Counter()
+    for r in records:
+        if r["language"] != "en":
+            continue
+        for start, end, label, node_id, _status in r["spans"]:
+            if node_id is None or label in ("Person", "Enterprise"):
+                continue
+            surface = r["text"][start:end]
+            assert node_id in english, (surface, node_id)
+            written_as = surface.removesuffix(" Residential Area") if label == "Area" else surface
+            assert written_as in (english[node_id], english[node_id].upper()), (surface, english[node_id])
+            seen[label] += 1
+    assert set(seen) == {"Area", "PartyOrganization", "Venue", "Group", "Project"}, seen
+
+
 def test_splits_fixed_disjoint_and_new_names_unseen(records: list[dict[str, Any]]) -> None:
     splits = Counter(r["split"] for r in records)
     assert set(splits) == {"train", "dev", "test"}
@@ -115,7 +142,7 @@ def test_splits_fixed_disjoint_and_new_names_unseen(records: list[dict[str, Any]
 
 
 def test_spans_align_to_tokens(world: World, records: list[dict[str, Any]], written: Path) -> None:
-    names = (written / NAMES_FILE).read_text(encoding="utf-8").splitlines()
+    names = (gold_dir_of(written) / NAMES_FILE).read_text(encoding="utf-8").splitlines()
     nlp = {"zh": blank("zh", names), "en": blank("en")}
     total = bad = 0
     for r in records:
@@ -135,7 +162,9 @@ def test_files_and_gold(written: Path, records: list[dict[str, Any]]) -> None:
         assert (written / g["file"]).is_file()
         if g["file"].endswith(".txt"):
             assert (written / g["file"]).read_text(encoding="utf-8") == g["text"] + "\n"
-    line = (written / "gold.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    # The gold lives beside the documents, never among them (ingest-docs on the folder reads documents only).
+    assert sorted(p.suffix for p in written.iterdir()) == sorted(Path(g["file"]).suffix for g in gold)
+    line = (gold_dir_of(written) / "gold.jsonl").read_text(encoding="utf-8").splitlines()[0]
     assert set(json.loads(line)) >= {"id", "file", "title", "language", "doc_kind", "published", "split", "text",
                                      "spans", "facts", "fact_checks"}
 
@@ -144,3 +173,15 @@ def test_some_facts_disagree_with_the_registers(records: list[dict[str, Any]]) -
     checks = [c for r in records for c in r["fact_checks"] if c["graph_value"] is not None]
     disagree = sum(c["disagrees"] for c in checks)
     assert 0.2 * len(checks) < disagree < 0.7 * len(checks)
+
+
+def test_writing_again_replaces_what_an_earlier_run_left(world: World, tmp_path: Path) -> None:
+    out = tmp_path / "documents"
+    out.mkdir()
+    (out / "doc-0001.docx").write_bytes(b"an earlier run's format of doc-0001")
+    (out / "gold.jsonl").write_text("{}\n", encoding="utf-8")  # the gold's old place
+    (out / "notes.txt").write_text("the user's own file", encoding="utf-8")
+    write_documents(out, world, seed=7, n=3)
+    left = sorted(p.name for p in out.iterdir())
+    assert "gold.jsonl" not in left and "notes.txt" in left and len(left) == 4
+    assert len(read_gold(out)) == 3

@@ -18,10 +18,11 @@ import pytest
 from openpyxl import load_workbook
 
 from talentgraph.demo import GeneratedRegisters, build, generate, load_truth
-from talentgraph.demo.generator import FOREIGN_DUPLICATE_RATE
+from talentgraph.demo.generator import FOREIGN_DUPLICATE_RATE, PIPELINE
 from talentgraph.demo.codes import corrupt_check_char, uscc
 from talentgraph.demo.names import latin_spelling
 from talentgraph.errors import ValidationError
+from talentgraph.ingest.mapping import load_pipeline
 from talentgraph.ingest.transforms import Context, parse_date
 from talentgraph.schema import validators
 from talentgraph.schema.geo import gcj02_to_wgs84
@@ -105,6 +106,32 @@ def test_scale_knob_keeps_every_structural_entity(regs: GeneratedRegisters) -> N
     building_keys = {f"{b['小区编号']}-{b['楼号']}" for b in read(regs, "buildings")}
     roles = Counter(r["角色"] for r in read(regs, "leaders") if r["楼栋编号"] in building_keys)
     assert roles["party_building_leader"] == roles["building_leader"] == 160  # double building leaders
+
+
+# Registers of places, organisations and projects with their English names (英文名称, bilingual signage) and the
+# node type the demo job maps the column to (name_en).
+ENGLISH_COLUMNS = {"areas": ("Area", "名称"), "buildings": ("Area", "楼栋名称"),
+                   "party_orgs": ("PartyOrganization", "组织名称"), "venues": ("Venue", "场所名称"),
+                   "groups": ("Group", "团队名称"), "projects": ("Project", "项目名称")}
+
+
+def test_english_names_are_written_and_mapped(regs: GeneratedRegisters) -> None:
+    jobs = {spec.source.path.name: spec for spec in load_pipeline(PIPELINE, input_dir=regs.out_dir)}
+    for name, (type_name, title) in ENGLISH_COLUMNS.items():
+        rows = [r for r in read(regs, name) if r[title]]
+        # Every named row has an English name, one per name: "Thumb Plaza" names one venue.
+        assert all(r["英文名称"] for r in rows), name
+        pairs = {(str(r[title]), str(r["英文名称"])) for r in rows if r["英文名称"]}
+        assert len({en for _, en in pairs}) == len({zh for zh, _ in pairs}), name
+        node = jobs[regs.paths[name].name].nodes[0]
+        assert node.type == type_name
+        assert any(p.targets == ("name_en",) and p.columns == ("英文名称",) for p in node.properties), name
+    venues = {r["场所名称"]: r["英文名称"] for r in read(regs, "venues")}
+    assert venues["大拇指广场"] == "Thumb Plaza" and venues["上海图书馆东馆"] == "Shanghai Library East"
+    orgs = {r["组织编号"]: r["英文名称"] for r in read(regs, "party_orgs")}
+    assert orgs["A01"] == "Lianyang Xinyuan General Party Branch"  # 联洋新苑居民区党总支
+    assert orgs["C00"] == "Lianyang Community Party Committee"
+    assert {r["区域编号"]: r["英文名称"] for r in read(regs, "areas")}["RA04"] == "Haitong Court"
 
 
 def test_default_scale_party_share() -> None:

@@ -75,3 +75,11 @@ def test_the_projection_spells_no_relationship_or_node_type() -> None:
     literals = {n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     spelled = literals & ({r.name for r in ONTOLOGY.rel_types if r.name != "SAME_AS"} | set(ONTOLOGY.node_names))
     assert not spelled, f"projection.py names {sorted(spelled)} by hand; declare a DerivedField path instead"
+
+
+def test_a_display_name_must_be_a_property_of_its_type() -> None:
+    venue = ONTOLOGY.node("Venue")
+    assert venue.latin_title == "name_en" and ONTOLOGY.node("Person").latin_title == "latin_name"
+    types = tuple(replace(t, latin_title="english") if t.name == "Venue" else t for t in ONTOLOGY.node_types)
+    with pytest.raises(OntologyError, match="english"):
+        Ontology(types, ONTOLOGY.rel_types, ONTOLOGY.derived)

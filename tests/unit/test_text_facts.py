@@ -32,6 +32,13 @@ from talentgraph.text.model import Mention, Sentence
     ("成立于2016年", "成立于2016年", "year", 2016, "year", False),
     ("2016年3月揭牌", "2016年3月揭牌", "year", 2016, "year", False),
     ("The team was founded in 2016.", "founded in 2016", "year", 2016, "year", False),
+    ("2011年，编织社正式组建", "2011年，编织社正式组建", "year", 2011, "year", False),  # the year opens the clause
+    ("2011年，编织社在樱花苑活动，后来成立", None, None, None, None, None),  # the verb is in another clause
+    ("共享车位26只", "车位26只", "parking_spaces", 26, "只", False),
+    ("设有157只停车位", "157只停车位", "parking_spaces", 157, "只", False),
+    ("服务境外居民4,829余名", "境外居民4,829余名", "foreign_residents", 4829, "名", True),
+    ("共有队员62名", "队员62名", "members", 62, "名", False),  # what they count follows from the subject
+    ("the Party Branch (nearly 13 members)", "nearly 13 members", "members", 13, "", True),
     ("成立于1850年", None, None, None, None, None),  # out of range
     ("2.5 volunteers", None, None, None, None, None),  # a count is whole
 ])
@@ -122,3 +129,17 @@ def test_no_fitting_mention_no_subject() -> None:
 def test_statement_across_sentences_is_dropped() -> None:
     doc = "Residents: 120\nvolunteers came."
     assert extract_facts(doc, sentences(doc), []) == []
+
+
+def test_members_count_what_their_subject_is() -> None:
+    doc = "助老志愿分队共有队员62名。The Party Branch of Lianyang School was set up with 5 members."
+    ms = [mention("助老志愿分队", doc, "Group", "grp:1"),
+          mention("Party Branch of Lianyang School", doc, "PartyOrganization", "org:1")]
+    facts = extract_facts(doc, sentences(doc), ms)
+    # A group's members are its volunteers, a party branch's its party members.
+    assert [(f.measure, f.value, f.subject.node_id if f.subject else None) for f in facts] == [
+        ("volunteers", 62, "grp:1"), ("party_members", 5, "org:1")]
+    # Members of nothing a members count fits (a person, a venue) are not kept: what they count is unknown.
+    doc = "张伟在拇指广场说，共有队员3名。"
+    ms = [mention("张伟", doc, "Person", "per:1"), mention("拇指广场", doc, "Venue", "ven:1")]
+    assert extract_facts(doc, sentences(doc), ms) == []

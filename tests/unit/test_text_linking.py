@@ -10,7 +10,7 @@ import pytest
 from talentgraph.graph.port import NodeScan
 from talentgraph.schema.ontology import ONTOLOGY
 from talentgraph.text.gazetteer import Gazetteer, alias_properties, entity_types
-from talentgraph.text.linking import Linker, candidate_key, normalise
+from talentgraph.text.linking import Linker, bare, candidate_key, normalise
 from talentgraph.text.model import Mention
 from talentgraph.types import Node
 
@@ -74,7 +74,10 @@ def test_entity_types_and_aliases_come_from_the_ontology() -> None:
     assert not {"Document", "Fact", "Candidate"} & set(types)
     person = ONTOLOGY.node("Person")
     assert set(alias_properties(person)) == {"latin_name", "other_names"}
-    assert alias_properties(ONTOLOGY.node("Venue")) == ()
+    # Places, organisations and projects carry an English name (bilingual signage): an alias, like a Latin name.
+    for type_name in ("Area", "Venue", "Group", "PartyOrganization", "Project"):
+        assert alias_properties(ONTOLOGY.node(type_name)) == ("name_en",)
+    assert alias_properties(ONTOLOGY.node("Enterprise")) == ("latin_name",)
 
 
 def test_from_store_pages_every_type_with_title_and_alias_fields() -> None:
@@ -93,12 +96,76 @@ def test_from_store_pages_every_type_with_title_and_alias_fields() -> None:
     assert "W" not in g  # one character is no name
 
 
+# The demo registers' names, Chinese titles with the English names the registers give them (name_en).
+REGISTERS = {
+    "Venue": [node("ven:V04", "Venue", name="大拇指广场", name_en="Thumb Plaza"),
+              node("ven:V03", "Venue", name="上海图书馆东馆", name_en="Shanghai Library East")],
+    "Area": [node("area:RA01", "Area", name="联洋新苑", name_en="Lianyang Xinyuan"),
+             node("area:RA01-3", "Area", name="联洋新苑3号楼", name_en="Lianyang Xinyuan Building 3"),
+             node("area:lianyang", "Area", name="联洋社区", name_en="Lianyang Community")],
+    "PartyOrganization": [node("org:A01", "PartyOrganization", name="联洋新苑居民区党总支",
+                               name_en="Lianyang Xinyuan General Party Branch"),
+                          node("org:C00", "PartyOrganization", name="中共联洋社区委员会",
+                               name_en="Lianyang Community Party Committee")],
+    "Group": [node("grp:G009", "Group", name="联洋洋志愿者服务队", name_en="Lianyang Yang Volunteers")],
+    "Project": [node("prj:P001", "Project", name="银龄助餐", name_en="Silver Age Meal Service")],
+}
+
+
+def test_english_names_from_the_graph_are_aliases_and_link() -> None:
+    store = FakeStore(REGISTERS)
+    g = Gazetteer.from_store(store)
+    assert ("Venue", None, ("name", "name_en")) in store.calls
+    assert [(e.node_id, e.how) for e in g.lookup("Thumb Plaza")] == [("ven:V04", "alias")]
+    lk = Linker(g)
+    for surface, type_, expected, method in [
+        ("Thumb Plaza", "Venue", "ven:V04", "alias"),
+        ("Lianyang Xinyuan General Party Branch", "PartyOrganization", "org:A01", "alias"),
+        ("Lianyang Xinyuan", "Area", "area:RA01", "alias"),
+        ("Lianyang Xinyuan Building 3", "Area", "area:RA01-3", "alias"),
+        ("Lianyang Yang Volunteers", "Group", "grp:G009", "alias"),
+        ("Silver Age Meal Service", "Project", "prj:P001", "alias"),
+        ("THUMB PLAZA", "Venue", "ven:V04", "normalised"),  # headline capitals
+        ("Lianyang  xinyuan general party branch", "PartyOrganization", "org:A01", "normalised"),
+        ("Lianyang Xinyuan Residential Area", "Area", "area:RA01", "normalised"),  # with its level word
+        ("联洋新苑小区", "Area", "area:RA01", "normalised"),
+        ("联洋新苑居委会", "Area", "area:RA01", "normalised"),
+    ]:
+        r = link1(surface, type_, lk)
+        assert (r.node_id, r.method) == (expected, method), surface
+    # The type is checked: an English Venue name is no Group, and an area's name is no party organisation.
+    assert link1("Thumb Plaza", "Group", lk).node_id is None
+    assert link1("Lianyang Xinyuan", "PartyOrganization", lk).node_id is None
+    assert link1("Lianyang Xinyuan Residential Area", "Area", lk).score == 0.85
+
+
+def test_bare_drops_the_level_word_only() -> None:
+    assert bare("联洋新苑居委会", "Area") == bare("联洋新苑小区", "Area") == bare("联洋新苑", "Area") == "联洋新苑"
+    assert bare("Lianyang Xinyuan Residential Area", "Area") == "lianyangxinyuan"
+    assert bare("居民区", "Area") == "居民区"  # a level word alone stays
+    assert bare("联洋新苑居民区", "PartyOrganization") == normalise("联洋新苑居民区", "PartyOrganization")
+    # Candidate keys keep the level word (normalise): the bare form is only a way to find a known area.
+    assert candidate_key("联洋新苑居委", "Area") == "Area:联洋新苑居民区"
+
+
 def test_title_beats_same_alias_and_digest_changes() -> None:
     g = Gazetteer.from_entries([("拇指广场", "ven:1", "Venue", "alias"), ("拇指广场", "ven:1", "Venue")])
     assert [e.how for e in g.lookup("拇指广场")] == ["title"]
     d = g.digest()
     g.add("中文长廊", "ven:2", "Venue")
     assert g.digest() != d
+
+
+def test_a_party_organisation_links_by_its_formal_and_its_short_name() -> None:
+    g = Gazetteer.from_entries([("中共联洋社区委员会", "org:C", "PartyOrganization"),
+                                ("玉兰香苑居民区党支部", "org:Y", "PartyOrganization"),
+                                ("联洋新苑", "area:RA1", "Area")])
+    assert [(e.node_id, e.how) for e in g.lookup("联洋社区党委")] == [("org:C", "alias")]
+    assert [(e.node_id, e.how) for e in g.lookup("中共玉兰香苑居民区支部委员会")] == [("org:Y", "alias")]
+    assert len(g) == 5  # an area's name has no other form
+    linker = Linker(g)
+    got = linker.link([m("联洋社区党委", "PartyOrganization", source="ruler")], "联洋社区党委")[0]
+    assert (got.node_id, got.method) == ("org:C", "alias")
 
 
 # --- linking ---------------------------------------------------------------------------------------------

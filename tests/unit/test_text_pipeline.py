@@ -12,7 +12,7 @@ from talentgraph.text.gazetteer import Gazetteer
 from talentgraph.text.language import blank
 from talentgraph.text.model import DocumentText, Extraction
 from talentgraph.text.patterns import FormMatcher, gazetteer_patterns
-from talentgraph.text.pipeline import TextPipeline, TextPipelines, build_pipeline
+from talentgraph.text.pipeline import PIPELINE_VERSION, TextPipeline, TextPipelines, build_pipeline
 
 WORLD = Gazetteer.from_entries([
     ("花木街道", "area:huamu", "Area"),
@@ -105,7 +105,7 @@ def test_zh_links_candidates_and_facts(zh: TextPipeline) -> None:
         ("residents", 50_000, True, "花木街道"),  # no Area near: the main subject (a tie: the first mentioned)
         ("year", 2016, False, "联洋新苑1号楼党小组"),
     }
-    assert ex.pipeline == "talentgraph-text/1+no-model" and not zh.has_model
+    assert ex.pipeline == f"talentgraph-text/{PIPELINE_VERSION}+no-model" and not zh.has_model
 
 
 def test_gazetteer_names_are_whole_tokens(zh: TextPipeline) -> None:
@@ -125,6 +125,26 @@ def test_en(en: TextPipeline) -> None:
     facts = [(f.measure, f.value, f.subject.text if f.subject else None) for f in ex.facts]
     assert facts == [("year", 2016, "Shanghai Library East"), ("volunteers", 120, "Lianyang Volunteer Team"),
                      ("parking_spaces", 170, "Thumb Plaza"), ("foreign_residents", 5000, "Lianyang Community")]
+
+
+def test_en_links_the_english_names_registers_give() -> None:
+    # The graph holds Chinese titles and the registers' English names (name_en, an alias): an English report
+    # naming a venue, a residential area and its party branch links each to its node.
+    g = Gazetteer.from_entries([
+        ("大拇指广场", "ven:V04", "Venue"), ("Thumb Plaza", "ven:V04", "Venue", "alias"),
+        ("联洋新苑", "area:RA01", "Area"), ("Lianyang Xinyuan", "area:RA01", "Area", "alias"),
+        ("联洋新苑居民区党总支", "org:A01", "PartyOrganization"),
+        ("Lianyang Xinyuan General Party Branch", "org:A01", "PartyOrganization", "alias"),
+    ])
+    text = ("The Lianyang Xinyuan General Party Branch has 320 party members. Residents of Lianyang Xinyuan "
+            "Residential Area met at the THUMB PLAZA. Thumb Plaza has about 170 parking spaces.")
+    ex = build_pipeline("en", g, use_model=False).extract(doc(text, "en"))
+    assert [(m.text, m.node_id, m.method) for m in ex.mentions] == [
+        ("Lianyang Xinyuan General Party Branch", "org:A01", "alias"),
+        ("Lianyang Xinyuan Residential Area", "area:RA01", "normalised"),  # the level word dropped
+        ("THUMB PLAZA", "ven:V04", "normalised"),
+        ("Thumb Plaza", "ven:V04", "alias"),
+    ]
 
 
 def test_extract_many_keeps_order_and_equals_extract(zh: TextPipeline) -> None:
@@ -163,7 +183,7 @@ def test_trained_ner_is_used_and_versioned(tmp_path: Path) -> None:
     nlp.meta["name"], nlp.meta["version"] = "tiny", "0.0.1"
     nlp.to_disk(tmp_path)
     p = build_pipeline("zh", WORLD, model_dir=tmp_path)
-    assert p.has_model and p.version.startswith("talentgraph-text/1+tiny-0.0.1@")
+    assert p.has_model and p.version.startswith(f"talentgraph-text/{PIPELINE_VERSION}+tiny-0.0.1@")
     assert p.nlp.pipe_names == ["tg_gazetteer", "tg_sentences", "ner"]
     ex = p.extract(doc("王小明参加了活动。今天天气很好。在拇指广场。", "zh"))
     assert spans(ex) == [("王小明", "Person", "model"), ("拇指广场", "Venue", "ruler")]

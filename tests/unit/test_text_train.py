@@ -80,3 +80,6 @@ def test_configs_and_shipped_models() -> None:
         size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
         assert size < 6_000_000, f"{path.name}: {size} bytes"
         assert (path / "config.cfg").is_file() and (path / "ner" / "model").is_file()
+        # Named, so a Document's ``pipeline`` tag says which model read it (not spaCy's "pipeline-0.0.0").
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        assert meta["name"] == f"talentgraph_ner_{path.name}" and meta["version"] != "0.0.0"

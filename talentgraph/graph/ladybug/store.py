@@ -21,18 +21,20 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import ladybug as lb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from talentgraph.errors import BadQueryError, StoreError
 from talentgraph.graph import cypher
 from talentgraph.graph.base import CheckedRel, CypherGraphStore, Row, RowsByEnds, scan_limit
-from talentgraph.graph.common import chunks, parse_rel_key, rel_props_converter
+from talentgraph.graph.common import chunks
 from talentgraph.graph.ladybug import lookups, scans
 from talentgraph.graph.ladybug.bulk import ARROW_TYPES, arrow_rows, copy_from_arrow
 from talentgraph.graph.ladybug.lock import ProcessLock
@@ -54,6 +56,13 @@ DEFAULT_BUFFER_POOL_MB = 1024
 ID_CHUNK = 5000
 # A snapshot scan widens its offset window (x4 a time) over deleted or relationship-less stretches, up to this.
 MAX_SCAN_WINDOW = 1 << 20
+# Offsets (and rows) a snapshot scan reads at least in one query, kept for the pages that follow: a window
+# costs the engine about a column scan of the whole table however narrow it is (225k residents, the admin's
+# 25 columns: 0.36 s for 1,000 offsets, 0.38 s for 10,000, 0.7 s for 65,536 — 18.5 MB of Arrow), so pages of
+# 10,000 read one window in six. READ_AHEAD_KEPT windows are kept (several streams at once), each while no
+# write began.
+READ_AHEAD = 1 << 16
+READ_AHEAD_KEPT = 4
 
 T = TypeVar("T")
 QUERY_FAILED_HINT = ("This is a bug in talentgraph or a damaged database; the query and the engine's message are "
@@ -138,6 +147,13 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         self._copied_in_tx = False
         # True while the WAL may hold committed changes not yet checkpointed (see _transaction).
         self._wal_dirty = True
+        # Bumped when a write transaction begins and when it ends: a snapshot scan's read-ahead window read
+        # at one count is what the tables hold while the count is unchanged (``_scan_window``).
+        self._writes = 0
+        self._ahead: OrderedDict[tuple[str, int], _Ahead] = OrderedDict()
+        self._tops: dict[str, tuple[int, int | None]] = {}
+        self._per_offset: dict[str, float] = {}  # rows per offset a relationship window query last read
+        self._ahead_lock = threading.Lock()
 
     # --- primitives -----------------------------------------------------------------------------
 
@@ -213,6 +229,7 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
                 with self._checkpoints.exclusive():
                     self._run(self._writer, "CHECKPOINT")
                 self._wal_dirty = False
+            self._writes += 1
             self._run(self._writer, "BEGIN TRANSACTION")
             try:
                 yield self._writer
@@ -230,6 +247,8 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
                     # committed, so reopening the database from disk is the safe way on.
                     self._reopen()
                 raise
+            finally:
+                self._writes += 1
 
     def _allocate_seqs(self, tx: lb.Connection, n: int) -> int:
         # One writer process (the lock file) and one writer thread (_write_lock): a counter in
@@ -355,9 +374,8 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         top = self._top_offset(nt.name)
         width = limit
         while top is not None and lo <= top:
-            table = self._read_arrow(text, {"lo": lo, "hi": lo + width})
+            table = self._scan_window(text, lo, lo + width, ("pos",), per_offset=1.0)
             if table.num_rows:
-                table = table.sort_by("pos")
                 end = lo + width - 1  # the last offset this window covered
                 if table.num_rows > limit:  # a widened window found more than asked for: stop at the limit
                     table = table.slice(0, limit)
@@ -369,7 +387,7 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         return NodeScan([], None)
 
     def scan_relationships(self, rel_type: str, from_type: str, after: str | None, limit: int, *,
-                           after_key: str | None = None) -> RelScan:
+                           after_key: str | None = None, fields: Sequence[str] | None = None) -> RelScan:
         rt, ft = self.ontology.rel(rel_type), self.ontology.node(from_type)
         limit = scan_limit(limit)
         if ft.name not in rt.from_types:
@@ -378,29 +396,72 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         start = _offset(after) if after is not None else -1
         lo = start if inside else start + 1
         top = self._top_offset(ft.name)
-        text = scans.rel_window(self.ontology, rt.name, ft.name)
-        convert = rel_props_converter(rt)
+        text = scans.rel_window(self.ontology, rt.name, ft.name, fields)
+        names = scans.rel_fields(rt, fields)
         width = limit
-        found: list[tuple[int, str, Relationship]] = []
+        found: list[tuple[str, Relationship]] = []
         while top is not None and lo <= top:
-            for r in self._read_many(text, {"lo": lo, "hi": lo + width}):
-                pos, key = int(r["pos"]), str(r["key"])
-                if inside and pos == start and key <= (after_key or ""):
-                    continue  # read before, in the page this one continues
-                _, from_id, to_id = parse_rel_key(key)
-                found.append((pos, key, Relationship(type=rt.name, key=key, from_id=from_id, to_id=to_id,
-                                                     props=convert(r["props"]))))
+            table = self._scan_window(text, lo, lo + width, ("pos", "key"), per_offset=None)
+            if inside and lo == start and table.num_rows:  # read before, in the page this one continues
+                done = pc.and_(pc.equal(table.column(0), start), pc.less_equal(table.column(1), after_key or ""))
+                table = table.filter(pc.invert(pc.fill_null(done, False)))
+            found += scans.rels_from_arrow(rt, names, table)
             lo += width
             if len(found) >= limit // 2:
                 break
             width = min(width * 4, MAX_SCAN_WINDOW)  # few relationships per start node here: read wider
-        found.sort(key=lambda x: (x[0], x[1]))
         more = top is not None and lo <= top
-        return RelScan([(str(pos), rel) for pos, _, rel in found], str(lo - 1) if more else None)
+        return RelScan(found, str(lo - 1) if more else None)
+
+    def _scan_window(self, text: str, lo: int, hi: int, order: Sequence[str], per_offset: float | None) -> pa.Table:
+        """The rows of a ``scans`` window query with ``lo`` <= offset < ``hi``, sorted by ``order``: sliced from a
+        read-ahead window when one read since the last write began holds them, else read and kept with offsets
+        for ``READ_AHEAD`` rows at most (at ``per_offset`` rows an offset: 1 for a node table; None: as many as
+        the query's last window had, nothing ahead the first time) and ``hi`` at least."""
+        if self._closed:
+            self._reader()  # says so
+        with self._ahead_lock:
+            writes = self._writes
+            for key in [key for key, kept in self._ahead.items() if kept.writes != writes]:
+                del self._ahead[key]  # read before a write: of no use any more
+            for key, ahead in self._ahead.items():
+                if key[0] == text and ahead.lo <= lo and hi <= ahead.hi:
+                    self._ahead.move_to_end(key)
+                    break
+            else:
+                ahead = None
+        if ahead is None:
+            rate = self._per_offset.get(text) if per_offset is None else per_offset
+            end = hi if rate is None else max(hi, lo + min(READ_AHEAD, int(READ_AHEAD / max(rate, 1e-6))))
+            table = self._read_arrow(text, {"lo": lo, "hi": end})
+            if per_offset is None:
+                self._per_offset[text] = table.num_rows / (end - lo)
+            table = table.sort_by([(name, "ascending") for name in order]) if table.num_rows else table
+            ahead = _Ahead(writes, lo, end, table)
+            with self._ahead_lock:
+                self._ahead[(text, lo)] = ahead
+                self._ahead.move_to_end((text, lo))
+                while len(self._ahead) > READ_AHEAD_KEPT:
+                    self._ahead.popitem(last=False)
+        if ahead.lo == lo and ahead.hi == hi:
+            return ahead.table
+        pos = ahead.table.column(0)  # sorted: the rows before lo, and those before hi
+        first, last = (int(pc.sum(pc.less(pos, bound)).as_py() or 0) for bound in (lo, hi))
+        return ahead.table.slice(first, last - first)
 
     def _top_offset(self, type_name: str) -> int | None:
-        top = self._read(scans.last_offset(self.ontology, type_name))[0]["top"]
-        return None if top is None else int(top)
+        if self._closed:
+            self._reader()  # says so
+        with self._ahead_lock:
+            writes = self._writes
+            known = self._tops.get(type_name)
+        if known is not None and known[0] == writes:
+            return known[1]
+        found = self._read(scans.last_offset(self.ontology, type_name))[0]["top"]
+        top = None if found is None else int(found)
+        with self._ahead_lock:
+            self._tops[type_name] = (writes, top)
+        return top
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -431,6 +492,15 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
             self._writer.close()
             self._db.close()
             self._lock.release()
+
+
+class _Ahead(NamedTuple):
+    """A read-ahead window: the rows of offsets ``lo`` <= pos < ``hi`` (sorted), read at write count ``writes``."""
+
+    writes: int
+    lo: int
+    hi: int
+    table: pa.Table
 
 
 def _offset(position: str) -> int:
