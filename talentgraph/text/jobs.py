@@ -8,8 +8,9 @@ Documents are read lazily and sent to the pipeline in batches (``BATCH``): spaCy
 batch faster than one text at a time, and the batch's stored hashes are read in one query, so an
 unchanged document costs a read of its file and a hash, never a pass of the pipeline. A batch is stored in
 one write transaction (``store.write_extractions``): on LadybugDB a write transaction's commit costs more than
-a document (its checkpoint rewrites the relationship tables' touched regions), so 128 documents share one —
-201 demo documents went from 1.1 to 5.2 documents/s end to end with batches of 32, more with 128.
+a document (its checkpoint rewrites the relationship tables' touched regions), so 256 documents share one,
+written by a thread while the pipeline reads the next: 200 demo documents went from 1.1 to 14 documents/s end
+to end (bench/RESULTS.md).
 """
 
 from __future__ import annotations

@@ -35,6 +35,8 @@ def test_a_name_form_does_not_take_the_verb_or_preposition_before_it() -> None:
     from talentgraph.text.patterns import FormMatcher
 
     nlp = blank("zh")
-    text = "经玉兰香苑居民区党支部批准，据统计梧桐书房今年开放。"
+    text = ("经玉兰香苑居民区党支部批准，据统计梧桐书房今年开放。活动阵地设在梧桐体育公园。"
+            "王芳同志当选海桐舞蹈队队长。社区主动对接海桐苑小区。")
     names = [text[f.start:f.end] for f in FormMatcher().find(nlp(text))]
-    assert names and all(not n.startswith(("经", "据")) for n in names), names
+    assert names and all(not n.startswith(("经", "据", "阵地", "设在", "同志", "当选", "主动", "对接")) for n in names), names
+    assert {"梧桐体育公园", "海桐舞蹈队", "海桐苑小区"} <= set(names), names
