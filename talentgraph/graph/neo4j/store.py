@@ -58,13 +58,6 @@ COUNTER_CONSTRAINT = (
 LOCK_COUNTER = f"MERGE {_COUNTER_MATCH} ON CREATE SET c.value = 0 SET c.locked = true"
 ALLOCATE_SEQS = f"MATCH {_COUNTER_MATCH} SET c.value = c.value + $n RETURN c.value AS last"
 READ_COUNTER = f"OPTIONAL MATCH {_COUNTER_MATCH} RETURN coalesce(c.value, 0) AS seq"
-# The log's head as readers see it: its newest entry, found through the seq index that log windows read. Neo4j
-# reads are read-committed, not snapshots: a reader can see a commit's counter before the index holds all of its
-# entries (neo4j/neo4j#12250, #12082), and a feed that took the counter as its head stepped past entries it could
-# not see yet (a consumer lost a deletion). Writers are serialised on the counter, so every earlier commit is
-# wholly visible by then.
-READ_HEAD = (f"MATCH (c:{cypher.q(cypher.CHANGE_LOG)}) WHERE c.{cypher.q('seq')} IS NOT NULL "
-             f"RETURN c.{cypher.q('seq')} AS seq ORDER BY c.{cypher.q('seq')} DESC LIMIT 1")
 # For a log written before the counter existed (or after someone removed it): start above the log.
 INIT_COUNTER = (
     f"OPTIONAL MATCH (x:{cypher.q(cypher.CHANGE_LOG)}) WITH max(x.{cypher.q('seq')}) AS top "
@@ -198,9 +191,7 @@ class Neo4jGraphStore(CypherGraphStore[ManagedTransaction]):
         super()._insert_changes(tx, changes)
 
     def last_seq(self) -> int:
-        rows = self._read(READ_HEAD)
-        # An empty log (nothing written, or everything pruned): the counter, past which nothing is to be read.
-        return int(rows[0]["seq"]) if rows else int(self._read(READ_COUNTER)[0]["seq"])
+        return int(self._read(READ_COUNTER)[0]["seq"])
 
     # --- writes ---------------------------------------------------------------------------------
 
