@@ -13,6 +13,7 @@ from talentgraph.text.gazetteer import Gazetteer, alias_properties, entity_types
 from talentgraph.text.linking import Linker, bare, candidate_key, normalise
 from talentgraph.text.model import Mention
 from talentgraph.types import Node
+from text_world import PLACES_AND_PEOPLE
 
 
 class FakeStore:
@@ -37,20 +38,9 @@ def node(id_: str, type_: str, **props: object) -> Node:
 
 
 WORLD = Gazetteer.from_entries([
-    ("花木街道", "area:huamu", "Area"),
-    ("联洋社区", "area:lianyang", "Area"),
-    ("联洋居民区", "area:lyjmq", "Area"),
-    ("拇指广场", "ven:thumb", "Venue"),
-    ("Thumb Plaza", "ven:thumb", "Venue", "alias"),
-    ("上海图书馆东馆", "ven:lib", "Venue"),
-    ("Shanghai Library East", "ven:lib", "Venue", "alias"),
-    ("中文长廊", "ven:corridor", "Venue"),
-    ("外籍人士服务站", "ven:station", "Venue"),
+    *PLACES_AND_PEOPLE,
     ("联洋居民区党总支", "org:lyzz", "PartyOrganization"),
     ("拇指广场志愿服务队", "grp:thumb", "Group"),
-    ("张伟", "per:1", "Person"),
-    ("张伟", "per:2", "Person"),
-    ("Zhang Wei", "per:1", "Person", "alias"),
     ("李娜", "per:3", "Person"),
     ("Li Na", "per:4", "Person", "alias"),
     ("中文长廊", "per:9", "Person"),  # a person whose name is also a venue's

@@ -13,21 +13,9 @@ from talentgraph.text.language import blank
 from talentgraph.text.model import DocumentText, Extraction
 from talentgraph.text.patterns import FormMatcher, gazetteer_patterns
 from talentgraph.text.pipeline import PIPELINE_VERSION, TextPipeline, TextPipelines, build_pipeline
+from text_world import PLACES_AND_PEOPLE
 
-WORLD = Gazetteer.from_entries([
-    ("花木街道", "area:huamu", "Area"),
-    ("联洋社区", "area:lianyang", "Area"),
-    ("联洋居民区", "area:lyjmq", "Area"),
-    ("拇指广场", "ven:thumb", "Venue"),
-    ("Thumb Plaza", "ven:thumb", "Venue", "alias"),
-    ("上海图书馆东馆", "ven:lib", "Venue"),
-    ("Shanghai Library East", "ven:lib", "Venue", "alias"),
-    ("中文长廊", "ven:corridor", "Venue"),
-    ("外籍人士服务站", "ven:station", "Venue"),
-    ("张伟", "per:1", "Person"),
-    ("张伟", "per:2", "Person"),
-    ("Zhang Wei", "per:1", "Person", "alias"),
-])
+WORLD = Gazetteer.from_entries(PLACES_AND_PEOPLE)
 
 ZH = """花木街道联洋社区2025年工作报告
 今年，在联洋居委会和联洋社区党委的带领下，拇指广场志愿服务队开展活动30余次。联洋居民区党总支共有党员2,136名，36家共建单位！
