@@ -17,7 +17,8 @@ neighbourhood walk. An engine adapter supplies
 and may override the hooks whose defaults are plain UNWIND statements: ``_store_nodes``,
 ``_store_rels``, ``_insert_changes`` (LadybugDB loads large batches with COPY), ``_existing_rels``,
 ``_may_hold_nodes`` (LadybugDB skips lookups in an empty table), ``_lock_writers`` (Neo4j serialises
-writers on its counter node) and ``_engine_row`` (Neo4j leaves out nulls).
+writers on its counter node), ``_readable_head`` (Neo4j: the settled head, as its reads are read-committed)
+and ``_engine_row`` (Neo4j leaves out nulls).
 """
 
 from __future__ import annotations
@@ -672,8 +673,12 @@ class CypherGraphStore(ABC, Generic[TxT]):
 
     def changes(self, after_seq: int = 0, limit: int = 1000, *,
                 types: Sequence[str] | None = None) -> list[Change]:
-        text, params = cypher.read_changes(after_seq, limit, types)
+        text, params = cypher.read_changes(after_seq, limit, types, upto_seq=self._readable_head())
         return [_change(r) for r in self._read(text, params)]
+
+    def _readable_head(self) -> int | None:
+        """The newest seq ``changes`` may return (None: any; an engine whose commits become visible at once)."""
+        return None
 
     # --- the change feed's bulk reads: log windows and snapshot scans ---------------------------
 

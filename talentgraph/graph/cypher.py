@@ -944,14 +944,19 @@ def insert_changes(dialect: Dialect) -> str:
     return f"UNWIND $rows AS r CREATE (:{q(CHANGE_LOG)} {{{cols}}})"
 
 
-def read_changes(after_seq: int, limit: int, types: Sequence[str] | None = None) -> Query:
+def read_changes(after_seq: int, limit: int, types: Sequence[str] | None = None,
+                 upto_seq: int | None = None) -> Query:
+    """Up to ``limit`` entries after ``after_seq`` in seq order; ``upto_seq``: none above it."""
     if limit < 1:
         raise BadQueryError(f"limit is {limit}.", hint="Ask for 1 or more changes.")
     cols = ", ".join(f"c.{q(p.name)} AS {q(p.name)}" for p in CHANGE_LOG_COLUMNS)
     params: dict[str, Any] = {"after": int(after_seq), "limit": int(limit)}
     only = ""
+    if upto_seq is not None:
+        only = f" AND c.{q('seq')} <= $upto"
+        params["upto"] = int(upto_seq)
     if types is not None:
-        only = f" AND c.{q('type')} IN $types"
+        only += f" AND c.{q('type')} IN $types"
         params["types"] = list(types)
     return (
         f"MATCH (c:{q(CHANGE_LOG)}) WHERE c.{q('seq')} > $after{only} RETURN {cols} ORDER BY c.{q('seq')} LIMIT $limit",

@@ -207,7 +207,9 @@ class GraphStore(Protocol):
         """Every change-log entry with ``after_seq < seq <= upto_seq`` in seq order (no row limit: the caller
         sizes the window). A bounded range reads a fraction of what ``changes`` (``ORDER BY seq LIMIT``) does
         on LadybugDB, which has no ordered index on seq."""
-    def last_seq(self) -> int: ...
+    def last_seq(self) -> int:
+        """The log's head: every entry up to it is committed and readable, so a reader that reads up to it and
+        takes it as its position never steps over an entry that becomes visible later."""
     def scan_nodes(self, type_name: str, after: str | None, limit: int, *,
                    fields: Sequence[str] | None = None) -> NodeScan:
         """Up to ``limit`` nodes of one type after position ``after`` (None: from the start), in the adapter's

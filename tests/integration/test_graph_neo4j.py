@@ -8,6 +8,7 @@ Needs a running Neo4j (services/up; scripts/test sources .services/state.env); s
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 import subprocess
 import sys
@@ -25,7 +26,11 @@ from graph_world import expected_people, load_small, people, person, relationshi
 from talentgraph.config import Settings
 from talentgraph.errors import ConfigError, StoreError
 from talentgraph.graph import claims as graph_claims
+from talentgraph.access.policy import POLICY
+from talentgraph.feed.changes import ChangeFeed
 from talentgraph.graph.neo4j import Neo4jGraphStore
+from talentgraph.graph.neo4j import store as neo4j_store
+from talentgraph.schema.ontology import ONTOLOGY
 from talentgraph.types import NodeRecord, RelRecord
 
 pytestmark = pytest.mark.neo4j
@@ -116,6 +121,54 @@ def test_ensure_schema_restarts_a_lost_counter_above_the_log(clean: Neo4jGraphSt
     assert clean.last_seq() == 17
     clean.upsert_nodes([NodeRecord("Group", "grp:x", {"name": "x", "kind": "culture_team"})])
     assert [c.seq for c in clean.changes(16)] == [17, 18]
+
+
+def test_a_commit_seen_in_part_is_not_stepped_over(clean: Neo4jGraphStore, settings: Settings,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads are read-committed and a commit is applied record by record, so a reader can see a commit's
+    counter before all of its change-log entries. Forced here by hiding two of a commit's three entries
+    (as a reader can find them mid-apply): the log, search sync's reads and the feed stop before that
+    commit, and take all of it once it is visible."""
+    monkeypatch.setattr(neo4j_store, "SETTLE_WAIT", 0.05)
+    view = POLICY.view("admin")
+    feed = ChangeFeed(clean, ONTOLOGY, dt.timedelta(days=1))
+    clean.upsert_nodes(structure())
+    cursor = feed.page(view, None, first=500).cursor  # a snapshot: consistent at the head
+    before = clean.last_seq()
+    assert cursor.seq == before
+    clean.upsert_nodes([NodeRecord("Group", f"grp:{n}", {"name": f"g{n}", "kind": "culture_team"})
+                        for n in (81, 82, 83)])
+    auth = (settings.graph_user, settings.graph_password) if settings.graph_password else None
+    with neo4j.GraphDatabase.driver(settings.graph_url, auth=auth) as driver:
+        hidden = driver.execute_query(
+            "MATCH (x:ChangeLog) WHERE x.seq IN $seqs WITH x, properties(x) AS p DELETE x RETURN p",
+            seqs=[before + 1, before + 2], database_=settings.graph_database).records
+        assert len(hidden) == 2
+        assert clean.last_seq() == before
+        assert clean.changes(before - 1) == clean.changes(before - 1, limit=10)[:1]
+        assert [c.seq for c in clean.changes(before - 1)] == [before]
+        page = feed.page(view, cursor, first=100)
+        assert page.events == [] and page.cursor.seq == before
+        # The commit becomes visible in full: everything it wrote comes, once.
+        driver.execute_query("UNWIND $rows AS p CREATE (x:ChangeLog) SET x = p",
+                             rows=[r["p"] for r in hidden], database_=settings.graph_database)
+    assert clean.last_seq() == before + 3
+    assert [c.id for c in clean.changes(before)] == ["grp:81", "grp:82", "grp:83"]
+    page = feed.page(view, page.cursor, first=100)
+    assert [e.id for e in page.events] == ["grp:81", "grp:82", "grp:83"] and page.cursor.seq == before + 3
+
+
+def test_pruning_leaves_the_head_settled(clean: Neo4jGraphStore) -> None:
+    """A prune deleting entries of the newest writing transaction must not leave a range that can never be
+    complete (the head would stick below it)."""
+    clean.upsert_nodes([NodeRecord("Group", f"grp:{n}", {"name": "g", "kind": "culture_team"}) for n in (90, 91)])
+    clean.delete_nodes(["grp:90", "grp:91"])  # one transaction, two tombstones (seqs 3 and 4)
+    head = clean.last_seq()
+    assert head == 4
+    # Everything but the newest entry: both upserts are superseded, the first tombstone is past retention.
+    assert clean.prune_changes("9999-01-01T00:00:00Z", head) == 3
+    started = time.monotonic()
+    assert clean.last_seq() == head and time.monotonic() - started < neo4j_store.SETTLE_WAIT
 
 
 def test_values_are_checked_before_the_engine_and_engine_failures_roll_back(small: Neo4jGraphStore) -> None:

@@ -14,13 +14,22 @@ Change-log ``seq`` values come from one counter node. Each write transaction fir
 counter's write lock (a SET of a constant) and releases it at commit, so writers in any number of
 processes serialise: versions are computed from committed data, seqs are allocated without gaps,
 and commit order equals seq order, which lets a reader of ``changes(after_seq)`` never miss an
-entry that commits late. Reads run concurrently and never touch the counter.
+entry that commits late. Reads run concurrently and never take the counter's lock.
+
+**The settled head.** Reads are read-committed, and a commit is applied record by record: a reader
+can see a commit's counter before every change-log entry it wrote (a feed consumer stepped past
+four tombstones that way). As writers serialise on the counter, only the newest allocating
+transaction can be partly visible, and the counter keeps where its seqs began (``base``: the value
+its first allocation found). ``last_seq()`` is the head once every entry in ``(base, value]`` is
+visible, waiting a moment for a commit being applied; so a reader of the log up to ``last_seq()``
+never steps over an entry that shows up later.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 import logging
+import time
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -55,14 +64,32 @@ COUNTER_CONSTRAINT = (
 # Any SET takes the node's write lock until commit or rollback (checked on 5.26: also when the value
 # does not change). It must not be ``SET c.value = c.value``: the right side is read before the lock
 # is granted, so a waiting writer would write back a stale value and reuse seqs (seen in testing).
-LOCK_COUNTER = f"MERGE {_COUNTER_MATCH} ON CREATE SET c.value = 0 SET c.locked = true"
-ALLOCATE_SEQS = f"MATCH {_COUNTER_MATCH} SET c.value = c.value + $n RETURN c.value AS last"
-READ_COUNTER = f"OPTIONAL MATCH {_COUNTER_MATCH} RETURN coalesce(c.value, 0) AS seq"
+# ``fresh`` (a constant, so no stale read) marks the transaction's first allocation, which records
+# ``base``: where this transaction's seqs begin (see the module docstring).
+LOCK_COUNTER = f"MERGE {_COUNTER_MATCH} ON CREATE SET c.value = 0, c.base = 0 SET c.locked = true, c.fresh = true"
+ALLOCATE_SEQS = (
+    f"MATCH {_COUNTER_MATCH} SET c.base = CASE WHEN c.fresh THEN c.value ELSE coalesce(c.base, c.value) END, "
+    f"c.fresh = false, c.value = c.value + $n RETURN c.value AS last"
+)
+# A transaction that deletes entries without allocating (pruning) must not leave a range that can never
+# be complete again; it holds the lock, so this read of c.value is current.
+SETTLE_COUNTER = f"MATCH {_COUNTER_MATCH} SET c.base = c.value"
+# The head, where the newest allocating transaction began, and how many of its entries are visible.
+READ_COUNTER = (
+    f"OPTIONAL MATCH {_COUNTER_MATCH} "
+    f"WITH coalesce(c.value, 0) AS head, coalesce(c.base, c.value, 0) AS base "
+    f"OPTIONAL MATCH (x:{cypher.q(cypher.CHANGE_LOG)}) WHERE x.{cypher.q('seq')} > base AND x.{cypher.q('seq')} <= head "
+    f"RETURN head, base, count(x) AS seen"
+)
 # For a log written before the counter existed (or after someone removed it): start above the log.
 INIT_COUNTER = (
     f"OPTIONAL MATCH (x:{cypher.q(cypher.CHANGE_LOG)}) WITH max(x.{cypher.q('seq')}) AS top "
-    f"MERGE {_COUNTER_MATCH} ON CREATE SET c.value = coalesce(top, 0)"
+    f"MERGE {_COUNTER_MATCH} ON CREATE SET c.value = coalesce(top, 0), c.base = coalesce(top, 0)"
 )
+# How long last_seq() waits for a commit being applied to become wholly visible (it takes milliseconds),
+# polling every SETTLE_POLL seconds; after that it answers the head before that commit.
+SETTLE_WAIT = 2.0
+SETTLE_POLL = 0.002
 
 T = TypeVar("T")
 
@@ -190,8 +217,29 @@ class Neo4jGraphStore(CypherGraphStore[ManagedTransaction]):
                 del change["from_id"], change["to_id"]
         super()._insert_changes(tx, changes)
 
+    def _prune_tx(self, tx: ManagedTransaction, seqs: list[int]) -> int:
+        pruned = super()._prune_tx(tx, seqs)
+        _records(tx, SETTLE_COUNTER)
+        return pruned
+
     def last_seq(self) -> int:
-        return int(self._read(READ_COUNTER)[0]["seq"])
+        """The settled head: every change-log entry up to it is visible (see the module docstring)."""
+        deadline = time.monotonic() + SETTLE_WAIT
+        while True:
+            row = self._read(READ_COUNTER)[0]
+            head, base, seen = int(row["head"]), int(row["base"]), int(row["seen"])
+            if seen >= head - base:
+                return head
+            if time.monotonic() >= deadline:
+                log.warning("Change-log entries %d..%d are still not all visible after %.1f s; reading up to %d.",
+                            base + 1, head, SETTLE_WAIT, base)
+                return base
+            time.sleep(SETTLE_POLL)
+
+    def _readable_head(self) -> int | None:
+        # An entry of a commit still being applied would otherwise be stepped over by a reader that
+        # takes the newest seq it read as its cursor.
+        return self.last_seq()
 
     # --- writes ---------------------------------------------------------------------------------
 
