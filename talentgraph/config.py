@@ -10,11 +10,32 @@ import datetime as dt
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from talentgraph.errors import ConfigError
+
+
+def auto_graph_memory_mb() -> int:
+    """The embedded graph's default page cache: a quarter of the memory this process may use, 1 to 16 GiB.
+
+    LadybugDB's own default (80%) would starve the search index and the ingest workers beside it; a fixed
+    1 GiB was too small at a million residents, where two lookups in a row (LIVES_IN, then MEMBER_OF:
+    each planned as a hash join over the whole relationship table) need ~1.5 GiB and the second failed
+    with "the buffer pool is full". Pages are taken as they are read, so a small graph uses little."""
+    total = 0
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:  # a container's limit (cgroup v2), when it is lower than the machine's memory
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit.isdigit() and (total == 0 or int(limit) < total):
+            total = int(limit)
+    except OSError:
+        pass
+    return max(1024, min(16 * 1024, total // 4 // (1024 * 1024)))
 
 
 @dataclass(frozen=True)
@@ -37,8 +58,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("graph_user", str, "neo4j", "Neo4j user name."),
     Setting("graph_password", str, "", "Neo4j password."),
     Setting("graph_database", str, "neo4j", "Neo4j database name."),
-    Setting("graph_memory_mb", int, 1024,
-            "Page cache of the embedded graph (LadybugDB buffer pool) in MiB; its own default would take 4/5 of the RAM."),
+    Setting("graph_memory_mb", int, auto_graph_memory_mb(),
+            "Page cache of the embedded graph (LadybugDB buffer pool) in MiB; by default a quarter of the memory, "
+            "1 to 16 GiB (LadybugDB's own default would take 4/5 of it)."),
     Setting("search_url", str, "",
             "Search backend. Empty: embedded Tantivy in the data dir. http(s)://host:9200: OpenSearch or Elasticsearch."),
     Setting("search_engine", str, "opensearch", "Engine at search_url: opensearch or elasticsearch."),
@@ -87,7 +109,7 @@ class Settings:
     graph_user: str = "neo4j"
     graph_password: str = ""
     graph_database: str = "neo4j"
-    graph_memory_mb: int = 1024
+    graph_memory_mb: int = field(default_factory=auto_graph_memory_mb)
     search_url: str = ""
     search_engine: str = "opensearch"
     search_user: str = ""

@@ -36,7 +36,10 @@ from talentgraph.types import Cmp, Edge, Node, SortKey
 
 log = logging.getLogger(__name__)
 
-BATCH = 2000
+# Records per read of the graph (nodes, then one edges() call per derived path). LadybugDB plans a lookup of
+# an id list as a hash join over the whole relationship table, so a call costs about a table scan whatever
+# the list's length (1M residents, LIVES_IN: 2,000 ids 1.17 s, 20,000 ids 1.73 s); fewer, larger calls.
+BATCH = 20_000
 CANONICAL = "canonical"  # entity resolution: the id of the record that stands for a cluster
 SAME_AS = "SAME_AS"
 

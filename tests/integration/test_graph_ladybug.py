@@ -16,7 +16,7 @@ import ladybug as lb
 import pytest
 from graph_world import load_small, people, relationships, structure
 
-from talentgraph.errors import StoreBusyError
+from talentgraph.errors import StoreBusyError, StoreError
 from talentgraph.graph import claims as graph_claims
 from talentgraph.graph.ladybug import LadybugGraphStore
 from talentgraph.types import NodeRecord
@@ -112,3 +112,19 @@ def test_raw_copy_baseline(tmp_path: Path) -> None:
         conn.close()
         db.close()
         graph.close()
+
+
+def test_a_query_that_outgrows_the_page_cache_names_the_setting_and_the_store_goes_on(tmp_path: Path) -> None:
+    """At a million residents a 1 GiB cache ran out mid-sync ("the buffer pool is full"); the error must say
+    which setting to raise and by how much, not call it a bug, and the store must keep answering."""
+    store = LadybugGraphStore(tmp_path / "g", buffer_pool_mb=64)
+    try:
+        store.ensure_schema()
+        with pytest.raises(StoreError) as failed:
+            store.run_read("UNWIND range(1, 5000000) AS x RETURN collect(x) AS c")
+        assert "out of page cache" in failed.value.message and "64 MiB" in failed.value.message
+        assert "TALENTGRAPH_GRAPH_MEMORY_MB=128" in (failed.value.hint or "") and "bug" not in (failed.value.hint or "")
+        store.upsert_nodes(structure())
+        assert store.run_read("RETURN 1 AS one") == [{"one": 1}] and store.count_nodes("Area") > 0
+    finally:
+        store.close()

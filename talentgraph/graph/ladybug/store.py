@@ -31,6 +31,7 @@ import ladybug as lb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from talentgraph.config import auto_graph_memory_mb
 from talentgraph.errors import BadQueryError, StoreError
 from talentgraph.graph import cypher
 from talentgraph.graph.base import CheckedRel, CypherGraphStore, Row, RowsByEnds, scan_limit
@@ -49,9 +50,8 @@ LOCK_FILE = ".lock"
 # Below this many new rows UNWIND … MERGE is fast enough (~1.8k rows/s) and avoids building Arrow
 # tables; above it COPY from Arrow (~250k rows/s) wins by two orders of magnitude.
 COPY_THRESHOLD = 200
-# The page cache. LadybugDB's own default is 80% of the machine's memory, which a service sharing the
-# machine with its search index and workers must not claim; 1 GiB holds a million residents' hot pages.
-DEFAULT_BUFFER_POOL_MB = 1024
+# The page cache when none is given (Settings.graph_memory_mb: a quarter of the memory, 1 to 16 GiB).
+DEFAULT_BUFFER_POOL_MB = auto_graph_memory_mb()
 # Ids per IN-list: keeps parameter lists (and Ladybug's hash joins) small on very large batches.
 ID_CHUNK = 5000
 # A snapshot scan widens its offset window (x4 a time) over deleted or relationship-less stretches, up to this.
@@ -180,7 +180,16 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         except Exception as exc:
             # The engine's message quotes the query (and values in it): the log gets it, the error does not.
             log.debug("LadybugDB failed on `%s`: %s", text, exc)
-            raise StoreError(f"LadybugDB failed running a query ({_category(exc)}).", hint=QUERY_FAILED_HINT) from exc
+            raise self._query_failed(exc) from exc
+
+    def _query_failed(self, exc: Exception) -> StoreError:
+        kind = _category(exc)
+        if "buffer pool is full" in str(exc).lower():
+            mb = self._buffer_pool // (1024 * 1024)
+            return StoreError(f"LadybugDB ran out of page cache running a query ({kind}; {mb} MiB).",
+                              hint=f"Give the embedded graph more memory: TALENTGRAPH_GRAPH_MEMORY_MB={2 * mb} (or "
+                                   f"--graph-memory-mb {2 * mb}); about 2048 MiB per million residents.")
+        return StoreError(f"LadybugDB failed running a query ({kind}).", hint=QUERY_FAILED_HINT)
 
     def _read(self, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         with self._checkpoints.shared():
@@ -201,8 +210,7 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
                 result.close()
             except Exception as exc:
                 log.debug("LadybugDB failed on `%s`: %s", text, exc)
-                raise StoreError(f"LadybugDB failed running a query ({_category(exc)}).",
-                                 hint=QUERY_FAILED_HINT) from exc
+                raise self._query_failed(exc) from exc
         return table
 
     def _write(self, doing: str, work: Callable[..., T], *args: Any) -> T:
