@@ -155,7 +155,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
 
     def _read_many(self, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """``_read`` for statements returning many rows of named columns and maps of them (no node or
-        relationship values): the change feed's bulk reads. LadybugDB fetches these as Arrow."""
+        relationship values): whole nodes by id and the change feed's bulk reads. LadybugDB fetches these as Arrow."""
         return self._read(text, params)
 
     def _store_nodes(self, tx: TxT, node_type: NodeType, new: list[Row], changed: list[Row]) -> None:
@@ -756,7 +756,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         for type_name, group in self._group_ids(ids).items():
             for chunk in chunks(group, self.batch_rows):
                 text, params = cypher.get_nodes(self.dialect, self.ontology, type_name, chunk, fields)
-                for r in (self._read(text, params) if fields is None else self._read_many(text, params)):
+                for r in self._read_many(text, params):
                     found[r["id"]] = node_from_props(self.ontology, r["type"], r["props"])
         return {i: found[i] for i in ids if i in found}
 

@@ -561,14 +561,12 @@ def get_nodes(dialect: Dialect, ontology: Ontology, type_name: str, ids: Sequenc
     """Nodes of one type by id (the adapter groups ids per label: an index lookup each).
 
     ``fields``: only these properties (those the type or the system columns have), not the whole node —
-    the claims and hashes a reader such as the change feed does not need are not converted."""
+    the claims and hashes a reader such as the change feed does not need are not converted. Without them,
+    every stored column as named columns, not the node value: LadybugDB then hands rows over as Arrow
+    (20,000 residents: 1.9 s against 3.3 s converted value by value), and the nulls are dropped alike."""
     nt = ontology.node(type_name)
     label = q(nt.name)
-    if fields is None:
-        return (f"{_by_ids('n', label)} RETURN {_node_return(dialect)}", {"ids": list(ids)})
-    system = {p.name for p in SYSTEM_NODE_PROPERTIES}
-    kept = [f for f in dict.fromkeys(fields) if f != "id" and (nt.has(f) or f in system)]
-    props = "{" + ", ".join(f"{q(n)}: n.{q(n)}" for n in ["id", *kept]) + "}"
+    props = node_fields_map(nt, fields)
     return (f"{_by_ids('n', label)} RETURN n.{q('id')} AS id, {dialect.label_of('n')} AS type, {props} AS props",
             {"ids": list(ids)})
 

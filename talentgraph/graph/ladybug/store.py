@@ -203,8 +203,9 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         # Arrow, not get_all(): the Python binding converts value by value (224,888 residents' four columns:
         # 3.5 s by get_all, 0.35 s as Arrow).
         with self._checkpoints.shared():
+            reader = self._reader()  # a closed store says so itself
             try:
-                result = self._reader().execute(text, dict(params or {}))
+                result = reader.execute(text, dict(params or {}))
                 assert not isinstance(result, list)  # one statement per call
                 table = result.get_as_arrow()
                 result.close()
