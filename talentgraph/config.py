@@ -7,6 +7,7 @@ against it by a test, so a setting cannot exist undocumented.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import os
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from typing import Any
 from talentgraph.errors import ConfigError
 
 
+@functools.cache  # read once: every Settings() and the store's default ask for it
 def auto_graph_memory_mb() -> int:
     """The embedded graph's default page cache: a quarter of the memory this process may use, 1 to 16 GiB.
 
