@@ -773,7 +773,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         text, params, keys = cypher.list_nodes(self.dialect, self.ontology, type_name, where=where, sort=sort,
                                                first=first, after=after,
                                                count=count and self.capabilities.count_in_page)
-        rows = self._read(text, params)
+        rows = self._read_many(text, params)
         items = [node_from_props(self.ontology, r["type"], r["props"]) for r in rows[:first]]
         end_cursor = None
         if items:

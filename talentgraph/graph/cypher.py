@@ -93,9 +93,10 @@ class Dialect(Protocol):
         """A WITH … ORDER BY clause whose order a following collect() keeps."""
         ...
 
-    def page(self, match: str, label: str, keys: Sequence[tuple[Property, bool]], carry: Sequence[str] = ()) -> str:
-        """``match`` (binding ``n``) cut to $limit rows in ``keys`` order, ids first, then those nodes read
-        whole; ``carry``: values bound before ``match`` returned on every row (a count)."""
+    def page(self, match: str, node_type: NodeType, keys: Sequence[tuple[Property, bool]],
+             carry: Sequence[str] = ()) -> str:
+        """``match`` (binding ``n``, of ``node_type``) cut to $limit rows in ``keys`` order, ids first, then
+        those nodes read whole; ``carry``: values bound before ``match`` returned on every row (a count)."""
         ...
 
 
@@ -199,12 +200,13 @@ class LadybugDialect:
     def order_before_collect(self, order: str) -> str:
         return f"ORDER BY {order} SKIP 0"  # Kuzu only accepts ORDER BY in WITH with SKIP/LIMIT
 
-    def page(self, match: str, label: str, keys: Sequence[tuple[Property, bool]], carry: Sequence[str] = ()) -> str:
+    def page(self, match: str, node_type: NodeType, keys: Sequence[tuple[Property, bool]],
+             carry: Sequence[str] = ()) -> str:
         # LadybugDB reads every column of every row a node variable carries into ORDER BY. Sorting the
         # id and sort keys alone, then looking the page's ids up, measured at 50k persons (21 rows, busy
         # 2-core machine): by id 404 -> 27 ms, by name 423 -> 106 ms. (A collect() between the two
         # loses the WITH's ORDER BY/LIMIT in LadybugDB 0.x: wrong pages, so not that way.)
-        return page_by_ids(self, match, label, keys, carry)
+        return page_by_ids(self, match, node_type, keys, carry)
 
 
 @dataclass(frozen=True)
@@ -266,9 +268,10 @@ class Neo4jDialect:
     def order_before_collect(self, order: str) -> str:
         return f"ORDER BY {order}"
 
-    def page(self, match: str, label: str, keys: Sequence[tuple[Property, bool]], carry: Sequence[str] = ()) -> str:
+    def page(self, match: str, node_type: NodeType, keys: Sequence[tuple[Property, bool]],
+             carry: Sequence[str] = ()) -> str:
         # Neo4j reads properties lazily: cutting the page before the projection is enough.
-        return page_keeping_nodes(self, match, keys, carry)
+        return page_keeping_nodes(self, match, node_type, keys, carry)
 
 
 LADYBUG = LadybugDialect()
@@ -542,8 +545,9 @@ def _order(refs: Sequence[tuple[str, Property, bool]]) -> str:
 # --- node reads ---------------------------------------------------------------------------------
 
 
-def _node_return(dialect: Dialect, var: str = "n") -> str:
-    return f"{var}.{q('id')} AS id, {dialect.label_of(var)} AS type, {dialect.props_of(var)} AS props"
+def _node_return(dialect: Dialect, node_type: NodeType, var: str = "n") -> str:
+    # Every stored column by name, not the node value: LadybugDB then hands a page over as Arrow (get_nodes).
+    return f"{var}.{q('id')} AS id, {dialect.label_of(var)} AS type, {node_fields_map(node_type, None, var)} AS props"
 
 
 def _by_ids(var: str, label: str, param: str = "ids") -> str:
@@ -619,19 +623,19 @@ def list_nodes(
         counted = _node_filter(ontology, type_name, where, Params("k", params.values), dialect, var="c")
         match = f"MATCH (c:{q(nt.name)}){_where([counted])} WITH count(c) AS total {match}"
         carry = ("total",)
-    text = dialect.page(match, q(nt.name), keys, carry)
+    text = dialect.page(match, nt, keys, carry)
     return text, {**params.values, "limit": first + 1}, keys
 
 
-def page_keeping_nodes(dialect: Dialect, match: str, keys: Sequence[tuple[Property, bool]],
+def page_keeping_nodes(dialect: Dialect, match: str, node_type: NodeType, keys: Sequence[tuple[Property, bool]],
                        carry: Sequence[str] = ()) -> str:
     """The page cut by a WITH … LIMIT before any property is projected (engines that read lazily)."""
     order = order_by("n", keys)
     kept = "".join(f"{c}, " for c in carry)
-    return f"{match} WITH {kept}n ORDER BY {order} LIMIT $limit RETURN {kept}{_node_return(dialect)} ORDER BY {order}"
+    return f"{match} WITH {kept}n ORDER BY {order} LIMIT $limit RETURN {kept}{_node_return(dialect, node_type)} ORDER BY {order}"
 
 
-def page_by_ids(dialect: Dialect, match: str, label: str, keys: Sequence[tuple[Property, bool]],
+def page_by_ids(dialect: Dialect, match: str, node_type: NodeType, keys: Sequence[tuple[Property, bool]],
                 carry: Sequence[str] = ()) -> str:
     """Sort and cut only the ids and sort keys, then look the page's nodes up by id, in one statement."""
     cols = [(f"s{i}", prop, desc) for i, (prop, desc) in enumerate(keys)]
@@ -642,7 +646,8 @@ def page_by_ids(dialect: Dialect, match: str, label: str, keys: Sequence[tuple[P
     order = _order(cols)
     kept = "".join(f"{c}, " for c in carry)
     return (f"{match} WITH {kept}{carried} ORDER BY {order} LIMIT $limit "
-            f"MATCH (m:{label} {{{q('id')}: {page_id}}}) RETURN {kept}{_node_return(dialect, 'm')} ORDER BY {order}")
+            f"MATCH (m:{q(node_type.name)} {{{q('id')}: {page_id}}}) RETURN {kept}{_node_return(dialect, node_type, 'm')} "
+            f"ORDER BY {order}")
 
 
 def count_nodes(dialect: Dialect, ontology: Ontology, type_name: str, where: Filter | None = None) -> Query:

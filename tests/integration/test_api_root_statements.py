@@ -1,6 +1,6 @@
 """One store statement per GraphQL root field, with each engine's own capabilities (no walk forced on).
 
-Statements are counted under the real adapter (every ``_read`` of the engine session), on every
+Statements are counted under the real adapter (every ``_read`` and ``_read_many`` of the engine session), on every
 engine pair; and a walk that reads only the selected columns answers what ``edges`` answers, also
 when a step before another matched nothing (LadybugDB 0.22 lost the later step's rows there when
 whole nodes were collected).
@@ -15,6 +15,7 @@ import pytest
 from api_world import OPEN_ADMIN, World, client, gql, load_world, make_world
 
 from talentgraph.config import Settings
+from talentgraph.graph.base import CypherGraphStore
 from talentgraph.graph.walk import Step, Walk
 from talentgraph.server import create_app
 
@@ -64,6 +65,14 @@ def statements(store: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return read(text, params)
 
     monkeypatch.setattr(store, "_read", counted)
+    if type(store)._read_many is not CypherGraphStore._read_many:  # an adapter's own reads of many rows
+        many = store._read_many
+
+        def counted_many(text: str, params: Any = None) -> Any:
+            seen.append(text)
+            return many(text, params)
+
+        monkeypatch.setattr(store, "_read_many", counted_many)
     return seen
 
 

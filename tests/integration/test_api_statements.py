@@ -15,6 +15,7 @@ import pytest
 from api_world import OPEN_ADMIN, CountingStore, World, client, gql, load_world, make_world
 
 from talentgraph.config import Settings
+from talentgraph.graph.base import CypherGraphStore
 from talentgraph.server import create_app
 
 pytestmark = pytest.mark.anyio
@@ -49,6 +50,14 @@ class Recorded:
             return read(text, params)
 
         monkeypatch.setattr(store, "_read", counted)
+        if type(store)._read_many is not CypherGraphStore._read_many:  # an adapter's own reads of many rows
+            many = store._read_many
+
+            def counted_many(text: str, params: Any = None) -> Any:
+                self.statements.append(text)
+                return many(text, params)
+
+            monkeypatch.setattr(store, "_read_many", counted_many)
 
     def reset(self) -> None:
         self.port.calls.clear()

@@ -14,11 +14,12 @@ from typing import Any
 
 import ladybug as lb
 import pytest
-from graph_world import load_small, people, relationships, structure
+from graph_world import load_small, people, person, relationships, structure
 
 from talentgraph.errors import StoreBusyError, StoreError
 from talentgraph.graph import claims as graph_claims
 from talentgraph.graph.ladybug import LadybugGraphStore
+from talentgraph.graph.ladybug import store as ladybug_store
 from talentgraph.types import NodeRecord
 
 N = 5000
@@ -60,6 +61,29 @@ def test_small_and_bulk_paths_store_the_same_thing(tmp_path: Path) -> None:
     finally:
         bulk.close()
         unwind.close()
+
+
+def test_many_rows_as_arrow_read_what_one_row_at_a_time_reads(tmp_path: Path) -> None:
+    """Results of ARROW_FROM rows or more come over as Arrow, smaller ones value by value: the same nodes."""
+    store = LadybugGraphStore(tmp_path / "g")
+    try:
+        store.ensure_schema()
+        dated = [person(i, birth_date=f"19{50 + i % 50}-0{1 + i % 9}-1{i % 10}") if i % 3 else person(i)
+                 for i in range(120)]
+        store.upsert_nodes(structure() + dated)
+        store.upsert_relationships(relationships(120))
+        ids = [f"per:{i:05d}" for i in range(120)]
+        assert len(ids) >= ladybug_store.ARROW_FROM
+        together = store.get_nodes(ids)  # one statement of 120 rows: Arrow
+        one_by_one = {i: store.get_nodes([i])[i] for i in ids}  # one row each: value by value
+        assert together == one_by_one
+        assert any(n.props.get("birth_date") for n in together.values())  # dates and lists went both ways
+        assert any(n.props.get("languages") for n in together.values())
+        page = store.list_nodes("Person", first=100)  # a page of 101 rows: Arrow
+        assert [n.id for n in page.items] == ids[:100] and page.has_next_page
+        assert {n.id: n for n in page.items} == {i: one_by_one[i] for i in ids[:100]}
+    finally:
+        store.close()
 
 
 def test_a_second_process_gets_a_clear_busy_error(small: LadybugGraphStore) -> None:

@@ -136,15 +136,18 @@ def test_a_bad_date_names_field_and_format():
 def test_list_query_orders_nulls_last_and_adds_id_tiebreak():
     text, params, keys = cypher.list_nodes(LB, ONTOLOGY, "Person", sort=[SortKey("name", descending=True)], first=10)
     # Ids first: LadybugDB sorts and cuts the id and sort keys only, then looks the page's ids up.
+    # The page's nodes come back as named columns (Arrow on LadybugDB), as get_nodes reads them.
+    props = cypher.node_fields_map(ONTOLOGY.node("Person"), None, "m")
     assert text == ("MATCH (n:`Person`) WITH n.`name` AS s0, n.`id` AS s1 ORDER BY s0 IS NULL, s0 DESC, s1 "
-                    "LIMIT $limit MATCH (m:`Person` {`id`: s1}) RETURN m.`id` AS id, label(m) AS type, m AS props "
-                    "ORDER BY s0 IS NULL, s0 DESC, s1")
+                    "LIMIT $limit MATCH (m:`Person` {`id`: s1}) RETURN m.`id` AS id, label(m) AS type, "
+                    f"{props} AS props ORDER BY s0 IS NULL, s0 DESC, s1")
     assert params == {"limit": 11}
     assert [(p.name, d) for p, d in keys] == [("name", True), ("id", False)]
     # Neo4j reads properties lazily: the page is cut before any is projected.
     neo, _, _ = cypher.list_nodes(NEO, ONTOLOGY, "Person", first=5)
     assert neo == ("MATCH (n:`Person`) WITH n ORDER BY n.`id` LIMIT $limit "
-                   "RETURN n.`id` AS id, labels(n)[0] AS type, properties(n) AS props ORDER BY n.`id`")
+                   "RETURN n.`id` AS id, labels(n)[0] AS type, "
+                   f"{cypher.node_fields_map(ONTOLOGY.node('Person'), None)} AS props ORDER BY n.`id`")
 
 
 def test_keyset_predicate_after_a_cursor():
