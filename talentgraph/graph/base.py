@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Generic, Self, TypeVar
 
 from talentgraph.errors import BadQueryError, NotFoundError, OntologyError
@@ -87,6 +87,13 @@ CheckedRel = tuple[RelRecord, str, str]
 RowsByEnds = dict[tuple[str, str], list[Row]]
 
 
+def _same_value(new: Any, stored: Any) -> bool:
+    """A column's new value is the one stored: equal and of the same type (1 == True == 1.0 in Python, not
+    here). Anything else counts as changed and is written: a false "changed" costs a SET, a false "same" a value."""
+    if type(new) is not type(stored) or new != stored:
+        return False
+    return not isinstance(new, list) or all(type(a) is type(b) for a, b in zip(new, stored))
+
 
 def _once_each(result: UpsertResult) -> UpsertResult:
     """An id written in several rounds of one batch, reported once: inserted if any round inserted it,
@@ -97,6 +104,7 @@ def _once_each(result: UpsertResult) -> UpsertResult:
     seen = {*inserted, *updated}
     unchanged = [i for i in dict.fromkeys(result.unchanged) if i not in seen]
     return UpsertResult(inserted, updated, unchanged, result.rejected)
+
 
 class CypherGraphStore(ABC, Generic[TxT]):
     """Shared behaviour of the Cypher graph adapters; ``TxT`` is the engine's write-transaction handle."""
@@ -158,10 +166,20 @@ class CypherGraphStore(ABC, Generic[TxT]):
         relationship values): whole nodes by id and the change feed's bulk reads. LadybugDB fetches these as Arrow."""
         return self._read(text, params)
 
-    def _store_nodes(self, tx: TxT, node_type: NodeType, new: list[Row], changed: list[Row]) -> None:
-        text = cypher.upsert_nodes(self.dialect, self.ontology, node_type.name)
-        for chunk in chunks(new + changed, self.batch_rows):
-            self._run(tx, text, {"rows": chunk})
+    def _store_nodes(self, tx: TxT, node_type: NodeType, new: list[Row], changed: list[Row],
+                     columns: Collection[str] | None = None) -> None:
+        """Write ``new`` nodes (MERGE, every column) and ``changed`` ones, which exist: only ``columns`` of them
+        (None: every column) are set, the others hold what they held."""
+        if new:
+            text = cypher.upsert_nodes(self.dialect, self.ontology, node_type.name)
+            for chunk in chunks(new, self.batch_rows):
+                self._run(tx, text, {"rows": chunk})
+        if changed and (columns is None or columns):
+            text = cypher.update_nodes(self.dialect, self.ontology, node_type.name, columns)
+            if columns is not None:
+                changed = [{k: row[k] for k in ("id", *columns) if k in row} for row in changed]
+            for chunk in chunks(changed, self.batch_rows):
+                self._run(tx, text, {"rows": chunk})
 
     def _store_rels(self, tx: TxT, rel_type: RelType, new: RowsByEnds, changed: RowsByEnds) -> None:
         for ends in dict.fromkeys([*new, *changed]):
@@ -360,6 +378,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
                         if self._may_hold_nodes(tx, type_name) else {})
             new: list[Row] = []
             changed: list[Row] = []
+            touched: set[str] = set()  # the columns some changed node of the group holds another value in
             for rec in group:
                 values = check_storable(nt.name, rec.id, declared, rec.props)
                 old = existing.get(rec.id)
@@ -393,10 +412,12 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 system = {"version": version, "content_hash": content_hash(merged.props), "ingested_at": first_seen,
                           "updated_at": ts, claims.PROV: claims.dump(merged.claims),
                           **provenance_props(rec.provenance)}
-                changed.append(self._engine_row(node_row(nt, rec.id, merged.props, system)))
+                row = node_row(nt, rec.id, merged.props, system)
+                touched.update(k for k, v in row.items() if not _same_value(v, old.props.get(k)))
+                changed.append(self._engine_row(row))
                 result.updated.append(rec.id)
                 changes.append(change_row("upsert", "node", nt.name, rec.id, version, ts))
-            self._store_nodes(tx, nt, new, changed)
+            self._store_nodes(tx, nt, new, changed, touched)
         return result
 
     def _upsert_rels_in(self, tx: TxT, valid: list[CheckedRel], ts: str, changes: list[Row],

@@ -16,7 +16,7 @@ import binascii
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -632,7 +632,8 @@ def page_keeping_nodes(dialect: Dialect, match: str, node_type: NodeType, keys: 
     """The page cut by a WITH … LIMIT before any property is projected (engines that read lazily)."""
     order = order_by("n", keys)
     kept = "".join(f"{c}, " for c in carry)
-    return f"{match} WITH {kept}n ORDER BY {order} LIMIT $limit RETURN {kept}{_node_return(dialect, node_type)} ORDER BY {order}"
+    return (f"{match} WITH {kept}n ORDER BY {order} LIMIT $limit "
+            f"RETURN {kept}{_node_return(dialect, node_type)} ORDER BY {order}")
 
 
 def page_by_ids(dialect: Dialect, match: str, node_type: NodeType, keys: Sequence[tuple[Property, bool]],
@@ -646,8 +647,8 @@ def page_by_ids(dialect: Dialect, match: str, node_type: NodeType, keys: Sequenc
     order = _order(cols)
     kept = "".join(f"{c}, " for c in carry)
     return (f"{match} WITH {kept}{carried} ORDER BY {order} LIMIT $limit "
-            f"MATCH (m:{q(node_type.name)} {{{q('id')}: {page_id}}}) RETURN {kept}{_node_return(dialect, node_type, 'm')} "
-            f"ORDER BY {order}")
+            f"MATCH (m:{q(node_type.name)} {{{q('id')}: {page_id}}}) "
+            f"RETURN {kept}{_node_return(dialect, node_type, 'm')} ORDER BY {order}")
 
 
 def count_nodes(dialect: Dialect, ontology: Ontology, type_name: str, where: Filter | None = None) -> Query:
@@ -713,6 +714,21 @@ def upsert_nodes(dialect: Dialect, ontology: Ontology, type_name: str) -> str:
     nt = ontology.node(type_name)
     sets = ", ".join(f"n.{q(p.name)} = {dialect.typed(f'r.{q(p.name)}', p)}" for p in node_columns(nt) if p is not ID)
     return f"UNWIND $rows AS r MERGE (n:{q(nt.name)} {{{q('id')}: r.{q('id')}}}) SET {sets}"
+
+
+def update_nodes(dialect: Dialect, ontology: Ontology, type_name: str,
+                 columns: Collection[str] | None = None) -> str:
+    """UNWIND $rows MATCH stored nodes by id and SET ``columns`` (None: every column); rows carry the id and those.
+
+    For nodes known to exist (read in the same write transaction). MATCH, not MERGE, and only the columns
+    that changed: LadybugDB 0.x, 1,000 residents' updates of their entity-resolution cluster: MERGE + every
+    column 0.25-0.39 ms a row, MATCH + every column 0.09-0.11, MATCH + the 5 that changed 0.013."""
+    nt = ontology.node(type_name)
+    sets = ", ".join(f"n.{q(p.name)} = {dialect.typed(f'r.{q(p.name)}', p)}" for p in node_columns(nt)
+                     if p is not ID and (columns is None or p.name in columns))
+    if not sets:
+        raise ValueError(f"update_nodes({type_name!r}): no column to set among {sorted(columns or ())}")
+    return f"UNWIND $rows AS r MATCH (n:{q(nt.name)} {{{q('id')}: r.{q('id')}}}) SET {sets}"
 
 
 def delete_nodes(ontology: Ontology, type_name: str) -> str:
@@ -1092,6 +1108,7 @@ __all__ = [
     "shortest_path",
     "sort_keys",
     "to_db_value",
+    "update_nodes",
     "upsert_nodes",
     "upsert_rels",
 ]

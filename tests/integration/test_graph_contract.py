@@ -297,6 +297,34 @@ def test_duplicates_in_a_batch_last_wins_and_bad_records_are_rejected(small: Gra
     assert "Unknown node type 'Robot'" in result.rejected["rob:1"]
 
 
+def test_an_update_writes_what_changed_and_every_other_column_holds(fresh_graph: GraphStore) -> None:
+    """Updates set only the columns some node of the batch changed: the rest must read back as they were."""
+    rich = {"birth_date": "1981-02-03", "skills": ["书法", "python"], "languages": ["zh", "en"], "volunteer": True,
+            "bio": "退休教师"}
+    fresh_graph.upsert_nodes([person(1, **rich), person(2, **rich), person(3, **rich)])
+    before = fresh_graph.get_nodes(["per:00001", "per:00002", "per:00003"])
+    # One batch: per:00001 changes its bio, per:00002 its skills (a list), per:00003 is written as it is.
+    result = fresh_graph.upsert_nodes([person(1, **{**rich, "bio": "书法老师"}),
+                                       person(2, **{**rich, "skills": ["太极"]}), person(3, **rich)])
+    assert sorted(result.updated) == ["per:00001", "per:00002"] and result.unchanged == ["per:00003"]
+    after = fresh_graph.get_nodes(["per:00001", "per:00002", "per:00003"])
+    system = {"version", "content_hash", "updated_at", "prov", "src_job", "src_file", "src_row"}
+
+    def kept(node_id: str) -> dict[str, Any]:
+        return {k: v for k, v in after[node_id].props.items() if k not in system}
+
+    assert kept("per:00001") == {**{k: v for k, v in before["per:00001"].props.items() if k not in system},
+                                 "bio": "书法老师"}
+    assert kept("per:00002") == {**{k: v for k, v in before["per:00002"].props.items() if k not in system},
+                                 "skills": ["太极"]}
+    assert after["per:00003"] == before["per:00003"]
+    assert [after[i].props["version"] for i in ("per:00001", "per:00002")] == [2, 2]
+    # A value emptied by its source is emptied (the column is set to null, not left as it was).
+    fresh_graph.upsert_nodes([person(1, **{**rich, "bio": "书法老师", "birth_date": None})])
+    assert "birth_date" not in fresh_graph.get_nodes(["per:00001"])["per:00001"].props
+    assert fresh_graph.get_nodes(["per:00002"])["per:00002"].props["birth_date"] == "1981-02-03"
+
+
 def test_a_field_holding_the_nodes_own_id(small: GraphStore) -> None:
     """``is_own_id``: how lists keep one record per entity-resolution cluster inside the store query."""
     small.upsert_nodes([NodeRecord("Person", "per:91000", {"name": "甲", "canonical": "per:91000"}),

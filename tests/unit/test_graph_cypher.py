@@ -8,6 +8,7 @@ import pytest
 
 from talentgraph.errors import BadQueryError, OntologyError
 from talentgraph.graph import cypher
+from talentgraph.graph.base import _same_value
 from talentgraph.graph.common import content_hash, node_from_props, parse_rel_key
 from talentgraph.schema.ontology import ONTOLOGY, Property, PropType
 from talentgraph.types import And, Cmp, Not, Or, SortKey
@@ -259,6 +260,27 @@ def test_neighbours_one_branch_per_label():
             "RETURN a.`id` AS src, type(r) AS rel_type") in text
     assert "UNWIND $ids_1 AS a_id MATCH (a:`Group` {`id`: a_id})" in text
     assert "label(r) AS rel_type" in cypher.neighbours(LB, ONTOLOGY, ["Person"])
+
+
+def test_updates_match_stored_nodes_and_set_only_the_columns_named():
+    text = cypher.update_nodes(LB, ONTOLOGY, "Person", {"canonical", "version", "languages", "not_a_column"})
+    assert text == ("UNWIND $rows AS r MATCH (n:`Person` {`id`: r.`id`}) SET n.`languages` = "
+                    "CAST(r.`languages` AS STRING[]), n.`canonical` = r.`canonical`, "
+                    "n.`version` = CAST(r.`version` AS INT64)")
+    assert cypher.update_nodes(NEO, ONTOLOGY, "Person", None).count(" = r.") == \
+        cypher.upsert_nodes(NEO, ONTOLOGY, "Person").count(" = r.")  # None: every column
+    with pytest.raises(ValueError, match="no column to set"):
+        cypher.update_nodes(LB, ONTOLOGY, "Person", {"id"})
+
+
+@pytest.mark.parametrize(("new", "stored", "same"), [
+    ("a", "a", True), (None, None, True), (["zh", "en"], ["zh", "en"], True), (3, 3, True),
+    ("a", "b", False), (None, "a", False), ("a", None, False), (["zh"], ["zh", "en"], False),
+    (1, True, False), (True, 1, False), (1.0, 1, False), ([1], [True], False),
+    ("2020-01-01", dt.date(2020, 1, 1), False),
+])
+def test_a_column_is_left_alone_only_when_its_value_and_type_are_the_stored_ones(new, stored, same):
+    assert _same_value(new, stored) is same
 
 
 def test_upserts_set_every_column_typed_for_ladybug():

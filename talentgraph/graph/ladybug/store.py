@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -347,11 +347,12 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
             columns.append((name, arrow_type))
         return arrow_rows(columns, rows, lead)
 
-    def _store_nodes(self, tx: lb.Connection, node_type: NodeType, new: list[Row], changed: list[Row]) -> None:
+    def _store_nodes(self, tx: lb.Connection, node_type: NodeType, new: list[Row], changed: list[Row],
+                     columns: Collection[str] | None = None) -> None:
         if len(new) >= self.copy_threshold:
             self._copy(tx, node_type.name, self._arrow(node_type.name, new))
             new = []
-        super()._store_nodes(tx, node_type, new, changed)
+        super()._store_nodes(tx, node_type, new, changed, columns)
 
     def _store_rels(self, tx: lb.Connection, rel_type: RelType, new: RowsByEnds, changed: RowsByEnds) -> None:
         small: RowsByEnds = {}
