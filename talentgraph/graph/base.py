@@ -821,8 +821,11 @@ class CypherGraphStore(ABC, Generic[TxT]):
         limit_per_node: int | None = None,
         other_types: Sequence[str] | None = None,
         far_props: Sequence[str] | None = None,
+        rel_props: Sequence[str] | None = None,
     ) -> dict[str, list[Edge]]:
         rt = self.ontology.rel(rel_type)
+        # Named columns only (no node or relationship values): many rows may come over as Arrow.
+        read = self._read_many if far_props is not None and rel_props is not None else self._read
         parents = rt.from_types if direction == "out" else rt.to_types
         allowed = None if other_types is None else [self.ontology.node(t).name for t in other_types]
         out: dict[str, list[Edge]] = {i: [] for i in ids}
@@ -838,8 +841,9 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 text, params = cypher.edges(self.dialect, self.ontology, group, rt.name, direction,
                                             parent_type=type_name, other_type=other, where=where,
                                             edge_where=edge_where, limit_per_node=limit_per_node,
-                                            other_types=allowed if other is None else None, far_props=far_props)
-                for r in self._read(text, params):
+                                            other_types=allowed if other is None else None, far_props=far_props,
+                                            rel_props=rel_props)
+                for r in read(text, params):
                     items = r["items"] if "items" in r else [r]
                     for item in items:
                         node = node_from_props(self.ontology, item["type"], item["node"])

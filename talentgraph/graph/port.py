@@ -170,11 +170,13 @@ class GraphStore(Protocol):
         limit_per_node: int | None = None,
         other_types: Sequence[str] | None = None,  # only these far-end types (a role's view); None: any
         far_props: Sequence[str] | None = None,  # the far node with its id and only these properties
+        rel_props: Sequence[str] | None = None,  # the relationship with only these properties
     ) -> dict[str, list[Edge]]:
         """For each id, its relationships of one type in one direction, in one query (DataLoader).
 
         ``far_props``: far nodes carry only these properties (the search projection's walks need an
-        id or a level, not whole nodes); None: every property."""
+        id or a level, not whole nodes); None: every property. ``rel_props`` likewise for the
+        relationships (their ends come from the key, always read)."""
     def walk(self, walk: "Walk") -> "WalkResult":
         """A root node (by id) or page and nested relationship steps from it, in one statement.
 

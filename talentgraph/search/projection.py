@@ -364,7 +364,7 @@ class SearchProjector:
         ids = [n.id for n in records if n.id not in fresh]
         if ids:
             for direction in ("out", "in"):
-                for es in self.graph.edges(ids, SAME_AS, direction, far_props=[CANONICAL]).values():
+                for es in self.graph.edges(ids, SAME_AS, direction, far_props=[CANONICAL], rel_props=()).values():
                     found.update(c for c in (_canonical(e.node) for e in es) if c is not None)
         return found
 
@@ -380,7 +380,7 @@ class SearchProjector:
         for f in fields:
             if isinstance(f.path, Within):
                 wanted[(f.path.hop.rel, f.path.hop.direction)].add(f.path.level_prop)
-        found = {step: self.graph.edges(ids, step[0], step[1], far_props=sorted(wanted[step]))
+        found = {step: self.graph.edges(ids, step[0], step[1], far_props=sorted(wanted[step]), rel_props=())
                  for step in sorted(steps)}
 
         def linked(i: str, hop: Hop) -> list[str]:
@@ -435,7 +435,7 @@ class SearchProjector:
         for _ in range(len(path.levels)):
             if not frontier:
                 return
-            ups = self.graph.edges(frontier, path.up, "out", far_props=[path.level_prop])
+            ups = self.graph.edges(frontier, path.up, "out", far_props=[path.level_prop], rel_props=())
             nxt: list[str] = []
             for c in frontier:
                 ps = tuple((e.node.id, str(e.node.props.get(path.level_prop)))
@@ -456,9 +456,9 @@ class SearchProjector:
                 seen |= frontier
                 children: set[str] = set()
                 for chunk in _chunks(sorted(frontier), 50):  # bounded answers: a community holds 10^5 residents
-                    for es in self.graph.edges(chunk, path.hop.rel, back, far_props=()).values():
+                    for es in self.graph.edges(chunk, path.hop.rel, back, far_props=(), rel_props=()).values():
                         found.update(e.node.id for e in es)
-                    for es in self.graph.edges(chunk, path.up, "in", far_props=()).values():
+                    for es in self.graph.edges(chunk, path.up, "in", far_props=(), rel_props=()).values():
                         children.update(e.node.id for e in es if e.node.type == path.hop.to)
                 frontier = children - seen
         return found
