@@ -161,6 +161,10 @@ class CypherGraphStore(ABC, Generic[TxT]):
         """False when no node of the type can exist yet, so an upsert skips looking them up."""
         return True
 
+    def _run_many(self, tx: TxT, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """``_run`` inside ``tx`` for statements ``_read_many`` may read (named columns only)."""
+        return self._run(tx, text, params)
+
     def _read_many(self, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """``_read`` for statements returning many rows of named columns and maps of them (no node or
         relationship values): whole nodes by id and the change feed's bulk reads. LadybugDB fetches these as Arrow."""
@@ -232,7 +236,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         found: dict[str, Node] = {}
         for chunk in chunks(list(ids), self.batch_rows):
             text, params = cypher.get_nodes(self.dialect, self.ontology, type_name, chunk)
-            for r in self._run(tx, text, params):
+            for r in self._run_many(tx, text, params):
                 found[r["id"]] = node_from_props(self.ontology, r["type"], r["props"])
         return found
 
