@@ -342,6 +342,17 @@ def test_an_update_writes_what_changed_and_every_other_column_holds(fresh_graph:
     assert fresh_graph.get_nodes(["per:00002"])["per:00002"].props["birth_date"] == "1981-02-03"
 
 
+def test_a_large_batch_of_updates_reads_and_writes_every_node(fresh_graph: GraphStore) -> None:
+    """More stored nodes than LadybugDB converts one by one (read as Arrow inside the write transaction)."""
+    n = 75
+    fresh_graph.upsert_nodes([person(i, skills=["书法"]) for i in range(n)])
+    result = fresh_graph.upsert_nodes([person(i, skills=["书法"], bio=f"第{i}位") for i in range(n)])
+    assert len(result.updated) == n and not result.inserted and not result.unchanged
+    after = fresh_graph.get_nodes([f"per:{i:05d}" for i in range(n)])
+    assert {nid: (node.props["bio"], node.props["skills"], node.props["version"]) for nid, node in after.items()} == \
+        {f"per:{i:05d}": (f"第{i}位", ["书法"], 2) for i in range(n)}
+
+
 def test_a_field_holding_the_nodes_own_id(small: GraphStore) -> None:
     """``is_own_id``: how lists keep one record per entity-resolution cluster inside the store query."""
     small.upsert_nodes([NodeRecord("Person", "per:91000", {"name": "甲", "canonical": "per:91000"}),
