@@ -167,7 +167,8 @@ class CypherGraphStore(ABC, Generic[TxT]):
 
     def _read_many(self, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """``_read`` for statements returning many rows of named columns and maps of them (no node or
-        relationship values): whole nodes by id and the change feed's bulk reads. LadybugDB fetches these as Arrow."""
+        relationship values): nodes by id, list pages, ``edges`` with ``far_props`` and ``rel_props``, the change
+        feed's bulk reads. LadybugDB fetches these as Arrow when there are many."""
         return self._read(text, params)
 
     def _store_nodes(self, tx: TxT, node_type: NodeType, new: list[Row], changed: list[Row],
