@@ -30,6 +30,9 @@ of every ingest figure). Then, per backend, in a child process of its own:
      allows read-only handles beside the server's read-write one; the server writes nothing meanwhile),
      or the bare Neo4j driver. Its answers are checked against GraphQL's for the first 20 ids and for members
      of the organisation with the most co-building units (where the limit of 20 cuts).
+   - one person by id (``person(id) { name languages skills }``, the read under every detail page) against
+     ``MATCH (p:Person {id: $id}) RETURN`` those three properties by hand, on the same ids as the 2-hop;
+     the names are checked to agree.
    - GraphQL ``search`` for the query set below with the facets a staff page asks for (languages, skills,
      nationality), highlights and explanations, against the compiled query sent bare to the engine (the
      service's plan, filters and facets for the analyst role, on Tantivy's searcher in this process or as
@@ -109,6 +112,9 @@ WITH p, m, o, e ORDER BY o.id, e.id
 WITH p, m, o, collect(e.name) AS es
 RETURN p.name AS name, o.name AS org, m.role AS role, es[0..20] AS enterprises""",
 }
+# One node by id: no relationship selected, so no walk — the node loader's read of the whole node.
+BY_ID = """query($id: ID!) { person(id: $id) { name languages skills } }"""
+BY_ID_CYPHER = "MATCH (p:Person {id: $id}) RETURN p.name AS name, p.languages AS languages, p.skills AS skills"
 PARTY_MEMBERS = "MATCH (p:Person)-[:MEMBER_OF]->(o:PartyOrganization) RETURN DISTINCT p.id AS id"
 # Members of the organisation with the most co-building units: where the limit of 20 bites (checked answers).
 BUSIEST_MEMBERS = """MATCH (o:PartyOrganization)-[:CO_BUILDS_WITH]->(e:Enterprise) WITH o, count(e) AS n
@@ -359,6 +365,17 @@ def time_http(url: str, key: str, settings: Any, requests: int, tag: str) -> dic
                                lambda pid: raw.read(cypher, {"id": pid}), sample)
             out.update(_stats("graphql", gq) | _stats("cypher", cy))
             out["graphql_p95_ratio"] = round(out["graphql_p95_ms"] / max(out["cypher_p95_ms"], 1e-6), 2)
+
+            # one node by id, the same ids
+            differ = [pid for pid in checked if (graphql(client, BY_ID, {"id": pid})["person"] or {}).get("name")
+                      != next(iter(raw.read(BY_ID_CYPHER, {"id": pid})), {}).get("name")]
+            if differ:
+                raise RuntimeError(f"GraphQL and the hand-written lookup disagree on {differ[:3]}")
+            log(tag, f"by id: {requests} pairs …")
+            gq, cy = alternate(lambda pid: graphql(client, BY_ID, {"id": pid}),
+                               lambda pid: raw.read(BY_ID_CYPHER, {"id": pid}), sample)
+            out.update(_stats("by_id", gq) | _stats("by_id_cypher", cy))
+            out["by_id_p95_ratio"] = round(out["by_id_p95_ms"] / max(out["by_id_cypher_p95_ms"], 1e-6), 2)
 
             # search: the query set cycled, GraphQL over HTTP vs the compiled query bare
             bodies = [{"q": q, "f": [{"field": k, "values": v} for k, v in f.items()] or None}
