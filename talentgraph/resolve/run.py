@@ -166,9 +166,10 @@ class Resolver:
         out: list[Candidate] = []
         # Large id lists and only the link's own columns: LadybugDB plans each call as a scan of the link table
         # (50k records: 29 calls of 2,000 ids 3.3 s).
+        own = [p.name for p in self.ontology.rel(records.LINK).properties]
         for i in range(0, len(ids), STORED_BATCH):
             for src, edges in self.graph.edges(ids[i:i + STORED_BATCH], records.LINK, "out", far_props=(),
-                                               rel_props=("status", "probability", "weights")).items():
+                                               rel_props=own).items():
                 for e in edges:
                     p = e.props
                     a, b = pair(e.from_id, e.to_id)

@@ -116,6 +116,26 @@ def _category(exc: Exception) -> str:
     return head if head.lower().endswith(("exception", "error")) and len(head) < 40 else type(exc).__name__
 
 
+def _rows(result: lb.QueryResult) -> list[Row]:
+    names = result.get_column_names()
+    return [dict(zip(names, values)) for values in result.get_all()]
+
+
+def _arrow(result: lb.QueryResult) -> pa.Table:
+    # Sized to the result: the binding's default chunk is ~10M values / columns, allocated up front (one
+    # resident by id with every column: 17.8 ms that way, 0.6 ms sized).
+    return result.get_as_arrow(max(result.get_num_tuples(), 1))
+
+
+def _many_rows(result: lb.QueryResult) -> list[Row]:
+    # Arrow pays a fixed cost per result: below ARROW_FROM rows, value by value is faster (residents by id with
+    # every column: 1 row 1.0 vs 0.5 ms, 50 rows 2.1 vs 2.4 ms, 1,000 rows 33 vs 41 ms).
+    if result.get_num_tuples() < ARROW_FROM:
+        return _rows(result)
+    rows: list[Row] = _arrow(result).to_pylist()
+    return rows
+
+
 class LadybugGraphStore(CypherGraphStore[lb.Connection]):
     capabilities = GraphCapabilities(name="ladybug", bulk_copy=True, single_writer_process=True,
                                      edges_per_far_type=True, count_in_page=False)
@@ -171,18 +191,25 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
                 self._readers.append(conn)
         return conn
 
-    def _run(self, tx: lb.Connection, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+    def _execute(self, tx: lb.Connection, text: str, params: Mapping[str, Any] | None,
+                 convert: Callable[[lb.QueryResult], T]) -> T:
+        """One statement on ``tx``, its result handed over by ``convert``; engine errors as StoreError."""
         try:
             result = tx.execute(text, dict(params or {}))
             assert not isinstance(result, list)  # one statement per call
-            names = result.get_column_names()
-            rows = [dict(zip(names, values)) for values in result.get_all()]
+            out = convert(result)
             result.close()
-            return rows
+            return out
         except Exception as exc:
             # The engine's message quotes the query (and values in it): the log gets it, the error does not.
             log.debug("LadybugDB failed on `%s`: %s", text, exc)
             raise self._query_failed(exc) from exc
+
+    def _run(self, tx: lb.Connection, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        return self._execute(tx, text, params, _rows)
+
+    def _run_many(self, tx: lb.Connection, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        return self._execute(tx, text, params, _many_rows)
 
     def _query_failed(self, exc: Exception) -> StoreError:
         kind = _category(exc)
@@ -201,40 +228,11 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         with self._checkpoints.shared():
             return self._run_many(self._reader(), text, params)  # a closed store says so itself
 
-    def _run_many(self, tx: lb.Connection, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        # Arrow pays a fixed cost per result: below ARROW_FROM rows, value by value is faster (residents by id
-        # with every column: 1 row 1.0 vs 0.5 ms, 50 rows 2.1 vs 2.4 ms, 1,000 rows 33 vs 41 ms).
-        try:
-            result = tx.execute(text, dict(params or {}))
-            assert not isinstance(result, list)  # one statement per call
-            n = result.get_num_tuples()
-            if n < ARROW_FROM:
-                names = result.get_column_names()
-                rows: list[Row] = [dict(zip(names, values)) for values in result.get_all()]
-            else:
-                rows = result.get_as_arrow(n).to_pylist()
-            result.close()
-        except Exception as exc:
-            log.debug("LadybugDB failed on `%s`: %s", text, exc)
-            raise self._query_failed(exc) from exc
-        return rows
-
     def _read_arrow(self, text: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         # Arrow, not get_all(): the Python binding converts value by value (224,888 residents' four columns:
         # 3.5 s by get_all, 0.35 s as Arrow).
         with self._checkpoints.shared():
-            reader = self._reader()  # a closed store says so itself
-            try:
-                result = reader.execute(text, dict(params or {}))
-                assert not isinstance(result, list)  # one statement per call
-                # Sized to the result: the binding's default chunk is ~10M values / columns, allocated up front
-                # (one resident by id with every column: 17.8 ms that way, 0.6 ms sized).
-                table = result.get_as_arrow(max(result.get_num_tuples(), 1))
-                result.close()
-            except Exception as exc:
-                log.debug("LadybugDB failed on `%s`: %s", text, exc)
-                raise self._query_failed(exc) from exc
-        return table
+            return self._execute(self._reader(), text, params, _arrow)  # a closed store says so itself
 
     def _write(self, doing: str, work: Callable[..., T], *args: Any) -> T:
         # Engine errors already name their statement; ``doing`` is for engines that fail as a whole.
