@@ -36,6 +36,7 @@ from talentgraph.demo.people import (
     RUSSIAN_SPEAKING,
     Occupation,
     Resident,
+    Weighted,
     make_chinese,
     make_foreign,
     weighted,
@@ -187,13 +188,13 @@ def _place_enterprises(rng: random.Random, enterprises: list[Enterprise]) -> Non
         e.lat = round(lat + rng.uniform(-0.9, 0.9) * hy, 6)
 
 
-def _occupation_pool(labels: Labels) -> list[tuple[Occupation, float]]:
+def _occupation_pool(labels: Labels) -> Weighted[Occupation]:
     skills = vocabulary("skills")
     missing = [s for o in OCCUPATIONS for s in o.skills if s not in skills]
     if missing:
         raise OntologyError(f"Demo occupations use skills missing from the vocabulary: {missing}.",
                             hint="Add them to schema/vocab/skills.yaml or edit talentgraph/demo/people.py.")
-    return [(o, o.weight) for o in OCCUPATIONS]
+    return Weighted((o, o.weight) for o in OCCUPATIONS)
 
 
 def _residents(rng: random.Random, n: int, buildings: list[Building], labels: Labels) -> list[Resident]:
@@ -201,7 +202,7 @@ def _residents(rng: random.Random, n: int, buildings: list[Building], labels: La
     lawyer = next(o for o in OCCUPATIONS if o.en == "Lawyer")
     n_foreign = round(n * FOREIGN_SHARE)
     foreign_at = set(rng.sample(range(n), n_foreign))
-    weights = [(b, float(b.households)) for b in buildings]
+    weights = Weighted((b, float(b.households)) for b in buildings)
     out: list[Resident] = []
     for i in range(n):
         key = f"LY{i + 1:06d}"

@@ -79,8 +79,15 @@ class PersonName:
         return self.culture == "zh" or self.culture in _FAMILY_FIRST
 
 
+_TOTALS: dict[int, tuple[tuple[tuple[str, str, float], ...], float]] = {}
+
+
 def _weighted(rng: random.Random, items: tuple[tuple[str, str, float], ...]) -> tuple[str, str]:
-    total = sum(w for *_, w in items)
+    # The pools are module constants drawn from for every resident: their totals are summed once.
+    found = _TOTALS.get(id(items))
+    if found is None or found[0] is not items:
+        found = _TOTALS[id(items)] = (items, sum(w for *_, w in items))
+    total = found[1]
     x = rng.random() * total
     for a, b, w in items:
         x -= w

@@ -13,7 +13,7 @@ from typing import Any
 
 from talentgraph.demo import codes, places, variations
 from talentgraph.demo.names import chinese_name
-from talentgraph.demo.people import Occupation, Resident, make_chinese, make_foreign, weighted
+from talentgraph.demo.people import Occupation, Resident, Weighted, make_chinese, make_foreign, weighted
 from talentgraph.demo.registers import Labels, Register, rand_date
 from talentgraph.schema.vocabularies import vocabulary
 
@@ -34,7 +34,7 @@ _AREA_NAMES = {a.key: a.name for a in places.RESIDENTIAL_AREAS}
 _OUTSIDE_NOTES = ("居住在花木街道其他社区", "在联洋工作", "家住张江，周末参加活动", "在社区企业上班", "")
 
 
-def outside_volunteers(rng: random.Random, n: int, occupations: list[tuple[Occupation, float]]) -> list[Resident]:
+def outside_volunteers(rng: random.Random, n: int, occupations: Weighted[Occupation]) -> list[Resident]:
     """Adults who live or work outside Lianyang and volunteer here: in no other register (keys XV…)."""
     out: list[Resident] = []
     while len(out) < n:

@@ -8,10 +8,10 @@ people whose profiles hang together rather than random tags.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from talentgraph.demo import codes
 from talentgraph.demo.names import PersonName, chinese_name, foreign_name
@@ -144,8 +144,23 @@ class Resident:
 T = TypeVar("T")
 
 
-def weighted(rng: random.Random, items: Sequence[tuple[T, float]]) -> T:
-    total = sum(w for _, w in items)
+class Weighted(Generic[T]):
+    """Choices whose weights' total is worked out once: a pool drawn from for every resident (the same
+    sum, in the same order, as ``weighted`` would take per draw, so the draws are the same)."""
+
+    __slots__ = ("items", "total")
+
+    def __init__(self, items: Iterable[tuple[T, float]]) -> None:
+        self.items = tuple(items)
+        self.total = sum(w for _, w in self.items)
+
+
+def weighted(rng: random.Random, items: Sequence[tuple[T, float]] | Weighted[T]) -> T:
+    if isinstance(items, Weighted):
+        total = items.total
+        items = items.items
+    else:
+        total = sum(w for _, w in items)
     x = rng.random() * total
     for value, w in items:
         x -= w
@@ -207,7 +222,7 @@ def foreign_languages(rng: random.Random, native: tuple[str, ...], age: int) -> 
     return langs, levels
 
 
-def make_chinese(rng: random.Random, key: str, occupations: list[tuple[Occupation, float]],
+def make_chinese(rng: random.Random, key: str, occupations: Weighted[Occupation],
                  expand: dict[str, tuple[str, ...]]) -> Resident:
     gender = rng.choice(("male", "female"))
     birth = birth_date(rng, foreign=False)
@@ -226,7 +241,7 @@ def make_chinese(rng: random.Random, key: str, occupations: list[tuple[Occupatio
     )
 
 
-def make_foreign(rng: random.Random, key: str, occupations: list[tuple[Occupation, float]],
+def make_foreign(rng: random.Random, key: str, occupations: Weighted[Occupation],
                  expand: dict[str, tuple[str, ...]]) -> Resident:
     nat, culture, native = weighted(rng, [((n, c, langs), w) for n, w, c, langs in NATIONALITIES])
     gender = rng.choice(("male", "female"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from anyascii import anyascii
 from pypinyin import lazy_pinyin
@@ -47,8 +48,7 @@ def _script_tokens(text: str) -> list[str]:
             sur = anyascii(surname).lower()
             return [_KOREAN_SURNAMES.get(sur, sur), anyascii(given).lower()] if given else [sur]
         if _HAN.search(text):
-            return ["".join(lazy_pinyin(surname)), "".join(lazy_pinyin(given))] if given else \
-                ["".join(lazy_pinyin(surname))]
+            return [_pinyin(surname), _pinyin(given)] if given else [_pinyin(surname)]
         return [anyascii(text).lower()]
     text = _JOINERS.sub("", text)
     latin = anyascii(text) if not text.isascii() else text
@@ -57,6 +57,12 @@ def _script_tokens(text: str) -> list[str]:
     if len(tokens) >= 2:  # a romanised Korean surname among the tokens folds as it does from Hangul
         tokens = [_KOREAN_SURNAMES.get(t, t) if t in ("gim", "rhee", "bak", "pak", "choe") else t for t in tokens]
     return tokens
+
+
+@lru_cache(maxsize=1 << 16)
+def _pinyin(han: str) -> str:
+    # Surnames and given names repeat across a population: each is converted once (pypinyin ~25 µs a call).
+    return "".join(lazy_pinyin(han))
 
 
 def fold(token: str) -> str:
@@ -69,6 +75,12 @@ def name_key(text: str | None) -> str | None:
     """One key for a name in any script, order and spelling: sorted, folded Latin tokens."""
     if not text:
         return None
+    return _name_key(text)
+
+
+@lru_cache(maxsize=1 << 17)
+def _name_key(text: str) -> str | None:
+    # A record's name and Latin name each feed two keys, and names repeat: one computation per distinct text.
     text = unicodedata.normalize("NFKC", text).strip()
     if not text:
         return None

