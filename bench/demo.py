@@ -42,6 +42,7 @@ PHASES = {
     "ingest": re.compile(r"^Ingest took ([\d.]+)s"),
     "resolve": re.compile(r"^Entity resolution: .*; ([\d.]+)s\.$"),
     "search sync": re.compile(r"^Search sync took ([\d.]+)s"),
+    "ingest + sync": re.compile(r"^Ingest \+ search sync took ([\d.]+)s"),  # demos before resolution ran first
 }
 KEY = re.compile(r"^\s+staff\s+(tg_staff_\S+)")
 
