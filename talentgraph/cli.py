@@ -172,7 +172,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                           sync=False)
                 _print_summaries(summaries, as_json=False)
                 print(f"Ingest took {time.perf_counter() - t0:.1f}s.")
-                _demo_resolve(stores, settings)
+                _demo_resolve(stores, settings, progress=not args.quiet)
             finally:
                 t1 = time.perf_counter()
                 stores.projector.sync(progress=not args.quiet)
@@ -188,12 +188,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_resolve(stores: Any, settings: Settings) -> None:
+def _demo_resolve(stores: Any, settings: Settings, *, progress: bool) -> None:
     """The registers name some people twice: link them, as a steward would run `talentgraph resolve`."""
     from talentgraph.resolve.actions import perform
 
     t0 = time.perf_counter()
-    r = perform(stores.graph, None, settings.data_dir, {"action": "run"}, by="demo")["report"]  # the caller syncs
+    r = perform(stores.graph, None, settings.data_dir, {"action": "run"}, by="demo",  # the caller syncs
+                progress=progress)["report"]
     print(f"Entity resolution: {r['clusters']} people found in more than one register ({r['records_in_clusters']} "
           f"records), {r['pending_pairs']} pairs for review (talentgraph resolve --pending); "
           f"{time.perf_counter() - t0:.1f}s.")
@@ -737,7 +738,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         stores = open_stores(settings)
         try:
             result = perform(stores.graph, stores.projector, settings.data_dir, body,
-                             by=f"cli:{os.environ.get('USER', 'unknown')}")
+                             by=f"cli:{os.environ.get('USER', 'unknown')}", progress=sys.stderr.isatty())
         finally:
             stores.close()
     if args.json:

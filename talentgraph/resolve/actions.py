@@ -40,7 +40,8 @@ def _probability(body: dict[str, Any], name: str, default: float) -> float:
 
 
 def perform(graph: GraphStore, projector: Syncs | None, data_dir: Path, body: dict[str, Any], *,
-            by: str) -> dict[str, Any]:
+            by: str, progress: bool = False) -> dict[str, Any]:
+    """Run one request; ``progress``: bars on stderr for a run of the model (the CLI, the demo)."""
     action = body.get("action", "run")
     if action not in ACTIONS:
         raise BadQueryError(f"action {action!r} is not one of {', '.join(ACTIONS)}.",
@@ -53,7 +54,7 @@ def perform(graph: GraphStore, projector: Syncs | None, data_dir: Path, body: di
         raise BadQueryError("note is not a short text.", hint="Send at most 1000 characters.")
     if action == "run":
         report = resolver.run(threshold=_probability(body, "threshold", 0.95),
-                              review_floor=_probability(body, "review_floor", 0.5))
+                              review_floor=_probability(body, "review_floor", 0.5), progress=progress)
     elif action == "split":
         report = resolver.split(_id(body, "cluster"), by=by)
     else:

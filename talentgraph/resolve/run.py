@@ -81,12 +81,19 @@ class Resolver:
         self.decisions = DecisionLog(self.dir / "decisions.jsonl")
 
     # --- the model ----------------------------------------------------------------------------
-    def run(self, *, threshold: float = 0.95, review_floor: float = 0.5, seed: int = 7) -> ResolveReport:
-        """Train on every person record, score, and store links, clusters and the review queue."""
+    def run(self, *, threshold: float = 0.95, review_floor: float = 0.5, seed: int = 7,
+            progress: bool = False) -> ResolveReport:
+        """Train on every person record, score, and store links, clusters and the review queue.
+
+        ``progress``: a bar on stderr through the phases (reading, training and scoring, writing), each seconds long
+        at a district's scale."""
         _check_thresholds(threshold, review_floor)
+        bar = _Phases(progress)
         t0 = time.perf_counter()
+        bar.step("reading person records")
         table, recs = records.load(self.graph, self.ontology)
         loaded = time.perf_counter() - t0
+        bar.step(f"training and scoring on {len(recs):,} records")
         trained = model.score(table, review_floor=review_floor, seed=seed)
         report = ResolveReport(records=len(recs), scored_pairs=len(trained.pairs), note=trained.note)
         candidates: list[Candidate] = []
@@ -101,7 +108,9 @@ class Resolver:
             (self.dir / "model.json").write_text(json.dumps(trained.model, ensure_ascii=False, indent=1, default=str),
                                                   encoding="utf-8")
         t1 = time.perf_counter()
+        bar.step(f"writing links of {len(candidates):,} scored pairs")
         self._apply(candidates, recs, report, self._stored(recs))
+        bar.close()
         report.seconds = {"load": round(loaded, 3), "train": round(trained.seconds.get("train", 0.0), 3),
                           "predict": round(trained.seconds.get("predict", 0.0), 3),
                           "write": round(time.perf_counter() - t1, 3),
@@ -237,6 +246,37 @@ class Resolver:
             n_res, r_res = self.graph.upsert_batch(nodes[i:i + WRITE_BATCH], rels[i:i + WRITE_BATCH])
             report.canonicals_written += len(n_res.inserted) + len(n_res.updated)
             report.links_written += len(r_res.inserted) + len(r_res.updated)
+
+
+class _Phases:
+    """A bar over a run's phases (stderr), or nothing."""
+
+    STEPS = 3
+
+    def __init__(self, enabled: bool) -> None:
+        self._bar: Any = None
+        if enabled:
+            import sys
+
+            from tqdm import tqdm
+
+            self._bar = tqdm(desc="entity resolution", total=self.STEPS, unit=" phases", file=sys.stderr,
+                             dynamic_ncols=True, leave=True)
+        self._started = False
+
+    def step(self, doing: str) -> None:
+        if self._bar is None:
+            return
+        if self._started:
+            self._bar.update(1)
+        self._started = True
+        self._bar.set_postfix_str(doing)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+            self._bar.set_postfix_str("done")
+            self._bar.close()
 
 
 def _check_thresholds(threshold: float, review_floor: float) -> None:

@@ -176,3 +176,16 @@ def test_records_are_read_in_id_order_with_what_a_full_read_gives(fresh_graph: G
     whole = {n.id: n for n in fresh_graph.list_nodes("Person", first=1000).items}
     assert table.to_pylist() == [records.features(whole[i]) for i in ids]
     assert recs == {i: records._record(whole[i], records._compared(records.ONTOLOGY)) for i in ids}
+
+
+def test_a_run_shows_its_phases_on_stderr(fresh_graph: GraphStore, world: resolve_world.World, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Resolution takes seconds per phase at a district's scale: the CLI and the demo show where it is."""
+    report = Resolver(fresh_graph, tmp_path).run(progress=True)
+    err = capsys.readouterr().err
+    assert report.clusters > 0
+    for phase in ("reading person records", f"training and scoring on {len(world.truth):,} records",
+                  "writing links of", "3/3"):
+        assert phase in err, err
+    Resolver(fresh_graph, tmp_path).run()
+    assert capsys.readouterr().err == ""  # quiet unless asked
