@@ -23,6 +23,7 @@ and ``_engine_row`` (Neo4j leaves out nulls).
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -61,7 +62,7 @@ from talentgraph.graph.port import (
     Withdrawal,
 )
 from talentgraph.graph.walk import Walk, WalkResult, read_walk, walk_query
-from talentgraph.schema.ontology import NodeType, Ontology, RelType
+from talentgraph.schema.ontology import NodeType, Ontology, PropType, RelType
 from talentgraph.types import (
     Change,
     Direction,
@@ -85,6 +86,17 @@ T = TypeVar("T")
 CheckedRel = tuple[RelRecord, str, str]
 # Rows of one relationship type grouped by (from type, to type): each pair is its own statement.
 RowsByEnds = dict[tuple[str, str], list[Row]]
+
+
+def _as_row_value(value: Any, is_date: bool) -> Any:
+    """A stored value as a write row holds it: a node read back carries its dates as ISO text, a row as dates
+    (``cypher.to_db_value``); compared as they are, every date column would count as changed on every update."""
+    if is_date and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _same_value(new: Any, stored: Any) -> bool:
@@ -379,6 +391,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         for type_name, group in by_type.items():
             nt = self.ontology.node(type_name)
             declared = {p.name: p for p in nt.properties}
+            dates = {p.name for p in nt.properties if p.type is PropType.DATE}
             existing = (self._stored_nodes(tx, type_name, [r.id for r in group])
                         if self._may_hold_nodes(tx, type_name) else {})
             new: list[Row] = []
@@ -418,7 +431,8 @@ class CypherGraphStore(ABC, Generic[TxT]):
                           "updated_at": ts, claims.PROV: claims.dump(merged.claims),
                           **provenance_props(rec.provenance)}
                 row = node_row(nt, rec.id, merged.props, system)
-                touched.update(k for k, v in row.items() if not _same_value(v, old.props.get(k)))
+                touched.update(k for k, v in row.items()
+                               if not _same_value(v, _as_row_value(old.props.get(k), k in dates)))
                 changed.append(self._engine_row(row))
                 result.updated.append(rec.id)
                 changes.append(change_row("upsert", "node", nt.name, rec.id, version, ts))

@@ -28,7 +28,10 @@ from talentgraph.types import NodeRecord, Provenance, RelRecord
 
 MATCHED, ACCEPTED, PENDING = "matched", "accepted", "pending"
 JOB = "resolve"
-WRITE_BATCH = 5000
+WRITE_BATCH = 5000  # records per write transaction on a server engine (Neo4j)
+# On an engine that loads by COPY (LadybugDB) every transaction ends in a checkpoint that rewrites what it touched of
+# the Person table wherever the updated records lie (50k records: ~1 s each); the ingest's batch size there.
+BULK_WRITE_BATCH = 100_000
 STORED_BATCH = 20_000  # records whose stored links one read fetches
 
 
@@ -242,8 +245,9 @@ class Resolver:
             if want != rec.canonical:
                 nodes.append(NodeRecord(records.SUBJECT, rid, {records.CANONICAL: want}, prov, names))
         rels = list(wanted.values())
-        for i in range(0, max(len(nodes), len(rels)), WRITE_BATCH):
-            n_res, r_res = self.graph.upsert_batch(nodes[i:i + WRITE_BATCH], rels[i:i + WRITE_BATCH])
+        size = BULK_WRITE_BATCH if self.graph.capabilities.bulk_copy else WRITE_BATCH
+        for i in range(0, max(len(nodes), len(rels)), size):
+            n_res, r_res = self.graph.upsert_batch(nodes[i:i + size], rels[i:i + size])
             report.canonicals_written += len(n_res.inserted) + len(n_res.updated)
             report.links_written += len(r_res.inserted) + len(r_res.updated)
 

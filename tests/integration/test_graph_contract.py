@@ -342,6 +342,29 @@ def test_an_update_writes_what_changed_and_every_other_column_holds(fresh_graph:
     assert fresh_graph.get_nodes(["per:00002"])["per:00002"].props["birth_date"] == "1981-02-03"
 
 
+def test_an_update_sets_no_column_it_leaves_as_it_was(fresh_graph: GraphStore,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The columns an update sets are those whose value changed; a date read back as text is the date written
+    (entity resolution's canonical on 11k records set every date column of them before)."""
+    from talentgraph.graph.base import CypherGraphStore
+
+    assert isinstance(fresh_graph, CypherGraphStore)
+    rich = {"birth_date": "1981-02-03", "skills": ["书法"], "bio": "退休教师"}
+    fresh_graph.upsert_nodes([person(1, **rich), person(2, **rich)])
+    seen: list[Any] = []
+    store_nodes = fresh_graph._store_nodes
+
+    def spy(tx: Any, node_type: Any, new: Any, changed: Any, columns: Any = None) -> None:
+        seen.append(None if columns is None else set(columns))
+        store_nodes(tx, node_type, new, changed, columns)
+
+    monkeypatch.setattr(fresh_graph, "_store_nodes", spy)
+    fresh_graph.upsert_nodes([person(1, **{**rich, "bio": "书法老师"}), person(2, **rich)])
+    assert seen and seen[-1] is not None
+    assert "bio" in seen[-1] and not seen[-1] & {"birth_date", "skills", "name"}, seen[-1]
+    assert fresh_graph.get_nodes(["per:00001"])["per:00001"].props["birth_date"] == "1981-02-03"
+
+
 def test_a_large_batch_of_updates_reads_and_writes_every_node(fresh_graph: GraphStore) -> None:
     """More stored nodes than LadybugDB converts one by one (read as Arrow inside the write transaction)."""
     n = 75
