@@ -120,8 +120,9 @@ def run_once(residents: int, workdir: Path, code: Path = ROOT) -> dict[str, Any]
 
 def _rev(code: Path) -> str:
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=code, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=code, capture_output=True,
-                           text=True).stdout.strip()
+    # Results written into bench/RESULTS.md while a run goes on are no change of the code measured.
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md"],
+                           cwd=code, capture_output=True, text=True).stdout.strip()
     return head + ("+changes" if dirty else "")
 
 
