@@ -4,7 +4,8 @@ Building a document (``mapping.build_doc``: pinyin, jieba, transliteration, bigr
 and was half of a search sync, done on one core while the other idled. ``DocBuilder`` hands the
 inputs of a chunk of documents (node, derived fields, cluster members) to one worker process and
 gives the documents back in submission order, so the projection reads the next chunk from the graph
-while the worker builds this one.
+while the worker builds this one; when the worker is ``AHEAD`` chunks behind, the projection builds the next
+chunk itself rather than wait (the graph reads got cheaper than the building).
 
 One worker, not one per core: the main process is busy too (graph reads, the index writer's calls),
 and with a single worker the entity names the segmenter learns (``analysis.add_words``) reach it in
@@ -67,6 +68,16 @@ class DocBuilder:
         new = {w: f for w, f in words.items() if w not in self._sent} if len(words) != len(self._sent) else {}
         self._sent.update(new)
         self._pending.append((self._pool.submit(_build, new, inputs), tag))
+
+    def backlog(self) -> int:
+        """Chunks submitted and not yet handed back (finished or not)."""
+        return len(self._pending)
+
+    def finished(self) -> Iterator[tuple[list[SearchDoc], Any]]:
+        """The chunks finished so far, in submission order, without waiting for the rest."""
+        while self._pending and self._pending[0][0].done():
+            future, tag = self._pending.popleft()
+            yield future.result(), tag
 
     def ready(self, *, keep: int = AHEAD) -> Iterator[tuple[list[SearchDoc], Any]]:
         """Finished chunks (documents, the tag given at submit) while more than ``keep`` are queued."""

@@ -66,6 +66,10 @@ class SearchProjector:
         # beside the index, so a process that only opens the index segments queries the same way.
         self.lexicon_path = lexicon_path
         self._searchable_types = {n.name for n in ontology.node_types}
+        # What a document is built from: the types' own properties. A record's claims and system columns are not
+        # read for it (a third of what is pickled to the document worker); cluster members, whose claims order a
+        # golden value, are read whole (``_members``).
+        self._doc_fields = sorted({p.name for n in ontology.node_types for p in n.properties})
         # Containers' parents (Within paths), kept for one sync or rebuild: key (up rel, level prop).
         self._parents: dict[tuple[str, str], dict[str, tuple[tuple[str, str], ...]]] = {}
         # One per hierarchy walked (the fields of one hierarchy differ only in their level).
@@ -150,6 +154,7 @@ class SearchProjector:
         # Entity names are learned before the documents that may contain them are cut: the types whose
         # names teach the segmenter come first (ids sort by type prefix, "per:" before "prj:").
         pending = sorted(dirty - deleted, key=self._learning_first)
+        whole = self._projected_whole(pending)
         done: set[str] = set()
         projecting = _bar("search sync: documents", len(pending), " docs", progress)
         builder = DocBuilder() if len(pending) >= docpool.MIN_DOCS and DocBuilder.available() else None
@@ -159,20 +164,25 @@ class SearchProjector:
                 # stands for it (its document carries the members' values), in a further round.
                 touched: set[str] = set()
                 for chunk in _chunks(pending, BATCH):
-                    nodes = self.graph.get_nodes(chunk)
+                    nodes = self.graph.get_nodes(chunk, fields=self._doc_fields)
                     gone = [i for i in chunk if i not in nodes]  # deleted after the change we read
                     deleted.update(gone)
                     inputs, hidden = self._inputs(list(nodes.values()))
                     deleted.update(hidden)
                     done.update(chunk)
-                    touched |= self._clusters_touched(list(nodes.values()), fresh)
+                    touched |= self._clusters_touched([n for n in nodes.values() if n.type not in whole], fresh)
                     if builder is None:
                         indexed += self.index.index(build_here(inputs))
                         projecting.update(len(chunk))
                         continue
-                    # The worker builds this chunk's documents while the next one is read.
-                    builder.submit(inputs, len(chunk))
-                    for docs, n in builder.ready():
+                    # The worker builds this chunk's documents while the next one is read; when it is already
+                    # AHEAD chunks behind, this process builds the chunk itself instead of waiting for it.
+                    if builder.backlog() >= docpool.AHEAD:
+                        indexed += self.index.index(build_here(inputs))
+                        projecting.update(len(chunk))
+                    else:
+                        builder.submit(inputs, len(chunk))
+                    for docs, n in builder.finished():
                         indexed += self.index.index(docs)
                         projecting.update(n)
                 if builder is not None:
@@ -346,6 +356,18 @@ class SearchProjector:
             if not page.has_next_page:
                 return out
             after = page.end_cursor
+
+    def _projected_whole(self, pending: Sequence[str]) -> set[str]:
+        """The clustered types every record of which is among ``pending``: a record of theirs can touch no cluster
+        whose record is not projected in this sync anyway (the first sync of a resolved graph), so the lookups
+        ``_clusters_touched`` makes for them are skipped. A record written after the count is the next sync's."""
+        counts: dict[str, int] = defaultdict(int)
+        for node_id in pending:
+            try:
+                counts[self.ontology.type_of_id(node_id).name] += 1
+            except OntologyError:
+                continue
+        return {t for t, n in counts.items() if self._clustered(t) and n >= self.graph.count_nodes(t)}
 
     def _clusters_touched(self, nodes: Sequence[Node], fresh: Collection[str] = ()) -> set[str]:
         """Canonical records whose documents a change to ``nodes`` may alter: their own cluster's and,

@@ -7,7 +7,7 @@ though their own records did not change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -226,14 +226,90 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
         submit(self, inputs, tag)
 
     monkeypatch.setattr(docpool.DocBuilder, "submit", counting)
+    from talentgraph.search import projection
+
     built: dict[str, dict[str, SearchDoc]] = {}
-    for where, min_docs in (("worker", 0), ("here", 10**9)):
+    sent: dict[str, int] = {}
+    # The worker alone (never behind enough to be helped); worker and this process sharing chunks of 50 (this one
+    # builds a chunk whenever the worker has one queued); this process alone.
+    for where, min_docs, batch, ahead in (("worker", 0, projection.BATCH, 10**9), ("both", 0, 50, 1),
+                                          ("here", 10**9, projection.BATCH, docpool.AHEAD)):
         monkeypatch.setattr(docpool, "MIN_DOCS", min_docs)
+        monkeypatch.setattr(projection, "BATCH", batch)
+        monkeypatch.setattr(docpool, "AHEAD", ahead)
+        submitted.clear()
         index = Recording(tmp_path / f"search-{where}")
         report = SearchProjector(stores.graph, index).sync()
         assert report.indexed == len(index.docs) > 400
         built[where] = {d.id: d for d in index.docs}
+        sent[where] = sum(submitted)
         index.close()
-    assert sum(submitted) == len(built["worker"])  # every document of the first sync came from the worker
-    assert built["worker"] == built["here"]
+    assert sent["worker"] == len(built["worker"])  # every document of the first sync came from the worker
+    assert 0 < sent["both"] < len(built["both"])  # some from the worker, the rest built here
+    assert built["worker"] == built["both"] == built["here"]
+    stores.close()
+
+
+def test_the_first_sync_of_a_resolved_graph_builds_what_cluster_lookups_would(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every person is projected in a first sync, so no record can touch a cluster outside it: the SAME_AS lookups
+    are skipped, and the documents (one per cluster, members' names merged in) are those built with them."""
+    from talentgraph.config import Settings
+    from talentgraph.demo.generator import generate
+    from talentgraph.ingest.mapping import load_pipeline
+    from talentgraph.ingest.pipeline import run_pipeline
+    from talentgraph.resolve.run import Resolver
+    from talentgraph.search.port import SearchDoc
+    from talentgraph.stores import open_stores
+
+    generate(tmp_path / "reg", residents=400, seed=5)
+    stores = open_stores(Settings(data_dir=tmp_path / "data"))
+    pipeline = Path(__file__).resolve().parents[2] / "talentgraph" / "demo" / "jobs" / "pipeline.yaml"
+    run_pipeline(load_pipeline(pipeline, input_dir=tmp_path / "reg"), stores.graph, id_hash_key=b"k",
+                 quarantine_dir=tmp_path / "q")
+    assert Resolver(stores.graph, tmp_path / "data").run().clusters > 0
+
+    class Recording(TantivyIndex):
+        def __init__(self, path: Path) -> None:
+            super().__init__(path)
+            self.docs: list[SearchDoc] = []
+
+        def index(self, docs: Iterable[SearchDoc]) -> int:
+            docs = list(docs)
+            self.docs.extend(docs)
+            return super().index(docs)
+
+        def rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int:
+            def recorded() -> Iterator[SearchDoc]:
+                for d in docs:
+                    self.docs.append(d)
+                    yield d
+
+            return super().rebuild(recorded(), cursor)
+
+    looked_up: list[str] = []
+    edges = stores.graph.edges
+
+    def spy(ids: Sequence[str], rel_type: str, *args: object, **kwargs: object) -> object:
+        looked_up.append(rel_type)
+        return edges(ids, rel_type, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stores.graph, "edges", spy)
+    built: dict[str, dict[str, SearchDoc]] = {}
+    for how in ("skipped", "looked up"):
+        if how == "looked up":
+            monkeypatch.setattr(SearchProjector, "_projected_whole", lambda self, pending: set())
+        index = Recording(tmp_path / f"search-{how}")
+        looked_up.clear()
+        report = SearchProjector(stores.graph, index).sync()
+        assert report.deleted > 0  # records standing for another have no document
+        assert ("SAME_AS" in looked_up) is (how == "looked up")
+        built[how] = {d.id: d for d in index.docs}
+        index.close()
+    assert built["skipped"] == built["looked up"]
+    # A rebuild reads whole nodes (claims and system columns too): the documents are the same.
+    index = Recording(tmp_path / "search-rebuilt")
+    SearchProjector(stores.graph, index).rebuild()
+    assert {d.id: d for d in index.docs} == built["skipped"]
+    index.close()
     stores.close()
