@@ -167,15 +167,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
             t0 = time.perf_counter()
             # Indexed once, after resolution: resolution rewrites a fifth of the people (their canonical
             # record), so a sync before it would build those documents twice.
+            failed = True
             try:
                 summaries = _run_pipeline(stores, DEMO_JOBS, registers, dry_run=False, progress=not args.quiet,
                                           sync=False)
                 _print_summaries(summaries, as_json=False)
                 print(f"Ingest took {time.perf_counter() - t0:.1f}s.")
                 _demo_resolve(stores, settings, progress=not args.quiet)
+                failed = False
             finally:
+                # What was written is indexed even when a job or resolution failed; a sync failure then must not
+                # hide that error, which says what to fix (as in _run_pipeline).
                 t1 = time.perf_counter()
-                stores.projector.sync(progress=not args.quiet)
+                try:
+                    stores.projector.sync(progress=not args.quiet)
+                except Exception:
+                    if not failed:
+                        raise
+                    logging.getLogger(__name__).exception("Search sync after the failed demo ingest failed too.")
                 print(f"Search sync took {time.perf_counter() - t1:.1f}s; {time.perf_counter() - t0:.1f}s in all.")
             loaded.write_text(json.dumps(wanted))
         keys = _demo_keys(stores, settings)

@@ -79,15 +79,11 @@ class PersonName:
         return self.culture == "zh" or self.culture in _FAMILY_FIRST
 
 
-_TOTALS: dict[int, tuple[tuple[tuple[str, str, float], ...], float]] = {}
+# Drawn from for every resident: the weights' total is summed once (same sum, same order, same draws).
+_SURNAMES_TOTAL = sum(w for *_, w in SURNAMES)
 
 
-def _weighted(rng: random.Random, items: tuple[tuple[str, str, float], ...]) -> tuple[str, str]:
-    # The pools are module constants drawn from for every resident: their totals are summed once.
-    found = _TOTALS.get(id(items))
-    if found is None or found[0] is not items:
-        found = _TOTALS[id(items)] = (items, sum(w for *_, w in items))
-    total = found[1]
+def _weighted(rng: random.Random, items: tuple[tuple[str, str, float], ...], total: float) -> tuple[str, str]:
     x = rng.random() * total
     for a, b, w in items:
         x -= w
@@ -97,7 +93,7 @@ def _weighted(rng: random.Random, items: tuple[tuple[str, str, float], ...]) -> 
 
 
 def chinese_name(rng: random.Random, gender: str) -> PersonName:
-    sur, sur_py = _weighted(rng, SURNAMES)
+    sur, sur_py = _weighted(rng, SURNAMES, _SURNAMES_TOTAL)
     pool = GIVEN_MALE if gender == "male" else GIVEN_FEMALE
     parts = [rng.choice(pool) for _ in range(1 if rng.random() < 0.3 else 2)]
     given = "".join(c for c, _ in parts)

@@ -23,7 +23,6 @@ and ``_engine_row`` (Neo4j leaves out nulls).
 
 from __future__ import annotations
 
-import datetime as dt
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -86,17 +85,6 @@ T = TypeVar("T")
 CheckedRel = tuple[RelRecord, str, str]
 # Rows of one relationship type grouped by (from type, to type): each pair is its own statement.
 RowsByEnds = dict[tuple[str, str], list[Row]]
-
-
-def _as_row_value(value: Any, is_date: bool) -> Any:
-    """A stored value as a write row holds it: a node read back carries its dates as ISO text, a row as dates
-    (``cypher.to_db_value``); compared as they are, every date column would count as changed on every update."""
-    if is_date and isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return value
-    return value
 
 
 def _same_value(new: Any, stored: Any) -> bool:
@@ -431,8 +419,10 @@ class CypherGraphStore(ABC, Generic[TxT]):
                           "updated_at": ts, claims.PROV: claims.dump(merged.claims),
                           **provenance_props(rec.provenance)}
                 row = node_row(nt, rec.id, merged.props, system)
-                touched.update(k for k, v in row.items()
-                               if not _same_value(v, _as_row_value(old.props.get(k), k in dates)))
+                # A node read back carries its dates as ISO text, a row as dates: compared as the row holds them,
+                # or every date column would count as changed on every update.
+                touched.update(k for k, v in row.items() if not _same_value(
+                    v, cypher.to_db_value(declared[k], old.props.get(k)) if k in dates else old.props.get(k)))
                 changed.append(self._engine_row(row))
                 result.updated.append(rec.id)
                 changes.append(change_row("upsert", "node", nt.name, rec.id, version, ts))

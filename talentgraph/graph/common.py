@@ -247,17 +247,16 @@ def _from_db(ptype: PropType, value: Any) -> Any:
     return value
 
 
-_Columns = tuple[tuple[str, bool], ...]
+_Columns = tuple[tuple[str, PropType], ...]
 _COLUMNS: dict[int, tuple[NodeType, _Columns]] = {}
 
 
 def _columns(nt: NodeType) -> _Columns:
-    """A node type's columns with whether each is a DATE, worked out once per type (a read converts
-    thousands of nodes: 148k in a 50k search sync)."""
+    """A node type's columns and their types, worked out once per type (a read converts thousands of nodes:
+    148k in a 50k search sync)."""
     found = _COLUMNS.get(id(nt))
     if found is None or found[0] is not nt:
-        found = _COLUMNS[id(nt)] = (nt, tuple((p.name, p.type is PropType.DATE)
-                                              for p in (*nt.properties, *SYSTEM_NODE_PROPERTIES)))
+        found = _COLUMNS[id(nt)] = (nt, tuple((p.name, p.type) for p in (*nt.properties, *SYSTEM_NODE_PROPERTIES)))
     return found[1]
 
 
@@ -265,12 +264,10 @@ def node_from_props(ontology: Ontology, type_name: str, raw: Mapping[str, Any]) 
     """A ``types.Node`` from an engine's property map (unknown and null columns dropped)."""
     nt = ontology.node(type_name)
     props: Props = {}
-    for name, is_date in _columns(nt):
+    for name, ptype in _columns(nt):
         value = raw.get(name)
         if value is not None:
-            if isinstance(value, dt.date):  # what _from_db does, inline: most values are not dates
-                value = value.isoformat()[:10] if is_date else value.isoformat()
-            props[name] = value
+            props[name] = _from_db(ptype, value) if isinstance(value, dt.date) else value  # most are not dates
     node_id = raw.get("id")
     if not isinstance(node_id, str):
         raise OntologyError(f"A stored {type_name} node has no id (got {node_id!r}).",

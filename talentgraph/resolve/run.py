@@ -12,6 +12,7 @@ A re-run replaces the model's links, keeps every decision, and writes nothing th
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -260,8 +261,6 @@ class _Phases:
     def __init__(self, enabled: bool) -> None:
         self._bar: Any = None
         if enabled:
-            import sys
-
             from tqdm import tqdm
 
             self._bar = tqdm(desc="entity resolution", total=self.STEPS, unit=" phases", file=sys.stderr,

@@ -59,8 +59,36 @@ def test_a_second_demo_start_does_not_ingest_the_same_registers_again(
     for _ in range(2):
         assert main(["demo", "--residents", str(RESIDENTS), "--no-serve", "--quiet", "--data-dir", str(demo_dir)]) == 0
         out = capsys.readouterr().out
-        assert "already holds these registers" in out and "Ingest + search sync" not in out
+        assert "already holds these registers" in out and "Ingest took" not in out and "Search sync took" not in out
     assert _stat(demo_dir, capsys)["change_log_seq"] == seq  # nothing written
+
+
+def test_a_demo_whose_resolution_fails_indexes_what_it_wrote_and_names_the_failure(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo indexes search once, after resolution: when resolution fails, what the ingest wrote is indexed all
+    the same, and a sync failing too does not replace the error that says what went wrong."""
+    import talentgraph.cli as cli
+    from talentgraph.errors import StoreError
+    from talentgraph.search.projection import SearchProjector
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise StoreError("resolution broke here", hint="fix resolution")
+
+    monkeypatch.setattr(cli, "_demo_resolve", broken)
+    data = tmp_path / "data"
+    assert main(["demo", "--residents", "200", "--no-serve", "--quiet", "--data-dir", str(data)]) == 2
+    assert "resolution broke here" in capsys.readouterr().err
+    stats = _stat(data, capsys)
+    assert stats["nodes"]["Person"] > 200 and stats["search_cursor"] == stats["change_log_seq"]
+
+    def sync_broken(self: SearchProjector, **kwargs: Any) -> None:
+        raise StoreError("the index broke too")
+
+    monkeypatch.setattr(SearchProjector, "sync", sync_broken)
+    again = tmp_path / "again"
+    assert main(["demo", "--residents", "200", "--no-serve", "--quiet", "--data-dir", str(again)]) == 2
+    err = capsys.readouterr().err
+    assert "error: resolution broke here" in err and "error: the index broke too" not in err
 
 
 def _stat(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
