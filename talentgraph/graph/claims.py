@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from talentgraph.graph import jsontext
 from talentgraph.types import Props, Provenance
 
 PROV = "prov"
@@ -88,7 +89,7 @@ def dump(claims: Claims) -> str | None:
     for name, items in claims.items():  # a hot path of bulk loads: plain indexing, no generator
         encoded[name] = [[sources.setdefault((c["job"], c["file"], c["row"], c["at"], c["p"], c["t"]),
                                              len(sources)), c["v"]] for c in items]
-    return json.dumps({"s": list(sources), "c": encoded}, ensure_ascii=False, separators=(",", ":"))
+    return jsontext.dumps({"s": list(sources), "c": encoded})
 
 
 def fresh(values: Mapping[str, Any], source: Provenance | None, ts: str) -> tuple[Props, str | None]:
@@ -101,14 +102,14 @@ def fresh(values: Mapping[str, Any], source: Provenance | None, ts: str) -> tupl
 def fresh_claims(props: Mapping[str, Any]) -> str:
     """The ``"c"`` part of a new node's ``prov`` (``props``: its jsonable values, no nulls); it does
     not depend on the write's time, so it can be worked out where the record is built."""
-    return json.dumps({name: [[0, v]] for name, v in props.items()}, ensure_ascii=False, separators=(",", ":"))
+    return jsontext.dumps({name: [[0, v]] for name, v in props.items()})
 
 
 def fresh_prov(source: Provenance | None, ts: str, claims_text: str) -> str:
     """A new node's ``prov`` text from ``fresh_claims``: its one source, written at ``ts``."""
     origin = ([source.job, source.source, source.row, source.ingested_at, source.priority, ts] if source
               else [None, None, None, None, 0, ts])
-    return '{"s":[' + json.dumps(origin, ensure_ascii=False, separators=(",", ":")) + '],"c":' + claims_text + "}"
+    return '{"s":[' + jsontext.dumps(origin) + '],"c":' + claims_text + "}"
 
 
 def shown(claims: list[Claim]) -> Claim | None:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from talentgraph.errors import OntologyError, StoreError
+from talentgraph.graph import jsontext
 from talentgraph.graph.claims import fresh_claims, jsonable
 from talentgraph.graph.cypher import rel_columns, to_db_value
 from talentgraph.schema.ontology import (
@@ -52,7 +52,7 @@ def content_hash(props: Mapping[str, Any]) -> str:
     is kept because it can carry meaning (e.g. languages listed by fluency).
     """
     canonical = {k: jsonable(v) for k, v in props.items() if v is not None}
-    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = jsontext.dumps(canonical, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

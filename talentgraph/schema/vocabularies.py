@@ -279,6 +279,10 @@ def parse_terms(items: list[Any], source: str) -> dict[str, Term]:
     return terms
 
 
+# libyaml's safe loader where PyYAML has it: the same documents, ~10x faster (0.5 s of every start).
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def package_vocabularies() -> dict[str, Vocabulary]:
     """Every vocabulary in the package's ``schema/vocab/*.yaml``, keyed by name (read once)."""
@@ -288,7 +292,7 @@ def package_vocabularies() -> dict[str, Vocabulary]:
         if not entry.name.endswith(".yaml"):
             continue
         source = f"vocab/{entry.name}"
-        vocab = parse_vocabulary(yaml.safe_load(entry.read_text(encoding="utf-8")), source)
+        vocab = parse_vocabulary(yaml.load(entry.read_text(encoding="utf-8"), Loader=_SAFE_LOADER), source)
         if vocab.name != entry.name.removesuffix(".yaml"):
             raise OntologyError(f"{source} declares name {vocab.name!r}.",
                                 hint="A vocabulary's name must match its file name.")

@@ -10,7 +10,7 @@ can trust their arguments; the error messages live here, once.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Self
 
@@ -18,7 +18,7 @@ from talentgraph.errors import BadQueryError, StoreError
 from talentgraph.schema.ontology import Ontology
 from talentgraph.search.compiler import ranks
 from talentgraph.search.mapping import FieldKind, SearchField, search_fields
-from talentgraph.search.port import RawResult, SearchCapabilities, SearchDoc
+from talentgraph.search.port import DocEncoder, EncodedDoc, RawResult, SearchCapabilities, SearchDoc
 from talentgraph.search.query import Query
 
 
@@ -72,10 +72,31 @@ class BaseSearchIndex(ABC):
 
     # --- the port -------------------------------------------------------------------------------
 
-    def index(self, docs: Iterable[SearchDoc]) -> int:
+    def index(self, docs: Iterable[SearchDoc | EncodedDoc]) -> int:
         """Add or replace documents by id; returns the number written."""
         self._check_writable()
         return self._index(docs)
+
+    def encoder(self) -> DocEncoder:
+        """How this index encodes documents now (``EncodedDoc``); picklable, for the document worker."""
+        self._check_open()
+        return self._encoder()
+
+    def _encoded(self, docs: Iterable[SearchDoc | EncodedDoc], encode: DocEncoder) -> Iterator[EncodedDoc]:
+        """``docs`` in the wire form of ``encode`` (the adapter's current one): documents are encoded,
+        bodies encoded in that form pass, bodies in another are refused before anything is written
+        of them."""
+        for doc in docs:
+            if isinstance(doc, SearchDoc):
+                yield encode(doc)
+            elif doc.form != encode.form:
+                raise StoreError(
+                    f"Search document {doc.id!r} was encoded as {doc.form!r}; the index {self._where()} writes "
+                    f"{encode.form!r}.",
+                    hint="Encode documents with this index's encoder() (a rebuild or an upgrade changed it), "
+                         "or hand it the documents themselves.")
+            else:
+                yield doc
 
     def delete(self, ids: Sequence[str]) -> int:
         """Remove documents by id; returns how many of them were there."""
@@ -177,7 +198,11 @@ class BaseSearchIndex(ABC):
         """None when the live index has this mapping; else the live index, named as in ``_where``."""
 
     @abstractmethod
-    def _index(self, docs: Iterable[SearchDoc]) -> int: ...
+    def _index(self, docs: Iterable[SearchDoc | EncodedDoc]) -> int:
+        """Write ``self._encoded(docs, <the live encoder>)``."""
+
+    @abstractmethod
+    def _encoder(self) -> DocEncoder: ...
 
     @abstractmethod
     def _delete(self, ids: list[str]) -> int:

@@ -3,9 +3,11 @@
 Building a document (``mapping.build_doc``: pinyin, jieba, transliteration, bigrams) is pure Python
 and was half of a search sync, done on one core while the other idled. ``DocBuilder`` hands the
 inputs of a chunk of documents (node, derived fields, cluster members) to one worker process and
-gives the documents back in submission order, so the projection reads the next chunk from the graph
-while the worker builds this one; when the worker is ``AHEAD`` chunks behind, the projection builds the next
-chunk itself rather than wait (the graph reads got cheaper than the building).
+gives the documents back in submission order, encoded in the index's wire form (``SearchIndex.encoder``:
+a string each, where a pickled document cost the main process ~35 µs to load and more to convert), so
+the projection reads the next chunk from the graph while the worker builds this one; when the worker is
+``AHEAD`` chunks behind, the projection builds the next chunk itself rather than wait (the graph reads
+got cheaper than the building).
 
 One worker, not one per core: the main process is busy too (graph reads, the index writer's calls),
 and with a single worker the entity names the segmenter learns (``analysis.add_words``) reach it in
@@ -27,7 +29,7 @@ from typing import Any
 
 from talentgraph.search import analysis
 from talentgraph.search.mapping import build_doc
-from talentgraph.search.port import SearchDoc
+from talentgraph.search.port import DocEncoder, EncodedDoc, SearchDoc
 from talentgraph.types import Node
 
 # A sync that projects fewer documents than this builds them in process (a fork costs ~50 ms).
@@ -38,10 +40,10 @@ AHEAD = 2
 DocInput = tuple[Node, dict[str, object] | None, Sequence[Node]]
 
 
-def _build(new_words: dict[str, int], inputs: list[DocInput]) -> list[SearchDoc]:
+def _build(new_words: dict[str, int], inputs: list[DocInput], encode: DocEncoder) -> list[EncodedDoc]:
     if new_words:
         analysis.use_lexicon(new_words)
-    return [build_doc(node, derived, also=also) for node, derived, also in inputs]
+    return [encode(build_doc(node, derived, also=also)) for node, derived, also in inputs]
 
 
 def build_here(inputs: Sequence[DocInput]) -> list[SearchDoc]:
@@ -49,12 +51,14 @@ def build_here(inputs: Sequence[DocInput]) -> list[SearchDoc]:
 
 
 class DocBuilder:
-    """Builds chunks of documents in a worker process, in order; ``close()`` ends it."""
+    """Builds chunks of documents in a worker process, in order, encoded by ``encode`` (the index's
+    ``encoder()``: they come back as the engine's wire form, cheap to hand over); ``close()`` ends it."""
 
-    def __init__(self) -> None:
+    def __init__(self, encode: DocEncoder) -> None:
+        self._encode = encode
         self._pool: ProcessPoolExecutor | None = None
         self._sent: dict[str, int] = {}
-        self._pending: deque[tuple[Future[list[SearchDoc]], Any]] = deque()
+        self._pending: deque[tuple[Future[list[EncodedDoc]], Any]] = deque()
 
     @staticmethod
     def available() -> bool:
@@ -67,19 +71,19 @@ class DocBuilder:
         words = analysis.lexicon()
         new = {w: f for w, f in words.items() if w not in self._sent} if len(words) != len(self._sent) else {}
         self._sent.update(new)
-        self._pending.append((self._pool.submit(_build, new, inputs), tag))
+        self._pending.append((self._pool.submit(_build, new, inputs, self._encode), tag))
 
     def backlog(self) -> int:
         """Chunks submitted and not yet handed back (finished or not)."""
         return len(self._pending)
 
-    def finished(self) -> Iterator[tuple[list[SearchDoc], Any]]:
+    def finished(self) -> Iterator[tuple[list[EncodedDoc], Any]]:
         """The chunks finished so far, in submission order, without waiting for the rest."""
         while self._pending and self._pending[0][0].done():
             future, tag = self._pending.popleft()
             yield future.result(), tag
 
-    def ready(self, *, keep: int = AHEAD) -> Iterator[tuple[list[SearchDoc], Any]]:
+    def ready(self, *, keep: int = AHEAD) -> Iterator[tuple[list[EncodedDoc], Any]]:
         """Finished chunks (documents, the tag given at submit) while more than ``keep`` are queued."""
         while len(self._pending) > keep:
             future, tag = self._pending.popleft()

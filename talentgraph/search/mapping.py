@@ -12,12 +12,13 @@ Adapters build their engine schema from ``search_fields()`` (Tantivy schema, Ope
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Literal
+
+import orjson
 
 from talentgraph.errors import OntologyError, ValidationError
 from talentgraph.graph import claims
@@ -275,7 +276,9 @@ def build_doc(
         fields[facet_field(name)] = [facet_value(x) for x in values]
     if extra_src:
         src[ALSO_FIELD] = extra_src
-    fields[SOURCE_FIELD] = json.dumps(src, ensure_ascii=False, sort_keys=True, default=str)
+    # Read back as JSON only (``source_of``), never compared as text: orjson's compact form (dates as
+    # ISO text, as str() gives them) at a tenth of json's cost.
+    fields[SOURCE_FIELD] = orjson.dumps(src, option=orjson.OPT_SORT_KEYS, default=str).decode("utf-8")
     return SearchDoc(id=node.id, type=node.type, fields=fields)
 
 
@@ -288,7 +291,7 @@ def source_of(stored: dict[str, Any]) -> dict[str, Any]:
         raw = raw[0] if raw else None
     if not raw:
         return {}
-    value = json.loads(raw)
+    value = orjson.loads(raw)
     return value if isinstance(value, dict) else {}
 
 

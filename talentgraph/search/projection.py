@@ -157,7 +157,8 @@ class SearchProjector:
         whole = self._projected_whole(pending)
         done: set[str] = set()
         projecting = _bar("search sync: documents", len(pending), " docs", progress)
-        builder = DocBuilder() if len(pending) >= docpool.MIN_DOCS and DocBuilder.available() else None
+        builder = DocBuilder(self.index.encoder()) if len(pending) >= docpool.MIN_DOCS and DocBuilder.available() \
+            else None
         try:
             while pending:
                 # Entity resolution: a change to one record of a cluster re-projects the record that

@@ -69,3 +69,25 @@ async def test_health_names_backends_and_change_log_position(app: Any, graph: An
     assert r.status_code == 200
     assert r.json() == {"status": "ok", "graph": graph_backend.name, "search": None, "last_seq": graph.last_seq()}
     assert graph.last_seq() > 0
+
+
+async def test_a_server_builds_every_role_schema_beside_serving(graph: Any, tmp_path: Any) -> None:
+    """``serve`` prebuilds the roles' schemas in a thread once it starts: a request that comes first is
+    answered (its role's schema built for it, or waited for), and every role's is built soon after."""
+    import threading
+
+    import anyio
+
+    from talentgraph.access.policy import POLICY
+
+    app = create_app(graph, None, Settings(data_dir=tmp_path), gate=OPEN_ADMIN, prebuild=True)
+    router = app.state.router
+    assert not router._apps  # nothing built before the server starts: start-up does not wait for it
+    async with app.router.lifespan_context(app), client(app) as c:
+        r = await c.post("/graphql", json={"query": '{ person(id: "per:001") { id } }'})
+        assert r.json() == {"data": {"person": {"id": "per:001"}}}
+        with anyio.fail_after(60):
+            while any(t.name == "schema-prebuild" for t in threading.enumerate()):
+                await anyio.sleep(0.05)
+        assert set(router._apps) == set(POLICY.roles)
+        assert (await c.post("/graphql", json={"query": '{ person(id: "per:001") { id } }'})).status_code == 200

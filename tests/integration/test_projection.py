@@ -200,7 +200,7 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
     from talentgraph.ingest.mapping import load_pipeline
     from talentgraph.ingest.pipeline import run_pipeline
     from talentgraph.search import docpool
-    from talentgraph.search.port import SearchDoc
+    from talentgraph.search.port import EncodedDoc, SearchDoc
     from talentgraph.stores import open_stores
 
     generate(tmp_path / "reg", residents=400, seed=5)
@@ -210,12 +210,15 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
                  quarantine_dir=tmp_path / "q")
 
     class Recording(TantivyIndex):
+        """What reaches the index, as the bodies it writes (the worker's come encoded, the others not)."""
+
         def __init__(self, path: Path) -> None:
             super().__init__(path)
-            self.docs: list[SearchDoc] = []
+            self.docs: list[EncodedDoc] = []
 
-        def index(self, docs: Sequence[SearchDoc]) -> int:
-            self.docs.extend(docs)
+        def index(self, docs: Sequence[SearchDoc | EncodedDoc]) -> int:
+            encode = self.encoder()
+            self.docs.extend(d if isinstance(d, EncodedDoc) else encode(d) for d in docs)
             return super().index(docs)
 
     submitted: list[int] = []
@@ -228,7 +231,7 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
     monkeypatch.setattr(docpool.DocBuilder, "submit", counting)
     from talentgraph.search import projection
 
-    built: dict[str, dict[str, SearchDoc]] = {}
+    built: dict[str, dict[str, EncodedDoc]] = {}
     sent: dict[str, int] = {}
     # The worker alone (never behind enough to be helped); worker and this process sharing chunks of 50 (this one
     # builds a chunk whenever the worker has one queued); this process alone.

@@ -10,9 +10,11 @@ indices, bulk errors and retries, server settings, rankings compared with Tantiv
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,9 @@ import pytest
 from conftest import SearchBackend
 from search_world import SPECIAL, World, all_ids, make_world, small_docs
 
-from talentgraph.errors import BadQueryError
+from talentgraph.errors import BadQueryError, StoreError
 from talentgraph.search.mapping import build_doc
-from talentgraph.search.port import SearchDoc, SearchIndex
+from talentgraph.search.port import DocEncoder, EncodedDoc, SearchDoc, SearchIndex
 from talentgraph.search.query import Bool, MatchAll, Term, Terms
 from talentgraph.search.service import SearchService, encode_cursor
 from talentgraph.types import Node
@@ -250,6 +252,53 @@ def test_replace_delete_and_a_committed_cursor_survive_reopen(search_backend: Se
         assert {h.id for h in named.hits} == {f"per:{i:04d}" for i in range(2, 10)}
     finally:
         search_backend.discard(again)
+
+
+def _encode_elsewhere(encode: DocEncoder, docs: list[SearchDoc]) -> list[EncodedDoc]:
+    """``docs`` encoded in another process, as the search sync's document worker does."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_encode_all, encode, docs).result()
+
+
+def _encode_all(encode: DocEncoder, docs: list[SearchDoc]) -> list[EncodedDoc]:
+    return [encode(d) for d in docs]
+
+
+def test_encoded_documents_index_as_the_documents_do(search_backend: SearchBackend, tmp_path: Path,
+                                                      world: World) -> None:
+    """A document encoded elsewhere (the encoder pickled to another process) is the document: the same
+    hits, totals, facets and stored source as the document handed over itself."""
+    plain, encoded = search_backend.fresh(tmp_path / "plain"), search_backend.fresh(tmp_path / "encoded")
+    try:
+        docs = world.docs[:400]
+        bodies = _encode_elsewhere(encoded.encoder(), docs)
+        assert [b.id for b in bodies] == [d.id for d in docs] and all(b.form == encoded.encoder().form for b in bodies)
+        assert plain.index(docs) == encoded.index(bodies[:200]) + encoded.index(docs[200:]) == 400
+        plain.commit()
+        encoded.commit()
+        service_p, service_e = SearchService(plain, max_page_size=100), SearchService(encoded, max_page_size=100)
+        for text in ("律师", "english teacher", "王", "volunteer"):
+            a = service_p.search(text, first=50, facets=["languages", "skills"])
+            b = service_e.search(text, first=50, facets=["languages", "skills"])
+            assert a.total == b.total and a.facets == b.facets
+            assert [(h.id, h.title, h.highlights) for h in a.hits] == [(h.id, h.title, h.highlights) for h in b.hits]
+            assert a.hits  # the comparison compares something
+        assert plain.count() == encoded.count() == 400
+    finally:
+        search_backend.discard(plain)
+        search_backend.discard(encoded)
+
+
+def test_a_body_encoded_for_another_index_is_refused(fresh_index: SearchIndex) -> None:
+    doc = build_doc(Node("per:0001", "Person", {"name": "王芳"}))
+    foreign = EncodedDoc(doc.id, fresh_index.encoder()(doc).body, "tantivy:plain:0123456789abcdef")
+    with pytest.raises(StoreError, match="per:0001.*encoded as 'tantivy:plain:0123456789abcdef'"):
+        fresh_index.index([foreign])
+    fresh_index.commit()
+    assert fresh_index.count() == 0
+    assert fresh_index.index([doc]) == 1  # the index is as it was: it takes the document itself
+    fresh_index.commit()
+    assert fresh_index.count() == 1
 
 
 def test_order_holds_across_segments(fresh_index: SearchIndex) -> None:

@@ -254,3 +254,18 @@ def test_duplicate_id_is_refused() -> None:
 def test_not_a_vocabulary_file() -> None:
     with pytest.raises(OntologyError, match="not a vocabulary file"):
         _parse("- just a list\n")
+
+
+def test_the_shipped_vocabularies_read_the_same_with_libyaml() -> None:
+    """Start-up reads them with libyaml's loader when PyYAML has it: every file must mean what the pure
+    loader reads."""
+    from importlib import resources
+
+    from talentgraph.schema import vocabularies
+
+    folder = resources.files("talentgraph.schema").joinpath("vocab")
+    files = [e for e in folder.iterdir() if e.name.endswith(".yaml")]
+    assert len(files) >= 10
+    for entry in files:
+        text = entry.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=vocabularies._SAFE_LOADER) == yaml.safe_load(text), entry.name

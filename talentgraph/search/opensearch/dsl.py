@@ -13,14 +13,18 @@ scores exactly the tokens Tantivy scores.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import orjson
 
 from talentgraph.errors import StoreError
 from talentgraph.search.base import fields_signature, kinds_of
 from talentgraph.search.compiler import MAX_FUZZY_DISTANCE, QueryCompiler, ranks
 from talentgraph.search.mapping import ANALYSED, ID_FIELD, SOURCE_FIELD, TYPE_FIELD, FieldKind, SearchField
-from talentgraph.search.port import RawHit, RawResult, SearchDoc
+from talentgraph.search.port import EncodedDoc, RawHit, RawResult, SearchDoc
 from talentgraph.search.query import Bool, Fuzzy, Term
 
 # Tokens were produced in Python (search/analysis.py); the engine must only split on spaces, and
@@ -84,6 +88,28 @@ def document(doc: SearchDoc) -> Body:
     out = {k: v for k, v in doc.fields.items() if v is not None}
     out[ID_FIELD] = doc.id
     out[TYPE_FIELD] = doc.type
+    return out
+
+
+class SourceEncoder:
+    """Documents as their ``_source`` JSON (``EncodedDoc``), encoded where they are built (the search
+    sync's document worker) so that they cross to the writing process as strings."""
+
+    def __init__(self, fields: Sequence[SearchField]) -> None:
+        self.form = "opensearch:" + hashlib.sha256(json.dumps(fields_signature(fields)).encode()).hexdigest()[:16]
+
+    def __call__(self, doc: SearchDoc) -> EncodedDoc:
+        try:
+            body = orjson.dumps(document(doc)).decode("utf-8")
+        except (orjson.JSONEncodeError, UnicodeError) as exc:
+            raise StoreError(f"Search document {doc.id!r} cannot be written: {exc}.",
+                             hint="Its text holds characters that are not valid Unicode; correct the record.") from exc
+        return EncodedDoc(doc.id, body, self.form)
+
+
+def source_of(doc: EncodedDoc) -> Body:
+    """The ``_source`` of an encoded document, for the bulk request."""
+    out: Body = orjson.loads(doc.body)
     return out
 
 
@@ -209,12 +235,14 @@ __all__ = [
     "MAX_FUZZY_DISTANCE",
     "MAX_RESULT_WINDOW",
     "META_KEY",
+    "SourceEncoder",
     "combine",
     "document",
     "facet_aggs",
     "field_mapping",
     "fields_signature",
     "index_body",
+    "source_of",
     "kinds_of",
     "mappings",
     "ranks",

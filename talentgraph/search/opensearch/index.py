@@ -32,7 +32,7 @@ from talentgraph.search.mapping import FieldKind
 from talentgraph.search.opensearch import bulk, dsl
 from talentgraph.search.opensearch.capabilities import capabilities_for
 from talentgraph.search.opensearch.transport import EngineError, Transport, open_transport
-from talentgraph.search.port import RawResult, SearchCapabilities, SearchDoc
+from talentgraph.search.port import EncodedDoc, RawResult, SearchCapabilities, SearchDoc
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,7 @@ class OpenSearchIndex(BaseSearchIndex):
         self.meta_index = alias + META_SUFFIX
         self.retry = retry
         self._signature = fields_signature(self.fields)
+        self._encode = dsl.SourceEncoder(self.fields)
         self._lock = threading.RLock()
         self._rebuild_lock = threading.Lock()
         self._pending_cursor: int | None = None
@@ -209,8 +210,11 @@ class OpenSearchIndex(BaseSearchIndex):
 
     # --- writes ---------------------------------------------------------------------------------
 
-    def _index(self, docs: Iterable[SearchDoc]) -> int:
-        actions = (bulk.Action("index", d.id, dsl.document(d)) for d in docs)
+    def _encoder(self) -> dsl.SourceEncoder:
+        return self._encode
+
+    def _index(self, docs: Iterable[SearchDoc | EncodedDoc]) -> int:
+        actions = (bulk.Action("index", d.id, dsl.source_of(d)) for d in self._encoded(docs, self._encode))
         return bulk.write(self.transport, self.alias, actions, policy=self.retry, require_alias=True).indexed
 
     def _delete(self, ids: list[str]) -> int:
@@ -270,7 +274,7 @@ class OpenSearchIndex(BaseSearchIndex):
             name = index_name(self.alias, version)
             self.transport.create_index(name, dsl.index_body(self.fields, {"alias": self.alias, "version": version}))
             try:
-                actions = (bulk.Action("index", d.id, dsl.document(d)) for d in docs)
+                actions = (bulk.Action("index", d.id, dsl.source_of(d)) for d in self._encoded(docs, self._encode))
                 report = bulk.write(self.transport, name, actions, policy=self.retry)
                 self.transport.refresh(name)
                 self._put_cursor(name, cursor)
