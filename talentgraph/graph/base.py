@@ -678,6 +678,9 @@ class CypherGraphStore(ABC, Generic[TxT]):
                                                  props=rel_props(rt, r["props"]))
         return out
 
+    def settle(self) -> None:
+        """Nothing to do by default (Neo4j checkpoints on its own, beside every transaction)."""
+
     def prune_changes(self, before_ts: str, up_to_seq: int) -> int:
         newest = self.last_seq()
         upto = min(int(up_to_seq), newest - 1)  # the newest entry stays: reopening a store reads its seq from it

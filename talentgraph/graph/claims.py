@@ -102,7 +102,7 @@ def fresh(values: Mapping[str, Any], source: Provenance | None, ts: str) -> tupl
 def fresh_claims(props: Mapping[str, Any]) -> str:
     """The ``"c"`` part of a new node's ``prov`` (``props``: its jsonable values, no nulls); it does
     not depend on the write's time, so it can be worked out where the record is built."""
-    return jsontext.dumps({name: [[0, v]] for name, v in props.items()})
+    return jsontext.dumps({name: [[0, v]] for name, v in props.items()}, float_free=not jsontext.has_float(props))
 
 
 def fresh_prov(source: Provenance | None, ts: str, claims_text: str) -> str:

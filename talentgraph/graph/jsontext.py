@@ -17,8 +17,9 @@ from typing import Any
 import orjson
 
 
-def dumps(value: Any, *, sort_keys: bool = False) -> str:
-    if not _has_float(value):
+def dumps(value: Any, *, sort_keys: bool = False, float_free: bool = False) -> str:
+    """``float_free``: the caller has checked (``has_float``) the values it wraps in ``value``."""
+    if float_free or not has_float(value):
         try:
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0).decode("utf-8")
         except TypeError:  # orjson.JSONEncodeError: big ints, lone surrogates, types json may handle
@@ -29,22 +30,23 @@ def dumps(value: Any, *, sort_keys: bool = False) -> str:
 _SCALARS = frozenset((str, int, bool, type(None)))
 
 
-def _has_float(value: Any) -> bool:
+def has_float(value: Any) -> bool:
+    """Whether a float is anywhere in ``value`` (dicts, lists, tuples)."""
     kind = type(value)
     if kind is dict:
         items: Any = value.values()
     elif kind is list or kind is tuple:
         items = value
     elif isinstance(value, dict):  # subclasses: looked at as the plain containers they encode as
-        return _has_float(dict(value))
+        return has_float(dict(value))
     elif isinstance(value, (list, tuple)):
-        return _has_float(list(value))
+        return has_float(list(value))
     else:
         return isinstance(value, float)
     for v in items:
-        if type(v) not in _SCALARS and _has_float(v):  # text, ints and bools (nearly every value) need no look
+        if type(v) not in _SCALARS and has_float(v):  # text, ints and bools (nearly every value) need no look
             return True
     return False
 
 
-__all__ = ["dumps"]
+__all__ = ["dumps", "has_float"]

@@ -69,6 +69,9 @@ def run_pipeline(
                 exc.add_note(f"Pipeline stopped at job {spec.job}; jobs already finished: {done}.")
                 raise
             summaries.append(summary)
+            if spec is not specs[-1] and not dry_run:
+                # The next job reads its file and builds rows first: LadybugDB checkpoints this one meanwhile.
+                graph.settle()
     finally:
         builders.close()
     return summaries

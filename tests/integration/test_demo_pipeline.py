@@ -143,3 +143,22 @@ def test_every_truth_record_is_a_person_node(ingested: Ingested) -> None:
     assert copy.props["volunteer"] is True
     original = store.get_nodes([f"per:{truth[copy.id]}"])[f"per:{truth[copy.id]}"]
     assert copy.props["id_hash"] == original.props["id_hash"]  # spaced or not, the same hash
+
+
+def test_a_pipeline_settles_the_store_between_jobs(ingested: Ingested, graph_backend: Any,
+                                                   tmp_path: Path) -> None:
+    """After each job but the last the store may tidy up in the background while the next job builds its
+    rows (``GraphStore.settle``); a dry run writes nothing, so it has nothing to settle."""
+    from api_world import CountingStore
+
+    regs = ingested[0]
+    specs = load_pipeline(PIPELINE, input_dir=regs.out_dir)[:3]
+    counting = CountingStore(graph_backend.fresh(tmp_path / "graph"))
+    try:
+        done = run_pipeline(specs, counting, id_hash_key=KEY, quarantine_dir=tmp_path / "q")  # type: ignore[arg-type]
+        assert [s.job for s in done] == [s.job for s in specs] and counting.calls["settle"] == 2
+        run_pipeline(specs, counting, id_hash_key=KEY, quarantine_dir=tmp_path / "q2", dry_run=True)  # type: ignore[arg-type]
+        assert counting.calls["settle"] == 2
+        assert counting.count_nodes("Area") > 0
+    finally:
+        counting.close()

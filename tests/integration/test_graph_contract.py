@@ -110,6 +110,19 @@ def test_one_change_bumps_version_and_logs_once(graph: GraphStore) -> None:
     graph.upsert_nodes([person(3, bio=None)])  # put it back for the read tests (None: this source says empty)
 
 
+def test_settle_keeps_what_was_written_readable_and_the_store_writable(graph: GraphStore, loaded: Loaded) -> None:
+    """``settle()`` (between ingest jobs) returns at once; what was committed reads back the same while it
+    works and after, and the next write goes through."""
+    seq = graph.last_seq()
+    graph.upsert_nodes([person(5, bio="settled")])
+    graph.settle()
+    graph.settle()  # asked twice: no harm
+    assert graph.get_nodes(["per:00005"])["per:00005"].props["bio"] == "settled"
+    assert graph.count_nodes("Person") == loaded.n
+    graph.upsert_nodes([person(5, bio=None)])
+    assert graph.last_seq() == seq + 2 and graph.get_nodes(["per:00005"])["per:00005"].props.get("bio") is None
+
+
 # --- reads on the shared graph ------------------------------------------------------------------
 
 

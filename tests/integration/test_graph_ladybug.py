@@ -152,3 +152,31 @@ def test_a_query_that_outgrows_the_page_cache_names_the_setting_and_the_store_go
         assert store.run_read("RETURN 1 AS one") == [{"one": 1}] and store.count_nodes("Area") > 0
     finally:
         store.close()
+
+
+def test_settle_checkpoints_beside_what_comes_next(tmp_path: Path) -> None:
+    """``settle()`` checkpoints the WAL on a thread (no write needed to trigger it) while reads wait for
+    it and see what was committed; the next write transaction starts from a clean WAL either way."""
+    import threading
+    import time
+
+    g = LadybugGraphStore(tmp_path / "g", copy_threshold=10)
+    try:
+        g.ensure_schema()
+        people = [NodeRecord("Person", f"per:{i:06d}", {"name": f"居民{i}"}) for i in range(3000)]
+        assert len(g.upsert_nodes(people).inserted) == 3000
+        assert g._wal_dirty  # a commit alone leaves the checkpoint to the next write transaction
+        g.settle()
+        seen: list[int] = []
+        reader = threading.Thread(target=lambda: seen.extend(g.count_nodes("Person") for _ in range(20)))
+        reader.start()
+        deadline = time.monotonic() + 60
+        while g._wal_dirty and time.monotonic() < deadline:
+            time.sleep(0.01)
+        reader.join()
+        assert not g._wal_dirty and seen == [3000] * 20
+        assert not [t for t in threading.enumerate() if t.name == "ladybug-checkpoint" and t.is_alive()]
+        assert len(g.upsert_nodes([NodeRecord("Person", "per:999999", {"name": "新"})]).inserted) == 1
+    finally:
+        g.close()
+    assert g._closed

@@ -55,3 +55,14 @@ def test_random_floats_anywhere_in_a_value_keep_json_text() -> None:
 def test_what_json_refuses_it_refuses() -> None:
     with pytest.raises(TypeError):
         jsontext.dumps({"when": object()})
+
+
+def test_a_new_nodes_claims_and_hash_keep_json_text_with_floats_in_them() -> None:
+    """``fresh_claims`` checks the values it wraps, not the wrapping: a float among them still takes json's path."""
+    from talentgraph.graph import claims
+    from talentgraph.graph.common import content_hash
+
+    props = {"name": "图书馆", "lat": 1e-07, "tags": ["a", 5e-05], "floors": 3}
+    assert claims.fresh_claims(props) == _json({k: [[0, v]] for k, v in props.items()})
+    import hashlib
+    assert content_hash(props) == hashlib.sha256(_json(props, True).encode()).hexdigest()

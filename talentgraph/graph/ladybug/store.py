@@ -279,6 +279,31 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
             finally:
                 self._writes += 1
 
+    def settle(self) -> None:
+        """Checkpoint what was committed on a thread now, rather than at the start of the next write
+        transaction.
+
+        A checkpoint rewrites what the transactions since the last one touched (appending 5,000 people to
+        a 45,000-row table: 1.3–1.7 s, against 0.2 s for the COPY itself), and LadybugDB lets go of the
+        GIL meanwhile: an ingest builds the next job's rows while it runs. Reads wait for it (a read beside
+        a checkpoint crashes 0.22), so only callers about to do something else ask for it. The next write
+        transaction still starts from a checkpoint: it takes the write lock, so it waits for this one or,
+        should it come first, checkpoints itself as before (``_wal_dirty``)."""
+        if self._wal_dirty and not self._closed:
+            threading.Thread(target=self._checkpoint_if_dirty, name="ladybug-checkpoint", daemon=True).start()
+
+    def _checkpoint_if_dirty(self) -> None:
+        try:
+            with self._write_lock:
+                if self._closed or not self._wal_dirty:
+                    return
+                with self._checkpoints.exclusive():
+                    self._run(self._writer, "CHECKPOINT")
+                self._wal_dirty = False
+        except Exception:  # the next write transaction checkpoints (and reports) as it always did
+            log.warning("Background checkpoint of %s failed; the next write checkpoints first.", self.path,
+                        exc_info=True)
+
     def _allocate_seqs(self, tx: lb.Connection, n: int) -> int:
         # One writer process (the lock file) and one writer thread (_write_lock): a counter in
         # memory is enough, and _transaction puts it back when the transaction rolls back.
@@ -508,7 +533,11 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         log.warning("Reopened the LadybugDB database at %s after a rolled-back bulk load.", self.path)
 
     def _open(self) -> lb.Database:
-        return lb.Database(str(self.path / DB_FILE), buffer_pool_size=self._buffer_pool)
+        # No checkpoint inside COMMIT (LadybugDB's default past a 16 MB WAL): every write transaction starts
+        # with one anyway (``_transaction``), and ``settle`` runs it in the background where a caller has
+        # other work. In COMMIT it cost an ingest ~1–1.5 s for each job adding to a 45k-row table, on the
+        # critical path; and the store closes with a checkpoint as before.
+        return lb.Database(str(self.path / DB_FILE), buffer_pool_size=self._buffer_pool, auto_checkpoint=False)
 
     def close(self) -> None:
         with self._write_lock:
