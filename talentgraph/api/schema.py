@@ -26,6 +26,7 @@ import inspect
 import itertools
 from dataclasses import replace
 import sys
+import threading
 import types as pytypes
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
@@ -99,6 +100,15 @@ _RESERVED = {"id", "type", "title", "version", "updatedAt", "provenance", "confl
 _builds = itertools.count()
 
 
+# Built schemas by (ontology, role, policy, limits): a schema holds no per-app state (the context is
+# per request), and building one takes 0.4–0.8 s, so every app of a process (a test suite's many, the
+# demo's server after its start-up warmed them) shares it. Keyed by identity; the entry keeps the
+# ontology and policy alive so their ids are not reused.
+_BUILT: dict[tuple[int, str, int, QueryLimits], tuple[Ontology, Policy, strawberry.Schema]] = {}
+_BUILDING = threading.Lock()
+BUILT_SCHEMAS = 64
+
+
 def build_schema(
     ontology: Ontology = ONTOLOGY,
     *,
@@ -106,12 +116,24 @@ def build_schema(
     policy: Policy = POLICY,
     limits: QueryLimits = QueryLimits(),
 ) -> strawberry.Schema:
-    """The schema of ``ontology`` as ``role`` sees it, with ``limits`` checked on every document.
+    """The schema of ``ontology`` as ``role`` sees it, with ``limits`` checked on every document (built once
+    per process for each such combination).
 
     ``QueryLimitsExtension`` replaces strawberry's QueryDepthLimiter, MaxAliasesLimiter,
     MaxTokensLimiter and ValidationCache (their fragment walks are exponential, see ``limits.py``):
     it caches validation per document itself and adds the cost budget and the argument checks.
     """
+    key = (id(ontology), role, id(policy), limits)
+    with _BUILDING:
+        built = _BUILT.get(key)
+        if built is None or built[0] is not ontology or built[1] is not policy:
+            if len(_BUILT) >= BUILT_SCHEMAS:
+                _BUILT.clear()
+            built = _BUILT[key] = (ontology, policy, _build_schema(ontology, role, policy, limits))
+    return built[2]
+
+
+def _build_schema(ontology: Ontology, role: str, policy: Policy, limits: QueryLimits) -> strawberry.Schema:
     # One schema per role (Hasura's model): a field the role may not read does not exist for it, so
     # neither introspection nor a filter, sort key or fragment can reach it.
     view = replace(policy, ontology=ontology).view(role)

@@ -273,3 +273,48 @@ def test_reindex_rebuilds_with_the_same_results(demo_dir: Path, capsys: pytest.C
     assert main(["reindex", "--data-dir", str(demo_dir)]) == 0
     assert "swapped" in capsys.readouterr().out
     assert _search_ids(demo_dir, capsys, "俄语 律师") == before
+
+
+def test_the_demo_generates_in_a_second_process_while_it_warms_up(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Generation runs forked while the demo builds every role's schema and opens its stores; the registers are
+    the ones the generator writes in process, and a generator that fails stops the demo with its own error
+    shown and what was opened meanwhile closed."""
+    from talentgraph import cli
+    from talentgraph.access.policy import POLICY
+    from talentgraph.api import schema
+    from talentgraph.config import Settings
+    from talentgraph.demo import generator
+
+    class Opened:
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    settings = Settings(data_dir=tmp_path / "data")
+    schema._BUILT.clear()
+    opened = Opened()
+
+    def warm() -> Opened:
+        cli._warm_serving(settings)
+        return opened
+
+    assert cli._generate_while(warm, tmp_path / "forked", 300, 3) is opened and not opened.closed
+    generator.generate(tmp_path / "here", residents=300, seed=3)
+    written = sorted(p.name for p in (tmp_path / "forked").iterdir() if p.is_file())
+    assert written and written == sorted(p.name for p in (tmp_path / "here").iterdir() if p.is_file())
+    for name in written:
+        assert (tmp_path / "forked" / name).read_bytes() == (tmp_path / "here" / name).read_bytes(), name
+    assert {key[1] for key in schema._BUILT} == set(POLICY.roles)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the generator broke")
+
+    monkeypatch.setattr(generator, "generate", broken)
+    with pytest.raises(cli.TalentgraphError, match="Generating the registers failed"):
+        cli._generate_while(Opened, tmp_path / "broken", 300, 3)
+    again = Opened()
+    with pytest.raises(cli.TalentgraphError):
+        cli._generate_while(lambda: again, tmp_path / "broken", 300, 3)
+    assert again.closed
