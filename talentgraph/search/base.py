@@ -9,10 +9,14 @@ can trust their arguments; the error messages live here, once.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
+
+import orjson
 
 from talentgraph.errors import BadQueryError, StoreError
 from talentgraph.schema.ontology import Ontology
@@ -25,6 +29,22 @@ from talentgraph.search.query import Query
 def fields_signature(fields: Iterable[SearchField]) -> list[list[str]]:
     """What an index was built with, saved beside it to detect an index built for an older mapping."""
     return [[f.name, str(f.kind)] for f in fields]
+
+
+def wire_form(engine: str, fields: Iterable[SearchField], *variant: str) -> str:
+    """The name of an engine's document encoding for a mapping (``EncodedDoc.form``): a body encoded for
+    another engine, mapping or variant is refused."""
+    digest = hashlib.sha256(json.dumps(fields_signature(fields)).encode()).hexdigest()[:16]
+    return ":".join([engine, *variant, digest])
+
+
+def json_body(doc_id: str, value: Any) -> str:
+    """``value`` as compact JSON text, for an ``EncodedDoc`` body."""
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except (orjson.JSONEncodeError, UnicodeError) as exc:
+        raise StoreError(f"Search document {doc_id!r} cannot be written: {exc}.",
+                         hint="Its text holds characters that are not valid Unicode; correct the record.") from exc
 
 
 def kinds_of(signature: Iterable[Sequence[str]]) -> dict[str, FieldKind]:
@@ -82,21 +102,22 @@ class BaseSearchIndex(ABC):
         self._check_open()
         return self._encoder()
 
-    def _encoded(self, docs: Iterable[SearchDoc | EncodedDoc], encode: DocEncoder) -> Iterator[EncodedDoc]:
-        """``docs`` in the wire form of ``encode`` (the adapter's current one): documents are encoded,
-        bodies encoded in that form pass, bodies in another are refused before anything is written
-        of them."""
+    def _checked(self, docs: Iterable[SearchDoc | EncodedDoc], form: str) -> Iterator[SearchDoc | EncodedDoc]:
+        """``docs`` as they come, bodies encoded in another form than ``form`` (the adapter's current one)
+        refused before anything is written of them."""
         for doc in docs:
-            if isinstance(doc, SearchDoc):
-                yield encode(doc)
-            elif doc.form != encode.form:
+            if isinstance(doc, EncodedDoc) and doc.form != form:
                 raise StoreError(
                     f"Search document {doc.id!r} was encoded as {doc.form!r}; the index {self._where()} writes "
-                    f"{encode.form!r}.",
+                    f"{form!r}.",
                     hint="Encode documents with this index's encoder() (a rebuild or an upgrade changed it), "
                          "or hand it the documents themselves.")
-            else:
-                yield doc
+            yield doc
+
+    def _encoded(self, docs: Iterable[SearchDoc | EncodedDoc], encode: DocEncoder) -> Iterator[EncodedDoc]:
+        """``docs`` in the wire form of ``encode``: documents encoded, bodies checked (``_checked``)."""
+        for doc in self._checked(docs, encode.form):
+            yield encode(doc) if isinstance(doc, SearchDoc) else doc
 
     def delete(self, ids: Sequence[str]) -> int:
         """Remove documents by id; returns how many of them were there."""
@@ -236,6 +257,8 @@ __all__ = [
     "SearchRequest",
     "check_cursor",
     "fields_signature",
+    "json_body",
     "kinds_of",
     "stale_mapping_error",
+    "wire_form",
 ]

@@ -13,15 +13,13 @@ scores exactly the tokens Tantivy scores.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 
 from talentgraph.errors import StoreError
-from talentgraph.search.base import fields_signature, kinds_of
+from talentgraph.search.base import fields_signature, json_body, kinds_of, wire_form
 from talentgraph.search.compiler import MAX_FUZZY_DISTANCE, QueryCompiler, ranks
 from talentgraph.search.mapping import ANALYSED, ID_FIELD, SOURCE_FIELD, TYPE_FIELD, FieldKind, SearchField
 from talentgraph.search.port import EncodedDoc, RawHit, RawResult, SearchDoc
@@ -96,19 +94,17 @@ class SourceEncoder:
     sync's document worker) so that they cross to the writing process as strings."""
 
     def __init__(self, fields: Sequence[SearchField]) -> None:
-        self.form = "opensearch:" + hashlib.sha256(json.dumps(fields_signature(fields)).encode()).hexdigest()[:16]
+        self.form = wire_form("opensearch", fields)
 
     def __call__(self, doc: SearchDoc) -> EncodedDoc:
-        try:
-            body = orjson.dumps(document(doc)).decode("utf-8")
-        except (orjson.JSONEncodeError, UnicodeError) as exc:
-            raise StoreError(f"Search document {doc.id!r} cannot be written: {exc}.",
-                             hint="Its text holds characters that are not valid Unicode; correct the record.") from exc
-        return EncodedDoc(doc.id, body, self.form)
+        return EncodedDoc(doc.id, json_body(doc.id, document(doc)), self.form)
 
 
-def source_of(doc: EncodedDoc) -> Body:
-    """The ``_source`` of an encoded document, for the bulk request."""
+def source_of(doc: SearchDoc | EncodedDoc) -> Body:
+    """The ``_source`` of a document for the bulk request: built from a document, read back from a body
+    (a document handed over itself is not encoded only to be decoded)."""
+    if isinstance(doc, SearchDoc):
+        return document(doc)
     out: Body = orjson.loads(doc.body)
     return out
 

@@ -214,7 +214,7 @@ class OpenSearchIndex(BaseSearchIndex):
         return self._encode
 
     def _index(self, docs: Iterable[SearchDoc | EncodedDoc]) -> int:
-        actions = (bulk.Action("index", d.id, dsl.source_of(d)) for d in self._encoded(docs, self._encode))
+        actions = (bulk.Action("index", d.id, dsl.source_of(d)) for d in self._checked(docs, self._encode.form))
         return bulk.write(self.transport, self.alias, actions, policy=self.retry, require_alias=True).indexed
 
     def _delete(self, ids: list[str]) -> int:
@@ -274,7 +274,7 @@ class OpenSearchIndex(BaseSearchIndex):
             name = index_name(self.alias, version)
             self.transport.create_index(name, dsl.index_body(self.fields, {"alias": self.alias, "version": version}))
             try:
-                actions = (bulk.Action("index", d.id, dsl.source_of(d)) for d in self._encoded(docs, self._encode))
+                actions = (bulk.Action("index", d.id, dsl.source_of(d)) for d in self._checked(docs, self._encode.form))
                 report = bulk.write(self.transport, name, actions, policy=self.retry)
                 self.transport.refresh(name)
                 self._put_cursor(name, cursor)

@@ -19,7 +19,6 @@ makes writes here fail with ``StoreBusyError`` while searches keep working.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import logging
 import os
@@ -32,12 +31,19 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-import orjson
 import tantivy
 
 from talentgraph.errors import OntologyError, StoreBusyError, StoreError
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
-from talentgraph.search.base import BaseSearchIndex, SearchRequest, fields_signature, kinds_of, stale_mapping_error
+from talentgraph.search.base import (
+    BaseSearchIndex,
+    SearchRequest,
+    fields_signature,
+    json_body,
+    kinds_of,
+    stale_mapping_error,
+    wire_form,
+)
 from talentgraph.search.cache import LRU
 from talentgraph.search.mapping import ANALYSED, ID_FIELD, SOURCE_FIELD, TYPE_FIELD, FieldKind, SearchField
 from talentgraph.search.port import EncodedDoc, RawHit, RawResult, SearchCapabilities, SearchDoc
@@ -144,8 +150,7 @@ class _Generation:
         self.kinds = kinds
         self._compiled: LRU[tuple[int, Query | None], tuple[Query, tantivy.Query]] = LRU(COMPILED_CACHE_SIZE)
         self.writer: tantivy.IndexWriter | None = None
-        self._form = f"tantivy:{'keyed' if self.id_keys else 'plain'}:" + \
-            hashlib.sha256(json.dumps(signature).encode()).hexdigest()[:16]
+        self._form = wire_form("tantivy", fields, "keyed" if self.id_keys else "plain")
         self._encoder: JsonEncoder | None = None
 
     def encoder(self, kinds: Mapping[str, FieldKind]) -> JsonEncoder:
@@ -476,12 +481,7 @@ class JsonEncoder:
                 out[name] = str(value)
         out[ID_FIELD] = doc.id
         out[TYPE_FIELD] = doc.type
-        try:
-            body = orjson.dumps(out).decode("utf-8")
-        except (orjson.JSONEncodeError, UnicodeError) as exc:
-            raise StoreError(f"Search document {doc.id!r} cannot be written: {exc}.",
-                             hint="Its text holds characters that are not valid Unicode; correct the record.") from exc
-        return EncodedDoc(doc.id, body, self.form)
+        return EncodedDoc(doc.id, json_body(doc.id, out), self.form)
 
 
 def _add(writer: tantivy.IndexWriter, doc: EncodedDoc) -> None:
