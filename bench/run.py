@@ -13,9 +13,9 @@ of every ingest figure). Then, per backend, in a child process of its own:
    search up to date before it exits, so its exit is the moment the data is searchable; the bench then
    checks that (one search returns hits). ``--json`` gives each job's seconds: their sum is the graph
    write path ("jobs"), the rest of the wall time is start-up + search sync + close ("after jobs"). The CLI
-   prints no sync time of its own, so the sync rate derived from it is a lower bound; the wall time of a
-   ``talentgraph stats`` call on the same data dir is shown beside it (what opening, counting and closing
-   cost any command). Peak RSS is the sum over the whole process tree, sampled every 0.2 s, with the
+   prints the sync's own seconds on stderr ("Search sync: … in X s."): the sync rate set against the bare
+   bulk load is that, the documents in the index over them; the wall time of a ``talentgraph stats`` call on
+   the same data dir is shown beside it (what opening, counting and closing cost any command). Peak RSS is the sum over the whole process tree, sampled every 0.2 s, with the
    kernel's ``ru_maxrss`` of the process beside it.
    Baselines: embedded, the ingested rows read back as Arrow and ``COPY``-ed into a fresh LadybugDB;
    on the engines, the same rows through the bare Neo4j driver (``UNWIND … MERGE``) and the same documents
@@ -57,6 +57,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -213,7 +214,8 @@ def run_scale(scale: int, backend: str, workdir: Path, requests: int, emit: Call
     m.update(ingest_wall_s=ing.wall_s, ingest_jobs_s=round(jobs_s, 2), ingest_after_jobs_s=round(ing.wall_s - jobs_s, 2),
              rows=sum(s["rows_in"] for s in summaries), quarantined=sum(s["quarantined"] for s in summaries),
              entities_written=sum(sum(s.get(k, {}).values()) for s in summaries for k in ("nodes_written", "rels_written")),
-             ingest_peak_rss_mb=ing.peak_tree_rss_mb, ingest_ru_maxrss_mb=ing.ru_maxrss_mb)
+             ingest_peak_rss_mb=ing.peak_tree_rss_mb, ingest_ru_maxrss_mb=ing.ru_maxrss_mb,
+             sync_s=sync_seconds(ing.stderr))
     bare = BareSearch(settings, ROLE)
     try:
         probe = bare.service.search("律师", first=1)
@@ -255,8 +257,8 @@ def run_scale(scale: int, backend: str, workdir: Path, requests: int, emit: Call
         finally:
             stores.close()
         m.update(bare_bulk_s=bulk["bare_bulk_s"], bare_bulk_docs_per_s=bulk["bare_bulk_docs_per_s"])
-        m["sync_docs_per_s_min"] = round(m["docs"] / max(m["ingest_after_jobs_s"], 1e-3))
-        m["sync_vs_bare_bulk_min"] = round(m["sync_docs_per_s_min"] / m["bare_bulk_docs_per_s"], 3)
+        m["sync_docs_per_s"] = round(m["docs"] / max(m["sync_s"], 1e-3))
+        m["sync_vs_bare_bulk"] = round(m["sync_docs_per_s"] / m["bare_bulk_docs_per_s"], 3)
     emit(m)
 
     # 2. queries over HTTP against `talentgraph serve`
@@ -291,6 +293,17 @@ def run_scale(scale: int, backend: str, workdir: Path, requests: int, emit: Call
             graph.close()
     shutil.rmtree(data, ignore_errors=True)
     return m
+
+
+SYNC_LINE = re.compile(r"^Search sync: .* in ([\d.]+)s\.$", re.M)
+
+
+def sync_seconds(stderr: str) -> float:
+    """The search sync's own seconds, as ``talentgraph ingest`` prints them."""
+    found = SYNC_LINE.findall(stderr)
+    if not found:
+        raise RuntimeError("talentgraph ingest printed no 'Search sync: … in X s.' line on stderr")
+    return float(found[-1])
 
 
 def drop_bench_index(scale: int, workdir: Path) -> None:

@@ -379,7 +379,12 @@ def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_ru
         # the next sync. A sync failure must not hide the job's own error, which says what to fix.
         if sync and not dry_run:
             try:
-                stores.projector.sync(progress=progress)
+                t0 = time.perf_counter()
+                report = stores.projector.sync(progress=progress)
+                # On stderr, so --json output stays one JSON document; the seconds are the sync's own
+                # (bench/run.py sets them against a bare bulk load of the same documents).
+                print(f"Search sync: {report.indexed:,} documents indexed, {report.deleted:,} removed, from "
+                      f"{report.changes_read:,} changes in {time.perf_counter() - t0:.2f}s.", file=sys.stderr)
             except Exception:
                 if not failed:
                     raise

@@ -107,17 +107,27 @@ _FOREIGN_MOBILES = {
     "RU": "+7 9xx xxx-xx-xx", "KZ": "+7 70x xxx xx xx", "KR": "+82 10-xxxx-xxxx", "JP": "+81 90-xxxx-xxxx",
     "US": "+1 646 2xx xxxx", "GB": "+44 7700 9xxxxx", "FR": "+33 6 xx xx xx xx", "DE": "+49 151 2xxxxxxx",
 }
+_LANDLINES = ("021-5xxxxxxx", "021-6xxxxxxx", "(021)5xxxxxxx")
 
 
 def _fill(rng: random.Random, template: str) -> str:
     return "".join(rng.choice("0123456789") if c == "x" else c for c in template)
 
 
-def _is_valid(number: str) -> bool:
-    try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(number, "CN"))
-    except phonenumbers.NumberParseException:
-        return False
+def _valid(country_code: int, national: str) -> bool:
+    """Whether ``phonenumbers`` accepts a number the generator composed: the parts are what ``parse``
+    finds in its text (a unit test holds the two equal), without parsing it (~2 s of a 50k demo)."""
+    return phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=country_code,
+                                                                 national_number=int(national)))
+
+
+def _parts(number: str, country_code: int) -> tuple[int, str]:
+    """Country code and national number of a number written ``+CC national`` (a foreign template)
+    or nationally in China (a mobile, or a landline with its trunk prefix 0)."""
+    digits = "".join(c for c in number if c.isdigit())
+    if number.startswith("+"):
+        return country_code, digits[len(str(country_code)):]
+    return 86, digits[1:] if digits.startswith("0") else digits
 
 
 def phone(rng: random.Random, *, landline: bool = False, nationality: str = "CN") -> str:
@@ -127,10 +137,13 @@ def phone(rng: random.Random, *, landline: bool = False, nationality: str = "CN"
     ingest validator; the draw sequence is seeded, so the result is still deterministic.
     """
     while True:
+        country_code = 86
         if nationality in _FOREIGN_MOBILES and rng.random() < 0.3:
-            number = _fill(rng, _FOREIGN_MOBILES[nationality])
+            template = _FOREIGN_MOBILES[nationality]
+            country_code = int(template[1:template.index(" ")])
+            number = _fill(rng, template)
         elif landline:
-            number = _fill(rng, rng.choice(("021-5xxxxxxx", "021-6xxxxxxx", "(021)5xxxxxxx")))
+            number = _fill(rng, rng.choice(_LANDLINES))
         else:
             m = rng.choice(_MOBILE_PREFIXES) + _fill(rng, "xxxxxxxx")
             style = rng.random()
@@ -142,5 +155,5 @@ def phone(rng: random.Random, *, landline: bool = False, nationality: str = "CN"
                 number = f"+86-{m[:3]}-{m[3:7]}-{m[7:]}"
             else:
                 number = f"+86 {m}"
-        if _is_valid(number):
+        if _valid(*_parts(number, country_code)):
             return number

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -177,6 +178,19 @@ def _extra_job(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return job
+
+
+def test_a_local_ingest_says_what_its_search_sync_did_on_stderr(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """--json keeps stdout one JSON document; the sync's count and seconds go to stderr (bench/run.py reads them)."""
+    data = tmp_path / "data"
+    assert main(["ingest", str(_extra_job(tmp_path)), "--json", "--quiet", "--data-dir", str(data)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)[0]["inserted"] == 2
+    line = re.search(r"^Search sync: (\d+) documents indexed, (\d+) removed, from (\d+) changes in ([\d.]+)s\.$",
+                     captured.err, re.M)
+    assert line is not None, captured.err
+    assert (int(line[1]), int(line[2])) == (2, 0) and int(line[3]) >= 2 and float(line[4]) >= 0
 
 
 def test_ingest_while_serving_goes_through_the_server(

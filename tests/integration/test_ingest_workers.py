@@ -116,3 +116,23 @@ def test_a_source_that_cannot_be_read_on_stops_with_an_exact_account(tmp_path: P
     finally:
         builders.close()
         stores.close()
+
+
+def test_a_smaller_source_uses_the_workers_once_they_run(registers: Path) -> None:
+    """Starting the pool is what a small source cannot repay; once an earlier job started it, a source of a few
+    chunks is built there too, and one smaller still is built in process."""
+    residents = next(s for s in load_pipeline(PIPELINE, input_dir=registers) if s.job == "residents")
+    size = residents.source.path.stat().st_size
+    builders = RowBuilders(2, min_bytes=size + 1, warm_min_bytes=size)
+    try:
+        assert not builders.wanted(residents)  # below the cold threshold: no pool is started for it
+        builders._executor()  # an earlier job of the pipeline started it
+        assert builders.wanted(residents)
+        warm_but_too_small = RowBuilders(2, min_bytes=size + 1, warm_min_bytes=size + 1)
+        warm_but_too_small._executor()
+        try:
+            assert not warm_but_too_small.wanted(residents)
+        finally:
+            warm_but_too_small.close()
+    finally:
+        builders.close()

@@ -9,15 +9,17 @@ passes, is caught without running the ingest engine.
 from __future__ import annotations
 
 import csv
+import random
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 import pytest
 from openpyxl import load_workbook
 
-from talentgraph.demo import GeneratedRegisters, build, generate, load_truth
+from talentgraph.demo import GeneratedRegisters, build, codes, generate, load_truth
 from talentgraph.demo.generator import FOREIGN_DUPLICATE_RATE, PIPELINE
 from talentgraph.demo.codes import corrupt_check_char, uscc
 from talentgraph.demo.names import latin_spelling
@@ -475,3 +477,17 @@ def test_names_vary_by_script() -> None:
     assert zh.name in own and len(own) > 1  # a typo now and then
     assert zh.latin in latin and any(n.isupper() or n.split()[0].isupper() for n in latin)
     assert any(n.split()[-1] == zh.family_latin[0] for n in latin)  # given name first
+
+
+@pytest.mark.parametrize("template", [*codes._FOREIGN_MOBILES.values(), *codes._LANDLINES, "138xxxxxxxx",
+                                      "138 xxxx xxxx", "+86-138-xxxx-xxxx", "+86 138xxxxxxxx"])
+def test_generated_phone_parts_are_what_parse_finds(template: str) -> None:
+    """The generator checks the parts it composed instead of parsing its own text: the same answer for every
+    format it writes, valid or not (so the draws, and the registers, are what parsing gave)."""
+    rng = random.Random(template)
+    cc = int(template[1:template.index(" ")]) if template.startswith("+") and " " in template[:4] else 86
+    for _ in range(3000):
+        number = codes._fill(rng, template)
+        parsed = phonenumbers.parse(number, "CN")
+        assert codes._parts(number, cc) == (parsed.country_code, str(parsed.national_number)), number
+        assert codes._valid(*codes._parts(number, cc)) == phonenumbers.is_valid_number(parsed), number
