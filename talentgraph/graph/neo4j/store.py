@@ -278,7 +278,8 @@ def _records(tx: ManagedTransaction, text: str, params: Mapping[str, Any] | None
     """
     try:
         result = tx.run(text, dict(params or {}))
-        return [{k: to_native(v) for k, v in zip(record.keys(), record.values())} for record in result]
+        keys = result.keys()  # the same for every record of a result; a record is a tuple of its values
+        return [{k: to_native(v) for k, v in zip(keys, record)} for record in result]
     except Neo4jError as exc:
         if exc.is_retryable() or isinstance(exc, AuthError):
             raise  # the driver retries these, or _driver_errors explains them

@@ -19,9 +19,14 @@ from neo4j.time import Date, DateTime, Time
 from talentgraph.graph.common import LABEL_KEY
 
 
+# Exact types that come out as they are (bool is a subclass of int, so it is named too): a set lookup per value,
+# before the isinstance checks the rest need (a sync reads every record of the graph through here).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def to_native(value: Any) -> Any:
     """A driver value as plain Python: dates, lists, maps, and graph entities as property maps."""
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if type(value) in _PLAIN or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, (Date, DateTime, Time)):
         return value.to_native()
