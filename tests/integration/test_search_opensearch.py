@@ -6,10 +6,11 @@ deletes its indices afterwards."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -211,9 +212,10 @@ class Counting:
         self.inner = inner
         self.sizes: list[int] = []
 
-    def bulk(self, operations: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        self.sizes.append(sum(1 for op in operations if set(op) <= {"index", "delete"} and len(op) == 1))
-        return self.inner.bulk(operations)
+    def bulk(self, body: bytes) -> dict[str, Any]:
+        lines = [json.loads(line) for line in body.splitlines() if line]
+        self.sizes.append(sum(1 for op in lines if set(op) <= {"index", "delete"} and len(op) == 1))
+        return self.inner.bulk(body)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -234,12 +234,24 @@ def test_capabilities() -> None:
 # --- bulk bodies --------------------------------------------------------------------------------
 
 
-def test_bulk_operations_and_chunks() -> None:
-    actions = [bulk.Action("index", "per:1", {"id": "per:1"}), bulk.Action("delete", "per:2")]
-    assert bulk.operations(actions, "tg", require_alias=True) == [
-        {"index": {"_index": "tg", "_id": "per:1", "require_alias": True}}, {"id": "per:1"},
+def _lines(body: bytes) -> list[Any]:
+    assert body.endswith(b"\n")
+    return [json.loads(line) for line in body.decode("utf-8").split("\n")[:-1]]
+
+
+def test_bulk_bodies_and_chunks() -> None:
+    actions = [bulk.Action("index", "per:1", {"id": "per:1", "name": "张伟"}), bulk.Action("delete", "per:2"),
+               bulk.Action("index", "per:3", '{"id":"per:3","name":"Наталья"}')]  # encoded by a worker
+    assert _lines(bulk.ndjson(actions, "tg", require_alias=True)) == [
+        {"index": {"_index": "tg", "_id": "per:1", "require_alias": True}}, {"id": "per:1", "name": "张伟"},
         {"delete": {"_index": "tg", "_id": "per:2"}},
+        {"index": {"_index": "tg", "_id": "per:3", "require_alias": True}}, {"id": "per:3", "name": "Наталья"},
     ]
+    # A worker's text is sent as it is, byte for byte; a body is encoded once.
+    assert b'{"id":"per:3","name":"\xd0\x9d' in bulk.ndjson(actions[2:], "tg")
+    assert actions[0].text is actions[0].text
+    with pytest.raises(StoreError, match="per:9"):
+        _ = bulk.Action("index", "per:9", {"bio": "\ud800"}).text  # a lone surrogate is no Unicode text
     many = [bulk.Action("index", f"per:{i}", {"bio": "x" * 100}) for i in range(25)]
     assert [len(c) for c in bulk.chunks(many, max_docs=10)] == [10, 10, 5]
     assert [len(c) for c in bulk.chunks(many, max_docs=100, max_bytes=1000)] == [6, 6, 6, 6, 1]
@@ -304,9 +316,10 @@ def test_elasticsearch_transport_request_shapes(es: ElasticsearchTransport) -> N
     assert req["headers"]["authorization"].startswith("Basic ")
     assert "compatible-with=8" in req["headers"]["accept"]
 
-    ops = bulk.operations([bulk.Action("index", "per:1", {"id": "per:1"}), bulk.Action("delete", "per:2")], "tg")
+    ops = bulk.ndjson([bulk.Action("index", "per:1", {"id": "per:1"}), bulk.Action("delete", "per:2")], "tg")
     req = _send(lambda: es.bulk(ops))
-    assert (req["method"], req["target"]) == ("PUT", "/_bulk") and req["body"] == ops
+    assert (req["method"], req["target"]) == ("PUT", "/_bulk") and req["body"] == _lines(ops)
+    assert "ndjson" in req["headers"]["content-type"]
 
     body = dsl.search_body({"term": {"name": {"value": "张"}}}, facets=["languages__facet"], limit=5, offset=10)
     req = _send(lambda: es.search("tg", body))
@@ -348,3 +361,23 @@ def test_open_transport_follows_the_engine_setting() -> None:
     es_t.close()
     with pytest.raises(ConfigError, match="search_url is empty"):
         open_transport(Settings())
+
+
+def test_opensearch_answers_are_read_as_json_reads_them() -> None:
+    from opensearchpy.exceptions import SerializationError
+
+    from talentgraph.search.opensearch.transport import OpenSearchTransport
+
+    t = OpenSearchTransport(f"http://127.0.0.1:{_unused_port()}", timeout=1)
+    try:
+        serializer = t.client.transport.deserializer.serializers["application/json"]
+        # Every number an engine writes (64-bit longs, unsigned too), any script; NaN only json takes.
+        answer = ('{"items":[{"index":{"_id":"per:1","status":201}}],"name":"张伟 Наталья",'
+                  '"long":-9223372036854775808,"unsigned":18446744073709551615,"score":NaN}')
+        expected = json.dumps(json.loads(answer))  # compared as text: NaN equals no NaN
+        assert json.dumps(serializer.loads(answer)) == expected
+        assert json.dumps(serializer.loads(answer.encode())) == expected
+        with pytest.raises(SerializationError):
+            serializer.loads('{"items": [')
+    finally:
+        t.close()

@@ -9,14 +9,17 @@ and reported by document id once every other document has been written.
 
 from __future__ import annotations
 
-import json
+import functools
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import orjson
+
 from talentgraph.errors import StoreError
+from talentgraph.search.base import json_body
 from talentgraph.search.opensearch.transport import EngineError, EngineUnavailable, Transport
 
 Body = dict[str, Any]
@@ -41,9 +44,19 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Action:
+    """One line of a bulk request; ``source``: the document (index), as a body or as its JSON text already
+    (what a document worker encoded is sent as it is, never decoded only to be encoded again)."""
+
     op: Literal["index", "delete"]
     id: str
-    source: Body | None = None
+    source: Body | str | None = None
+
+    @functools.cached_property
+    def text(self) -> str | None:
+        """The source as JSON text (encoded once: sizing a chunk and every resend use it)."""
+        if self.source is None or isinstance(self.source, str):
+            return self.source
+        return json_body(self.id, self.source)
 
 
 @dataclass(frozen=True)
@@ -82,18 +95,20 @@ def retryable(status: int) -> bool:
     return status == 429 or status >= 500
 
 
-def operations(actions: Sequence[Action], index: str, *, require_alias: bool = False) -> list[Body]:
-    """The bulk body; ``require_alias`` makes a write to a vanished alias fail instead of silently
-    auto-creating an index of that name with a guessed mapping."""
-    out: list[Body] = []
+def ndjson(actions: Sequence[Action], index: str, *, require_alias: bool = False) -> bytes:
+    """The bulk body, NDJSON as the engine reads it; ``require_alias`` makes a write to a vanished alias fail
+    instead of silently auto-creating an index of that name with a guessed mapping."""
+    out = bytearray()
     for a in actions:
         meta: Body = {"_index": index, "_id": a.id}
         if require_alias and a.op == "index":
             meta["require_alias"] = True
-        out.append({a.op: meta})
+        out += orjson.dumps({a.op: meta})
+        out += b"\n"
         if a.op == "index":
-            out.append(a.source or {})
-    return out
+            out += (a.text or "{}").encode("utf-8")
+            out += b"\n"
+    return bytes(out)
 
 
 def chunks(actions: Iterable[Action], max_docs: int = MAX_DOCS, max_bytes: int = MAX_BYTES) -> Iterator[list[Action]]:
@@ -101,7 +116,7 @@ def chunks(actions: Iterable[Action], max_docs: int = MAX_DOCS, max_bytes: int =
     batch: list[Action] = []
     size = 0
     for a in actions:
-        n = len(json.dumps(a.source, ensure_ascii=False).encode()) if a.source is not None else 0
+        n = len(a.text.encode("utf-8")) if a.text is not None else 0
         if batch and (len(batch) >= max_docs or size + n > max_bytes):
             yield batch
             batch, size = [], 0
@@ -136,7 +151,7 @@ def _send(transport: Transport, index: str, chunk: list[Action], policy: RetryPo
     pending = chunk
     for attempt in range(1, policy.attempts + 1):
         try:
-            response = transport.bulk(operations(pending, index, require_alias=require_alias))
+            response = transport.bulk(ndjson(pending, index, require_alias=require_alias))
         except (EngineError, EngineUnavailable) as exc:
             # The whole request was refused (429 at the HTTP level, a restarting node): resend it.
             if not exc.retryable or attempt == policy.attempts:
@@ -193,4 +208,4 @@ def _error(index: str, report: BulkReport) -> BulkError:
                      failures=failures, report=report, hint=hint)
 
 
-__all__ = ["Action", "BulkError", "BulkReport", "ItemFailure", "RetryPolicy", "chunks", "operations", "retryable", "write"]
+__all__ = ["Action", "BulkError", "BulkReport", "ItemFailure", "RetryPolicy", "chunks", "ndjson", "retryable", "write"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import orjson
 
 from talentgraph.errors import StoreError
 from talentgraph.search.base import fields_signature, json_body, kinds_of, wire_form
@@ -100,13 +99,12 @@ class SourceEncoder:
         return EncodedDoc(doc.id, json_body(doc.id, document(doc)), self.form)
 
 
-def source_of(doc: SearchDoc | EncodedDoc) -> Body:
-    """The ``_source`` of a document for the bulk request: built from a document, read back from a body
-    (a document handed over itself is not encoded only to be decoded)."""
+def source_of(doc: SearchDoc | EncodedDoc) -> Body | str:
+    """The ``_source`` of a document for the bulk request: built from a document, or the body a worker
+    encoded, as the JSON text it is (sent on without decoding)."""
     if isinstance(doc, SearchDoc):
         return document(doc)
-    out: Body = orjson.loads(doc.body)
-    return out
+    return doc.body
 
 
 # --- queries ------------------------------------------------------------------------------------
