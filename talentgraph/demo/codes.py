@@ -116,7 +116,7 @@ def _fill(rng: random.Random, template: str) -> str:
 
 def _valid(country_code: int, national: str) -> bool:
     """Whether ``phonenumbers`` accepts a number the generator composed: the parts are what ``parse``
-    finds in its text (a unit test holds the two equal), without parsing it (~2 s of a 50k demo)."""
+    finds in its text (a unit test holds the two equal), without parsing it (50k residents: ~3.5 s)."""
     return phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=country_code,
                                                                  national_number=int(national)))
 

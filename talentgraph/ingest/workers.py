@@ -42,7 +42,7 @@ CHUNK_ROWS = 2_000
 # Below this source size one process is as fast: the rows are few, the round trips not.
 MIN_BYTES = 4 * 1024 * 1024
 # Once the pool runs (an earlier job of the pipeline started it), starting costs nothing more: a source of
-# a couple of chunks repays the round trips (50k demo: the foreign residents' 1 MB, 5k rows, 2.5 -> 1.5 s).
+# a couple of chunks repays the round trips (the demo's foreign residents, memberships, employment).
 WARM_MIN_BYTES = 256 * 1024
 # Chunks in flight per worker: keeps both workers busy while the main process writes.
 AHEAD = 2
