@@ -13,10 +13,10 @@ of every ingest figure). Then, per backend, in a child process of its own:
    search up to date before it exits, so its exit is the moment the data is searchable; the bench then
    checks that (one search returns hits). ``--json`` gives each job's seconds: their sum is the graph
    write path ("jobs"), the rest of the wall time is start-up + search sync + close ("after jobs"). The CLI
-   prints the sync's own seconds on stderr ("Search sync: … in X s."): the sync rate set against the bare
-   bulk load is that, the documents in the index over them; the wall time of a ``talentgraph stats`` call on
-   the same data dir is shown beside it (what opening, counting and closing cost any command). Peak RSS is the sum over the whole process tree, sampled every 0.2 s, with the
-   kernel's ``ru_maxrss`` of the process beside it.
+   prints the sync's own seconds on stderr ("Search sync: … in X s."): the documents in the index over them
+   is the sync rate set against the bare bulk load; the wall time of a ``talentgraph stats`` call on the same
+   data dir is shown beside it (what opening, counting and closing cost any command). Peak RSS is the sum
+   over the whole process tree, sampled every 0.2 s, with the kernel's ``ru_maxrss`` of the process beside it.
    Baselines: embedded, the ingested rows read back as Arrow and ``COPY``-ed into a fresh LadybugDB;
    on the engines, the same rows through the bare Neo4j driver (``UNWIND … MERGE``) and the same documents
    through bare OpenSearch ``_bulk``.

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-
 from talentgraph.errors import StoreError
 from talentgraph.search.base import fields_signature, json_body, kinds_of, wire_form
 from talentgraph.search.compiler import MAX_FUZZY_DISTANCE, QueryCompiler, ranks

@@ -11,6 +11,7 @@ leaves this module as a ``StoreError`` naming the engine, URL and index.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -118,9 +119,11 @@ class _Base:
 # --- OpenSearch ---------------------------------------------------------------------------------
 
 
+@functools.cache
 def _fast_json() -> Any:
     """opensearch-py's JSON serializer, reading answers with orjson (a bulk answer holds an item per document,
-    a search answer every hit's source and highlights; the standard library took ~4% of a sync)."""
+    a search answer every hit's source and highlights; the standard library took ~4% of a sync). One for
+    every client: it holds no state."""
     import json
 
     import orjson
