@@ -206,21 +206,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _generate_while(work: Callable[[], Any], registers: Path, residents: int, seed: int) -> Any:
-    """Generate the registers in a forked process while ``work`` runs here; ``work``'s result.
+    """Generate the registers in a child process while ``work`` runs here; ``work``'s result.
 
     Generating is ~10 s of single-core Python with the other core idle; the demo meanwhile opens its
     stores and loads what serving will need (the API's modules, every role's schema), ~4 s it otherwise
-    spent in sequence. ``work``'s result is closed (``close()``) should the generator fail."""
+    spent in sequence. ``work``'s result is closed (``close()``) should the generator fail.
+
+    The child is spawned, not forked: a fork copies whatever threads' locks the caller holds (engine
+    threads, a test run's earlier stores), and such a child crashed now and then (exit -11)."""
     import multiprocessing as mp
 
     from talentgraph.demo.generator import generate
 
-    if "fork" not in mp.get_all_start_methods():
-        generate(registers, residents=residents, seed=seed)
-        return work()
-    # Forked before ``work`` opens anything: the child holds no store, lock or engine thread.
-    child = mp.get_context("fork").Process(target=generate, args=(registers,), name="generate-registers",
-                                           kwargs={"residents": residents, "seed": seed})
+    child = mp.get_context("spawn").Process(target=generate, args=(registers,), name="generate-registers",
+                                            kwargs={"residents": residents, "seed": seed})
     child.start()
     result: Any = None
     try:
