@@ -540,11 +540,6 @@ def analyze_keyword(field: str, values: Iterable[object], vocabulary: str | None
     Only ids are indexed: labels, synonyms and the skill hierarchy are applied at query time
     (``search/synonyms.py``) so a vocabulary edit takes effect without re-indexing.
     """
-    vocab = None
-    if vocabulary is not None:
-        from talentgraph.schema.vocabularies import vocabulary as load
-
-        vocab = load(vocabulary)
     out: list[str] = []
     for value in values:
         if value is None or value == "":
@@ -552,10 +547,21 @@ def analyze_keyword(field: str, values: Iterable[object], vocabulary: str | None
         if not isinstance(value, (str, int)) or isinstance(value, bool):
             raise ValidationError(field, value, "a string or integer code",
                                   hint="Keyword properties hold vocabulary ids or codes, not nested values.")
-        text = str(value)
-        term = vocab.lookup(text) if vocab is not None else None
-        out.append(normalize(term.id if term is not None else text).replace(" ", "_"))
-    return _dedupe(_fitted(out))
+        out.extend(_keyword_pieces(str(value), vocabulary))
+    return _dedupe(out)
+
+
+@lru_cache(maxsize=NAME_CACHE)
+def _keyword_pieces(text: str, vocabulary: str | None) -> tuple[str, ...]:
+    # Codes repeat across a register (a few hundred languages, skills and countries for every person):
+    # each is normalised and looked up once. Vocabularies are loaded once per process, so the id a
+    # label maps to cannot change under the memo.
+    term = None
+    if vocabulary is not None:
+        from talentgraph.schema.vocabularies import vocabulary as load
+
+        term = load(vocabulary).lookup(text)
+    return tuple(_fitted([normalize(term.id if term is not None else text).replace(" ", "_")]))
 
 
 def keyword_token(value: str) -> str:

@@ -23,7 +23,7 @@ import orjson
 from talentgraph.errors import OntologyError, ValidationError
 from talentgraph.graph import claims
 from talentgraph.schema.ontology import (
-    ONTOLOGY, Flag, NodeType, Ontology, Property, PropType, SearchKind, Sensitivity,
+    ONTOLOGY, DerivedField, Flag, NodeType, Ontology, Property, PropType, SearchKind, Sensitivity,
 )
 from talentgraph.search import analysis
 from talentgraph.search.port import SearchDoc
@@ -212,6 +212,55 @@ def _golden_order(others: list[Node], others_claims: list[claims.Claims], p: Pro
     return [others[i] for i in sorted(range(len(others)), key=key)]
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """How one property of a node type reaches its document (``build_doc``), worked out once per type."""
+
+    prop: Property
+    name: str
+    is_list: bool
+    kept: bool  # in ``_src``: searchable, a facet or the title
+    searchable: bool
+    facet_name: str | None  # its facet field, when it is a facet
+    bigram_name: str
+    merged: bool  # a cluster's other records' values join it (``merged_from_cluster``)
+
+
+@dataclass(frozen=True)
+class _DocPlan:
+    node_type: NodeType
+    slots: tuple[_Slot, ...]
+    derived: dict[str, DerivedField]
+
+
+# By the ontology's identity: hashing an Ontology walks every type and property, more than the plan saves.
+_PLANS: dict[tuple[int, str], tuple[Ontology, _DocPlan]] = {}
+
+
+def _doc_plan(ontology: Ontology, type_name: str) -> _DocPlan:
+    found = _PLANS.get((id(ontology), type_name))
+    if found is not None and found[0] is ontology:
+        return found[1]
+    if len(_PLANS) >= 256:  # ontologies built by tests and extensions come and go
+        _PLANS.clear()
+    plan = _make_plan(ontology, type_name)
+    _PLANS[(id(ontology), type_name)] = (ontology, plan)
+    return plan
+
+
+def _make_plan(ontology: Ontology, type_name: str) -> _DocPlan:
+    # A property's flags are read once per type, not once per document: with ~30 properties a person,
+    # most of them empty, the per-document walk over the ontology was a fifth of building a document.
+    nt = ontology.node(type_name)
+    slots = tuple(
+        _Slot(prop=p, name=p.name, is_list=p.type is PropType.STRING_LIST,
+              kept=bool(p.searchable or p.facet or p.name == nt.title), searchable=p.searchable is not None,
+              facet_name=facet_field(p.name) if p.facet else None, bigram_name=bigram_field(p.name),
+              merged=bool(p.searchable or p.facet) and merged_from_cluster(nt, p))
+        for p in nt.properties if p.sensitivity is not Sensitivity.SENSITIVE)
+    return _DocPlan(nt, slots, {d.name: d for d in ontology.derived_for(type_name)})
+
+
 def build_doc(
     node: Node, derived: dict[str, Any] | None = None, ontology: Ontology = ONTOLOGY, also: Iterable[Node] = (),
 ) -> SearchDoc:
@@ -223,48 +272,47 @@ def build_doc(
     once (a scalar facet under its golden value only); in ``_src`` list values join the node's list,
     a scalar the node lacks takes the first member's value and the other members' go under ``_also``.
     """
-    nt: NodeType = ontology.node(node.type)
+    plan = _doc_plan(ontology, node.type)
     others = list(also)
-    others_claims = [claims.load(o.props, [p.name for p in nt.properties]) for o in others]
+    others_claims = [claims.load(o.props, [p.name for p in plan.node_type.properties]) for o in others] \
+        if others else []
+    props = node.props
     fields: dict[str, Any] = {ID_FIELD: node.id, TYPE_FIELD: node.type}
     src: dict[str, Any] = {}
     extra_src: dict[str, list[Any]] = {}
-    for p in nt.properties:
-        if p.sensitivity is Sensitivity.SENSITIVE:
-            continue
-        values = _values(node.props.get(p.name))
+    for s in plan.slots:
+        raw = props.get(s.name)
+        values = _values(raw) if raw is not None else []
         extra: list[Any] = []
-        if others and (p.searchable or p.facet) and merged_from_cluster(nt, p):
-            for other in _golden_order(others, others_claims, p):
-                extra += [v for v in _values(other.props.get(p.name)) if v not in values and v not in extra]
+        if others and s.merged:
+            for other in _golden_order(others, others_claims, s.prop):
+                extra += [v for v in _values(other.props.get(s.name)) if v not in values and v not in extra]
         if not values and not extra:
             continue
-        is_list = p.type is PropType.STRING_LIST
-        if p.searchable or p.facet or p.name == nt.title:
-            if is_list:
-                src[p.name] = values + extra if extra else node.props[p.name]
+        if s.kept:
+            if s.is_list:
+                src[s.name] = values + extra if extra else raw
             else:
-                src[p.name] = node.props[p.name] if values else extra[0]
+                src[s.name] = raw if values else extra[0]
                 rest = extra if values else extra[1:]
                 if rest:
-                    extra_src[p.name] = rest
+                    extra_src[s.name] = rest
         # Any record's value finds the person; a scalar facet counts the golden value only (the
         # node's own, else the first member's), so a person is counted under one value of it.
-        if p.searchable is not None:
-            tokens, bigrams = _analyse(p, values + extra)
+        if s.searchable:
+            tokens, bigrams = _analyse(s.prop, values + extra if extra else values)
             if tokens:
-                fields[p.name] = " ".join(tokens)
+                fields[s.name] = " ".join(tokens)
             if bigrams:
-                fields[bigram_field(p.name)] = " ".join(bigrams)
-        if p.facet:
-            counted = values + extra if is_list else (values or extra[:1])
-            fields[facet_field(p.name)] = [facet_value(x) for x in counted]
-    declared = {d.name: d for d in ontology.derived_for(node.type)}
+                fields[s.bigram_name] = " ".join(bigrams)
+        if s.facet_name is not None:
+            counted = values + extra if s.is_list else (values or extra[:1])
+            fields[s.facet_name] = [x if type(x) is str else facet_value(x) for x in counted]
     for name, value in (derived or {}).items():
-        d = declared.get(name)
+        d = plan.derived.get(name)
         if d is None:
             raise ValidationError(
-                f"{node.type} derived field", name, f"one of {sorted(declared) or '(none)'}",
+                f"{node.type} derived field", name, f"one of {sorted(plan.derived) or '(none)'}",
                 hint="Declare it in schema.ontology.DERIVED_FIELDS so the mapping, facets and API all know it.",
             )
         if d.sensitivity is Sensitivity.SENSITIVE:
@@ -273,7 +321,7 @@ def build_doc(
         if not values:
             continue
         src[name] = value
-        fields[facet_field(name)] = [facet_value(x) for x in values]
+        fields[facet_field(name)] = [x if type(x) is str else facet_value(x) for x in values]
     if extra_src:
         src[ALSO_FIELD] = extra_src
     # Read back as JSON only (``source_of``), never compared as text: orjson's compact form (dates as

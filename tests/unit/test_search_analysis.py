@@ -98,6 +98,10 @@ def test_keywords_canonicalised_through_vocabulary() -> None:
     assert analyze_keyword("languages", ["俄语", "English", "ru"], "languages") == ["ru", "en"]
     assert analyze_keyword("skills", ["law.litigation"], "skills") == ["law.litigation"]
     assert analyze_keyword("uscc", ["91310115MA1K4XXXX1"]) == ["91310115ma1k4xxxx1"]
+    # Codes are memoised per vocabulary: the same text means another code without one.
+    assert analyze_keyword("note", ["English", "English", 7]) == ["english", "7"]
+    assert analyze_keyword("languages", ["English"], "languages") == ["en"]
+    assert analyze_keyword("code", ["x" * 50]) == ["x" * 40, "x" * 10]
     with pytest.raises(ValidationError, match="languages"):
         analyze_keyword("languages", [{"nested": 1}], "languages")
 

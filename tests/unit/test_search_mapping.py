@@ -60,6 +60,16 @@ def test_adding_a_property_adds_fields() -> None:
     assert doc.fields["hobby__facet"] == ["太极拳"] and doc.fields["hobby__bigram"] == "太极 极拳"
 
 
+def test_a_document_follows_the_ontology_it_is_built_for() -> None:
+    # build_doc works out a type's fields once per ontology: another ontology gets its own.
+    extended = ONTOLOGY.with_property("Person", Property("hobby", PropType.STRING, "Hobby.", facet=True))
+    node = Node("per:1", "Person", {"name": "王芳", "hobby": "太极拳"})
+    for ontology, has_hobby in ((ONTOLOGY, False), (extended, True), (ONTOLOGY, False), (extended, True)):
+        doc = build_doc(node, None, ontology)
+        assert ("hobby__facet" in doc.fields) is has_hobby
+        assert ("hobby" in source_of({SOURCE_FIELD: doc.fields[SOURCE_FIELD]})) is has_hobby
+
+
 def test_a_sensitive_new_property_adds_nothing() -> None:
     extended = ONTOLOGY.with_property(
         "Person", Property("secret", PropType.STRING, "x", searchable=SearchKind.TEXT, sensitivity=Sensitivity.SENSITIVE)
