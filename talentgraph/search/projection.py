@@ -32,6 +32,7 @@ from talentgraph.schema.ontology import ONTOLOGY, DerivedField, Flag, Hop, Linke
 from talentgraph.search import analysis, docpool
 from talentgraph.search.docpool import DocBuilder, DocInput, build_here
 from talentgraph.search.port import SearchDoc, SearchIndex
+from talentgraph.search.writer import IndexFeeder
 from talentgraph.types import Cmp, Edge, Node, SortKey
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,8 @@ class SearchProjector:
         projecting = _bar("search sync: documents", len(pending), " docs", progress)
         builder = DocBuilder(self.index.encoder()) if len(pending) >= docpool.MIN_DOCS and DocBuilder.available() \
             else None
+        # Chunks are written on a thread of their own while the next one is read (``search/writer.py``).
+        feeder = IndexFeeder(self.index)
         try:
             while pending:
                 # Entity resolution: a change to one record of a cluster re-projects the record that
@@ -173,27 +176,29 @@ class SearchProjector:
                     done.update(chunk)
                     touched |= self._clusters_touched([n for n in nodes.values() if n.type not in whole], fresh)
                     if builder is None:
-                        indexed += self.index.index(build_here(inputs))
+                        indexed += feeder.put(build_here(inputs))
                         projecting.update(len(chunk))
                         continue
                     # The worker builds this chunk's documents while the next one is read; when it is already
                     # AHEAD chunks behind, this process builds the chunk itself instead of waiting for it.
                     if builder.backlog() >= docpool.AHEAD:
-                        indexed += self.index.index(build_here(inputs))
+                        indexed += feeder.put(build_here(inputs))
                         projecting.update(len(chunk))
                     else:
                         builder.submit(inputs, len(chunk))
                     for docs, n in builder.finished():
-                        indexed += self.index.index(docs)
+                        indexed += feeder.put(docs)
                         projecting.update(n)
                 if builder is not None:
                     for docs, n in builder.ready(keep=0):
-                        indexed += self.index.index(docs)
+                        indexed += feeder.put(docs)
                         projecting.update(n)
                 pending = sorted(touched - done - deleted)
                 if pending:  # clusters re-projected in a further round
                     projecting.total = (projecting.total or 0) + len(pending)
+            indexed += feeder.drain()
         finally:
+            feeder.close()
             if builder is not None:
                 builder.close()
         projecting.set_postfix_str("committing")
