@@ -214,12 +214,12 @@ def _golden_order(others: list[Node], others_claims: list[claims.Claims], p: Pro
 
 @dataclass(frozen=True)
 class _Slot:
-    """How one property of a node type reaches its document (``build_doc``), worked out once per type."""
+    """How one property of a node type reaches its document (``build_doc``), worked out once per type: its
+    values go to ``_src``, and to an analysed field and a facet when it is searchable and a facet."""
 
     prop: Property
     name: str
     is_list: bool
-    kept: bool  # in ``_src``: searchable, a facet or the title
     searchable: bool
     facet_name: str | None  # its facet field, when it is a facet
     bigram_name: str
@@ -254,11 +254,20 @@ def _make_plan(ontology: Ontology, type_name: str) -> _DocPlan:
     nt = ontology.node(type_name)
     slots = tuple(
         _Slot(prop=p, name=p.name, is_list=p.type is PropType.STRING_LIST,
-              kept=bool(p.searchable or p.facet or p.name == nt.title), searchable=p.searchable is not None,
+              searchable=p.searchable is not None,
               facet_name=facet_field(p.name) if p.facet else None, bigram_name=bigram_field(p.name),
               merged=bool(p.searchable or p.facet) and merged_from_cluster(nt, p))
-        for p in nt.properties if p.sensitivity is not Sensitivity.SENSITIVE)
+        for p in nt.properties
+        # What is neither shown, searched nor counted never reaches the document: not even read (see
+        # ``document_properties``).
+        if p.sensitivity is not Sensitivity.SENSITIVE and (p.searchable or p.facet or p.name == nt.title))
     return _DocPlan(nt, slots, {d.name: d for d in ontology.derived_for(type_name)})
+
+
+def document_properties(ontology: Ontology, type_name: str) -> tuple[str, ...]:
+    """The properties of ``type_name`` its search document is built from: ``build_doc`` reads no others, so a
+    projection reads only these from the graph (a person's dates, phone and hashed id stay there)."""
+    return tuple(s.name for s in _doc_plan(ontology, type_name).slots)
 
 
 def build_doc(
@@ -289,14 +298,13 @@ def build_doc(
                 extra += [v for v in _values(other.props.get(s.name)) if v not in values and v not in extra]
         if not values and not extra:
             continue
-        if s.kept:
-            if s.is_list:
-                src[s.name] = values + extra if extra else raw
-            else:
-                src[s.name] = raw if values else extra[0]
-                rest = extra if values else extra[1:]
-                if rest:
-                    extra_src[s.name] = rest
+        if s.is_list:
+            src[s.name] = values + extra if extra else raw
+        else:
+            src[s.name] = raw if values else extra[0]
+            rest = extra if values else extra[1:]
+            if rest:
+                extra_src[s.name] = rest
         # Any record's value finds the person; a scalar facet counts the golden value only (the
         # node's own, else the first member's), so a person is counted under one value of it.
         if s.searchable:
@@ -355,6 +363,7 @@ __all__ = [
     "analysed_fields",
     "bigram_field",
     "build_doc",
+    "document_properties",
     "facet_field",
     "facet_value",
     "facets",

@@ -31,6 +31,7 @@ from talentgraph.graph.port import GraphStore
 from talentgraph.schema.ontology import ONTOLOGY, DerivedField, Flag, Hop, Linked, Ontology, Sensitivity, Within
 from talentgraph.search import analysis, docpool
 from talentgraph.search.docpool import DocBuilder, DocInput, build_here
+from talentgraph.search.mapping import document_properties
 from talentgraph.search.port import SearchDoc, SearchIndex
 from talentgraph.search.writer import IndexFeeder
 from talentgraph.types import Cmp, Edge, Node, SortKey
@@ -70,7 +71,11 @@ class SearchProjector:
         # What a document is built from: the types' own properties. A record's claims and system columns are not
         # read for it (a third of what is pickled to the document worker); cluster members, whose claims order a
         # golden value, are read whole (``_members``).
-        self._doc_fields = sorted({p.name for n in ontology.node_types for p in n.properties})
+        # What documents are built from (``mapping.document_properties``), whether a record stands for another
+        # (``canonical``) and what derived flags read: not a person's dates, phone or hashed id.
+        self._doc_fields = sorted({name for n in ontology.node_types for name in document_properties(ontology, n.name)}
+                                  | {CANONICAL}
+                                  | {d.path.prop for d in ontology.derived if isinstance(d.path, Flag) and d.path.prop})
         # Containers' parents (Within paths), kept for one sync or rebuild: key (up rel, level prop).
         self._parents: dict[tuple[str, str], dict[str, tuple[tuple[str, str], ...]]] = {}
         # One per hierarchy walked (the fields of one hierarchy differ only in their level).
@@ -112,6 +117,8 @@ class SearchProjector:
         # commits meanwhile is the next sync's. Bounded windows, not ``changes(after, limit)``: on LadybugDB
         # (no ordered index on seq) each page of that is a scan of the whole log plus a sort.
         head = self.graph.last_seq()
+        if cursor == 0 < head and self.index.count() == 0:
+            return self._first_sync(head, progress)
         reading = _bar("search sync: change log", head - cursor if progress else None, " changes", progress)
         while cursor < head:
             upto = min(head, cursor + page)
@@ -151,56 +158,31 @@ class SearchProjector:
             return SyncReport(0, 0, 0, start)
         if saw_links:
             fresh = set()
-        indexed = 0
         # Entity names are learned before the documents that may contain them are cut: the types whose
         # names teach the segmenter come first (ids sort by type prefix, "per:" before "prj:").
         pending = sorted(dirty - deleted, key=self._learning_first)
         whole = self._projected_whole(pending)
         done: set[str] = set()
         projecting = _bar("search sync: documents", len(pending), " docs", progress)
-        builder = DocBuilder(self.index.encoder()) if len(pending) >= docpool.MIN_DOCS and DocBuilder.available() \
-            else None
-        # Chunks are written on a thread of their own while the next one is read (``search/writer.py``).
-        feeder = IndexFeeder(self.index)
-        try:
+
+        def node_chunks() -> Iterator[tuple[list[Node], int]]:
+            nonlocal pending
             while pending:
                 # Entity resolution: a change to one record of a cluster re-projects the record that
                 # stands for it (its document carries the members' values), in a further round.
                 touched: set[str] = set()
                 for chunk in _chunks(pending, BATCH):
                     nodes = self.graph.get_nodes(chunk, fields=self._doc_fields)
-                    gone = [i for i in chunk if i not in nodes]  # deleted after the change we read
-                    deleted.update(gone)
-                    inputs, hidden = self._inputs(list(nodes.values()))
-                    deleted.update(hidden)
+                    deleted.update(i for i in chunk if i not in nodes)  # deleted after the change we read
                     done.update(chunk)
                     touched |= self._clusters_touched([n for n in nodes.values() if n.type not in whole], fresh)
-                    if builder is None:
-                        indexed += feeder.put(build_here(inputs))
-                        projecting.update(len(chunk))
-                        continue
-                    # The worker builds this chunk's documents while the next one is read; when it is already
-                    # AHEAD chunks behind, this process builds the chunk itself instead of waiting for it.
-                    if builder.backlog() >= docpool.AHEAD:
-                        indexed += feeder.put(build_here(inputs))
-                        projecting.update(len(chunk))
-                    else:
-                        builder.submit(inputs, len(chunk))
-                    for docs, n in builder.finished():
-                        indexed += feeder.put(docs)
-                        projecting.update(n)
-                if builder is not None:
-                    for docs, n in builder.ready(keep=0):
-                        indexed += feeder.put(docs)
-                        projecting.update(n)
+                    yield list(nodes.values()), len(chunk)
                 pending = sorted(touched - done - deleted)
                 if pending:  # clusters re-projected in a further round
                     projecting.total = (projecting.total or 0) + len(pending)
-            indexed += feeder.drain()
-        finally:
-            feeder.close()
-            if builder is not None:
-                builder.close()
+
+        indexed, hidden = self._write(node_chunks(), len(pending), projecting)
+        deleted |= hidden
         projecting.set_postfix_str("committing")
         if deleted:
             self.index.delete(sorted(deleted))
@@ -209,6 +191,74 @@ class SearchProjector:
         self.index.commit()
         projecting.close()
         return SyncReport(read, indexed, len(deleted), cursor)
+
+    def _first_sync(self, head: int, progress: bool) -> SyncReport:
+        """Every node into an empty index, read one table at a time (``scan_nodes``) rather than through the
+        change log and then node by node: the log holds two to three entries per node (each write and link),
+        and on Neo4j reading them and then the nodes by id was over a third of a first sync.
+
+        What the log would have said is known without it: every node is new, none was deleted (a node deleted
+        before ``head`` is not in its table), and every type is projected whole, so no cluster needs looking up.
+        Nodes written while the tables are read are the next sync's (its log starts after ``head``). Every entity
+        name is learned before any document is cut, as a rebuild does."""
+        self._learn_from_graph()
+        types = sorted((t.name for t in self.ontology.node_types), key=lambda name: not self._learns_names(name))
+        total = sum(self.graph.count_nodes(t) for t in types)
+        projecting = _bar("search sync: documents", total, " docs", progress)
+
+        def node_chunks() -> Iterator[tuple[list[Node], int]]:
+            for type_name in types:
+                after: str | None = None
+                while True:
+                    page = self.graph.scan_nodes(type_name, after, BATCH, fields=self._doc_fields)
+                    if page.items:
+                        yield [n for _, n in page.items], len(page.items)
+                    if page.next is None:
+                        break
+                    after = page.next
+
+        indexed, _hidden = self._write(node_chunks(), total, projecting)  # hidden records were never indexed
+        projecting.set_postfix_str("committing")
+        self._save_lexicon()
+        self.index.set_cursor(head)
+        self.index.commit()
+        projecting.close()
+        return SyncReport(changes_read=head, indexed=indexed, deleted=0, cursor=head)
+
+    def _write(self, chunks: Iterator[tuple[list[Node], int]], expected: int, bar: Any) -> tuple[int, set[str]]:
+        """The documents of each chunk of nodes (with how many records it stands for, for ``bar``) written to the
+        index; how many were written, and the ids of records that must not have one (``_inputs``).
+
+        A worker process builds the documents while the next chunk is read (``docpool``; when it is already
+        ``AHEAD`` chunks behind, this process builds the chunk itself), and a thread writes them (``writer``)."""
+        builder = DocBuilder(self.index.encoder()) if expected >= docpool.MIN_DOCS and DocBuilder.available() \
+            else None
+        feeder = IndexFeeder(self.index)
+        indexed = 0
+        hidden: set[str] = set()
+        try:
+            for nodes, n in chunks:
+                inputs, gone = self._inputs(nodes)
+                hidden |= gone
+                if builder is None or builder.backlog() >= docpool.AHEAD:
+                    indexed += feeder.put(build_here(inputs))
+                    bar.update(n)
+                else:
+                    builder.submit(inputs, n)
+                if builder is not None:
+                    for docs, k in builder.finished():
+                        indexed += feeder.put(docs)
+                        bar.update(k)
+            if builder is not None:
+                for docs, k in builder.ready(keep=0):
+                    indexed += feeder.put(docs)
+                    bar.update(k)
+            indexed += feeder.drain()
+        finally:
+            feeder.close()
+            if builder is not None:
+                builder.close()
+        return indexed, hidden
 
     # --- full rebuild ---------------------------------------------------------------------------
 

@@ -23,6 +23,18 @@ def _area(key: str, name: str, level: str) -> NodeRecord:
     return NodeRecord("Area", f"area:{key}", {"name": name, "level": level})
 
 
+STRAY = "ven:zz-stray"  # a document of no node: an index holding it is not empty, so a sync reads the change log
+
+
+def _not_empty(index: TantivyIndex) -> None:
+    """Give ``index`` one stray document: its first sync then takes the change log, not the table scans."""
+    from talentgraph.search.mapping import build_doc
+    from talentgraph.types import Node
+
+    index.index([build_doc(Node(STRAY, "Venue", {"name": "Stray"}))])
+    index.commit()
+
+
 def test_moving_a_building_moves_its_residents_facets(tmp_path: Path) -> None:
     graph = LadybugGraphStore(tmp_path / "graph")
     graph.ensure_schema()
@@ -235,21 +247,27 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
     sent: dict[str, int] = {}
     # The worker alone (never behind enough to be helped); worker and this process sharing chunks of 50 (this one
     # builds a chunk whenever the worker has one queued); this process alone.
+    # Each way, for a first sync read table by table and one read through the change log.
     for where, min_docs, batch, ahead in (("worker", 0, projection.BATCH, 10**9), ("both", 0, 50, 1),
                                           ("here", 10**9, projection.BATCH, docpool.AHEAD)):
-        monkeypatch.setattr(docpool, "MIN_DOCS", min_docs)
-        monkeypatch.setattr(projection, "BATCH", batch)
-        monkeypatch.setattr(docpool, "AHEAD", ahead)
-        submitted.clear()
-        index = Recording(tmp_path / f"search-{where}")
-        report = SearchProjector(stores.graph, index).sync()
-        assert report.indexed == len(index.docs) > 400
-        built[where] = {d.id: d for d in index.docs}
-        sent[where] = sum(submitted)
-        index.close()
-    assert sent["worker"] == len(built["worker"])  # every document of the first sync came from the worker
-    assert 0 < sent["both"] < len(built["both"])  # some from the worker, the rest built here
-    assert built["worker"] == built["both"] == built["here"]
+        for read in ("scan", "log"):
+            monkeypatch.setattr(docpool, "MIN_DOCS", min_docs)
+            monkeypatch.setattr(projection, "BATCH", batch)
+            monkeypatch.setattr(docpool, "AHEAD", ahead)
+            index = Recording(tmp_path / f"search-{where}-{read}")
+            if read == "log":
+                _not_empty(index)
+            index.docs.clear()
+            submitted.clear()
+            report = SearchProjector(stores.graph, index).sync()
+            assert report.indexed == len(index.docs) > 400
+            built[f"{where} {read}"] = {d.id: d for d in index.docs}
+            sent[f"{where} {read}"] = sum(submitted)
+            index.close()
+    for read in ("scan", "log"):
+        assert sent[f"worker {read}"] == len(built[f"worker {read}"])  # every document came from the worker
+        assert 0 < sent[f"both {read}"] < len(built[f"both {read}"])  # some from the worker, the rest built here
+    assert all(docs == built["here log"] for docs in built.values())
     stores.close()
 
 
@@ -299,20 +317,24 @@ def test_the_first_sync_of_a_resolved_graph_builds_what_cluster_lookups_would(
 
     monkeypatch.setattr(stores.graph, "edges", spy)
     built: dict[str, dict[str, SearchDoc]] = {}
-    for how in ("skipped", "looked up"):
+    for how in ("scanned", "skipped", "looked up"):
         if how == "looked up":
             monkeypatch.setattr(SearchProjector, "_projected_whole", lambda self, pending: set())
         index = Recording(tmp_path / f"search-{how}")
+        if how != "scanned":  # through the change log, not table by table
+            _not_empty(index)
+            index.docs.clear()
         looked_up.clear()
         report = SearchProjector(stores.graph, index).sync()
-        assert report.deleted > 0  # records standing for another have no document
+        # Records standing for another have no document: the log's path deletes theirs, the scan writes none.
+        assert (report.deleted > 0) is (how != "scanned")
         assert ("SAME_AS" in looked_up) is (how == "looked up")
         built[how] = {d.id: d for d in index.docs}
         index.close()
-    assert built["skipped"] == built["looked up"]
+    assert built["scanned"] == built["skipped"] == built["looked up"]
     # A rebuild reads whole nodes (claims and system columns too): the documents are the same.
     index = Recording(tmp_path / "search-rebuilt")
     SearchProjector(stores.graph, index).rebuild()
-    assert {d.id: d for d in index.docs} == built["skipped"]
+    assert {d.id: d for d in index.docs} == built["scanned"]
     index.close()
     stores.close()
