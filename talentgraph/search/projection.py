@@ -52,6 +52,9 @@ SAME_AS = "SAME_AS"
 
 @dataclass(frozen=True)
 class SyncReport:
+    """What a sync did. ``changes_read``: the change-log entries it brought the index past (a first sync into
+    an empty index covers the whole log without reading it); ``cursor``: where the index now stands."""
+
     changes_read: int
     indexed: int
     deleted: int

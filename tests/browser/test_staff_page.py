@@ -324,6 +324,28 @@ def test_revoked_key_ends_the_session(site: Site, browser: Browser) -> None:
     assert "登录已过期" in page.inner_text(".error")
 
 
+def test_a_long_url_arriving_in_pieces_is_answered_by_the_page(site: Site) -> None:
+    """h11 refuses a request head that arrives in pieces past 16 KiB with a plain-text 400 of its own (CI saw it
+    now and then for a 45 KB search URL); the server lets one through up to the size of a body, so the page
+    answers it in its own words, whatever the network does to it."""
+    from urllib.parse import quote
+
+    where = urlsplit(site.base)
+    assert where.hostname and where.port
+    head = (f"GET /?q={quote('俄' * 5000)} HTTP/1.1\r\nHost: {where.hostname}:{where.port}\r\n"
+            "Connection: close\r\n\r\n").encode("ascii")
+    with socket.create_connection((where.hostname, where.port), timeout=30) as conn:
+        conn.sendall(head[:20_000])  # past h11's default 16 KiB, the head not yet complete
+        time.sleep(0.3)
+        conn.sendall(head[20_000:])
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    # Without a session the page asks for a key (signed in, the same URL is the 400 page the next test reads).
+    assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 200 OK"
+    assert b'id="key"' in answer and b"Invalid HTTP request" not in answer
+
+
 def test_hostile_requests_are_answered_cleanly(site: Site) -> None:
     with httpx.Client(base_url=site.base) as c:
         assert c.get("/?q=x").status_code == 200 and 'id="key"' in c.get("/?q=x").text  # no session: sign in
