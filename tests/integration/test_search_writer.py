@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from conftest import SearchBackend
 
 from talentgraph.errors import StoreError
 from talentgraph.search.mapping import build_doc, source_of
@@ -17,12 +13,8 @@ from talentgraph.types import Node
 
 
 @pytest.fixture()
-def index(search_backend: SearchBackend, tmp_path: Path) -> Iterator[SearchIndex]:
-    idx = search_backend.fresh(tmp_path / "idx")
-    try:
-        yield idx
-    finally:
-        search_backend.discard(idx)
+def index(fresh_index: SearchIndex) -> SearchIndex:
+    return fresh_index
 
 
 def _person(i: int, name: str) -> SearchDoc:
