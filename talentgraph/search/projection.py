@@ -71,11 +71,10 @@ class SearchProjector:
         # beside the index, so a process that only opens the index segments queries the same way.
         self.lexicon_path = lexicon_path
         self._searchable_types = {n.name for n in ontology.node_types}
-        # What a document is built from: the types' own properties. A record's claims and system columns are not
-        # read for it (a third of what is pickled to the document worker); cluster members, whose claims order a
+        # What a record's document needs read: the properties documents are built from
+        # (``mapping.document_properties``), whether it stands for another (``canonical``) and what derived flags
+        # read. Not its claims, system columns, dates, phone or hashed id; cluster members, whose claims order a
         # golden value, are read whole (``_members``).
-        # What documents are built from (``mapping.document_properties``), whether a record stands for another
-        # (``canonical``) and what derived flags read: not a person's dates, phone or hashed id.
         self._doc_fields = sorted({name for n in ontology.node_types for name in document_properties(ontology, n.name)}
                                   | {CANONICAL}
                                   | {d.path.prop for d in ontology.derived if isinstance(d.path, Flag) and d.path.prop})
@@ -198,7 +197,7 @@ class SearchProjector:
     def _first_sync(self, head: int, progress: bool) -> SyncReport:
         """Every node into an empty index, read one table at a time (``scan_nodes``) rather than through the
         change log and then node by node: the log holds two to three entries per node (each write and link),
-        and on Neo4j reading them and then the nodes by id was over a third of a first sync.
+        and on Neo4j reading them, then the nodes by id, held the sync's main thread most (py-spy, 50k).
 
         What the log would have said is known without it: every node is new, none was deleted (a node deleted
         before ``head`` is not in its table), and every type is projected whole, so no cluster needs looking up.

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from talentgraph.search.port import EncodedDoc, SearchDoc, SearchIndex
 
-# Chunks handed over and not yet written: one being written, one waiting (a chunk is ~500 documents).
+# Chunks handed over and not yet written: one being written, one waiting (a sync's chunk: up to 20,000 documents).
 DEPTH = 2
 
 

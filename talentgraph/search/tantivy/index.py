@@ -473,11 +473,10 @@ class JsonEncoder:
                 )
             if value is None:
                 continue
-            # Most values are text already (a document of ~20 fields, 57k documents a sync at 50k residents).
             if kind is FieldKind.SOURCE:
                 raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
                 out[name] = base64.b64encode(raw).decode("ascii")
-            elif type(value) is str:
+            elif type(value) is str:  # most values are text already: passed as they are
                 out[name] = value
             elif isinstance(value, (list, tuple)):
                 out[name] = list(map(str, value))
