@@ -5,9 +5,13 @@ and was half of a search sync, done on one core while the other idled. ``DocBuil
 inputs of a chunk of documents (node, derived fields, cluster members) to one worker process and
 gives the documents back in submission order, encoded in the index's wire form (``SearchIndex.encoder``:
 a string each, where a pickled document cost the main process ~35 µs to load and more to convert), so
-the projection reads the next chunk from the graph while the worker builds this one; when the worker is
-``AHEAD`` chunks behind, the projection builds the next chunk itself rather than wait (the graph reads
-got cheaper than the building).
+the projection reads the next chunk from the graph while the worker builds this one. Work is handed over in
+pieces of ``PIECE`` documents and shared by how many documents wait, not how many pieces: while the worker
+has ``AHEAD_DOCS`` queued the projection builds the next piece itself rather than wait, and once the graph
+is read it takes back the pieces the worker has not started, last first (``drain``), so both processes
+finish together. (Counted in chunks, the first two small node types filled the queue, the first 20,000
+people were built in the main process while the worker idled, and the worker then built the rest alone
+while the main process waited: one core busy at a time for the whole sync, py-spy and /proc at 50k.)
 
 One worker, not one per core: the main process is busy too (graph reads, the index writer's calls),
 and with a single worker the entity names the segmenter learns (``analysis.add_words``) reach it in
@@ -34,8 +38,12 @@ from talentgraph.types import Node
 
 # A sync that projects fewer documents than this builds them in process (a fork costs ~50 ms).
 MIN_DOCS = 5_000
-# Chunks waiting in the worker: one being built, one queued, while the main process reads the next.
-AHEAD = 2
+# Documents handed to the worker at a time: small enough that the two processes end within a piece of each other
+# (~0.3 s of building), large enough that a hand-over (pickled inputs, encoded documents back) costs little.
+PIECE = 2_000
+# Documents the worker may have waiting before the main process builds the next piece itself: about what the worker
+# builds while the projection reads and derives its next chunk of 20,000 nodes (~3 s at 50k, embedded).
+AHEAD_DOCS = 20_000
 
 DocInput = tuple[Node, dict[str, object] | None, Sequence[Node]]
 
@@ -50,6 +58,17 @@ def build_here(inputs: Sequence[DocInput]) -> list[SearchDoc]:
     return [build_doc(node, derived, also=also) for node, derived, also in inputs]
 
 
+def pieces(inputs: Sequence[DocInput], count: int, size: int) -> Iterator[tuple[list[DocInput], int]]:
+    """``inputs`` in pieces of at most ``size``, each with its share of ``count`` (the records the whole chunk stands
+    for, which a progress bar counts: the last piece carries what the inputs do not)."""
+    if not inputs:
+        yield [], count
+        return
+    for start in range(0, len(inputs), size):
+        piece = list(inputs[start:start + size])
+        yield piece, len(piece) if start + size < len(inputs) else max(count - start, 0)
+
+
 class DocBuilder:
     """Builds chunks of documents in a worker process, in order, encoded by ``encode`` (the index's
     ``encoder()``: they come back as the engine's wire form, cheap to hand over); ``close()`` ends it."""
@@ -58,7 +77,9 @@ class DocBuilder:
         self._encode = encode
         self._pool: ProcessPoolExecutor | None = None
         self._sent: dict[str, int] = {}
-        self._pending: deque[tuple[Future[list[EncodedDoc]], Any]] = deque()
+        # Each piece handed over: its future, tag, inputs (to take it back) and the words it taught the worker.
+        self._pending: deque[tuple[Future[list[EncodedDoc]], Any, list[DocInput], dict[str, int]]] = deque()
+        self._queued = 0
 
     @staticmethod
     def available() -> bool:
@@ -71,29 +92,48 @@ class DocBuilder:
         words = analysis.lexicon()
         new = {w: f for w, f in words.items() if w not in self._sent} if len(words) != len(self._sent) else {}
         self._sent.update(new)
-        self._pending.append((self._pool.submit(_build, new, inputs, self._encode), tag))
+        self._pending.append((self._pool.submit(_build, new, inputs, self._encode), tag, inputs, new))
+        self._queued += len(inputs)
 
-    def backlog(self) -> int:
-        """Chunks submitted and not yet handed back (finished or not)."""
-        return len(self._pending)
+    def queued(self) -> int:
+        """Documents submitted and not yet handed back (being built, waiting, or finished and not collected)."""
+        return self._queued
 
     def finished(self) -> Iterator[tuple[list[EncodedDoc], Any]]:
-        """The chunks finished so far, in submission order, without waiting for the rest."""
+        """The pieces finished so far, in submission order, without waiting for the rest."""
         while self._pending and self._pending[0][0].done():
-            future, tag = self._pending.popleft()
-            yield future.result(), tag
+            yield self._collect()
 
-    def ready(self, *, keep: int = AHEAD) -> Iterator[tuple[list[EncodedDoc], Any]]:
-        """Finished chunks (documents, the tag given at submit) while more than ``keep`` are queued."""
-        while len(self._pending) > keep:
-            future, tag = self._pending.popleft()
-            yield future.result(), tag
+    def drain(self) -> Iterator[tuple[list[EncodedDoc] | list[SearchDoc], Any]]:
+        """Every piece still submitted, with its tag: the worker's as they finish, while this process takes back
+        the pieces the worker has not started, last first, and builds them itself (not in submission order)."""
+        while self._pending:
+            yield from self.finished()
+            if not self._pending:
+                break
+            future, tag, inputs, new = self._pending[-1]
+            if future.cancel():  # not started: the executor had not passed it on
+                self._pending.pop()
+                self._queued -= len(inputs)
+                for word in new:  # the worker never learned them: a later piece must carry them again
+                    del self._sent[word]
+                yield build_here(inputs), tag
+            else:
+                yield self._collect()  # waits for the oldest
+
+    def _collect(self) -> tuple[list[EncodedDoc], Any]:
+        future, tag, inputs, _new = self._pending.popleft()
+        self._queued -= len(inputs)
+        return future.result(), tag
 
     def close(self) -> None:
+        for future, *_ in self._pending:
+            future.cancel()
         self._pending.clear()
+        self._queued = 0
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
 
-__all__ = ["MIN_DOCS", "DocBuilder", "DocInput", "build_here"]
+__all__ = ["AHEAD_DOCS", "MIN_DOCS", "PIECE", "DocBuilder", "DocInput", "build_here", "pieces"]

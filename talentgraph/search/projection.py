@@ -32,7 +32,7 @@ from talentgraph.schema.ontology import ONTOLOGY, DerivedField, Flag, Hop, Linke
 from talentgraph.search import analysis, docpool
 from talentgraph.search.docpool import DocBuilder, DocInput, build_here
 from talentgraph.search.mapping import document_properties
-from talentgraph.search.port import SearchDoc, SearchIndex
+from talentgraph.search.port import EncodedDoc, SearchDoc, SearchIndex
 from talentgraph.search.writer import IndexFeeder
 from talentgraph.types import Cmp, Edge, Node, SortKey
 
@@ -231,30 +231,37 @@ class SearchProjector:
         """The documents of each chunk of nodes (with how many records it stands for, for ``bar``) written to the
         index; how many were written, and the ids of records that must not have one (``_inputs``).
 
-        A worker process builds the documents while the next chunk is read (``docpool``; when it is already
-        ``AHEAD`` chunks behind, this process builds the chunk itself), and a thread writes them (``writer``)."""
+        A worker process builds the documents while the next chunk is read (``docpool``: in pieces; when the worker
+        has ``AHEAD_DOCS`` waiting, this process builds the next piece itself, and at the end it takes back what the
+        worker has not started), and a thread writes them (``writer``)."""
         builder = DocBuilder(self.index.encoder()) if expected >= docpool.MIN_DOCS and DocBuilder.available() \
             else None
         feeder = IndexFeeder(self.index)
         indexed = 0
         hidden: set[str] = set()
+
+        def put(docs: Sequence[SearchDoc] | Sequence[EncodedDoc], count: int) -> None:
+            nonlocal indexed
+            indexed += feeder.put(docs)
+            bar.update(count)
+
         try:
             for nodes, n in chunks:
                 inputs, gone = self._inputs(nodes)
                 hidden |= gone
-                if builder is None or builder.backlog() >= docpool.AHEAD:
-                    indexed += feeder.put(build_here(inputs))
-                    bar.update(n)
-                else:
-                    builder.submit(inputs, n)
-                if builder is not None:
-                    for docs, k in builder.finished():
-                        indexed += feeder.put(docs)
-                        bar.update(k)
+                if builder is None:
+                    put(build_here(inputs), n)
+                    continue
+                for piece, k in docpool.pieces(inputs, n, docpool.PIECE):
+                    if builder.queued() < docpool.AHEAD_DOCS:
+                        builder.submit(piece, k)
+                    else:
+                        put(build_here(piece), k)
+                    for encoded, done in builder.finished():
+                        put(encoded, done)
             if builder is not None:
-                for docs, k in builder.ready(keep=0):
-                    indexed += feeder.put(docs)
-                    bar.update(k)
+                for docs, done in builder.drain():
+                    put(docs, done)
             indexed += feeder.drain()
         finally:
             feeder.close()

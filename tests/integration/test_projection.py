@@ -245,15 +245,17 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
 
     built: dict[str, dict[str, EncodedDoc]] = {}
     sent: dict[str, int] = {}
-    # The worker alone (never behind enough to be helped); worker and this process sharing chunks of 50 (this one
-    # builds a chunk whenever the worker has one queued); this process alone.
+    # The worker given everything (it may hand back at the end what it had not started); worker and this process
+    # sharing pieces of 20 (this one builds a piece whenever the worker has one waiting); this process alone.
     # Each way, for a first sync read table by table and one read through the change log.
-    for where, min_docs, batch, ahead in (("worker", 0, projection.BATCH, 10**9), ("both", 0, 50, 1),
-                                          ("here", 10**9, projection.BATCH, docpool.AHEAD)):
+    for where, min_docs, batch, piece, ahead in (("worker", 0, projection.BATCH, docpool.PIECE, 10**9),
+                                                 ("both", 0, 50, 20, 1),
+                                                 ("here", 10**9, projection.BATCH, docpool.PIECE, docpool.AHEAD_DOCS)):
         for read in ("scan", "log"):
             monkeypatch.setattr(docpool, "MIN_DOCS", min_docs)
             monkeypatch.setattr(projection, "BATCH", batch)
-            monkeypatch.setattr(docpool, "AHEAD", ahead)
+            monkeypatch.setattr(docpool, "PIECE", piece)
+            monkeypatch.setattr(docpool, "AHEAD_DOCS", ahead)
             index = Recording(tmp_path / f"search-{where}-{read}")
             if read == "log":
                 _not_empty(index)
@@ -265,7 +267,7 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
             sent[f"{where} {read}"] = sum(submitted)
             index.close()
     for read in ("scan", "log"):
-        assert sent[f"worker {read}"] == len(built[f"worker {read}"])  # every document came from the worker
+        assert sent[f"worker {read}"] == len(built[f"worker {read}"])  # every document went to the worker
         assert 0 < sent[f"both {read}"] < len(built[f"both {read}"])  # some from the worker, the rest built here
     assert all(docs == built["here log"] for docs in built.values())
     stores.close()

@@ -1,0 +1,69 @@
+"""The document worker shares a sync's pieces with the main process: what it has not started comes back."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from talentgraph.search import analysis, docpool
+from talentgraph.search.docpool import DocBuilder, DocInput, build_here, pieces
+from talentgraph.search.port import EncodedDoc, SearchDoc
+from talentgraph.search.tantivy import TantivyIndex
+from talentgraph.types import Node
+
+pytestmark = pytest.mark.skipif(not DocBuilder.available(), reason="the document worker is forked")
+
+
+def _venues(prefix: str, texts: list[str]) -> list[DocInput]:
+    # The description is free text, cut by the segmenter: the entity names it learns change its tokens.
+    return [(Node(f"ven:{prefix}{i}", "Venue", {"name": f"场所{prefix}{i}", "description": text}), None, ())
+            for i, text in enumerate(texts)]
+
+
+def test_pieces_split_a_chunk_and_keep_its_count() -> None:
+    inputs = _venues("P", ["a", "b", "c", "d", "e"])
+    assert [(len(p), k) for p, k in pieces(inputs, 7, 2)] == [(2, 2), (2, 2), (1, 3)]  # 7 records, 5 documents
+    assert [(len(p), k) for p, k in pieces(inputs, 5, 5)] == [(5, 5)]
+    assert [(len(p), k) for p, k in pieces([], 4, 2)] == [(0, 4)]  # a chunk of deleted records still counts
+
+
+def test_what_the_worker_has_not_started_is_built_here_and_its_words_sent_again(tmp_path: Path) -> None:
+    """Pieces queued behind a busy worker are taken back, last first, and built in this process; a word that only
+    such a piece carried reaches the worker with the next piece it is given, so it still cuts names the same way."""
+    index = TantivyIndex(tmp_path / "search")
+    encode = index.encoder()
+    builder = DocBuilder(encode)
+    word = "晨曦联洋睦邻汇"  # a name jieba does not know, learned between two pieces
+    try:
+        builder.submit(_venues("A", ["联洋社区文化中心"]), "a")
+        assert builder._pool is not None
+        # Holds the worker. The executor passes on at most two calls beyond the running one, so of the pieces
+        # submitted after this, the last two wait unstarted (all of them, should the worker not have started yet).
+        builder._pool.submit(time.sleep, 2.0)
+        for tag in "bcd":
+            builder.submit(_venues(tag.upper(), ["花木图书馆"]), tag)
+        analysis.add_words([word])
+        builder.submit(_venues("E", [f"{word}活动室"]), "e")  # carries the word to the worker
+        assert builder.queued() == 5
+        drained = list(builder.drain())
+        assert sorted(tag for _, tag in drained) == ["a", "b", "c", "d", "e"]
+        built_here = [tag for docs, tag in drained if isinstance(docs[0], SearchDoc)]
+        assert built_here[:2] == ["e", "d"] and built_here == sorted(built_here, reverse=True)  # last first
+        assert "a" not in built_here  # the worker had it
+        assert builder.queued() == 0
+
+        builder.submit(_venues("F", [f"{word}读书会"]), "f")
+        deadline = time.monotonic() + 30
+        got: list[tuple[list[EncodedDoc], object]] = []
+        while not got and time.monotonic() < deadline:
+            got = list(builder.finished())
+            time.sleep(0.01)
+        assert [tag for _, tag in got] == ["f"]
+        here = build_here(_venues("F", [f"{word}读书会"]))
+        assert word in here[0].fields["description"].split()  # cut as one word here: the worker must do the same
+        assert got[0][0] == [encode(d) for d in here]
+    finally:
+        builder.close()
+        index.close()
