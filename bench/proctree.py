@@ -4,6 +4,11 @@ Peak RSS is sampled (psutil, every ``interval`` seconds): the sum of the RSS of 
 descendants at each sample, the largest sum kept. A peak shorter than the interval can be missed, so the
 kernel's own ``ru_maxrss`` of the process (``wait4``) is reported beside it as a cross-check: it is exact
 but counts the largest single process, not the tree.
+
+The RSS sum counts a page shared by a forked child and its parent once in each (the search sync's document
+worker is forked from a process of GBs, and touches little of what it inherits). Each sample also sums the
+tree's PSS (``/proc/<pid>/smaps_rollup``: a shared page divided among those sharing it), the memory the tree
+really holds; its peak is reported beside the RSS sum, which stays the issue's figure.
 """
 
 from __future__ import annotations
@@ -23,17 +28,36 @@ INTERVAL = 0.2
 
 def tree_rss(proc: psutil.Process) -> int:
     """Bytes resident in ``proc`` and every descendant right now (processes gone meanwhile count 0)."""
-    total = 0
+    return tree_memory(proc)[0]
+
+
+def tree_memory(proc: psutil.Process) -> tuple[int, int]:
+    """RSS and PSS bytes of ``proc`` and every descendant right now (processes gone meanwhile count 0)."""
+    rss = pss = 0
     try:
         members = [proc, *proc.children(recursive=True)]
     except psutil.Error:
-        return 0
+        return 0, 0
     for p in members:
         try:
-            total += p.memory_info().rss
+            resident = p.memory_info().rss
         except psutil.Error:
-            pass
-    return total
+            continue
+        rss += resident
+        pss += _pss(p.pid, resident)
+    return rss, pss
+
+
+def _pss(pid: int, resident: int) -> int:
+    """The kernel's proportional set size of ``pid``; its RSS where the kernel does not say (not Linux, gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resident
 
 
 class TreeSampler:
@@ -42,6 +66,7 @@ class TreeSampler:
     def __init__(self, pid: int, interval: float = INTERVAL) -> None:
         self.interval = interval
         self.peak = 0
+        self.peak_pss = 0
         self.samples = 0
         self._proc = psutil.Process(pid)
         self._done = threading.Event()
@@ -54,7 +79,9 @@ class TreeSampler:
             self._done.wait(self.interval)
 
     def sample(self) -> None:
-        self.peak = max(self.peak, tree_rss(self._proc))
+        rss, pss = tree_memory(self._proc)
+        self.peak = max(self.peak, rss)
+        self.peak_pss = max(self.peak_pss, pss)
         self.samples += 1
 
     def stop(self) -> None:
@@ -65,6 +92,10 @@ class TreeSampler:
     def peak_mb(self) -> float:
         return round(self.peak / 2**20, 1)
 
+    @property
+    def peak_pss_mb(self) -> float:
+        return round(self.peak_pss / 2**20, 1)
+
 
 @dataclass
 class Measured:
@@ -72,6 +103,7 @@ class Measured:
     returncode: int
     wall_s: float
     peak_tree_rss_mb: float
+    peak_tree_pss_mb: float
     ru_maxrss_mb: float
     stdout: str
     stderr: str
@@ -102,8 +134,8 @@ def run_measured(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, out_
             sampler.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
     return Measured(argv=list(argv), returncode=proc.returncode, wall_s=round(wall, 2),
-                    peak_tree_rss_mb=sampler.peak_mb, ru_maxrss_mb=round(usage.ru_maxrss / 1024, 1),
+                    peak_tree_rss_mb=sampler.peak_mb, peak_tree_pss_mb=sampler.peak_pss_mb, ru_maxrss_mb=round(usage.ru_maxrss / 1024, 1),
                     stdout=out_path.read_text(errors="replace"), stderr=err_path.read_text(errors="replace"))
 
 
-__all__ = ["INTERVAL", "Measured", "TreeSampler", "run_measured", "tree_rss"]
+__all__ = ["INTERVAL", "Measured", "TreeSampler", "run_measured", "tree_memory", "tree_rss"]

@@ -16,7 +16,8 @@ of every ingest figure). Then, per backend, in a child process of its own:
    prints the sync's own seconds on stderr ("Search sync: … in X s."): the documents in the index over them
    is the sync rate set against the bare bulk load; the wall time of a ``talentgraph stats`` call on the same
    data dir is shown beside it (what opening, counting and closing cost any command). Peak RSS is the sum
-   over the whole process tree, sampled every 0.2 s, with the kernel's ``ru_maxrss`` of the process beside it.
+   over the whole process tree, sampled every 0.2 s, with the kernel's ``ru_maxrss`` of the process beside it
+   and the tree's PSS (a page a forked child shares with its parent counted once; ``proctree``).
    Baselines: embedded, the ingested rows read back as Arrow and ``COPY``-ed into a fresh LadybugDB;
    on the engines, the same rows through the bare Neo4j driver (``UNWIND … MERGE``) and the same documents
    through bare OpenSearch ``_bulk``.
@@ -214,7 +215,8 @@ def run_scale(scale: int, backend: str, workdir: Path, requests: int, emit: Call
     m.update(ingest_wall_s=ing.wall_s, ingest_jobs_s=round(jobs_s, 2), ingest_after_jobs_s=round(ing.wall_s - jobs_s, 2),
              rows=sum(s["rows_in"] for s in summaries), quarantined=sum(s["quarantined"] for s in summaries),
              entities_written=sum(sum(s.get(k, {}).values()) for s in summaries for k in ("nodes_written", "rels_written")),
-             ingest_peak_rss_mb=ing.peak_tree_rss_mb, ingest_ru_maxrss_mb=ing.ru_maxrss_mb,
+             ingest_peak_rss_mb=ing.peak_tree_rss_mb, ingest_peak_pss_mb=ing.peak_tree_pss_mb,
+             ingest_ru_maxrss_mb=ing.ru_maxrss_mb,
              sync_s=sync_seconds(ing.stderr))
     bare = BareSearch(settings, ROLE)
     try:

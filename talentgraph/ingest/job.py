@@ -45,12 +45,16 @@ from talentgraph.ingest.quarantine import QuarantinePreview, QuarantineWriter, r
 from talentgraph.ingest.sources import BadRow, Row, SourceReadError, open_source
 from talentgraph.ingest.transforms import is_empty
 from talentgraph.ingest.workers import RowBuilders
+from talentgraph.memory import release_free_memory
 from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology
 from talentgraph.schema.validation import check_node_props, check_rel_props
 from talentgraph.types import Node, NodeRecord, Provenance, RelRecord, UpsertResult
 
 Status = Literal["inserted", "updated", "unchanged"]
 _RANK: dict[str, int] = {"unchanged": 0, "updated": 1, "inserted": 2}
+# Batches of at least this many rows hand their freed memory back once written; the many small batches a register
+# of repeated ids flushes (``_Batch.conflicts``) free too little to be worth a call each.
+TRIM_AFTER = 1_000
 
 
 # --- summary ------------------------------------------------------------------------------------
@@ -596,9 +600,12 @@ def run_job(
 
         def flush() -> None:
             nonlocal batch
-            if len(batch) and runner.flush(batch) and on_batch is not None:
+            size = len(batch)
+            if size and runner.flush(batch) and on_batch is not None:
                 on_batch()
             batch = _Batch()
+            if size >= TRIM_AFTER:  # the batch's rows are freed now: give their pages back (talentgraph/memory.py)
+                release_free_memory()
 
         def read() -> Iterator[Item]:
             # Reading and counting, in file order; the rows to build go on as (number, row).

@@ -31,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
+from talentgraph.memory import release_free_memory
 from talentgraph.search import analysis
 from talentgraph.search.mapping import build_doc
 from talentgraph.search.port import DocEncoder, EncodedDoc, SearchDoc
@@ -77,8 +78,9 @@ class DocBuilder:
         self._encode = encode
         self._pool: ProcessPoolExecutor | None = None
         self._sent: dict[str, int] = {}
-        # Each piece handed over: its future, tag, inputs (to take it back) and the words it taught the worker.
-        self._pending: deque[tuple[Future[list[EncodedDoc]], Any, list[DocInput], dict[str, int]]] = deque()
+        # Each piece handed over: its future, tag, inputs (to take it back), the words it taught the worker, and how
+        # many words the worker knows when it builds the piece.
+        self._pending: deque[tuple[Future[list[EncodedDoc]], Any, list[DocInput], dict[str, int], int]] = deque()
         self._queued = 0
 
     @staticmethod
@@ -88,11 +90,13 @@ class DocBuilder:
     def submit(self, inputs: list[DocInput], tag: Any = None) -> None:
         if self._pool is None:
             self._sent = analysis.lexicon()  # the worker is forked with these
+            # A forked child is charged with every page resident in its parent at the fork: fewer of them, then.
+            release_free_memory()
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"))
         words = analysis.lexicon()
         new = {w: f for w, f in words.items() if w not in self._sent} if len(words) != len(self._sent) else {}
         self._sent.update(new)
-        self._pending.append((self._pool.submit(_build, new, inputs, self._encode), tag, inputs, new))
+        self._pending.append((self._pool.submit(_build, new, inputs, self._encode), tag, inputs, new, len(self._sent)))
         self._queued += len(inputs)
 
     def queued(self) -> int:
@@ -106,13 +110,16 @@ class DocBuilder:
 
     def drain(self) -> Iterator[tuple[list[EncodedDoc] | list[SearchDoc], Any]]:
         """Every piece still submitted, with its tag: the worker's as they finish, while this process takes back
-        the pieces the worker has not started, last first, and builds them itself (not in submission order)."""
+        the pieces the worker has not started, last first, and builds them itself (not in submission order).
+
+        Only while this process knows the words the worker would have known: a piece is cut with the lexicon it was
+        submitted with, and entity names learned since (``analysis.add_words``) would cut it differently."""
         while self._pending:
             yield from self.finished()
             if not self._pending:
                 break
-            future, tag, inputs, new = self._pending[-1]
-            if future.cancel():  # not started: the executor had not passed it on
+            future, tag, inputs, new, known = self._pending[-1]
+            if len(analysis.lexicon()) == known and future.cancel():  # not started: the executor had not passed it on
                 self._pending.pop()
                 self._queued -= len(inputs)
                 for word in new:  # the worker never learned them: a later piece must carry them again
@@ -122,7 +129,7 @@ class DocBuilder:
                 yield self._collect()  # waits for the oldest
 
     def _collect(self) -> tuple[list[EncodedDoc], Any]:
-        future, tag, inputs, _new = self._pending.popleft()
+        future, tag, inputs, _new, _known = self._pending.popleft()
         self._queued -= len(inputs)
         return future.result(), tag
 

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from talentgraph.errors import OntologyError
 from talentgraph.graph.port import GraphStore
+from talentgraph.memory import release_free_memory
 from talentgraph.schema.ontology import ONTOLOGY, DerivedField, Flag, Hop, Linked, Ontology, Sensitivity, Within
 from talentgraph.search import analysis, docpool
 from talentgraph.search.docpool import DocBuilder, DocInput, build_here
@@ -259,6 +260,8 @@ class SearchProjector:
                         put(build_here(piece), k)
                     for encoded, done in builder.finished():
                         put(encoded, done)
+                del nodes, inputs
+                release_free_memory()  # the chunk's nodes and query results (talentgraph/memory.py)
             if builder is not None:
                 for docs, done in builder.drain():
                     put(docs, done)

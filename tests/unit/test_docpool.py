@@ -40,7 +40,7 @@ def test_what_the_worker_has_not_started_is_built_here_and_its_words_sent_again(
         builder.submit(_venues("A", ["联洋社区文化中心"]), "a")
         assert builder._pool is not None
         # Holds the worker. The executor passes on at most two calls beyond the running one, so of the pieces
-        # submitted after this, the last two wait unstarted (all of them, should the worker not have started yet).
+        # submitted after this the last two wait unstarted (all of them, should the worker not have started yet).
         builder._pool.submit(time.sleep, 2.0)
         for tag in "bcd":
             builder.submit(_venues(tag.upper(), ["花木图书馆"]), tag)
@@ -49,9 +49,9 @@ def test_what_the_worker_has_not_started_is_built_here_and_its_words_sent_again(
         assert builder.queued() == 5
         drained = list(builder.drain())
         assert sorted(tag for _, tag in drained) == ["a", "b", "c", "d", "e"]
-        built_here = [tag for docs, tag in drained if isinstance(docs[0], SearchDoc)]
-        assert built_here[:2] == ["e", "d"] and built_here == sorted(built_here, reverse=True)  # last first
-        assert "a" not in built_here  # the worker had it
+        # Taken back: the last piece, the only one handed over since the word was learned (the one before it would
+        # be cut differently here now; see the next test).
+        assert [tag for docs, tag in drained if isinstance(docs[0], SearchDoc)] == ["e"]
         assert builder.queued() == 0
 
         builder.submit(_venues("F", [f"{word}读书会"]), "f")
@@ -64,6 +64,26 @@ def test_what_the_worker_has_not_started_is_built_here_and_its_words_sent_again(
         here = build_here(_venues("F", [f"{word}读书会"]))
         assert word in here[0].fields["description"].split()  # cut as one word here: the worker must do the same
         assert got[0][0] == [encode(d) for d in here]
+    finally:
+        builder.close()
+        index.close()
+
+
+def test_a_piece_is_not_taken_back_once_this_process_learned_words_after_it(tmp_path: Path) -> None:
+    """A piece is cut with the words known when it was handed over: once this process has learned more, building it
+    here could cut it differently, so the worker builds it after all."""
+    index = TantivyIndex(tmp_path / "search")
+    builder = DocBuilder(index.encoder())
+    try:
+        builder.submit(_venues("G", ["联洋社区文化中心"]), "g")
+        assert builder._pool is not None
+        builder._pool.submit(time.sleep, 1.0)
+        for tag in "hij":
+            builder.submit(_venues(tag.upper(), ["暮雪花木邻里荟活动"]), tag)
+        analysis.add_words(["暮雪花木邻里荟"])  # learned after every piece was handed over
+        drained = list(builder.drain())
+        assert sorted(tag for _, tag in drained) == ["g", "h", "i", "j"]
+        assert all(isinstance(d, EncodedDoc) for docs, _ in drained for d in docs)  # all from the worker
     finally:
         builder.close()
         index.close()
