@@ -67,7 +67,9 @@ def _settings_parent() -> argparse.ArgumentParser:
     for s in SETTINGS:
         flag = "--" + s.name.replace("_", "-")
         default = "(empty)" if s.default in ("", None) else s.default
-        group.add_argument(flag, dest=s.name, default=None, metavar=s.type.__name__.upper(),
+        # SUPPRESS, not None: an action's parser (keys create, person erase …) shares these flags, and a default
+        # there would overwrite one given before the action (`keys --data-dir D create` wrote into ./talentgraph-data).
+        group.add_argument(flag, dest=s.name, default=argparse.SUPPRESS, metavar=s.type.__name__.upper(),
                            help=f"{s.help} [env {s.env}; default {default}]")
     return parent
 

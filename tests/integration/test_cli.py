@@ -326,3 +326,20 @@ def test_the_demo_generates_in_a_second_process_while_it_warms_up(tmp_path: Path
     with pytest.raises(cli.TalentgraphError, match="Generating the registers failed"):
         cli._generate_while(lambda: again, tmp_path / "broken", 50, 3)  # under the 100 residents it needs
     assert again.closed
+
+
+def test_settings_given_before_an_action_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`keys --data-dir D create` wrote the key into ./talentgraph-data: the action's parser reset the flag."""
+    here = tmp_path / "cwd"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    monkeypatch.delenv("TALENTGRAPH_DATA_DIR", raising=False)
+    data = tmp_path / "data"
+    assert main(["keys", "--data-dir", str(data), "create", "--name", "before", "--role", "analyst", "--json"]) == 0
+    assert main(["keys", "create", "--name", "after", "--role", "platform", "--json", "--data-dir", str(data)]) == 0
+    capsys.readouterr()
+    assert main(["keys", "--data-dir", str(data), "list", "--json"]) == 0
+    assert {k["name"] for k in json.loads(capsys.readouterr().out)} == {"before", "after"}
+    assert list(here.iterdir()) == []  # nothing written where the command ran
