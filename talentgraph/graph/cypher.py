@@ -764,16 +764,20 @@ def existing_rels(ontology: Ontology, rel_type: str, from_type: str) -> str:
 
 
 def upsert_rels(dialect: Dialect, ontology: Ontology, rel_type: str, from_type: str, to_type: str) -> str:
-    """UNWIND $rows: match both ends by label + id, MERGE on key, SET every property."""
+    """UNWIND $rows: match both ends by label + id, MERGE the relationship between them, SET every property.
+
+    Merged on its two ends, not on ``key``: a key is made of its ends and type (``types.rel_key``), so the pair
+    stands for it, and a key in the pattern let Neo4j plan the MERGE as a scan of the key index per row — the plan
+    cached when that type held few relationships (50k demo, party members: 4,319 rows 15.7 s instead of 0.3 s)."""
     rt = ontology.rel(rel_type)
     if not rt.allows(from_type, to_type):
         raise OntologyError(f"{rel_type} does not connect {from_type} to {to_type}.",
                             hint=f"Allowed: {', '.join(f'{a}->{b}' for a, b in rt.endpoints)}.")
     a, b = q(ontology.node(from_type).name), q(ontology.node(to_type).name)
-    sets = ", ".join(f"x.{q(p.name)} = {dialect.typed(f'r.{q(p.name)}', p)}" for p in rel_columns(rt) if p.name != "key")
+    sets = ", ".join(f"x.{q(p.name)} = {dialect.typed(f'r.{q(p.name)}', p)}" for p in rel_columns(rt))
     return (
         f"UNWIND $rows AS r MATCH (a:{a} {{{q('id')}: r.from_id}}), (b:{b} {{{q('id')}: r.to_id}}) "
-        f"MERGE (a)-[x:{q(rt.name)} {{{q('key')}: r.{q('key')}}}]->(b) SET {sets}"
+        f"MERGE (a)-[x:{q(rt.name)}]->(b) SET {sets}"
     )
 
 
