@@ -35,7 +35,9 @@ def test_what_the_worker_has_not_started_is_built_here_and_its_words_sent_again(
     index = TantivyIndex(tmp_path / "search")
     encode = index.encoder()
     builder = DocBuilder(encode)
-    word = "晨曦联洋睦邻汇"  # a name jieba does not know, learned between two pieces
+    # A name jieba does not know, learned between two pieces; no other test may teach it first (the segmenter is
+    # process-wide: a word known already would leave the lexicon as it was, and every piece could be taken back).
+    word = "晨岚樱桃邻里坊"
     try:
         builder.submit(_venues("A", ["联洋社区文化中心"]), "a")
         assert builder._pool is not None
@@ -44,7 +46,7 @@ def test_what_the_worker_has_not_started_is_built_here_and_its_words_sent_again(
         builder._pool.submit(time.sleep, 2.0)
         for tag in "bcd":
             builder.submit(_venues(tag.upper(), ["花木图书馆"]), tag)
-        analysis.add_words([word])
+        assert analysis.add_words([word]) == 1
         builder.submit(_venues("E", [f"{word}活动室"]), "e")  # carries the word to the worker
         assert builder.queued() == 5
         drained = list(builder.drain())
@@ -80,7 +82,7 @@ def test_a_piece_is_not_taken_back_once_this_process_learned_words_after_it(tmp_
         builder._pool.submit(time.sleep, 1.0)
         for tag in "hij":
             builder.submit(_venues(tag.upper(), ["暮雪花木邻里荟活动"]), tag)
-        analysis.add_words(["暮雪花木邻里荟"])  # learned after every piece was handed over
+        assert analysis.add_words(["暮雪花木邻里荟"]) == 1  # learned after every piece was handed over
         drained = list(builder.drain())
         assert sorted(tag for _, tag in drained) == ["g", "h", "i", "j"]
         assert all(isinstance(d, EncodedDoc) for docs, _ in drained for d in docs)  # all from the worker
