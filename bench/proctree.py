@@ -134,7 +134,8 @@ def run_measured(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, out_
             sampler.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
     return Measured(argv=list(argv), returncode=proc.returncode, wall_s=round(wall, 2),
-                    peak_tree_rss_mb=sampler.peak_mb, peak_tree_pss_mb=sampler.peak_pss_mb, ru_maxrss_mb=round(usage.ru_maxrss / 1024, 1),
+                    peak_tree_rss_mb=sampler.peak_mb, peak_tree_pss_mb=sampler.peak_pss_mb,
+                    ru_maxrss_mb=round(usage.ru_maxrss / 1024, 1),
                     stdout=out_path.read_text(errors="replace"), stderr=err_path.read_text(errors="replace"))
 
 

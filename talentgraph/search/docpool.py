@@ -1,17 +1,17 @@
 """Search documents built in a second process while the first reads the graph and feeds the index.
 
-Building a document (``mapping.build_doc``: pinyin, jieba, transliteration, bigrams) is pure Python
-and was half of a search sync, done on one core while the other idled. ``DocBuilder`` hands the
-inputs of a chunk of documents (node, derived fields, cluster members) to one worker process and
-gives the documents back in submission order, encoded in the index's wire form (``SearchIndex.encoder``:
-a string each, where a pickled document cost the main process ~35 µs to load and more to convert), so
-the projection reads the next chunk from the graph while the worker builds this one. Work is handed over in
-pieces of ``PIECE`` documents and shared by how many documents wait, not how many pieces: while the worker
-has ``AHEAD_DOCS`` queued the projection builds the next piece itself rather than wait, and once the graph
-is read it takes back the pieces the worker has not started, last first (``drain``), so both processes
-finish together. (Counted in chunks, the first two small node types filled the queue, the first 20,000
-people were built in the main process while the worker idled, and the worker then built the rest alone
-while the main process waited: one core busy at a time for the whole sync, py-spy and /proc at 50k.)
+Building a document (``mapping.build_doc``: pinyin, jieba, transliteration, bigrams) is pure Python and was half
+of a search sync, done on one core while the other idled. ``DocBuilder`` hands the inputs of a chunk of
+documents (node, derived fields, cluster members) to one worker process and gives the documents back in
+submission order (but for the pieces ``drain`` takes back), encoded in the index's wire form
+(``SearchIndex.encoder``: a string each, where a pickled document cost the main process ~35 µs to load and more
+to convert), so the projection reads the next chunk from the graph while the worker builds this one. Work is
+handed over in pieces of ``PIECE`` documents and shared by how many documents wait, not how many pieces: while
+the worker has ``AHEAD_DOCS`` queued the projection builds the next piece itself rather than wait, and once the
+graph is read it takes back the pieces the worker has not started, last first (``drain``), so both processes
+finish together. (Counted in chunks, the first two small node types filled the queue, the first 20,000 people
+were built in the main process while the worker idled, and the worker then built the rest alone while the main
+process waited: one core busy at a time for the whole sync, py-spy and /proc at 50k.)
 
 One worker, not one per core: the main process is busy too (graph reads, the index writer's calls),
 and with a single worker the entity names the segmenter learns (``analysis.add_words``) reach it in
@@ -112,6 +112,7 @@ class DocBuilder:
         """Every piece still submitted, with its tag: the worker's as they finish, while this process takes back
         the pieces the worker has not started, last first, and builds them itself (not in submission order).
 
+        Out of order is safe for a sync: it projects each node once, so no two pieces hold the same document.
         Only while this process knows the words the worker would have known: a piece is cut with the lexicon it was
         submitted with, and entity names learned since (``analysis.add_words``) would cut it differently."""
         while self._pending:

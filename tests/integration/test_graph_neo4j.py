@@ -334,7 +334,8 @@ def test_relationship_writes_never_scan_the_key_index(small: Neo4jGraphStore) ->
         assert "Expand(Into)" in " ".join(ops), (rel_type, ends, ops)
         assert not [op for op in ops if "RelationshipIndex" in op], (rel_type, ends, ops)
         # What the write reads first, and deletes, start from the start node (a seek by key would do too).
-        for read in (cypher.existing_rels(ONTOLOGY, rel_type, ends[0]), *cypher.delete_rels(ONTOLOGY, rel_type, ends[0])):
+        reads = (cypher.existing_rels(ONTOLOGY, rel_type, ends[0]), *cypher.delete_rels(ONTOLOGY, rel_type, ends[0]))
+        for read in reads:
             with small._driver.session(database=small.database) as session:
                 ops = operators(session.run("EXPLAIN " + read, {"rows": [{"from_id": "per:00001", "key": "k"}]})
                                 .consume().plan)
