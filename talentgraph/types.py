@@ -7,7 +7,7 @@ beyond tiny helpers. Every backend returns these, so callers never see a driver'
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal, NamedTuple, Union
 
 NodeId = str
 """Global node id, ``"<prefix>:<key>"`` where the prefix names the node type (see ``schema.ontology``)."""
@@ -114,6 +114,15 @@ class Edge:
     to_id: NodeId
     props: Props
     node: Node
+
+
+class Link(NamedTuple):
+    """The far end of one relationship as a bulk walk reads it (``GraphStore.links``): its type, id and one
+    property's value (None when not asked for, absent, or the type has no such property)."""
+
+    type: str
+    id: NodeId
+    value: Any = None
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ from talentgraph.types import (
     Direction,
     Edge,
     Filter,
+    Link,
     Node,
     NodeRecord,
     Page,
@@ -199,14 +200,20 @@ class CypherGraphStore(ABC, Generic[TxT]):
 
     def _existing_rels(self, tx: TxT, rel_type: str, group: Sequence[CheckedRel]) -> dict[str, Row]:
         """Stored key, hash, version and ingested_at of the group's relationships, by key."""
-        by_from: dict[str, list[Row]] = defaultdict(list)
+        return self._rels_from_starts(tx, rel_type, group, self.batch_rows)
+
+    def _rels_from_starts(self, tx: TxT, rel_type: str, group: Sequence[CheckedRel], chunk: int) -> dict[str, Row]:
+        # Every relationship of the type leaving the group's start nodes, the group's keys kept here
+        # (``cypher.existing_rels`` says why not in the statement).
+        wanted = {rec.key for rec, _, _ in group}
+        by_from: dict[str, set[str]] = defaultdict(set)
         for rec, from_type, _ in group:
-            by_from[from_type].append({"from_id": rec.from_id, "key": rec.key})
+            by_from[from_type].add(rec.from_id)
         found: dict[str, Row] = {}
-        for from_type, keys in by_from.items():
+        for from_type, ids in by_from.items():
             text = cypher.existing_rels(self.ontology, rel_type, from_type)
-            for chunk in chunks(keys, self.batch_rows):
-                found.update((r["key"], r) for r in self._run(tx, text, {"rows": chunk}))
+            for part in chunks(sorted(ids), chunk):
+                found.update((r["key"], r) for r in self._run(tx, text, {"ids": part}) if r["key"] in wanted)
         return found
 
     # --- shared plumbing ------------------------------------------------------------------------
@@ -368,7 +375,8 @@ class CypherGraphStore(ABC, Generic[TxT]):
             node_result = _once_each(node_result)
         # Nodes this call wrote or found unchanged exist: relationship ends among them need no read.
         written = {*node_result.inserted, *node_result.updated, *node_result.unchanged}
-        rel_result = self._upsert_rels_in(tx, valid, ts, changes, written) if valid else UpsertResult()
+        rel_result = (self._upsert_rels_in(tx, valid, ts, changes, written, set(node_result.inserted)) if valid
+                      else UpsertResult())
         self._log(tx, changes)
         return node_result, rel_result
 
@@ -430,9 +438,11 @@ class CypherGraphStore(ABC, Generic[TxT]):
         return result
 
     def _upsert_rels_in(self, tx: TxT, valid: list[CheckedRel], ts: str, changes: list[Row],
-                        written: set[str] | frozenset[str] = frozenset()) -> UpsertResult:
+                        written: set[str] | frozenset[str] = frozenset(),
+                        inserted: set[str] | frozenset[str] = frozenset()) -> UpsertResult:
         """Write the relationships inside ``tx`` (endpoints written earlier in ``tx`` count as present;
-        ``written``: ids of nodes known to exist in ``tx``, not read again)."""
+        ``written``: ids of nodes known to exist in ``tx``, not read again; ``inserted``: ids of nodes this
+        ``tx`` created, whose relationships are all new — nothing is looked up for them)."""
         result = UpsertResult()
         wanted: dict[str, set[str]] = defaultdict(set)
         for rec, f, t in valid:
@@ -453,7 +463,10 @@ class CypherGraphStore(ABC, Generic[TxT]):
         for rel_type, group in by_type.items():
             rt = self.ontology.rel(rel_type)
             declared = {p.name: p for p in rt.properties}
-            existing = self._existing_rels(tx, rel_type, group)
+            # A node created in this transaction has no relationship yet (they are written below, once per key):
+            # a batch of new residents reads nothing back for its LIVES_IN.
+            stored = [c for c in group if c[0].from_id not in inserted and c[0].to_id not in inserted]
+            existing = self._existing_rels(tx, rel_type, stored) if stored else {}
             new: RowsByEnds = defaultdict(list)
             changed: RowsByEnds = defaultdict(list)
             for rec, f, t in group:
@@ -530,7 +543,8 @@ class CypherGraphStore(ABC, Generic[TxT]):
         a tombstone for each goes to ``changes``. Returns their keys."""
         gone: list[str] = []
         for chunk in chunks(group, self.batch_rows):
-            params = {"rows": chunk, **(extra or {})}
+            rows = [{**r, "to_id": parse_rel_key(r["key"])[2]} for r in chunk]  # the statements match both ends
+            params = {"rows": rows, **(extra or {})}
             found = self._run(tx, read, params)
             if not found:
                 continue
@@ -865,6 +879,33 @@ class CypherGraphStore(ABC, Generic[TxT]):
                     merged = sorted(out[src], key=lambda e: e.node.id)
                     out[src] = merged[:limit_per_node] if limit_per_node is not None else merged
         return out
+
+    def links(self, ids: Sequence[str], rel_type: str, direction: Direction, *,
+              far_prop: str | None = None) -> dict[str, list[Link]]:
+        # Plain columns, one statement per reachable far-end type, no order and no Node/Edge objects: the search
+        # projection's walks read every person's areas and memberships this way (``edges`` spent most of a 1M
+        # sync's derived fields building objects they dropped).
+        rt = self.ontology.rel(rel_type)
+        parents = rt.from_types if direction == "out" else rt.to_types
+        out: dict[str, list[Link]] = {i: [] for i in ids}
+        for type_name, group in self._group_ids(ids).items():
+            if type_name not in parents:
+                continue
+            others = [t for f, t in rt.endpoints if f == type_name] if direction == "out" else \
+                [f for f, t in rt.endpoints if t == type_name]
+            for other in dict.fromkeys(others):
+                src, far, value = self._link_columns(group, rt.name, direction, type_name, other, far_prop)
+                for s, f, v in zip(src, far, value):
+                    if s in out:
+                        out[s].append(Link(other, f, plain_value(v) if v is not None else None))
+        return out
+
+    def _link_columns(self, ids: list[str], rel_type: str, direction: Direction, parent_type: str, other_type: str,
+                      far_prop: str | None) -> tuple[list[Any], list[Any], list[Any]]:
+        """``links`` for one parent and far-end type: its src, far and value columns."""
+        text = cypher.links(self.ontology, rel_type, direction, parent_type, other_type, far_prop)
+        rows = self._read_many(text, {"ids": ids})
+        return [r["src"] for r in rows], [r["far"] for r in rows], [r["value"] for r in rows]
 
     def _far_types(self, rt: RelType, parent_type: str, direction: Direction, where: Filter | None) -> list[str | None]:
         """One query's far-end label per entry; ``[None]`` asks once with the far end unlabelled."""

@@ -30,6 +30,7 @@ from talentgraph.types import (
     Direction,
     Edge,
     Filter,
+    Link,
     Node,
     NodeRecord,
     Page,
@@ -177,6 +178,11 @@ class GraphStore(Protocol):
         ``far_props``: far nodes carry only these properties (the search projection's walks need an
         id or a level, not whole nodes); None: every property. ``rel_props`` likewise for the
         relationships (their ends come from the key, always read)."""
+    def links(self, ids: Sequence[str], rel_type: str, direction: Direction, *,
+              far_prop: str | None = None) -> dict[str, list[Link]]:
+        """For each id, the far ends of its relationships of one type in one direction: type, id and the value
+        of ``far_prop`` (None where not asked or the type has none), in no order — a bulk walk's read (the search
+        projection's derived fields), without the properties, ordering and limits of ``edges``."""
     def walk(self, walk: "Walk") -> "WalkResult":
         """A root node (by id) or page and nested relationship steps from it, in one statement.
 

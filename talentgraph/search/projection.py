@@ -35,7 +35,7 @@ from talentgraph.search.docpool import DocBuilder, DocInput, build_here
 from talentgraph.search.mapping import document_properties
 from talentgraph.search.port import EncodedDoc, SearchDoc, SearchIndex
 from talentgraph.search.writer import IndexFeeder
-from talentgraph.types import Cmp, Edge, Node, SortKey
+from talentgraph.types import Cmp, Edge, Link, Node, SortKey
 
 log = logging.getLogger(__name__)
 
@@ -463,18 +463,22 @@ class SearchProjector:
         ids = [n.id for n in nodes]
         out: dict[str, dict[str, object]] = {i: {} for i in ids}
         fields = list(fields)
-        # One edges() call per relationship and direction, shared by every field that follows it.
-        steps = {(h.rel, h.direction) for f in fields for h in f.hops}
-        # Far nodes with only what the walks read: their ids, and a container's level.
-        wanted: dict[tuple[str, str], set[str]] = {step: set() for step in steps}
+        # One links() call per relationship and direction (and level property a place field reads on it), shared
+        # by every field that follows it: far ends as plain (type, id, value) tuples.
+        wanted: dict[tuple[str, str], set[str]] = {(h.rel, h.direction): set() for f in fields for h in f.hops}
         for f in fields:
             if isinstance(f.path, Within):
                 wanted[(f.path.hop.rel, f.path.hop.direction)].add(f.path.level_prop)
-        found = {step: self.graph.edges(ids, step[0], step[1], far_props=sorted(wanted[step]), rel_props=())
-                 for step in sorted(steps)}
+        found: dict[tuple[str, str, str | None], dict[str, list[Link]]] = {}
+        for (rel, direction), props in sorted(wanted.items()):
+            asked: list[str | None] = [*sorted(props)] or [None]
+            for prop in asked:
+                found[(rel, direction, prop)] = self.graph.links(ids, rel, "out" if direction == "out" else "in",
+                                                                 far_prop=prop)
+        by_step = {key[:2]: links for key, links in found.items()}
 
         def linked(i: str, hop: Hop) -> list[str]:
-            return [e.node.id for e in found[(hop.rel, hop.direction)].get(i, ()) if e.node.type == hop.to]
+            return [link.id for link in by_step[(hop.rel, hop.direction)].get(i, ()) if link.type == hop.to]
 
         chains: dict[Within, dict[str, dict[str, set[str]]]] = {}
         for f in fields:
@@ -489,33 +493,39 @@ class SearchProjector:
             elif isinstance(p, Within):
                 key = replace(p, level="")
                 if key not in chains:
-                    chains[key] = self._chains(ids, p, found[(p.hop.rel, p.hop.direction)])
+                    chains[key] = self._chains(ids, p, found[(p.hop.rel, p.hop.direction, p.level_prop)])
                 for i in ids:
                     out[i][f.name] = sorted(chains[key].get(i, {}).get(p.level, set()))
         return out
 
-    def _chains(self, ids: Sequence[str], path: Within, edges: dict[str, list[Edge]]) -> dict[str, dict[str, set[str]]]:
+    def _chains(self, ids: Sequence[str], path: Within, links: dict[str, list[Link]]) -> dict[str, dict[str, set[str]]]:
         """For each node: container ids per level, from where ``path.hop`` leads up the hierarchy."""
         chains: dict[str, dict[str, set[str]]] = {i: defaultdict(set) for i in ids}
         parents = self._parents.setdefault((path.up, path.level_prop), {})
         starts: dict[str, str] = {}
-        for owner, es in edges.items():
-            for e in es:
-                if e.node.type == path.hop.to:
-                    starts[e.node.id] = str(e.node.props.get(path.level_prop))
+        for found in links.values():
+            for link in found:
+                if link.type == path.hop.to:
+                    starts[link.id] = str(link.value)
         self._read_parents(list(starts), path, parents)
-        for owner, es in edges.items():
-            for e in es:
-                if e.node.type != path.hop.to:
+        # Every node below one container gets the same chain: worked out once per container.
+        above: dict[str, list[tuple[str, str]]] = {}
+        for start in starts:
+            up: list[tuple[str, str]] = []
+            frontier = [start]
+            for _ in range(len(path.levels)):
+                step = [p for c in frontier for p in parents.get(c, ())]
+                up.extend(step)
+                frontier = [pid for pid, _ in step]
+            above[start] = up
+        for owner, found in links.items():
+            chain = chains[owner]
+            for link in found:
+                if link.type != path.hop.to:
                     continue
-                chain = chains[owner]
-                chain[starts[e.node.id]].add(e.node.id)
-                frontier = [e.node.id]
-                for _ in range(len(path.levels)):
-                    up = [p for c in frontier for p in parents.get(c, ())]
-                    for pid, plevel in up:
-                        chain[plevel].add(pid)
-                    frontier = [pid for pid, _ in up]
+                chain[starts[link.id]].add(link.id)
+                for pid, plevel in above[link.id]:
+                    chain[plevel].add(pid)
         return chains
 
     def _read_parents(self, start: list[str], path: Within, parents: dict[str, tuple[tuple[str, str], ...]]) -> None:
@@ -525,11 +535,10 @@ class SearchProjector:
         for _ in range(len(path.levels)):
             if not frontier:
                 return
-            ups = self.graph.edges(frontier, path.up, "out", far_props=[path.level_prop], rel_props=())
+            ups = self.graph.links(frontier, path.up, "out", far_prop=path.level_prop)
             nxt: list[str] = []
             for c in frontier:
-                ps = tuple((e.node.id, str(e.node.props.get(path.level_prop)))
-                           for e in ups.get(c, ()) if e.node.type == path.hop.to)
+                ps = tuple((link.id, str(link.value)) for link in ups.get(c, ()) if link.type == path.hop.to)
                 parents[c] = ps
                 nxt.extend(pid for pid, _ in ps if pid not in parents)
             frontier = list(dict.fromkeys(nxt))

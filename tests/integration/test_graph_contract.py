@@ -22,7 +22,7 @@ from graph_world import PROV, expected_people, load_small, people, person, relat
 
 from talentgraph.errors import BadQueryError, NotFoundError, StoreError
 from talentgraph.graph.port import GraphStore, Withdrawal
-from talentgraph.types import And, Cmp, Filter, NodeRecord, Or, Provenance, RelRecord, SortKey
+from talentgraph.types import And, Cmp, Direction, Edge, Filter, Link, NodeRecord, Or, Provenance, RelRecord, SortKey
 
 # Persons in the shared graph; every expectation below is derived from it. Neo4j loads through
 # Bolt round trips, so it gets fewer to keep the suite fast.
@@ -219,6 +219,29 @@ def test_edges_can_bring_relationships_with_only_the_properties_asked_for(graph:
         assert sum(map(len, slim.values())) >= (40 if limit else loaded.n)  # past ARROW_FROM rows
         assert {g: [(e.from_id, e.to_id, e.props, e.node.id) for e in es] for g, es in slim.items()} == \
             {g: [(e.from_id, e.to_id, {"key": e.props["key"]}, e.node.id) for e in es] for g, es in full.items()}
+
+
+def _as_links(edges: dict[str, list[Edge]], far_prop: str | None) -> dict[str, list[Link]]:
+    return {i: sorted(Link(e.node.type, e.node.id, e.node.props.get(far_prop) if far_prop else None) for e in es)
+            for i, es in edges.items()}
+
+
+@pytest.mark.parametrize(("ids", "rel_type", "direction", "far_prop"), [
+    (["per:00001", "per:00002", "grp:1", "area:b0", "per:99999", "nope"], "MEMBER_OF", "out", "established"),
+    (["grp:1", "grp:2", "org:1"], "MEMBER_OF", "in", "birth_year"),
+    ([f"area:b{b}" for b in range(5)], "PART_OF", "out", "level"),
+    ([f"per:{i:05d}" for i in range(1000, 3000)], "MEMBER_OF", "out", None),  # a dense run of many ids
+    ([f"per:{i:05d}" for i in range(0, 5000, 4)], "LIVES_IN", "out", "level"),  # many ids spread thin
+    ([f"per:{i:05d}" for i in range(2000)] + ["org:1", "grp:3"], "MEMBER_OF", "out", "kind"),  # mixed types
+])
+def test_links_are_the_far_ends_edges_reach(graph: GraphStore, loaded: Loaded, ids: list[str], rel_type: str,
+                                            direction: Direction, far_prop: str | None) -> None:
+    """``links``: every far end ``edges`` gives (type, id and the one property asked for), however many ids and
+    however they lie in the store; ids without such relationships (or unknown) map to nothing."""
+    found = graph.links(ids, rel_type, direction, far_prop=far_prop)
+    assert list(found) == ids
+    assert {i: sorted(ls) for i, ls in found.items()} == _as_links(graph.edges(ids, rel_type, direction), far_prop)
+    assert sum(map(len, found.values())) > 0
 
 
 def test_facet_counts_on_a_list_property(graph: GraphStore, loaded: Loaded) -> None:
@@ -565,6 +588,36 @@ def test_upsert_batch_reports_bad_records_and_keeps_the_rest(small: GraphStore) 
     assert "Unknown node type 'Robot'" in node_result.rejected["rob:1"]
     assert "node area:nowhere does not exist" in rel_result.rejected["per:01000|LIVES_IN|area:nowhere"]
     assert len(node_result.inserted) == 4 and len(rel_result.inserted) == 4
+
+
+@pytest.mark.parametrize("n", [5, 300])
+def test_upsert_batch_looks_up_only_relationships_that_may_be_stored(
+        small: GraphStore, monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    """A node this batch creates has no relationship yet, so nothing is read back for its relationships — only
+    for those of nodes already stored — and every status and version still comes out as a full lookup gives."""
+    asked: list[str] = []
+    existing_rels = small._existing_rels  # type: ignore[attr-defined]
+
+    def spy(tx: Any, rel_type: str, group: list[Any]) -> dict[str, Any]:
+        asked.extend(rec.key for rec, _, _ in group)
+        return existing_rels(tx, rel_type, group)
+
+    monkeypatch.setattr(small, "_existing_rels", spy)
+    nodes, rels = _batch(n)
+    rels += [RelRecord("LIVES_IN", "per:00000", "area:b0"),  # stored as it was: unchanged
+             RelRecord("MEMBER_OF", "per:00001", "org:1", {"role": "member", "since": "2020-03-01"}),  # changed
+             RelRecord("LIVES_IN", "per:00001", "area:bx"),  # a stored person into the new building: new
+             RelRecord("MEMBER_OF", "per:01000", "grp:1", {"role": "member"})]  # a new person into a stored group
+    node_result, rel_result = small.upsert_batch(nodes, rels)
+    assert len(node_result.inserted) == n + 1
+    assert sorted(asked) == ["per:00000|LIVES_IN|area:b0", "per:00001|MEMBER_OF|org:1"]
+    assert rel_result.unchanged == ["per:00000|LIVES_IN|area:b0"]
+    assert rel_result.updated == ["per:00001|MEMBER_OF|org:1"]
+    assert len(rel_result.inserted) == n + 3 and not rel_result.rejected
+    assert {"per:00001|LIVES_IN|area:bx", "per:01000|MEMBER_OF|grp:1"} <= set(rel_result.inserted)
+    role = {e.to_id: (e.props["role"], e.props["version"]) for e in small.edges(["per:00001"], "MEMBER_OF", "out")[
+        "per:00001"]}
+    assert role["org:1"] == ("member", 2)
 
 
 def _nothing_of(store: GraphStore, seq: int, nodes: list[NodeRecord]) -> None:

@@ -100,3 +100,34 @@ def test_a_batch_naming_copied_nodes_from_a_second_source_merges_into_the_copy(s
     held = store.get_nodes(["per:00007"])["per:00007"].props
     assert (held["name"], held["phone"], held["version"]) == ("居民007", "+8613800000007", 2)
     assert len(store.changes(seq, 1000)) == 60  # each source's write is in the log
+
+
+def test_links_of_many_ids_in_one_window_are_read_by_the_window(store: LadybugGraphStore,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relationships of a dense run of nodes (a first sync's scan window) are read by their offset window, scattered
+    ids by id; both give what ``edges`` gives, with deleted nodes and other nodes inside the window left out."""
+    store.upsert_nodes(people(3000))
+    store.upsert_relationships(_members(range(3000)))
+    store.delete_nodes(["per:01500"])
+    asked: list[str] = []
+    read_arrow = store._read_arrow
+
+    def spy(text: str, params: dict[str, object] | None = None) -> object:
+        asked.append(text)
+        return read_arrow(text, params)
+
+    monkeypatch.setattr(store, "_read_arrow", spy)
+    # As a first sync asks: the nodes of one scan window (COPY may place ids out of their order), less one.
+    window = [node.id for _, node in store.scan_nodes("Person", None, 2000, fields=["name"]).items]
+    dense, skipped = [i for i in window if i != window[1234]], window[1234]
+    sparse = [f"per:{i:05d}" for i in range(0, 3000, 3)]
+    for ids in (dense, sparse):
+        asked.clear()
+        found = store.links(ids, "MEMBER_OF", "out", far_prop="kind")
+        assert {i: [(link.type, link.id, link.value) for link in ls] for i, ls in found.items()} == {
+            i: [(e.node.type, e.node.id, e.node.props.get("kind")) for e in es]
+            for i, es in store.edges(ids, "MEMBER_OF", "out", far_props=["kind"]).items()}
+        assert all(found[i] == [] for i in ids if i == "per:01500")  # deleted
+        assert ids is sparse or skipped not in found  # inside the window, not asked for
+        windowed = any("offset(ID(a)) >= $lo" in text for text in asked)
+        assert windowed is (ids is dense), asked

@@ -40,6 +40,12 @@ def node_window(ontology: Ontology, type_name: str, fields: Sequence[str] | None
             f"RETURN offset(ID(n)) AS pos, n.{q('id')} AS id{cols}")
 
 
+def offsets_of(ontology: Ontology, type_name: str) -> str:
+    """``pos``: the offset of each node of the type whose id is in $ids (those that exist)."""
+    return (f"UNWIND $ids AS i MATCH (n:{q(ontology.node(type_name).name)} {{{q('id')}: i}}) "
+            f"RETURN offset(ID(n)) AS pos")
+
+
 def _props_of(names: Sequence[str], dates: set[str], table: pa.Table, first: int) -> list[Props]:
     """Per row, the props of the columns ``first``… (one per name in ``names``), column by column rather than
     value by value: nulls dropped, dates as ISO strings, in the order of ``names`` — what ``common`` makes of
@@ -130,5 +136,5 @@ def last_offset(ontology: Ontology, type_name: str) -> str:
     return f"MATCH (n:{q(ontology.node(type_name).name)}) RETURN max(offset(ID(n))) AS top"
 
 
-__all__ = ["last_offset", "node_fields", "node_window", "nodes_from_arrow", "rel_fields", "rel_window",
+__all__ = ["last_offset", "node_fields", "node_window", "nodes_from_arrow", "offsets_of", "rel_fields", "rel_window",
            "rels_from_arrow"]

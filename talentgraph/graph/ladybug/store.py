@@ -41,7 +41,7 @@ from talentgraph.graph.ladybug.bulk import ARROW_TYPES, arrow_rows, copy_from_ar
 from talentgraph.graph.ladybug.lock import ProcessLock
 from talentgraph.graph.port import GraphCapabilities, NodeScan, RelScan
 from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology, RelType
-from talentgraph.types import Relationship
+from talentgraph.types import Direction, Relationship
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,16 @@ DEFAULT_BUFFER_POOL_MB = auto_graph_memory_mb()
 ARROW_FROM = 32
 # Ids per IN-list: keeps parameter lists (and Ladybug's hash joins) small on very large batches.
 ID_CHUNK = 5000
+# Ids per relationship lookup while writing (``_existing_rels``): Ladybug answers one by scanning the relationship
+# table, whatever the number of ids (900k LIVES_IN: 0.17 s for 5,000 ids or 20,000, 0.35 s for 100,000), so the ids
+# of a batch go in few statements rather than one per ``ID_CHUNK`` (a 1M ingest's batches grew 1.5 -> 7.7 s so).
+REL_LOOKUP_IDS = 100_000
 # A snapshot scan widens its offset window (x4 a time) over deleted or relationship-less stretches, up to this.
 MAX_SCAN_WINDOW = 1 << 20
+# ``links`` for this many ids or more asks by their offset window when it is at most LINK_WINDOW_SPREAD times as wide
+# as the ids are many (``_link_columns``).
+LINK_WINDOW_MIN = 1_000
+LINK_WINDOW_SPREAD = 2
 # Offsets (and rows) a snapshot scan reads at least in one query, kept for the pages that follow: a window
 # costs the engine about a column scan of the whole table however narrow it is (225k residents, the admin's
 # 25 columns: 0.36 s for 1,000 offsets, 0.38 s for 10,000, 0.7 s for 65,536 — 18.5 MB of Arrow), so pages of
@@ -403,19 +411,27 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         return bool(self._run(tx, lookups.any_node(self.ontology, type_name)))
 
     def _existing_rels(self, tx: lb.Connection, rel_type: str, group: Sequence[CheckedRel]) -> dict[str, Row]:
-        # By start-node id with keys filtered here: see lookups.py for why (10x faster on Ladybug).
         if not self._run(tx, lookups.any_rel(self.ontology, rel_type)):
             return {}  # first load of this table: nothing to compare against
-        wanted = {rec.key for rec, _, _ in group}
-        by_from: dict[str, set[str]] = {}
-        for rec, from_type, _ in group:
-            by_from.setdefault(from_type, set()).add(rec.from_id)
-        found: dict[str, Row] = {}
-        for from_type, ids in by_from.items():
-            text = lookups.rels_from(self.ontology, rel_type, from_type)
-            for chunk in chunks(sorted(ids), self.batch_rows):
-                found.update((r["key"], r) for r in self._run(tx, text, {"ids": chunk}) if r["key"] in wanted)
-        return found
+        return self._rels_from_starts(tx, rel_type, group, REL_LOOKUP_IDS)
+
+    def _link_columns(self, ids: list[str], rel_type: str, direction: Direction, parent_type: str,
+                      other_type: str, far_prop: str | None) -> tuple[list[Any], list[Any], list[Any]]:
+        # ``UNWIND $ids … MATCH`` over a relationship costs Ladybug a scan of its table (20,000 residents' LIVES_IN
+        # among 900k: 0.22 s), a window of start-node offsets a walk of their adjacency (0.04 s, and 0.05 s to
+        # find the offsets). A first sync asks for the nodes of one scan window at a time: when the ids sit in a
+        # window not much wider than themselves, it is asked by the window (rows of other nodes in it are dropped
+        # by ``links``).
+        if len(ids) >= LINK_WINDOW_MIN:
+            pos = self._read_arrow(scans.offsets_of(self.ontology, parent_type), {"ids": ids}).column("pos")
+            if len(pos) and (span := pc.min_max(pos)) is not None:
+                lo, hi = int(span["min"].as_py()), int(span["max"].as_py()) + 1
+                if hi - lo <= LINK_WINDOW_SPREAD * len(pos):
+                    text = cypher.links(self.ontology, rel_type, direction, parent_type, other_type, far_prop,
+                                        window=True)
+                    return _columns(self._read_arrow(text, {"lo": lo, "hi": hi}))
+        text = cypher.links(self.ontology, rel_type, direction, parent_type, other_type, far_prop)
+        return _columns(self._read_arrow(text, {"ids": ids}))
 
     # --- snapshot scans by internal offset (scans.py says why) -----------------------------------
 
@@ -560,6 +576,10 @@ class _Ahead(NamedTuple):
     lo: int
     hi: int
     table: pa.Table
+
+
+def _columns(table: pa.Table) -> tuple[list[Any], list[Any], list[Any]]:
+    return table.column("src").to_pylist(), table.column("far").to_pylist(), table.column("value").to_pylist()
 
 
 def _offset(position: str) -> int:
