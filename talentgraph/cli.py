@@ -365,6 +365,8 @@ def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_ru
             for source in (spec.paths if isinstance(spec, DocumentsSpec) else (spec.source.path,)):
                 confine(str(source), roots, f"The source of job {spec.job}")
     failed = True
+    if sync and not dry_run:
+        stores.projector.start_builder()  # forked while this process is small (docpool.DocBuilder.start)
     try:
         summaries = run_pipeline(
             specs, stores.graph,
@@ -391,6 +393,8 @@ def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_ru
                     raise
                 logging.getLogger(__name__).exception("Search sync after the failed job failed too; "
                                                       "`talentgraph reindex` or the next ingest/serve catches up.")
+            finally:
+                stores.projector.stop_builder()  # the sync took it, or it failed before it could
     if not dry_run:
         _prune_feed(stores)
     return list(summaries)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -88,6 +89,23 @@ class SearchProjector:
         self._container_prefixes: dict[str, set[str]] = defaultdict(set)
         for w in self._withins:
             self._container_prefixes[w.up].add(ontology.node(w.hop.to).id_prefix)
+        self._builder: DocBuilder | None = None  # a document worker started ahead of the next sync
+        self._builder_lock = threading.Lock()  # a server may sync on several threads: one of them takes it
+
+    def start_builder(self) -> None:
+        """Start the next sync's document worker now, while this process is small (``DocBuilder.start``): an
+        ingest calls it before its jobs. ``stop_builder`` ends it if no sync takes it."""
+        with self._builder_lock:
+            if self._builder is None and DocBuilder.available():
+                builder = DocBuilder(self.index.encoder())
+                builder.start()
+                self._builder = builder
+
+    def stop_builder(self) -> None:
+        with self._builder_lock:
+            builder, self._builder = self._builder, None
+        if builder is not None:
+            builder.close()
 
     # --- incremental ----------------------------------------------------------------------------
 
@@ -235,8 +253,14 @@ class SearchProjector:
         A worker process builds the documents while the next chunk is read (``docpool``: in pieces; when the worker
         has ``AHEAD_DOCS`` waiting, this process builds the next piece itself, and at the end it takes back what the
         worker has not started), and a thread writes them (``writer``)."""
-        builder = DocBuilder(self.index.encoder()) if expected >= docpool.MIN_DOCS and DocBuilder.available() \
-            else None
+        with self._builder_lock:
+            builder, self._builder = self._builder, None
+        if expected < docpool.MIN_DOCS or not DocBuilder.available():
+            if builder is not None:
+                builder.close()
+            builder = None
+        elif builder is None:
+            builder = DocBuilder(self.index.encoder())
         feeder = IndexFeeder(self.index)
         indexed = 0
         hidden: set[str] = set()

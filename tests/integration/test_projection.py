@@ -7,6 +7,7 @@ though their own records did not change.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -245,10 +246,12 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
 
     built: dict[str, dict[str, EncodedDoc]] = {}
     sent: dict[str, int] = {}
-    # The worker given everything (it may hand back at the end what it had not started); worker and this process
-    # sharing pieces of 20 (this one builds a piece whenever the worker has one waiting); this process alone.
-    # Each way, for a first sync read table by table and one read through the change log.
+    # The worker given everything (it may hand back at the end what it had not started); the same with the worker
+    # started before the sync (as an ingest starts it before its jobs: every entity name reaches it with the pieces);
+    # worker and this process sharing pieces of 20 (this one builds a piece whenever the worker has one waiting);
+    # this process alone. Each way, for a first sync read table by table and one read through the change log.
     for where, min_docs, batch, piece, ahead in (("worker", 0, projection.BATCH, docpool.PIECE, 10**9),
+                                                 ("early", 0, projection.BATCH, docpool.PIECE, 10**9),
                                                  ("both", 0, 50, 20, 1),
                                                  ("here", 10**9, projection.BATCH, docpool.PIECE, docpool.AHEAD_DOCS)):
         for read in ("scan", "log"):
@@ -261,13 +264,19 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
                 _not_empty(index)
             index.docs.clear()
             submitted.clear()
-            report = SearchProjector(stores.graph, index).sync()
+            projector = SearchProjector(stores.graph, index)
+            if where == "early":
+                projector.start_builder()
+                assert len(mp.active_children()) == 1
+            report = projector.sync()
             assert report.indexed == len(index.docs) > 400
+            assert projector._builder is None and not mp.active_children()  # taken by the sync and ended
             built[f"{where} {read}"] = {d.id: d for d in index.docs}
             sent[f"{where} {read}"] = sum(submitted)
             index.close()
     for read in ("scan", "log"):
         assert sent[f"worker {read}"] == len(built[f"worker {read}"])  # every document went to the worker
+        assert sent[f"early {read}"] == len(built[f"early {read}"])
         assert 0 < sent[f"both {read}"] < len(built[f"both {read}"])  # some from the worker, the rest built here
     assert all(docs == built["here log"] for docs in built.values())
     stores.close()

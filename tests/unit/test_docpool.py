@@ -89,3 +89,32 @@ def test_a_piece_is_not_taken_back_once_this_process_learned_words_after_it(tmp_
     finally:
         builder.close()
         index.close()
+
+
+def test_a_worker_started_early_builds_with_the_words_learned_after_its_start(tmp_path: Path) -> None:
+    """``start`` forks the worker before anything is submitted (an ingest starts it before its jobs, while its
+    process is small); names learned after that still reach it with the pieces, so its documents are cut as here."""
+    index = TantivyIndex(tmp_path / "search")
+    encode = index.encoder()
+    builder = DocBuilder(encode)
+    word = "霁月花木共享书房"  # a name no other test teaches
+    try:
+        builder.start()
+        assert builder._pool is not None
+        pids = set(builder._pool._processes)  # type: ignore[attr-defined]
+        assert len(pids) == 1  # forked already
+        assert analysis.add_words([word]) == 1
+        inputs = _venues("K", [f"{word}周末开放", "花木图书馆"])
+        builder.submit(inputs, "k")
+        deadline = time.monotonic() + 30
+        got: list[tuple[list[EncodedDoc], object]] = []
+        while not got and time.monotonic() < deadline:  # from the worker (drain could take the piece back)
+            got = list(builder.finished())
+            time.sleep(0.01)
+        assert set(builder._pool._processes) == pids  # type: ignore[attr-defined]  # no second fork
+        here = build_here(inputs)
+        assert word in here[0].fields["description"].split()
+        assert got == [([encode(d) for d in here], "k")]  # built by the worker, the word known to it
+    finally:
+        builder.close()
+        index.close()
