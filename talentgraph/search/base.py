@@ -92,10 +92,14 @@ class BaseSearchIndex(ABC):
 
     # --- the port -------------------------------------------------------------------------------
 
-    def index(self, docs: Iterable[SearchDoc | EncodedDoc]) -> int:
-        """Add or replace documents by id; returns the number written."""
+    def index(self, docs: Iterable[SearchDoc | EncodedDoc], *, new: bool = False) -> int:
+        """Add or replace documents by id; returns the number written (``new``: see the port)."""
         self._check_writable()
-        return self._index(docs)
+        return self._index(docs, new)
+
+    def discard_uncommitted(self) -> None:
+        self._check_writable()
+        self._discard_uncommitted()
 
     def encoder(self) -> DocEncoder:
         """How this index encodes documents now (``EncodedDoc``); picklable, for the document worker."""
@@ -219,8 +223,11 @@ class BaseSearchIndex(ABC):
         """None when the live index has this mapping; else the live index, named as in ``_where``."""
 
     @abstractmethod
-    def _index(self, docs: Iterable[SearchDoc | EncodedDoc]) -> int:
-        """Write ``self._encoded(docs, <the live encoder>)``."""
+    def _index(self, docs: Iterable[SearchDoc | EncodedDoc], new: bool) -> int:
+        """Write ``self._encoded(docs, <the live encoder>)``; ``new``: nothing of them to replace."""
+
+    @abstractmethod
+    def _discard_uncommitted(self) -> None: ...
 
     @abstractmethod
     def _encoder(self) -> DocEncoder: ...

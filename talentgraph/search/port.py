@@ -71,8 +71,11 @@ class RawResult:
 class SearchIndex(Protocol):
     capabilities: SearchCapabilities
 
-    def index(self, docs: Iterable[SearchDoc | EncodedDoc]) -> int:
-        """Add or replace documents by id; returns the number written."""
+    def index(self, docs: Iterable[SearchDoc | EncodedDoc], *, new: bool = False) -> int:
+        """Add or replace documents by id; returns the number written. ``new``: none of them is in the index, committed
+        or not (a first sync into an empty index, after ``discard_uncommitted``), so none is looked for to replace."""
+    def discard_uncommitted(self) -> None:
+        """Drop what was written since the last commit (what a failed sync left)."""
     def encoder(self) -> DocEncoder:
         """How this index encodes documents (``EncodedDoc``), for encoding them elsewhere first."""
     def delete(self, ids: Sequence[str]) -> int: ...

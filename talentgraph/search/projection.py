@@ -238,7 +238,10 @@ class SearchProjector:
                         break
                     after = page.next
 
-        indexed, _hidden = self._write(node_chunks(), total, projecting)  # hidden records were never indexed
+        # The index is empty as committed, and each node is projected once: its documents are all new (what a failed
+        # sync left uncommitted is dropped first).
+        self.index.discard_uncommitted()
+        indexed, _hidden = self._write(node_chunks(), total, projecting, new=True)  # hidden records were never indexed
         projecting.set_postfix_str("committing")
         self._save_lexicon()
         self.index.set_cursor(head)
@@ -246,7 +249,8 @@ class SearchProjector:
         projecting.close()
         return SyncReport(changes_read=head, indexed=indexed, deleted=0, cursor=head)
 
-    def _write(self, chunks: Iterator[tuple[list[Node], int]], expected: int, bar: Any) -> tuple[int, set[str]]:
+    def _write(self, chunks: Iterator[tuple[list[Node], int]], expected: int, bar: Any, *,
+               new: bool = False) -> tuple[int, set[str]]:
         """The documents of each chunk of nodes (with how many records it stands for, for ``bar``) written to the
         index; how many were written, and the ids of records that must not have one (``_inputs``).
 
@@ -261,7 +265,7 @@ class SearchProjector:
             builder = None
         elif builder is None:
             builder = DocBuilder(self.index.encoder())
-        feeder = IndexFeeder(self.index)
+        feeder = IndexFeeder(self.index, new=new)
         indexed = 0
         hidden: set[str] = set()
 

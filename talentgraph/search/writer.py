@@ -26,8 +26,9 @@ DEPTH = 2
 class IndexFeeder:
     """Writes chunks of documents to ``index`` on one thread; ``close()`` always (it waits for the thread)."""
 
-    def __init__(self, index: SearchIndex, depth: int = DEPTH) -> None:
+    def __init__(self, index: SearchIndex, depth: int = DEPTH, *, new: bool = False) -> None:
         self.index = index
+        self.new = new  # every document is new to the index (``SearchIndex.index``)
         self.depth = max(1, depth)
         self._pool: ThreadPoolExecutor | None = None
         self._pending: deque[Future[int]] = deque()
@@ -41,7 +42,7 @@ class IndexFeeder:
             written += self._pending.popleft().result()
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-writer")
-        self._pending.append(self._pool.submit(self.index.index, docs))
+        self._pending.append(self._pool.submit(self.index.index, docs, new=self.new))
         return written
 
     def drain(self) -> int:

@@ -61,6 +61,41 @@ def test_moving_a_building_moves_its_residents_facets(tmp_path: Path) -> None:
     graph.close()
 
 
+def test_a_first_sync_after_one_that_failed_writes_each_document_once(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first sync writes its documents as new (nothing looked for to replace). One that fails half-way leaves its
+    documents uncommitted in the writer; the next drops them before writing, so each node's document is there once."""
+    from talentgraph.search import projection
+
+    graph = LadybugGraphStore(tmp_path / "graph")
+    graph.ensure_schema()
+    graph.upsert_nodes([NodeRecord("Person", f"per:{i}", {"name": f"林晓{i}", "languages": ["ru"]})
+                        for i in range(40)])
+    index = TantivyIndex(tmp_path / "search")
+    projector = SearchProjector(graph, index)
+    monkeypatch.setattr(projection, "BATCH", 10)
+    inputs = projector._inputs
+    calls = 0
+
+    def failing(nodes: Sequence[object]) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("injected: the graph went away mid-sync")
+        return inputs(nodes)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(projector, "_inputs", failing)
+    with pytest.raises(RuntimeError, match="injected"):
+        projector.sync()
+    assert index.count() == 0 and index.get_cursor() == 0  # nothing committed: the next sync is a first sync again
+    report = projector.sync()
+    assert report.indexed == 40 and index.count() == 40
+    hits = SearchService(index).search("林晓7").hits
+    assert [h.id for h in hits if h.id == "per:7"] == ["per:7"]
+    index.close()
+    graph.close()
+
+
 def test_sync_in_narrow_windows_over_a_pruned_log_ends_where_one_window_does(tmp_path: Path) -> None:
     """Sync reads the log in seq windows up to the head it found; windows that pruning emptied are stepped
     over, and a sync that reads three seqs at a time indexes what one reading everything does."""
@@ -229,10 +264,10 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
             super().__init__(path)
             self.docs: list[EncodedDoc] = []
 
-        def index(self, docs: Sequence[SearchDoc | EncodedDoc]) -> int:
+        def index(self, docs: Sequence[SearchDoc | EncodedDoc], *, new: bool = False) -> int:
             encode = self.encoder()
             self.docs.extend(d if isinstance(d, EncodedDoc) else encode(d) for d in docs)
-            return super().index(docs)
+            return super().index(docs, new=new)
 
     submitted: list[int] = []
     submit = docpool.DocBuilder.submit
@@ -306,10 +341,10 @@ def test_the_first_sync_of_a_resolved_graph_builds_what_cluster_lookups_would(
             super().__init__(path)
             self.docs: list[SearchDoc] = []
 
-        def index(self, docs: Iterable[SearchDoc]) -> int:
+        def index(self, docs: Iterable[SearchDoc], *, new: bool = False) -> int:
             docs = list(docs)
             self.docs.extend(docs)
-            return super().index(docs)
+            return super().index(docs, new=new)
 
         def rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int:
             def recorded() -> Iterator[SearchDoc]:

@@ -64,3 +64,21 @@ def test_close_after_an_error_raises_nothing_and_leaves_nothing_running(index: S
     assert feeder.drain() == 0
     index.commit()
     assert index.count() == 50
+
+
+def test_new_documents_after_what_a_failed_sync_left_are_each_written_once(index: SearchIndex) -> None:
+    """A first sync writes its documents as ``new`` (nothing looked for to replace) after dropping what a failed
+    attempt left uncommitted: every document is in the index once, with the values of the second attempt."""
+    first = [_person(i, f"Old{i}") for i in range(30)]
+    index.index(first)  # a sync that failed before its commit
+    index.discard_uncommitted()
+    feeder = IndexFeeder(index, new=True)
+    try:
+        feeder.put([_person(i, f"New{i}") for i in range(30)])
+        assert feeder.drain() == 30
+    finally:
+        feeder.close()
+    index.commit()
+    assert index.count() == 30
+    res = index.search(Term("id", "per:w0007"), filters=None, facets=(), limit=5, offset=0)
+    assert [source_of(h.stored)["name"] for h in res.hits] == ["New7"]

@@ -213,9 +213,13 @@ class OpenSearchIndex(BaseSearchIndex):
     def _encoder(self) -> dsl.SourceEncoder:
         return self._encode
 
-    def _index(self, docs: Iterable[SearchDoc | EncodedDoc]) -> int:
+    def _index(self, docs: Iterable[SearchDoc | EncodedDoc], new: bool) -> int:
+        # An ``index`` action replaces by _id whether or not the document is there: ``new`` changes nothing here.
         actions = (bulk.Action("index", d.id, dsl.source_of(d)) for d in self._checked(docs, self._encode.form))
         return bulk.write(self.transport, self.alias, actions, policy=self.retry, require_alias=True).indexed
+
+    def _discard_uncommitted(self) -> None:
+        pass  # a bulk write is kept once acknowledged; a later ``index`` of the same _id replaces it
 
     def _delete(self, ids: list[str]) -> int:
         actions = (bulk.Action("delete", i) for i in ids)

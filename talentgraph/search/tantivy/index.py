@@ -308,16 +308,25 @@ class TantivyIndex(BaseSearchIndex):
         s.refresh()
         return s.gen.encoder(self._kinds)
 
-    def _index(self, docs: Iterable[SearchDoc | EncodedDoc]) -> int:
+    def _index(self, docs: Iterable[SearchDoc | EncodedDoc], new: bool) -> int:
         s = self._s
         n = 0
         with s.lock:
             writer = s.gen.open_writer()
             for doc in self._encoded(docs, s.gen.encoder(self._kinds)):
-                writer.delete_documents_by_term(ID_FIELD, doc.id)
+                # Tantivy holds every delete until the commit (a first sync of 225,700 documents: 250 MB more at its
+                # peak): documents known to be new skip it.
+                if not new:
+                    writer.delete_documents_by_term(ID_FIELD, doc.id)
                 _add(writer, doc)
                 n += 1
         return n
+
+    def _discard_uncommitted(self) -> None:
+        s = self._s
+        with s.lock:
+            if s.gen.writer is not None:
+                s.gen.writer.rollback()
 
     def _delete(self, ids: list[str]) -> int:
         s = self._s
