@@ -178,6 +178,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             # Indexed once, after resolution: resolution rewrites a fifth of the people (their canonical
             # record), so a sync before it would build those documents twice.
             failed = True
+            stores.projector.start_builder()  # forked while this process is small, as in `talentgraph ingest`
             try:
                 summaries = _run_pipeline(stores, DEMO_JOBS, registers, dry_run=False, progress=not args.quiet,
                                           sync=False)
@@ -195,6 +196,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     if not failed:
                         raise
                     logging.getLogger(__name__).exception("Search sync after the failed demo ingest failed too.")
+                finally:
+                    stores.projector.stop_builder()
                 print(f"Search sync took {time.perf_counter() - t1:.1f}s; {time.perf_counter() - t0:.1f}s in all.")
             loaded.write_text(json.dumps(wanted))
         keys = _demo_keys(stores, settings)
@@ -365,8 +368,6 @@ def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_ru
             for source in (spec.paths if isinstance(spec, DocumentsSpec) else (spec.source.path,)):
                 confine(str(source), roots, f"The source of job {spec.job}")
     failed = True
-    if sync and not dry_run:
-        stores.projector.start_builder()  # forked while this process is small (docpool.DocBuilder.start)
     try:
         summaries = run_pipeline(
             specs, stores.graph,
@@ -393,8 +394,6 @@ def _run_pipeline(stores: Any, job_path: Path, input_dir: Path | None, *, dry_ru
                     raise
                 logging.getLogger(__name__).exception("Search sync after the failed job failed too; "
                                                       "`talentgraph reindex` or the next ingest/serve catches up.")
-            finally:
-                stores.projector.stop_builder()  # the sync took it, or it failed before it could
     if not dry_run:
         _prune_feed(stores)
     return list(summaries)
@@ -421,8 +420,13 @@ def _ingest_local(settings: Settings, job: Path, input_dir: Path | None, *, dry_
 
     stores = open_stores(settings)
     try:
+        if not dry_run:
+            # The sync's document worker, forked while this process is small (docpool.DocBuilder.start). Not in a
+            # server's ingest: that process is large already.
+            stores.projector.start_builder()
         return _run_pipeline(stores, job, input_dir, dry_run=dry_run, progress=progress, force=force)
     finally:
+        stores.projector.stop_builder()  # the sync took it, or it failed before it could
         stores.close()
 
 

@@ -891,13 +891,11 @@ class CypherGraphStore(ABC, Generic[TxT]):
         for type_name, group in self._group_ids(ids).items():
             if type_name not in parents:
                 continue
-            others = [t for f, t in rt.endpoints if f == type_name] if direction == "out" else \
-                [f for f, t in rt.endpoints if t == type_name]
-            for other in dict.fromkeys(others):
+            for other in _far_ends(rt, type_name, direction):
                 src, far, value = self._link_columns(group, rt.name, direction, type_name, other, far_prop)
                 for s, f, v in zip(src, far, value):
                     if s in out:
-                        out[s].append(Link(other, f, plain_value(v) if v is not None else None))
+                        out[s].append(Link(other, f, plain_value(v)))
         return out
 
     def _link_columns(self, ids: list[str], rel_type: str, direction: Direction, parent_type: str, other_type: str,
@@ -911,9 +909,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         """One query's far-end label per entry; ``[None]`` asks once with the far end unlabelled."""
         if not self.capabilities.edges_per_far_type:
             return [None]
-        others = [t for f, t in rt.endpoints if f == parent_type] if direction == "out" else \
-            [f for f, t in rt.endpoints if t == parent_type]
-        distinct = list(dict.fromkeys(others))
+        distinct = _far_ends(rt, parent_type, direction)
         if len(distinct) > 1 and where is not None and any(
                 not self.ontology.node(t).has(f) for t in distinct for f in cypher.filter_fields(where) if f != "id"):
             return [None]  # a field only some far-end types have: one unlabelled query keeps its meaning
@@ -1009,6 +1005,12 @@ class CypherGraphStore(ABC, Generic[TxT]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _far_ends(rt: RelType, parent_type: str, direction: Direction) -> list[str]:
+    """The node types ``rt`` reaches from ``parent_type`` in ``direction``, each once, in the ontology's order."""
+    return list(dict.fromkeys(t if direction == "out" else f for f, t in rt.endpoints
+                              if (f if direction == "out" else t) == parent_type))
 
 
 def _change(r: Row) -> Change:

@@ -180,11 +180,25 @@ def _extra_job(tmp_path: Path) -> Path:
     return job
 
 
-def test_a_local_ingest_says_what_its_search_sync_did_on_stderr(tmp_path: Path,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    """--json keeps stdout one JSON document; the sync's count and seconds go to stderr (bench/run.py reads them)."""
+def test_a_local_ingest_says_what_its_search_sync_did_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """--json keeps stdout one JSON document; the sync's count and seconds go to stderr (bench/run.py reads them).
+    The sync's document worker is started before the jobs and ended by the time the command returns."""
+    import multiprocessing as mp
+
+    from talentgraph.search.projection import SearchProjector
+
+    started: list[int] = []
+    start_builder = SearchProjector.start_builder
+
+    def spy(self: SearchProjector) -> None:
+        start_builder(self)
+        started.append(len(mp.active_children()))
+
+    monkeypatch.setattr(SearchProjector, "start_builder", spy)
     data = tmp_path / "data"
     assert main(["ingest", str(_extra_job(tmp_path)), "--json", "--quiet", "--data-dir", str(data)]) == 0
+    assert started == [1] and mp.active_children() == []
     captured = capsys.readouterr()
     assert json.loads(captured.out)[0]["inserted"] == 2
     line = re.search(r"^Search sync: (\d+) documents indexed, (\d+) removed, from (\d+) changes in ([\d.]+)s\.$",

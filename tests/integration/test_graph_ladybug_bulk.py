@@ -131,3 +131,12 @@ def test_links_of_many_ids_in_one_window_are_read_by_the_window(store: LadybugGr
         assert ids is sparse or skipped not in found  # inside the window, not asked for
         windowed = any("offset(ID(a)) >= $lo" in text for text in asked)
         assert windowed is (ids is dense), asked
+        # Asked again (a sync's next relationship for the same chunk): the window is known, only the links are read.
+        asked.clear()
+        assert store.links(ids, "LIVES_IN", "out") == {i: [] for i in ids}
+        assert not [text for text in asked if "RETURN offset(ID(n)) AS pos" in text], asked
+    store.links(dense, "MEMBER_OF", "out")  # its window known
+    store.upsert_nodes([person(5000)])  # then a write: an id asked for may exist now, anywhere
+    asked.clear()
+    store.links(dense, "MEMBER_OF", "out")
+    assert [text for text in asked if "RETURN offset(ID(n)) AS pos" in text], asked

@@ -182,6 +182,8 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         self._writes = 0
         self._ahead: OrderedDict[tuple[str, int], _Ahead] = OrderedDict()
         self._tops: dict[str, tuple[int, int | None]] = {}
+        # ``links``' last offset window: (writes, type, ids) → [lo, hi) or None (``_link_span``).
+        self._last_span: tuple[tuple[int, str, tuple[str, ...]], tuple[int, int] | None] | None = None
         self._per_offset: dict[str, float] = {}  # rows per offset a relationship window query last read
         self._ahead_lock = threading.Lock()
 
@@ -422,16 +424,29 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         # find the offsets). A first sync asks for the nodes of one scan window at a time: when the ids sit in a
         # window not much wider than themselves, it is asked by the window (rows of other nodes in it are dropped
         # by ``links``).
-        if len(ids) >= LINK_WINDOW_MIN:
-            pos = self._read_arrow(scans.offsets_of(self.ontology, parent_type), {"ids": ids}).column("pos")
-            if len(pos) and (span := pc.min_max(pos)) is not None:
-                lo, hi = int(span["min"].as_py()), int(span["max"].as_py()) + 1
-                if hi - lo <= LINK_WINDOW_SPREAD * len(pos):
-                    text = cypher.links(self.ontology, rel_type, direction, parent_type, other_type, far_prop,
-                                        window=True)
-                    return _columns(self._read_arrow(text, {"lo": lo, "hi": hi}))
+        span = self._link_span(parent_type, ids) if len(ids) >= LINK_WINDOW_MIN else None
+        if span is not None:
+            text = cypher.links(self.ontology, rel_type, direction, parent_type, other_type, far_prop, window=True)
+            return _columns(self._read_arrow(text, {"lo": span[0], "hi": span[1]}))
         text = cypher.links(self.ontology, rel_type, direction, parent_type, other_type, far_prop)
         return _columns(self._read_arrow(text, {"ids": ids}))
+
+    def _link_span(self, parent_type: str, ids: list[str]) -> tuple[int, int] | None:
+        """[lo, hi) of the ids' offsets when at most LINK_WINDOW_SPREAD times as wide as they are many, else None.
+        Kept until the next write: a sync's derived fields ask for the same chunk once per relationship they follow
+        (offsets never move, but an id absent now may be written later, anywhere)."""
+        key = (self._writes, parent_type, tuple(ids))
+        last = self._last_span
+        if last is not None and last[0] == key:
+            return last[1]
+        pos = self._read_arrow(scans.offsets_of(self.ontology, parent_type), {"ids": ids}).column("pos")
+        span: tuple[int, int] | None = None
+        if len(pos):
+            bounds = pc.min_max(pos)
+            lo, hi = int(bounds["min"].as_py()), int(bounds["max"].as_py()) + 1
+            span = (lo, hi) if hi - lo <= LINK_WINDOW_SPREAD * len(pos) else None
+        self._last_span = (key, span)
+        return span
 
     # --- snapshot scans by internal offset (scans.py says why) -----------------------------------
 
