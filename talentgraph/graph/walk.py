@@ -4,9 +4,12 @@ A ``Walk`` starts at one node (by id) or at one keyset page of a type, and follo
 step one relationship type in one direction, the far-end types it may reach (a role's view, the
 selection's fragments), filters on the far node and on the relationship, and a per-parent limit;
 steps nest. The statement follows every step with an OPTIONAL MATCH and folds the levels back up
-with ``collect`` from the deepest one; the reader orders each parent's edges by the far node's id
-and cuts them to the limit, so what a step returns for a parent is exactly what
-``GraphStore.edges`` returns for it with the same arguments (the API primes its DataLoaders with it).
+with ``collect`` from the deepest one; a walk by id that reads columns (what the API sends) reads its
+deepest chain of steps as rows instead, one per path, and collects only the others (``_level``: each
+``collect`` cost LadybugDB ~1.2 ms); the reader folds those rows back into the same items. It orders
+each parent's edges by the far node's id and cuts them to the limit, so what a step returns for a
+parent is exactly what ``GraphStore.edges`` returns for it with the same arguments (the API primes
+its DataLoaders with it).
 
 Both engines run the same text through their ``Dialect``, shaped around what LadybugDB 0.22 gets
 wrong (each measured on its 0.22 release):
@@ -141,6 +144,8 @@ class _Plan:
     params: Params
     numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     collections: dict[int, list[str]] = field(default_factory=dict)  # id(step) -> its collections' names
+    # A column read as rows (``_level``) -> (the spine column above it, the columns collected under its edges).
+    flat: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,9 @@ class WalkQuery:
     params: dict[str, Any]
     keys: list[tuple[Property, bool]]
     collections: dict[int, list[str]]
+    # Columns read as rows, one chain from the root down (``_level``): each -> (the column above it, the
+    # columns collected under its edges). The reader folds the rows into the items collects would make.
+    flat: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
 
 
 def walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
@@ -206,15 +214,15 @@ def walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
             cols = _node_columns("n0", [ontology.node(root_type)], walk.root_props)
             clauses.append(f"WITH n0, n0.{q('id')} AS k0, {cols} AS r0")
             keep.append("r0")
-        for step in walk.steps:
-            clauses += _branch(plan, step, "n0", [root_type], keep, columns)
+        clauses += _level(plan, walk.steps, "n0", [root_type], keep, columns)
         if walk.root_props is None:
-            clauses.append(rebind(columns))
+            clauses.append(rebind(columns))  # the last column may be made here (``_level``): named after it
+            columns = [c.rsplit(" AS ", 1)[-1] for c in columns]
             node = f"k0 AS id, {dialect.label_of('n0')} AS type, {dialect.props_of('n0')} AS props"
         else:
             node = f"k0 AS id, {plan.params.add(root_type)} AS type, r0 AS props"
     clauses.append(f"RETURN {', '.join([node, *columns])}{order}")
-    return WalkQuery(" ".join(clauses), plan.params.values, keys, plan.collections)
+    return WalkQuery(" ".join(clauses), plan.params.values, keys, plan.collections, plan.flat)
 
 
 def _page_head(plan: _Plan, page: PageRoot) -> tuple[str, list[tuple[Property, bool]]]:
@@ -265,15 +273,31 @@ def far_types(rel: RelType, direction: Direction, parent_types: Sequence[str]) -
     return list(dict.fromkeys(ends))
 
 
-def _branch(plan: _Plan, step: Step, parent: str, parent_types: Sequence[str], carried: list[str],
-            columns: list[str], rebind: Callable[[list[str]], str] | None = None) -> list[str]:
-    """Clauses that add ``step``'s collections to ``columns`` per row of ``carried`` + ``columns`` (kept).
+@dataclass(frozen=True)
+class _Arm:
+    """One far-end type of a step (or all of them, unlabelled), as one OPTIONAL MATCH: ``r``/``n``/``c``
+    are its relationship, node and column names; ``children`` the steps taken from its nodes."""
 
-    One OPTIONAL MATCH per far-end type, labelled: LadybugDB 0.22 loses rows when an unlabelled end
-    (several node tables) is collected whole under another level (measured), and plans a labelled end
-    10x faster. Only when a filter names a field some of those types lack is the end left unlabelled
-    (one match, as ``edges`` does), so the filter keeps its meaning. ``rebind(columns)``: a clause put
-    before every aggregation but the first (the root level).
+    step: Step
+    label: str | None
+    children: list[Step]
+    match: str  # the OPTIONAL MATCH clause
+    r: str
+    n: str
+    c: str
+    ends: list[str]  # the types its far node may be
+
+    def depth(self) -> int:
+        return 1 + depth(self.children)
+
+
+def _arms(plan: _Plan, step: Step, parent: str, parent_types: Sequence[str]) -> list[_Arm]:
+    """``step``'s OPTIONAL MATCHes from ``parent``: one per far-end type, labelled.
+
+    LadybugDB 0.22 loses rows when an unlabelled end (several node tables) is collected whole under
+    another level (measured), and plans a labelled end 10x faster. Only when a filter names a field
+    some of those types lack is the end left unlabelled (one match, as ``edges`` does), so the filter
+    keeps its meaning.
     """
     o, d, params = plan.ontology, plan.dialect, plan.params
     rt = o.rel(step.rel_type)
@@ -282,7 +306,7 @@ def _branch(plan: _Plan, step: Step, parent: str, parent_types: Sequence[str], c
     if step.limit is not None and step.limit < 1:
         raise BadQueryError(f"limit is {step.limit}.", hint="Use 1 or more, or no limit.")
     k = next(plan.numbers)
-    names = plan.collections.setdefault(id(step), [])  # a step under several far-end types: several
+    plan.collections.setdefault(id(step), [])  # a step with no far end left has no column, and no edges
     # The far ends reachable from what ``parent`` can be (one type when it is labelled).
     reachable = far_types(rt, step.direction, [t for t in parent_types if t in step.parent_types])
     candidates = reachable if step.other_types is None else \
@@ -295,11 +319,9 @@ def _branch(plan: _Plan, step: Step, parent: str, parent_types: Sequence[str], c
         groups = [(t, [c for c in step.steps if t in c.parent_types]) for t in candidates]
     else:
         groups = [(None, list(step.steps))]
-    clauses: list[str] = []
+    out: list[_Arm] = []
     for i, (label, children) in enumerate(groups):
-        r, n, c = f"r{k}_{i}", f"n{k}_{i}", f"c{k}_{i}"
-        if rebind is not None:
-            clauses.append(rebind(columns))
+        r, n = f"r{k}_{i}", f"n{k}_{i}"
         # No condition on the parent itself: LadybugDB 0.22 applies such a condition of an OPTIONAL
         # MATCH to the whole row (a parent of another type was dropped, measured). A parent the step
         # does not apply to is walked all the same and left out when the rows are read.
@@ -313,23 +335,82 @@ def _branch(plan: _Plan, step: Step, parent: str, parent_types: Sequence[str], c
             parts.append(f"{d.label_of(n)} IN {params.add(candidates)}")
         far = f"({n}:{q(label)})" if label is not None else f"({n})"
         arrow = f"-[{r}:{q(rt.name)}]->" if step.direction == "out" else f"<-[{r}:{q(rt.name)}]-"
-        clauses.append(f"OPTIONAL MATCH ({parent}){arrow}{far}{_where(parts)}")
-        subs: list[str] = []
-        for child in children:
-            clauses += _branch(plan, child, n, [label] if label else candidates, [*carried, *columns, r, n], subs)
-        if step.node_props is None:
-            rel_cols, node_cols = d.props_of(r), d.props_of(n)
-        else:
-            ends = [o.node(label)] if label is not None else [o.node(t) for t in candidates]
-            rel_cols, node_cols = _rel_columns(r, rt), _node_columns(n, ends, step.node_props)
-        item = ", ".join([f"rel: {rel_cols}", f"type: {d.label_of(n)}", f"node: {node_cols}",
-                          *(f"{x}: {x}" for x in subs)])
-        # A parent without such a relationship collects one item with a null node, which the reader
-        # skips (a CASE … NULL around the item cost LadybugDB ~2 ms a level, measured).
-        collected = f"collect({{{item}}}) AS {c}"
-        clauses.append(f"WITH {', '.join([*carried, *columns, collected])}")
-        columns.append(c)
-        names.append(c)
+        out.append(_Arm(step, label, children, f"OPTIONAL MATCH ({parent}){arrow}{far}{_where(parts)}", r, n,
+                        f"c{k}_{i}", [label] if label else candidates))
+    return out
+
+
+def _item(plan: _Plan, arm: _Arm, subs: Sequence[str]) -> str:
+    """The map one edge of ``arm`` is read back as: ``{rel, type, node, <its children's columns>}``."""
+    d, step = plan.dialect, arm.step
+    if step.node_props is None:
+        rel_cols, node_cols = d.props_of(arm.r), d.props_of(arm.n)
+    else:
+        rel_cols = _rel_columns(arm.r, plan.ontology.rel(step.rel_type))
+        node_cols = _node_columns(arm.n, [plan.ontology.node(t) for t in arm.ends], step.node_props)
+    return "{" + ", ".join([f"rel: {rel_cols}", f"type: {d.label_of(arm.n)}", f"node: {node_cols}",
+                            *(f"{x}: {x}" for x in subs)]) + "}"
+
+
+def _branch(plan: _Plan, step: Step, parent: str, parent_types: Sequence[str], carried: list[str],
+            columns: list[str], rebind: Callable[[list[str]], str] | None = None) -> list[str]:
+    """Clauses that add ``step``'s collections to ``columns`` per row of ``carried`` + ``columns`` (kept).
+    ``rebind(columns)``: a clause put before every aggregation but the first (the root level)."""
+    clauses: list[str] = []
+    for arm in _arms(plan, step, parent, parent_types):
+        clauses += _collected(plan, arm, carried, columns, rebind)
+    return clauses
+
+
+def _collected(plan: _Plan, arm: _Arm, carried: list[str], columns: list[str],
+               rebind: Callable[[list[str]], str] | None = None) -> list[str]:
+    """``arm`` folded into one list column per row of ``carried`` + ``columns``, its children inside its items."""
+    clauses = [rebind(columns)] if rebind is not None else []
+    clauses.append(arm.match)
+    subs: list[str] = []
+    for child in arm.children:
+        clauses += _branch(plan, child, arm.n, arm.ends, [*carried, *columns, arm.r, arm.n], subs)
+    # A parent without such a relationship collects one item with a null node, which the reader
+    # skips (a CASE … NULL around the item cost LadybugDB ~2 ms a level, measured).
+    clauses.append(f"WITH {', '.join([*carried, *columns, f'collect({_item(plan, arm, subs)}) AS {arm.c}'])}")
+    columns.append(arm.c)
+    plan.collections.setdefault(id(arm.step), []).append(arm.c)
+    return clauses
+
+
+def _level(plan: _Plan, steps: Sequence[Step], parent: str, parent_types: Sequence[str], carried: list[str],
+           columns: list[str], above: str | None = None) -> list[str]:
+    """The steps from ``parent`` when the walk reads columns: every arm but one collected, the deepest
+    (the spine) read as rows of its own.
+
+    Each ``collect`` cost LadybugDB 0.22 ~1.2 ms (a 2-hop walk at 50k: 5.3 ms with three, 3.5 ms with
+    one; measured), where the rows of a chain of OPTIONAL MATCHes cost nearly nothing. Rows of one
+    chain are its paths, as many as the items the collects would hold; two chains side by side would
+    multiply, so only one is read as rows. ``above``: the spine column of the level above.
+    """
+    arms = [a for s in steps for a in _arms(plan, s, parent, parent_types)]
+    if not arms:
+        return []
+    spine = max(arms, key=_Arm.depth)  # the first of the deepest
+    clauses: list[str] = []
+    for arm in arms:
+        if arm is not spine:
+            clauses += _collected(plan, arm, carried, columns)
+            if above is not None:  # collected per edge of the spine above: read back into its items
+                plan.flat[above][1].append(arm.c)
+    clauses.append(spine.match)
+    # The edge's map is made before anything else is matched from its node: LadybugDB 0.22 nulls a
+    # carried node's properties after a later OPTIONAL MATCH that found nothing (measured on the root).
+    keep = [spine.n] if spine.children else []
+    read = f"{_item(plan, spine, ())} AS {spine.c}"
+    if spine.children:
+        clauses.append(f"WITH {', '.join([*carried, *columns, *keep, read])}")
+        columns.append(spine.c)
+    else:  # the last match of the statement: its map is made where the row is returned
+        columns.append(read)
+    plan.collections.setdefault(id(spine.step), []).append(spine.c)
+    plan.flat[spine.c] = (above, [])
+    clauses += _level(plan, spine.children, spine.n, spine.ends, [*carried, *keep], columns, above=spine.c)
     return clauses
 
 
@@ -353,6 +434,8 @@ def _rel_columns(var: str, rel_type: RelType) -> str:
 def read_walk(ontology: Ontology, walk: Walk, query: WalkQuery, rows: Sequence[Mapping[str, Any]]) -> WalkResult:
     """The ``WalkResult`` of the rows of ``query`` (made by ``walk_query`` for ``walk``)."""
     out = WalkResult(edges={s.name: {} for s in steps_of(walk)})
+    if query.flat and rows:
+        rows = [_fold(rows, query.flat)]
     roots = [node_from_props(ontology, row["type"], row["props"]) for row in rows]
     shown = len(roots) if walk.page is None else walk.page.first  # not the row that tells of a next page
     for root, row in zip(roots[:shown], rows):
@@ -371,6 +454,29 @@ def read_walk(ontology: Ontology, walk: Walk, query: WalkQuery, rows: Sequence[M
     total = int(rows[0]["total"]) if walk.page.count and rows else None
     out.page = Page(items=items, total_count=total, end_cursor=end_cursor, has_next_page=len(roots) > first)
     return out
+
+
+def _fold(rows: Sequence[Mapping[str, Any]], flat: Mapping[str, tuple[str | None, list[str]]]) -> dict[str, Any]:
+    """The one root row a walk by id would have returned with every level collected: the rows of its
+    spine (one per path down it, ``_level``) grouped back into lists of items, level by level."""
+    chain = list(flat)  # top down: a level is recorded before the one below it
+    folded = {k: v for k, v in rows[0].items() if k not in flat and not any(k in subs for _, subs in flat.values())}
+    index: dict[tuple[int, str], dict[tuple[Any, ...], dict[str, Any]]] = {}  # (holder, column) -> items by edge
+    for row in rows:
+        holders: dict[str | None, dict[str, Any]] = {None: folded}
+        for c in chain:
+            above, subs = flat[c]
+            holder = holders[above]
+            value = row[c] or {}
+            rel, node = value.get("rel") or {}, value.get("node") or {}
+            key = (value.get("type"), node.get("id"), rel.get("key"))
+            items = index.setdefault((id(holder), c), {})
+            item = items.get(key)
+            if item is None:
+                item = items[key] = {**value, **{x: row[x] for x in subs}}
+                holder.setdefault(c, []).append(item)
+            holders[c] = item
+    return folded
 
 
 def _read_items(ontology: Ontology, step: Step, parent: Node, holder: Mapping[str, Any],

@@ -6,6 +6,7 @@ And its root page is the page ``list_nodes`` returns; every parent a step applie
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -103,6 +104,44 @@ def test_a_walk_from_a_page_is_that_page_and_what_edges_says(store: Any, name: s
         assert result.page == want
         check(store, Walk(WALKS[name], page=root), result, [n.id for n in want.items])
         after = want.end_cursor
+
+
+def _with_columns(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    return tuple(replace(s, node_props=("name", "level", "kind"), steps=_with_columns(s.steps)) for s in steps)
+
+
+@pytest.mark.parametrize("name", list(WALKS))
+def test_a_walk_reading_columns_from_one_node_is_what_edges_says(store: Any, name: str) -> None:
+    """Reading columns, a walk by id reads its deepest chain as rows and collects the rest: the same edges."""
+    steps = _with_columns(WALKS[name])
+    total = 0
+    for pid in ("per:000", "per:001", "per:005", "per:007", "per:nobody"):
+        result = store.walk(Walk(steps, node_id=pid, root_props=("name",)))
+        whole = store.get_nodes([pid]).get(pid)
+        assert (result.node is None) == (whole is None)
+        if whole is None:
+            continue
+        assert result.node.props.get("name") == whole.props.get("name")
+
+        def visit(level: tuple[Step, ...], parents: list[Any]) -> None:
+            nonlocal total
+            for s in level:
+                applies = sorted({p.id for p in parents if p.type in s.parent_types})
+                assert sorted(result.edges[s.name]) == applies, s.name
+                want = store.edges(applies, s.rel_type, s.direction, where=s.where, edge_where=s.edge_where,
+                                   limit_per_node=s.limit, other_types=s.other_types,
+                                   far_props=s.node_props) if applies else {}
+                for p in applies:
+                    got = result.edges[s.name][p]
+                    assert [(e.node.id, e.props.get("key")) for e in got] == \
+                        [(e.node.id, e.props.get("key")) for e in want[p]], (s.name, p)
+                    assert [e.node.props for e in got] == [e.node.props for e in want[p]], (s.name, p)
+                    total += len(got)
+                visit(s.steps, [e.node for p in applies for e in result.edges[s.name][p]])
+
+        visit(steps, [whole])
+    if name != "siblings, an edge filter, no far type allowed":
+        assert total > 0
 
 
 def test_a_walk_needs_one_root_and_at_most_max_depth_steps() -> None:

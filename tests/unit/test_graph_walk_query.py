@@ -55,14 +55,22 @@ def test_depth_is_capped() -> None:
 
 def test_selected_columns_carry_a_root_by_id_without_binding_it_again() -> None:
     steps = (Step("0", "MEMBER_OF", "out", ("Person",), limit=21, node_props=("name",),
-                  steps=(Step("1", "CO_BUILDS_WITH", "out", ("PartyOrganization",), node_props=("name",)),)),)
+                  steps=(Step("1", "CO_BUILDS_WITH", "out", ("PartyOrganization",), node_props=("name",),
+                              other_types=("Enterprise",)),)),)
     q = walk_query(cypher.LADYBUG, ONTOLOGY, Walk(steps, node_id="per:1", root_props=("name",)))
     assert q.text.startswith("MATCH (n0:`Person` {`id`: $p0}) WITH n0, n0.`id` AS k0, "
                              "{`id`: n0.`id`, `name`: n0.`name`} AS r0 OPTIONAL MATCH (n0)-")
     assert "MATCH (n0:`Person` {`id`: k0})" not in q.text  # no second lookup of the root
     assert "node: {`id`: n2_0.`id`, `name`: n2_0.`name`}" in q.text  # the far node's columns, not the node
     assert "rel: {`key`: r1_0.`key`, `role`: r1_0.`role`, `since`: r1_0.`since`}" in q.text
-    assert q.text.endswith("RETURN k0 AS id, $p1 AS type, r0 AS props, c1_0, c1_1") and q.params["p1"] == "Person"
+    assert q.params["p1"] == "Person"
+    # One chain read as rows, the deepest: PartyOrganization then its enterprises; the Group arm is collected.
+    assert q.text.count("collect(") == 1
+    assert "AS c1_1 OPTIONAL MATCH (n0)-[r1_0:`MEMBER_OF`]->(n1_0:`PartyOrganization`)" in q.text
+    assert q.text.endswith("RETURN k0 AS id, $p1 AS type, r0 AS props, c1_1, c1_0, {rel: {`key`: r2_0.`key`, "
+                           "`since`: r2_0.`since`}, type: label(n2_0), node: {`id`: n2_0.`id`, `name`: n2_0.`name`}} "
+                           "AS c2_0")
+    assert q.flat == {"c1_0": (None, []), "c2_0": ("c1_0", [])}
     # Whole far nodes anywhere: the root is bound again by id (LadybugDB lost later steps' rows otherwise).
     whole = walk_query(cypher.LADYBUG, ONTOLOGY, Walk((MEMBER_OF,), node_id="per:1", root_props=("name",)))
     assert whole.text.count("MATCH (n0:`Person` {`id`: k0})") >= 3
@@ -77,3 +85,19 @@ def test_a_counted_page_counts_in_its_statement(dialect: cypher.Dialect) -> None
     text, params, _ = cypher.list_nodes(dialect, ONTOLOGY, "Person", where=Cmp("volunteer", "eq", True), count=True)
     assert text.startswith("MATCH (c:`Person`) WHERE c.`volunteer` = $k1 WITH count(c) AS total MATCH (n:`Person`)")
     assert " RETURN total, " in text and params["k1"] is True
+
+
+def test_only_the_deepest_chain_is_read_as_rows_the_others_collected_into_its_edges() -> None:
+    # Person -> MEMBER_OF (Group: 1 level; PartyOrganization: 3 levels) and WORKS_AT (1 level).
+    deep = Step("2", "PART_OF", "out", ("PartyOrganization",), node_props=("name",), steps=(
+        Step("3", "MEMBER_OF", "in", ("PartyOrganization",), node_props=("name",), other_types=("Person",)),))
+    side = Step("4", "CO_BUILDS_WITH", "out", ("PartyOrganization",), node_props=("name",), other_types=("Enterprise",))
+    steps = (Step("1", "MEMBER_OF", "out", ("Person",), node_props=("name",), steps=(side, deep)),
+             Step("5", "WORKS_AT", "out", ("Person",), node_props=("name",)))
+    q = walk_query(cypher.LADYBUG, ONTOLOGY, Walk(steps, node_id="per:1", root_props=("name",)))
+    rows = [c for c, _ in q.flat.items()]
+    assert len(rows) == 3 and [q.flat[c][0] for c in rows] == [None, rows[0], rows[1]]  # one chain, top down
+    # The PartyOrganization's co-building enterprises are collected per organisation, read back into its items;
+    # the Group memberships and workplaces at the root: one column each on every row.
+    assert len(q.flat[rows[0]][1]) == 1 and q.flat[rows[1]][1] == [] and q.flat[rows[2]][1] == []
+    assert q.text.count("collect(") == 3
