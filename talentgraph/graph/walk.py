@@ -193,6 +193,9 @@ def walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
     if walk.page is not None or any(s.node_props is None for s in steps_of(walk)):
         root_id = f"n0.{q('id')} AS k0"
         clauses = [head, f"WITH {', '.join([root_id, *ids[1:]])}"]
+        # A page collects every level, whatever it reads: its root is bound again by id on every row, and
+        # rows of a chain (``_level``) cost more than the collects they save (20 persons, two hops, at 50k:
+        # 53 ms against 37 ms, measured).
         for step in walk.steps:
             clauses += _branch(plan, step, "n0", [root_type], ids, columns, rebind)
         clauses.append(rebind(columns))

@@ -133,6 +133,27 @@ def test_a_walk_reading_columns_from_one_node_is_what_edges_says(store: Any, nam
         assert total > 0
 
 
+@pytest.mark.parametrize("name", list(WALKS))
+@pytest.mark.parametrize("page", [PageRoot("Person", first=7, count=True),
+                                  PageRoot("Person", sort=(SortKey("name", True),), first=4)])
+def test_a_walk_reading_columns_from_a_page_is_that_page_and_what_edges_says(store: Any, name: str,
+                                                                               page: PageRoot) -> None:
+    """A page's roots each get their own rows of the deepest chain; they are told apart by id and folded."""
+    steps = _with_columns(WALKS[name])
+    after = None
+    for _ in range(2):
+        root = replace(page, after=after)
+        result = store.walk(Walk(steps, page=root, root_props=("name",)))
+        want = store.list_nodes(page.type_name, sort=list(page.sort), first=page.first, after=after, count=page.count)
+        assert result.page is not None
+        assert [n.id for n in result.page.items] == [n.id for n in want.items]
+        assert [n.props.get("name") for n in result.page.items] == [n.props.get("name") for n in want.items]
+        assert (result.page.has_next_page, result.page.end_cursor, result.page.total_count) == \
+            (want.has_next_page, want.end_cursor, want.total_count)
+        check(store, Walk(steps, page=root), result, [n.id for n in want.items])
+        after = want.end_cursor
+
+
 def test_a_walk_needs_one_root_and_at_most_max_depth_steps() -> None:
     with pytest.raises(BadQueryError):
         Walk((), node_id="per:000", page=PageRoot("Person"))
