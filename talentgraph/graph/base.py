@@ -60,7 +60,7 @@ from talentgraph.graph.port import (
     SourceRecords,
     Withdrawal,
 )
-from talentgraph.graph.walk import Walk, WalkResult, read_walk, walk_query
+from talentgraph.graph.walk import Walk, WalkResult, far_types, read_walk, walk_query
 from talentgraph.schema.ontology import NodeType, Ontology, PropType, RelType
 from talentgraph.types import (
     Change,
@@ -860,10 +860,10 @@ class CypherGraphStore(ABC, Generic[TxT]):
         for type_name, group in self._group_ids(ids).items():
             if type_name not in parents:
                 continue  # this type never has such a relationship in this direction
-            far_types = self._far_types(rt, type_name, direction, where)
-            if allowed is not None and far_types != [None]:
-                far_types = [t for t in far_types if t in allowed]
-            for other in far_types:
+            ends = self._far_types(rt, type_name, direction, where)
+            if allowed is not None and ends != [None]:
+                ends = [t for t in ends if t in allowed]
+            for other in ends:
                 text, params = cypher.edges(self.dialect, self.ontology, group, rt.name, direction,
                                             parent_type=type_name, other_type=other, where=where,
                                             edge_where=edge_where, limit_per_node=limit_per_node,
@@ -874,7 +874,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
                     for item in items:
                         node = node_from_props(self.ontology, item["type"], item["node"])
                         out[r["src"]].append(edge_from_props(self.ontology, rt.name, item["rel"], node))
-            if len(far_types) > 1:  # merge the per-type answers back into one order (by other id), then cut
+            if len(ends) > 1:  # merge the per-type answers back into one order (by other id), then cut
                 for src in group:
                     merged = sorted(out[src], key=lambda e: e.node.id)
                     out[src] = merged[:limit_per_node] if limit_per_node is not None else merged
@@ -891,7 +891,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         for type_name, group in self._group_ids(ids).items():
             if type_name not in parents:
                 continue
-            for other in _far_ends(rt, type_name, direction):
+            for other in far_types(rt, direction, [type_name]):
                 src, far, value = self._link_columns(group, rt.name, direction, type_name, other, far_prop)
                 for s, f, v in zip(src, far, value):
                     if s in out:
@@ -909,7 +909,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         """One query's far-end label per entry; ``[None]`` asks once with the far end unlabelled."""
         if not self.capabilities.edges_per_far_type:
             return [None]
-        distinct = _far_ends(rt, parent_type, direction)
+        distinct = far_types(rt, direction, [parent_type])
         if len(distinct) > 1 and where is not None and any(
                 not self.ontology.node(t).has(f) for t in distinct for f in cypher.filter_fields(where) if f != "id"):
             return [None]  # a field only some far-end types have: one unlabelled query keeps its meaning
@@ -1005,12 +1005,6 @@ class CypherGraphStore(ABC, Generic[TxT]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _far_ends(rt: RelType, parent_type: str, direction: Direction) -> list[str]:
-    """The node types ``rt`` reaches from ``parent_type`` in ``direction``, each once, in the ontology's order."""
-    return list(dict.fromkeys(t if direction == "out" else f for f, t in rt.endpoints
-                              if (f if direction == "out" else t) == parent_type))
 
 
 def _change(r: Row) -> Change:

@@ -146,6 +146,12 @@ class _Plan:
     collections: dict[int, list[str]] = field(default_factory=dict)  # id(step) -> its collections' names
     # A column read as rows (``_level``) -> (the spine column above it, the columns collected under its edges).
     flat: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
+    # Columns made where they are first listed (the last map of a chain: no WITH of its own) -> their expression.
+    made: dict[str, str] = field(default_factory=dict)
+
+    def listed(self, columns: Sequence[str]) -> list[str]:
+        """``columns`` as a WITH or RETURN lists them the first time: made ones as ``expression AS name``."""
+        return [f"{self.made[c]} AS {c}" if c in self.made else c for c in columns]
 
 
 @dataclass(frozen=True)
@@ -219,11 +225,11 @@ def walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
             keep.append("r0")
         clauses += _level(plan, walk.steps, "n0", [root_type], keep, columns)
         if walk.root_props is None:
-            clauses.append(rebind(columns))  # the last column may be made here (``_level``): named after it
-            columns = [c.rsplit(" AS ", 1)[-1] for c in columns]
+            clauses.append(rebind(plan.listed(columns)))  # the last column is made here, then named
             node = f"k0 AS id, {dialect.label_of('n0')} AS type, {dialect.props_of('n0')} AS props"
         else:
             node = f"k0 AS id, {plan.params.add(root_type)} AS type, r0 AS props"
+            columns = plan.listed(columns)
     clauses.append(f"RETURN {', '.join([node, *columns])}{order}")
     return WalkQuery(" ".join(clauses), plan.params.values, keys, plan.collections, plan.flat)
 
@@ -282,7 +288,6 @@ class _Arm:
     are its relationship, node and column names; ``children`` the steps taken from its nodes."""
 
     step: Step
-    label: str | None
     children: list[Step]
     match: str  # the OPTIONAL MATCH clause
     r: str
@@ -338,7 +343,7 @@ def _arms(plan: _Plan, step: Step, parent: str, parent_types: Sequence[str]) -> 
             parts.append(f"{d.label_of(n)} IN {params.add(candidates)}")
         far = f"({n}:{q(label)})" if label is not None else f"({n})"
         arrow = f"-[{r}:{q(rt.name)}]->" if step.direction == "out" else f"<-[{r}:{q(rt.name)}]-"
-        out.append(_Arm(step, label, children, f"OPTIONAL MATCH ({parent}){arrow}{far}{_where(parts)}", r, n,
+        out.append(_Arm(step, children, f"OPTIONAL MATCH ({parent}){arrow}{far}{_where(parts)}", r, n,
                         f"c{k}_{i}", [label] if label else candidates))
     return out
 
@@ -405,12 +410,11 @@ def _level(plan: _Plan, steps: Sequence[Step], parent: str, parent_types: Sequen
     # The edge's map is made before anything else is matched from its node: LadybugDB 0.22 nulls a
     # carried node's properties after a later OPTIONAL MATCH that found nothing (measured on the root).
     keep = [spine.n] if spine.children else []
-    read = f"{_item(plan, spine, ())} AS {spine.c}"
     if spine.children:
-        clauses.append(f"WITH {', '.join([*carried, *columns, *keep, read])}")
-        columns.append(spine.c)
+        clauses.append(f"WITH {', '.join([*carried, *columns, *keep, f'{_item(plan, spine, ())} AS {spine.c}'])}")
     else:  # the last match of the statement: its map is made where the row is returned
-        columns.append(read)
+        plan.made[spine.c] = _item(plan, spine, ())
+    columns.append(spine.c)
     plan.collections.setdefault(id(spine.step), []).append(spine.c)
     plan.flat[spine.c] = (above, [])
     clauses += _level(plan, spine.children, spine.n, spine.ends, [*carried, *keep], columns, above=spine.c)
