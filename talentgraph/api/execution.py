@@ -1,54 +1,128 @@
-"""GraphQL execution with a fast path for plain data: selections that only read attributes.
+"""GraphQL execution with a fast path for plain data: selections that only read values.
 
 graphql-core completes every field on its own: a path, a resolve-info object, the resolver call,
-the nullability and list checks, the scalar coercion. For a search response (ten hits, three facets
-of up to twenty values: ~300 fields) that is most of the request. Most of those fields are strawberry
-*basic* fields — no resolver, no extension, no arguments — which resolve to ``getattr(source,
-python_name)``. ``PlainDataExecutor.execute_fields`` completes an object whose selected fields are all
-of that kind (scalars, enums, lists of them, and objects or lists of objects made of the same) in one
-recursive pass, with the same coercion (``coerce_output_value``) graphql-core applies.
+the nullability and list checks, the scalar coercion; strawberry adds, per field with a resolver, its
+argument conversion, its ``Info`` and its extension wrapper. For a search response (ten hits, three
+facets of up to twenty values: ~300 fields) or the edges of a walked 2-hop selection that is most of
+the request. Most of those fields only read a value off their parent:
 
-Anything else takes graphql-core's own path: a field with a resolver (masking, loaders, the policy
-live there), arguments, ``__typename``, an abstract or ``is_type_of``-checked type, middleware, and
-every value that would be an error (a null in a non-null field, a value a scalar refuses) — the
-whole object is then completed again the ordinary way, so errors, their paths and null propagation
-are graphql-core's. The results are the same; the fast path only skips the bookkeeping.
+- strawberry *basic* fields — no resolver, no extension, no arguments — resolve to ``getattr(source,
+  python_name)``;
+- fields whose resolver is marked with a **plain getter** (``plain_getter``): the ontology's property
+  fields, an edge's ``node`` and ``properties``, a connection's ``edges``. The getter is the
+  resolver's answer read off the parent alone, or ``SLOW`` for a parent that needs the resolver itself
+  (a masked value, a golden record's merged value): sync, cheap, without side effects.
+
+``direct_resolvers`` gives such fields a resolver that calls the getter directly (strawberry's
+wrapper only when the getter answers ``SLOW``), so graphql-core's own path is cheaper for them too.
+``PlainDataExecutor.execute_fields`` completes an object whose selected fields are all plain
+(scalars, enums, lists of them, and objects — or interfaces whose ``resolve_type`` is marked
+``info_free`` — made of the same) in one recursive pass, with the same coercion
+(``coerce_output_value``) and the same runtime-type checks graphql-core applies.
+
+Anything else takes graphql-core's own path: arguments, ``__typename``, a field whose resolver has
+no getter (relationships, loaders and the policy live there), a getter answering ``SLOW``, middleware,
+and every value that would be an error (a null in a non-null field, a value a scalar refuses, a type
+check that fails) — the whole object is then completed again the ordinary way (getters have no side
+effects), so errors, their paths and null propagation are graphql-core's. The results are the same;
+the fast path only skips the bookkeeping.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from graphql import (
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLUnionType,
     is_leaf_type,
 )
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Slow:
+    def __repr__(self) -> str:
+        return "SLOW"
+
+
+# What a plain getter answers for a parent whose value only the resolver itself can give.
+SLOW: Any = _Slow()
+
+
+def plain_getter(get: Callable[[Any], Any]) -> Callable[[F], F]:
+    """Mark a resolver ``fn(root, info)`` (no arguments) whose answer is ``get(root)`` unless that is ``SLOW``."""
+
+    def mark(fn: F) -> F:
+        fn.plain_get = get  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def info_free(fn: F) -> F:
+    """Mark an interface's ``resolve_type(obj, info, type)`` that never reads ``info`` (the fast path passes None)."""
+    fn.info_free = True  # type: ignore[attr-defined]
+    return fn
+
+
+def direct_resolvers(schema: GraphQLSchema) -> int:
+    """Let every field whose strawberry resolver has a plain getter resolve through the getter; how many.
+
+    Only fields without arguments or field extensions: strawberry's wrapper does nothing else for
+    them but build the ``Info`` the getter does not read."""
+    changed = 0
+    for named in schema.type_map.values():
+        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
+            continue
+        for field in named.fields.values():
+            definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            resolver = getattr(definition, "base_resolver", None)
+            get = getattr(getattr(resolver, "wrapped_func", None), "plain_get", None)
+            if get is None or field.args or getattr(definition, "extensions", None) or field.resolve is None:
+                continue
+            field.resolve = _direct(field.resolve, get)
+            changed += 1
+    return changed
+
+
+def _direct(wrapped: Callable[..., Any], get: Callable[[Any], Any]) -> Callable[..., Any]:
+    def resolve(source: Any, info: Any) -> Any:
+        value = get(source)
+        return wrapped(source, info) if value is SLOW else value
+
+    resolve.plain_get = get  # type: ignore[attr-defined]
+    return resolve
+
 
 class _NotPlain(Exception):
-    """A value the fast path does not complete itself (null in a non-null field, refused scalar)."""
+    """A value the fast path does not complete itself (null in a non-null field, refused scalar, SLOW)."""
 
 
 @dataclass(frozen=True)
 class _Plain:
-    """How to read and complete one basic field: ``coerce`` for a leaf, ``object_type`` otherwise."""
+    """How to read and complete one plain field: ``coerce`` for a leaf, ``object_type`` or ``abstract`` otherwise."""
 
-    attr: str
+    get: Callable[[Any], Any]
     non_null: bool
     is_list: bool
     item_non_null: bool
     coerce: Callable[[Any], Any] | None
     object_type: GraphQLObjectType | None
+    abstract: GraphQLInterfaceType | GraphQLUnionType | None = None
 
 
 # Per object type of a built schema (kept only while the schema is), per field name.
@@ -65,11 +139,21 @@ def _plain(parent: GraphQLObjectType, name: str) -> _Plain | None:
     return plans[name]
 
 
-def _plan(field: GraphQLField) -> _Plain | None:
+def _getter(field: GraphQLField) -> Callable[[Any], Any] | None:
+    get = getattr(field.resolve, "plain_get", None)
+    if get is not None:
+        return get  # type: ignore[no-any-return]
     definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     # strawberry resolves a basic field (no resolver, no extensions) with this function: getattr.
-    if (definition is None or not definition.is_basic_field or field.args
+    if (definition is None or not definition.is_basic_field
             or getattr(field.resolve, "__name__", "") != "_get_basic_result"):
+        return None
+    return attrgetter(definition.python_name)
+
+
+def _plan(field: GraphQLField) -> _Plain | None:
+    get = _getter(field) if not field.args else None
+    if get is None:
         return None
     t: GraphQLOutputType = field.type
     non_null = isinstance(t, GraphQLNonNull)
@@ -83,10 +167,12 @@ def _plan(field: GraphQLField) -> _Plain | None:
         if isinstance(t, GraphQLList):
             return None  # lists of lists: not in this schema, left to graphql-core
     if is_leaf_type(t):
-        return _Plain(definition.python_name, non_null, is_list, item_non_null, t.coerce_output_value, None)
-    if isinstance(t, GraphQLObjectType) and t.is_type_of is None:
-        return _Plain(definition.python_name, non_null, is_list, item_non_null, None, t)
-    return None  # interfaces and unions resolve their runtime type: graphql-core's path
+        return _Plain(get, non_null, is_list, item_non_null, t.coerce_output_value, None)
+    if isinstance(t, GraphQLObjectType):
+        return _Plain(get, non_null, is_list, item_non_null, None, t)
+    if isinstance(t, (GraphQLInterfaceType, GraphQLUnionType)) and getattr(t.resolve_type, "info_free", False):
+        return _Plain(get, non_null, is_list, item_non_null, None, None, t)
+    return None  # other abstract types resolve their runtime type with the resolve info: graphql-core's path
 
 
 class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -97,24 +183,37 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
         # strawberry passes a manager on every request; it wraps resolvers only when an extension
         # implements ``resolve`` — then every field takes graphql-core's path, through it.
         middleware = self.middleware_manager
-        if middleware is None or not middleware.middlewares:
+        if (middleware is None or not middleware.middlewares) and id(grouped_field_set) not in self._never_plain:
             try:
                 return self._plain_object(parent_type, source_value, grouped_field_set)
             except _NotPlain:
                 pass
         return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
 
+    @property
+    def _never_plain(self) -> set[int]:
+        """Field sets (graphql-core collects each once per execution, so their ids hold for the request)
+        that select a field without a plain plan: not tried again for the next item of a list."""
+        found: set[int] | None = self.__dict__.get("_never_plain_ids")
+        if found is None:
+            found = self.__dict__["_never_plain_ids"] = set()
+        return found
+
     def _plain_object(self, parent_type: GraphQLObjectType, source: Any,
                       grouped_field_set: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for response_name, details in grouped_field_set.items():
             node = details[0].node
-            if node.arguments:
-                raise _NotPlain
-            plan = _plain(parent_type, node.name.value)
+            plan = None if node.arguments else _plain(parent_type, node.name.value)
             if plan is None:
+                self._never_plain.add(id(grouped_field_set))
                 raise _NotPlain
-            value = getattr(source, plan.attr)
+            try:
+                value = plan.get(source)
+            except Exception:
+                raise _NotPlain from None  # graphql-core's path reports it, at its path
+            if value is SLOW:
+                raise _NotPlain
             if value is None:
                 if plan.non_null:
                     raise _NotPlain
@@ -143,11 +242,31 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
             if coerced is None or coerced is Undefined:
                 raise _NotPlain
             return coerced
-        assert plan.object_type is not None
-        grouped, defer_usages, _forbidden = self.collect_subfields(plan.object_type, details)
+        object_type = plan.object_type if plan.abstract is None else self._runtime_type(plan.abstract, value)
+        assert object_type is not None
+        if object_type.is_type_of is not None:
+            try:
+                # Our types' checks (and strawberry's own) read the value only; a check reading info raises here.
+                checked = object_type.is_type_of(value, None)  # type: ignore[arg-type]
+            except Exception:
+                raise _NotPlain from None
+            if checked is not True:  # False, or an awaitable: graphql-core's path
+                raise _NotPlain
+        grouped, defer_usages, _forbidden = self.collect_subfields(object_type, details)
         if defer_usages:
             raise _NotPlain
-        return self._plain_object(plan.object_type, value, grouped)
+        return self._plain_object(object_type, value, grouped)
+
+    def _runtime_type(self, abstract: GraphQLInterfaceType | GraphQLUnionType, value: Any) -> GraphQLObjectType:
+        """The object type ``value`` completes as, or _NotPlain where graphql-core would raise or await."""
+        try:
+            name = abstract.resolve_type(value, None, abstract)  # type: ignore[misc, arg-type]  # marked info_free
+        except Exception:
+            raise _NotPlain from None
+        runtime = self.schema.get_type(name) if isinstance(name, str) else None
+        if not isinstance(runtime, GraphQLObjectType) or not self.schema.is_sub_type(abstract, runtime):
+            raise _NotPlain
+        return runtime
 
 
-__all__ = ["PlainDataExecutor"]
+__all__ = ["SLOW", "PlainDataExecutor", "direct_resolvers", "info_free", "plain_getter"]

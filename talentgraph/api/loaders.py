@@ -10,7 +10,7 @@ whose results would be wrong for one of them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -23,8 +23,19 @@ CANONICAL = "canonical"  # entity resolution's cluster property (api/golden.py)
 MEMBER_PAGE = 1000
 
 Runner = Callable[..., Awaitable[Any]]
+K = TypeVar("K")
+V = TypeVar("V")
 EdgeKey = tuple[str, Direction, Filter | None, Filter | None, int | None, tuple[str, ...] | None,
                 tuple[str, ...] | None]
+
+
+def loaded(loader: DataLoader[K, V], key: K) -> V | None:
+    """What ``loader`` already holds for ``key`` (primed, or loaded earlier in the request); None when
+    a ``load`` would have to wait (not asked yet, still loading, or failed: ``load`` raises it)."""
+    future = loader.cache_map.get(key) if loader.cache else None
+    if future is None or not future.done() or future.cancelled() or future.exception() is not None:
+        return None
+    return future.result()
 
 
 class Loaders:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from enum import Enum
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 
 import strawberry
@@ -15,6 +16,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from talentgraph.access.policy import RoleView
+from talentgraph.api.execution import info_free, plain_getter
 from talentgraph.errors import OntologyError
 from talentgraph.schema.ontology import Ontology
 from talentgraph.types import Edge, Node
@@ -31,12 +33,20 @@ def title_of(node: Node, ontology: Ontology) -> str | None:
     return None if value is None else str(value)
 
 
+@plain_getter(attrgetter("id"))
 def _node_id(root: Node) -> strawberry.ID:
     return strawberry.ID(root.id)
 
 
+@plain_getter(attrgetter("type"))
 def _node_type(root: Node) -> str:
     return root.type
+
+
+@info_free
+def _resolve_node_type(obj: Any, info: Any, abstract_type: Any) -> str:
+    # Object type names are the ontology's type names, so the port's Node.type is the answer.
+    return cast(Node, obj).type
 
 
 def _node_title(root: Node, info: Info) -> str | None:
@@ -50,10 +60,7 @@ class NodeInterface:
     type: str = strawberry.field(resolver=_node_type, description="Node type name (Person, Enterprise, …).")
     title: str | None = strawberry.field(resolver=_node_title, description="Display name (the type's title property).")
 
-    @staticmethod
-    def resolve_type(obj: Any, info: Any, abstract_type: Any) -> str:
-        # Object type names are the ontology's type names, so the port's Node.type is the answer.
-        return cast(Node, obj).type
+    resolve_type = staticmethod(_resolve_node_type)
 
 
 @strawberry.enum(description="Sort direction.")

@@ -30,6 +30,7 @@ import threading
 import types as pytypes
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
+from operator import attrgetter
 from typing import Annotated, Any, Optional
 
 import strawberry
@@ -43,7 +44,7 @@ from talentgraph.api import area_stats as api_area_stats
 from talentgraph.api import prefetch, resolvers, selection
 from talentgraph.api.audit_trail import AuditTrail
 from talentgraph.api.errors import ErrorShape, TalentgraphSchema
-from talentgraph.api.execution import PlainDataExecutor
+from talentgraph.api.execution import SLOW, PlainDataExecutor, direct_resolvers, plain_getter
 from talentgraph.api.filters import (
     OPS_BY_TYPE,
     common_fields,
@@ -139,7 +140,7 @@ def _build_schema(ontology: Ontology, role: str, policy: Policy, limits: QueryLi
     view = replace(policy, ontology=ontology).view(role)
     query = _Builder(ontology, view).query()
     # (ParserCache is left out: a syntax error raised inside it escapes the error shaping.)
-    return TalentgraphSchema(
+    schema = TalentgraphSchema(
         query=query,
         types=[],
         extensions=[
@@ -151,10 +152,16 @@ def _build_schema(ontology: Ontology, role: str, policy: Policy, limits: QueryLi
         # Plain-data selections (a search's hits and facet values) completed in one pass (execution.py).
         execution_context_class=PlainDataExecutor,
     )
+    direct_resolvers(schema._schema)  # fields read off their parent skip strawberry's wrapper (execution.py)
+    return schema
 
 
 def _context(info: Info) -> Any:
     return info.context
+
+
+def _itself(root: Any) -> Any:
+    return root
 
 
 class _Builder:
@@ -215,6 +222,11 @@ class _Builder:
                description: str | None = None) -> Any:
         return strawberry.field(resolver=self._resolver(fn, gql_name, returns, args), name=gql_name,
                                 description=description)
+
+    def _reader(self, get: Callable[[Any], Any], gql_name: str, returns: str, description: str | None = None) -> Any:
+        """A field whose value is ``get(parent)``: read in the executor's fast path (``execution.py``)."""
+        return self._field(plain_getter(get)(lambda root, info: get(root)), gql_name, returns,
+                           description=description)
 
     # --- shared inputs --------------------------------------------------------------------------
 
@@ -288,20 +300,20 @@ class _Builder:
         if conn_name in self.ns:
             return conn_name
         attrs: dict[str, Any] = {
-            "type": self._field(lambda root, info: root.type, "type", "str"),
-            "node": self._field(lambda root, info: root.node, "node", other, description="The node at the other end."),
-            "from_id": self._field(lambda root, info: root.from_id, "fromId", "ID"),
-            "to_id": self._field(lambda root, info: root.to_id, "toId", "ID"),
+            "type": self._reader(attrgetter("type"), "type", "str"),
+            "node": self._reader(attrgetter("node"), "node", other, "The node at the other end."),
+            "from_id": self._reader(attrgetter("from_id"), "fromId", "ID"),
+            "to_id": self._reader(attrgetter("to_id"), "toId", "ID"),
         }
         props = self.properties_type(rel)
         if props:
-            attrs["properties"] = self._field(lambda root, info: root, "properties", props)
+            attrs["properties"] = self._reader(_itself, "properties", props)
         self._object(edge_name, attrs, f"A {rel.name} relationship seen from one end.")
         self._object(conn_name, {
-            "edges": self._field(lambda root, info: root.edges, "edges", f"list[{edge_name}]"),
-            "nodes": self._field(lambda root, info: [e.node for e in root.edges], "nodes", f"list[{other}]"),
-            "has_more": self._field(lambda root, info: root.has_more, "hasMore", "bool",
-                                    description="More relationships exist beyond `first`."),
+            "edges": self._reader(attrgetter("edges"), "edges", f"list[{edge_name}]"),
+            "nodes": self._reader(lambda root: [e.node for e in root.edges], "nodes", f"list[{other}]"),
+            "has_more": self._reader(attrgetter("has_more"), "hasMore", "bool",
+                                     "More relationships exist beyond `first`."),
         }, f"{rel.name} relationships of one node.")
         return conn_name
 
@@ -340,22 +352,37 @@ class _Builder:
             other_types=other_types)
         self.rel_specs[(t.name, rel_field(rel.name, direction, rel.inverse))] = spec
 
-        async def resolve(root: Node, info: Info, where: Any = None, edge_where: Any = None,
-                          first: int = DEFAULT_REL_FIRST) -> resolvers.RelPage:
+        def asked(ctx: Any, info: Info) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+            key = (id(spec), *map(id, info._raw_info.field_nodes))
+            found = ctx.asked.get(key)
+            if found is None:
+                selected = info.selected_fields
+                found = ctx.asked[key] = (spec.far_types(selected), spec.far_props(ctx, selected))
+            return found  # type: ignore[no-any-return]
+
+        def resolve(root: Node, info: Info, where: Any = None, edge_where: Any = None,
+                    first: int = DEFAULT_REL_FIRST) -> resolvers.RelPage | Awaitable[resolvers.RelPage]:
+            if where is None and not spec.scoped:  # no filter to guard, no scope to ask: maybe nothing to await
+                ctx = _context(info)
+                other_types, far_props = asked(ctx, info)
+                page = resolvers.rel_page_ready(ctx, root, spec.rel_type, spec.direction, where=None,
+                                                edge_where=spec.edge_filter(to_plain(edge_where)), first=first,
+                                                other_types=other_types, far_props=far_props)
+                if page is not None:
+                    return page
+            return resolve_async(root, info, where, edge_where, first)
+
+        async def resolve_async(root: Node, info: Info, where: Any, edge_where: Any, first: int) -> resolvers.RelPage:
             ctx = _context(info)
             flt = await spec.where_filter(ctx, to_plain(where))
             if spec.scoped:
                 if not await ctx.access.parent_in_scope(root):
                     return resolvers.RelPage([], False)
                 flt = await ctx.access.scope_far_end(flt, spec.far_type)
-            key = (id(spec), *map(id, info._raw_info.field_nodes))
-            asked = ctx.asked.get(key)
-            if asked is None:
-                selected = info.selected_fields
-                asked = ctx.asked[key] = (spec.far_types(selected), spec.far_props(ctx, selected))
+            other_types, far_props = asked(ctx, info)
             return await resolvers.rel_page(ctx, root, spec.rel_type, spec.direction, where=flt,
                                             edge_where=spec.edge_filter(to_plain(edge_where)), first=first,
-                                            other_types=asked[0], far_props=asked[1])
+                                            other_types=other_types, far_props=far_props)
 
         arrow = f"-[{rel.name}]->" if direction == "out" else f"<-[{rel.name}]-"
         narrowing = (" Nodes read only through fragments on some of these types (`node { ... on T { … } }`) list "
@@ -390,6 +417,10 @@ class _Builder:
             async def merged(root: Any, info: Info) -> Any:
                 return iso(await golden.value(_context(info), root, node_type, p, grant))
 
+            def plain_any(root: Any) -> Any:
+                return SLOW if grant is not Grant.ALWAYS or golden.is_canonical(root) else value(root)
+
+            @plain_getter(plain_any)
             def get_any(root: Any, info: Info) -> Any:
                 if golden.is_canonical(root):
                     return merged(root, info)
@@ -397,6 +428,7 @@ class _Builder:
 
             get = get_any
         elif grant is Grant.ALWAYS:
+            @plain_getter(value)
             def get_value(root: Any, info: Info) -> Any:
                 return value(root)
 
@@ -439,11 +471,10 @@ class _Builder:
             add(p.name, camel(p.name), self._prop_field(p, t), f"property {p.name}")
             if p.vocabulary:
                 add(f"{p.name}__labels", labels_field(p.name), self._labels_field(p, t), f"labels of {p.name}")
-        add("version", "version", self._field(lambda root, info: root.props.get("version"), "version",
-                                              "Optional[int]", description="Incremented on every change."), "system")
-        add("updated_at", "updatedAt", self._field(lambda root, info: root.props.get("updated_at"), "updatedAt",
-                                                   "Optional[str]", description="Last change (ISO-8601 UTC)."),
-            "system")
+        add("version", "version", self._reader(lambda root: root.props.get("version"), "version",
+                                               "Optional[int]", "Incremented on every change."), "system")
+        add("updated_at", "updatedAt", self._reader(lambda root: root.props.get("updated_at"), "updatedAt",
+                                                    "Optional[str]", "Last change (ISO-8601 UTC)."), "system")
         prov_grant = self.view.provenance_grant(t)
         if prov_grant is not Grant.NEVER:
             plan = self._provenance_plan(t, prov_grant)

@@ -111,6 +111,33 @@ async def test_the_2_hop_answer_is_the_loaders_answer(store: Any, world: World, 
     assert any(e["node"] == {} for w in walked for e in w["person"]["memberOf"]["edges"])  # a group: listed, empty
 
 
+async def test_walked_relationship_fields_answer_without_awaiting(store: Any, world: World, tmp_path: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A walk primed every relationship field's loader: each answers on the spot (``rel_page_ready``), none
+    through the awaiting ``rel_page``; without the walk every one does."""
+    from dataclasses import replace
+
+    from talentgraph.api import resolvers
+
+    awaited: list[str] = []
+    rel_page = resolvers.rel_page
+
+    async def counted(ctx: Any, node: Any, rel_type: str, *args: Any, **kwargs: Any) -> Any:
+        awaited.append(rel_type)
+        return await rel_page(ctx, node, rel_type, *args, **kwargs)
+
+    monkeypatch.setattr(resolvers, "rel_page", counted)
+    app = create_app(store, None, Settings(data_dir=tmp_path, max_page_size=100), gate=OPEN_ADMIN)
+    members = [p["id"] for p in world.persons[:20]]
+    async with client(app) as c:
+        walked = [await gql(c, TWO_HOP, id=i) for i in members]
+        assert awaited == []
+        monkeypatch.setattr(store, "capabilities", replace(store.capabilities, walks=False))
+        plain = [await gql(c, TWO_HOP, id=i) for i in members]
+    assert walked == plain
+    assert "MEMBER_OF" in awaited and "CO_BUILDS_WITH" in awaited
+
+
 # --- the walk itself: selected columns --------------------------------------------------------------
 
 NOTHING_FIRST = {

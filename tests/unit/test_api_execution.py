@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 
 from talentgraph.api import execution
-from talentgraph.api.execution import PlainDataExecutor
+from talentgraph.api.execution import SLOW, PlainDataExecutor
 from talentgraph.api.objects import Highlight, PageInfo, SearchFacet, SearchFacetValue, SearchHit, SearchResult
 
 
@@ -67,3 +68,134 @@ def test_fields_with_resolvers_take_graphql_cores_path() -> None:
     assert execution._plan(node) is None
     label = graphql_schema.type_map["SearchFacetValue"].fields["label"]  # type: ignore[attr-defined]
     assert execution._plan(label) is not None
+
+
+# --- plain getters: fields with resolvers read off their parent ---------------------------------------
+
+CALLS: list[str] = []
+
+
+@dataclass
+class Item:
+    id: str
+    kind: str
+    label: Any = "x"
+    masked: bool = False
+
+
+def _label(root: Item) -> Any:
+    return SLOW if root.masked else root.label
+
+
+@execution.info_free
+def _kind_of(obj: Any, info: Any, abstract_type: Any) -> str:
+    return "Thing" if obj.kind == "thing" else "Gadget" if obj.kind == "gadget" else obj.kind
+
+
+@strawberry.interface
+class Entity:
+    id: str
+
+    resolve_type = staticmethod(_kind_of)
+
+
+@execution.plain_getter(_label)
+def _label_resolver(root: Item, info: strawberry.Info) -> Any:
+    CALLS.append(root.id)
+    return "hidden" if root.masked else root.label
+
+
+@strawberry.type
+class Thing(Entity):
+    label: str = strawberry.field(resolver=_label_resolver)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, Item) and obj.kind == "thing"
+
+    @strawberry.field
+    def shout(self, times: int = 1) -> str:  # arguments: never plain
+        return "!" * times
+
+
+@strawberry.type
+class Gadget(Entity):
+    label: str = strawberry.field(resolver=_label_resolver)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, Item) and obj.kind == "gadget"
+
+
+ITEMS: list[Item] = []
+
+
+@strawberry.type
+class ItemQuery:
+    @strawberry.field
+    def items(self) -> list[Entity]:
+        return ITEMS  # type: ignore[return-value]
+
+
+ITEM_DOCUMENT = "{ items { id ... on Thing { label } ... on Gadget { gadget: label } } }"
+
+
+def _item_schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
+    fast = strawberry.Schema(query=ItemQuery, types=[Thing, Gadget], execution_context_class=PlainDataExecutor)
+    assert execution.direct_resolvers(fast._schema) == 2  # Thing.label and Gadget.label; not `shout`
+    return fast, strawberry.Schema(query=ItemQuery, types=[Thing, Gadget])
+
+
+def _both(document: str) -> tuple[Any, Any]:
+    fast, default = _item_schemas()
+    return asyncio.run(fast.execute(document)), asyncio.run(default.execute(document))
+
+
+def test_marked_resolvers_read_off_the_parent_with_graphql_cores_answers() -> None:
+    cases = [
+        [Item("1", "thing"), Item("2", "gadget", "g")],
+        [Item("1", "thing", masked=True), Item("2", "gadget")],  # SLOW: the resolver answers for that row
+        [Item("1", "thing", label=None)],  # null in a non-null field
+        [Item("1", "widget")],  # resolve_type names a type the schema lacks
+        [Item("1", "Entity")],  # ... or one that is not an object type
+        [Item("1", "thing", label=7)],  # a value String coerces
+        [Item("1", "thing", label=["no"])],  # ... and one it refuses
+    ]
+    for items in cases:
+        ITEMS[:] = items
+        fast, default = _both(ITEM_DOCUMENT)
+        assert fast.data == default.data, items
+        assert [(e.message, e.path) for e in fast.errors or ()] == \
+            [(e.message, e.path) for e in default.errors or ()], items
+
+
+def test_a_getter_skips_the_resolver_unless_it_answers_slow() -> None:
+    fast, _default = _item_schemas()
+    ITEMS[:] = [Item("1", "thing"), Item("2", "thing", masked=True), Item("3", "gadget")]
+    CALLS.clear()
+    result = asyncio.run(fast.execute(ITEM_DOCUMENT))
+    assert result.errors is None
+    assert result.data == {"items": [{"id": "1", "label": "x"}, {"id": "2", "label": "hidden"},
+                                     {"id": "3", "gadget": "x"}]}
+    assert CALLS == ["2"]  # only the masked row asked its resolver
+
+
+def test_a_field_set_with_arguments_is_tried_once_per_request() -> None:
+    fast, default = _item_schemas()
+    ITEMS[:] = [Item(str(i), "thing") for i in range(5)]
+    tried: list[str] = []
+    plain_object = PlainDataExecutor._plain_object
+
+    def counting(self: Any, parent_type: Any, source: Any, grouped: Any) -> Any:
+        tried.append(parent_type.name)
+        return plain_object(self, parent_type, source, grouped)
+
+    document = "{ items { id ... on Thing { label shout(times: 2) } } }"
+    PlainDataExecutor._plain_object = counting  # type: ignore[method-assign]
+    try:
+        result = asyncio.run(fast.execute(document))
+    finally:
+        PlainDataExecutor._plain_object = plain_object  # type: ignore[method-assign]
+    assert result.data == asyncio.run(default.execute(document)).data
+    # Once, under the root's attempt; not again for each of the five (without the memo: six).
+    assert tried == ["ItemQuery", "Thing"]
