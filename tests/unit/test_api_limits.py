@@ -112,6 +112,29 @@ def test_a_page_size_from_a_variable_is_checked_with_the_request(schema: GraphQL
         check(schema, q, {"n": 10**30}, max_cost=100)
 
 
+def test_a_remembered_pass_is_for_that_document_and_those_variables_only(
+        schema: GraphQLSchema, monkeypatch: pytest.MonkeyPatch) -> None:
+    from talentgraph.api import limits
+
+    q = parse("query($n: Int = 20) { persons(first: $n) { nodes { memberOf(first: $n) { nodes { id } } } } }")
+    budget = QueryLimits(max_cost=100)
+    walked: list[Any] = []
+    monkeypatch.setattr(limits, "check_request", lambda *a: walked.append(a[3]) or check_request(*a))
+    for _ in range(3):
+        limits.check_request_once(schema, q, None, {"n": 5}, budget)
+    assert walked == [{"n": 5}]  # worked out once
+    for _ in range(2):  # a refusal is never remembered: refused (and measured) every time
+        with pytest.raises(QueryTooComplexError):
+            limits.check_request_once(schema, q, None, {"n": 10}, budget)
+        with pytest.raises(QueryTooComplexError):
+            limits.check_request_once(schema, q, None, {}, budget)
+    with pytest.raises(QueryTooComplexError):  # the same variables under a smaller budget
+        limits.check_request_once(schema, q, None, {"n": 5}, QueryLimits(max_cost=10))
+    with pytest.raises(QueryTooComplexError):  # the same text parsed again: another document, checked again
+        limits.check_request_once(schema, parse(q.loc.source.body), None, {"n": 5}, QueryLimits(max_cost=10))
+    assert walked.count({"n": 10}) == 2 and len(walked) == 7
+
+
 # --- argument values -----------------------------------------------------------------------------------------
 
 
