@@ -39,6 +39,8 @@ relationships come back whole. A page root with ``count`` also counts its matche
 from __future__ import annotations
 
 import itertools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,12 +170,46 @@ class WalkQuery:
     flat: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
 
 
+# Statements of walks by id, by the identity of their steps: the API hands the same steps again for the
+# same document (``api/prefetch.py`` remembers its plans), and only the id differs — always the first
+# parameter. The entry holds steps, ontology and dialect, so their ids are not reused while it is here.
+QUERY_CACHE = 256
+_QUERIES: OrderedDict[tuple[int, int, int, str, tuple[str, ...] | None],
+                      tuple[tuple[Step, ...], Ontology, Dialect, WalkQuery]] = OrderedDict()
+_ROOT_ID = "p0"
+_QUERIES_LOCK = threading.Lock()  # walks run in worker threads
+
+
 def walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
     """One statement returning the root row(s).
 
     Rows: ``id``, ``type``, ``props`` of the root node and one column per top step and far-end type
     holding ``{rel, type, node, <child collections>}`` maps.
     """
+    if walk.node_id is None:
+        return _walk_query(dialect, ontology, walk)
+    root_type = ontology.type_of_id(walk.node_id).name
+    key = (id(walk.steps), id(ontology), id(dialect), root_type, walk.root_props)
+    with _QUERIES_LOCK:
+        found = _QUERIES.get(key)
+        if found is not None and found[0] is walk.steps and found[1] is ontology and found[2] is dialect:
+            _QUERIES.move_to_end(key)
+        else:
+            found = None
+    if found is not None:
+        query = found[3]
+        return WalkQuery(query.text, {**query.params, _ROOT_ID: walk.node_id}, query.keys, query.collections,
+                         query.flat)
+    query = _walk_query(dialect, ontology, walk)
+    if query.params.get(_ROOT_ID) == walk.node_id:
+        with _QUERIES_LOCK:
+            _QUERIES[key] = (walk.steps, ontology, dialect, query)
+            if len(_QUERIES) > QUERY_CACHE:
+                _QUERIES.popitem(last=False)
+    return query
+
+
+def _walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
     plan = _Plan(dialect, ontology, Params("p"))
     keys: list[tuple[Property, bool]] = []
     if walk.node_id is not None:

@@ -138,6 +138,47 @@ async def test_walked_relationship_fields_answer_without_awaiting(store: Any, wo
     assert "MEMBER_OF" in awaited and "CO_BUILDS_WITH" in awaited
 
 
+async def test_a_documents_plan_is_worked_out_once_for_every_id(store: Any, world: World, tmp_path: Any,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan of a root field by id is remembered per document and the values of the variables its selection
+    reads — never when a step filters (a filter may be guarded by the caller's areas) — and answers as a plan
+    worked out afresh does."""
+    from collections import OrderedDict
+
+    from talentgraph.api import prefetch
+
+    worked: list[str] = []
+    plan = prefetch._plan
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        worked.append("plan")
+        return await plan(*args, **kwargs)
+
+    monkeypatch.setattr(prefetch, "_plan", counted)
+    monkeypatch.setattr(prefetch, "_PLANS", OrderedDict())
+    paged = "query($id: ID!, $n: Int!) { person(id: $id) { name memberOf(first: $n) { nodes { id } } } }"
+    filtered = """query($id: ID!) { person(id: $id) { name
+        worksAt(where: {name: {startsWith: "A"}}) { nodes { id } } } }"""
+    ids = [p["id"] for p in world.persons[:10]]
+    app = create_app(store, None, Settings(data_dir=tmp_path, max_page_size=100), gate=OPEN_ADMIN)
+    async with client(app) as c:
+        remembered = [await gql(c, paged, id=i, n=3) for i in ids]
+        assert len(worked) == 1
+        one = [await gql(c, paged, id=i, n=1) for i in ids]  # a variable the selection reads: its own plan
+        assert len(worked) == 2
+        for i in ids[:3]:
+            await gql(c, filtered, id=i)
+        assert len(worked) == 5
+        monkeypatch.setattr(prefetch, "_remembered", lambda key, raw: None)
+        fresh = [await gql(c, paged, id=i, n=3) for i in ids]
+    assert remembered == fresh and all("errors" not in b for b in remembered + one)
+
+    def cut(body: dict[str, Any]) -> list[Any]:
+        return body["data"]["person"]["memberOf"]["nodes"][:1]
+
+    assert [cut(b) for b in one] == [cut(b) for b in remembered] and one != remembered
+
+
 # --- the walk itself: selected columns --------------------------------------------------------------
 
 NOTHING_FIRST = {

@@ -101,3 +101,24 @@ def test_only_the_deepest_chain_is_read_as_rows_the_others_collected_into_its_ed
     # the Group memberships and workplaces at the root: one column each on every row.
     assert len(q.flat[rows[0]][1]) == 1 and q.flat[rows[1]][1] == [] and q.flat[rows[2]][1] == []
     assert q.text.count("collect(") == 3
+
+
+@pytest.mark.parametrize("dialect", [cypher.LADYBUG, cypher.NEO4J])
+def test_the_same_steps_by_another_id_reuse_the_statement_with_that_id(dialect: cypher.Dialect) -> None:
+    from talentgraph.graph import walk as walk_module
+
+    steps = (MEMBER_OF, Step("2", "WORKS_AT", "out", ("Person",), node_props=("name",)))
+    first = walk_query(dialect, ONTOLOGY, Walk(steps, node_id="per:1", root_props=("name",)))
+    again = walk_query(dialect, ONTOLOGY, Walk(steps, node_id="per:2", root_props=("name",)))
+    fresh = walk_module._walk_query(dialect, ONTOLOGY, Walk(steps, node_id="per:2", root_props=("name",)))
+    assert (again.text, again.params, again.keys, again.flat) == (fresh.text, fresh.params, fresh.keys, fresh.flat)
+    assert again.collections == fresh.collections == first.collections  # by id(step): the same steps
+    assert first.params["p0"] == "per:1" and again.params["p0"] == "per:2"
+    assert "第" in again.params.values()  # the step's filter value travels with the statement
+    # Other root columns, another root type, equal steps that are other objects: statements of their own.
+    other = walk_query(dialect, ONTOLOGY, Walk(steps, node_id="per:2", root_props=None))
+    assert other.text != again.text
+    copy = tuple(Step(**{f: getattr(s, f) for f in s.__dataclass_fields__}) for s in steps)
+    rebuilt = walk_query(dialect, ONTOLOGY, Walk(copy, node_id="per:3", root_props=("name",)))
+    copied = {id(s) for s in walk_module.steps_of(Walk(copy, node_id="per:3"))}
+    assert rebuilt.text == again.text and set(rebuilt.collections) == copied  # the reader finds the copies
