@@ -92,27 +92,26 @@ def _kind_of(obj: Any, info: Any, abstract_type: Any) -> str:
     return "Thing" if obj.kind == "thing" else "Gadget" if obj.kind == "gadget" else obj.kind
 
 
-@strawberry.interface
-class Entity:
-    id: str
-
-    resolve_type = staticmethod(_kind_of)
-
-
 @execution.plain_getter(_label)
 def _label_resolver(root: Item, info: strawberry.Info) -> Any:
     CALLS.append(root.id)
     return "hidden" if root.masked else root.label
 
 
-@strawberry.type
-class Thing(Entity):
+@strawberry.interface
+class Entity:
+    id: str
     label: str = strawberry.field(resolver=_label_resolver)
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, Item) and obj.kind == "thing"
+    resolve_type = staticmethod(_kind_of)
 
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:  # the object types' check (inherited)
+        return isinstance(obj, Item) and obj.kind == cls.__name__.lower()
+
+
+@strawberry.type
+class Thing(Entity):
     @strawberry.field
     def shout(self, times: int = 1) -> str:  # arguments: never plain
         return "!" * times
@@ -120,11 +119,7 @@ class Thing(Entity):
 
 @strawberry.type
 class Gadget(Entity):
-    label: str = strawberry.field(resolver=_label_resolver)
-
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, Item) and obj.kind == "gadget"
+    pass
 
 
 ITEMS: list[Item] = []
