@@ -169,8 +169,14 @@ async def test_a_documents_plan_is_worked_out_once_for_every_id(store: Any, worl
         for i in ids[:3]:
             await gql(c, filtered, id=i)
         assert len(worked) == 5
+        listed = """query($n: Int!, $m: Int!) {
+            persons(first: $n) { nodes { name memberOf(first: $m) { nodes { id } } } } }"""
+        pages = [await gql(c, listed, n=n, m=2) for n in (3, 5, 8)]  # the root's own arguments: one plan
+        assert len(worked) == 6
         monkeypatch.setattr(prefetch, "_remembered", lambda key, raw: None)
         fresh = [await gql(c, paged, id=i, n=3) for i in ids]
+        assert pages == [await gql(c, listed, n=n, m=2) for n in (3, 5, 8)]
+    assert [len(p["data"]["persons"]["nodes"]) for p in pages] == [3, 5, 8]
     assert remembered == fresh and all("errors" not in b for b in remembered + one)
 
     def cut(body: dict[str, Any]) -> list[Any]:
