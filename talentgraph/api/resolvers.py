@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
@@ -221,9 +222,7 @@ async def rel_page(
                            other_types=other_types, far_props=far_props)
     if ready is not None:
         return ready
-    # One more than asked tells whether there are more, without a count query.
-    loader = ctx.loaders.edges(rel_type, direction, where=where, edge_where=edge_where, limit_per_node=first + 1,
-                               other_types=other_types, far_props=far_props)
+    loader = _edges_loader(ctx, rel_type, direction, where, edge_where, first, other_types, far_props)
     edges: list[Edge] = await loader.load(node.id)
     if far_props is not None:
         whole = await whole_golden(ctx, [e.node for e in edges[:first]])
@@ -239,12 +238,19 @@ def rel_page_ready(
     the edges (a root field's walk primed it) and no golden record among them is to be read whole.
     None otherwise. A resolver answering this way costs graphql-core no awaitable, and no task per item."""
     check_first(first, ctx.max_page_size)
-    loader = ctx.loaders.edges(rel_type, direction, where=where, edge_where=edge_where, limit_per_node=first + 1,
-                               other_types=other_types, far_props=far_props)
-    edges = loaded(loader, node.id)
+    edges = loaded(_edges_loader(ctx, rel_type, direction, where, edge_where, first, other_types, far_props), node.id)
     if edges is None or (far_props is not None and any(golden.is_canonical(e.node) for e in edges[:first])):
         return None
     return _page_of(ctx, edges, first)
+
+
+def _edges_loader(
+    ctx: ApiContext, rel_type: str, direction: Any, where: Any, edge_where: Any, first: int,
+    other_types: tuple[str, ...] | None, far_props: tuple[str, ...] | None,
+) -> DataLoader[str, list[Edge]]:
+    # One more than asked tells whether there are more, without a count query.
+    return ctx.loaders.edges(rel_type, direction, where=where, edge_where=edge_where, limit_per_node=first + 1,
+                             other_types=other_types, far_props=far_props)
 
 
 def _page_of(ctx: ApiContext, edges: list[Edge], first: int) -> RelPage:
