@@ -628,10 +628,10 @@ def _parsed(query: str, options: dict[str, Any]) -> DocumentNode | None:
     return document
 
 
-# Requests whose operation passed ``check_request``: the same document with the same variables (a staff
-# page's repeated search, a client's refresh, the bench) costs a lookup instead of a walk of the document
-# (0.2-0.3 ms). Only passes are kept — a refusal is worked out (and reported) afresh every time — and only
-# for variables of at most this many characters of JSON.
+# Requests whose operation passed ``check_request``: the same document with variables of the same shape (a
+# staff page's repeated search, a client's refresh, one query asked for person after person) costs a lookup
+# instead of a walk of the document (0.2-0.3 ms). Only passes are kept — a refusal is worked out (and
+# reported) afresh every time — and only for variables of at most this many characters of JSON.
 _CHECKED: OrderedDict[tuple[int, int, str | None, QueryLimits, str], tuple[GraphQLSchema, DocumentNode]] = \
     OrderedDict()
 CHECKED_VARIABLES_CHARS = 4096
@@ -642,7 +642,7 @@ def check_request_once(schema: GraphQLSchema, document: DocumentNode, operation_
     """``check_request``, remembered for the documents and variables that passed (keyed by the identity of
     the schema and of the parse cache's document, which the entry holds, as the validation cache does)."""
     try:
-        text = json.dumps(variables or {}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(_shape(variables or {}), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError):
         text = None
     if text is None or len(text) > CHECKED_VARIABLES_CHARS:
@@ -655,6 +655,26 @@ def check_request_once(schema: GraphQLSchema, document: DocumentNode, operation_
         return
     check_request(schema, document, operation_name, variables, limits)  # raises: nothing remembered
     _remember(_CHECKED, key, (schema, document))
+
+
+# Variables nested deeper than this are checked every time (``check_request`` refuses most of them anyway).
+SHAPE_DEPTH = 32
+
+
+def _shape(value: Any, depth: int = 0) -> Any:
+    """Variables as ``check_request`` tells them apart: a string value is read only for whether it is valid
+    text (``_ArgumentCheck.text``; the cost reads page sizes, ints, and takes any string for the default), so
+    every valid one stands for all (`$id` of one person or the next passes alike). Keys, numbers, lengths and
+    invalid text stay as they are. ValueError past ``SHAPE_DEPTH`` levels."""
+    if isinstance(value, str):
+        return "" if _bad_text(value) is None else value
+    if isinstance(value, (Mapping, list, tuple)) and depth >= SHAPE_DEPTH:
+        raise ValueError("nested too deep to remember")
+    if isinstance(value, Mapping):
+        return {k: _shape(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_shape(v, depth + 1) for v in value]
+    return value
 
 
 def _known_validation(schema: GraphQLSchema, document: DocumentNode,

@@ -135,6 +135,36 @@ def test_a_remembered_pass_is_for_that_document_and_those_variables_only(
     assert walked.count({"n": 10}) == 2 and len(walked) == 7
 
 
+def test_a_remembered_pass_holds_for_any_valid_text_in_the_same_place(
+        schema: GraphQLSchema, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A string value is read only for whether it is valid text: one person after another is checked once,
+    while invalid text, other numbers and other shapes are checked (and refused) as before."""
+    from talentgraph.api import limits
+
+    q = parse("query($id: ID!, $n: Int, $w: PersonWhere) { person(id: $id) { memberOf(first: $n) { nodes { id } } } "
+              "persons(where: $w) { totalCount } }")
+    budget = QueryLimits(max_cost=20, max_list_items=2)
+    walked: list[Any] = []
+    monkeypatch.setattr(limits, "check_request", lambda *a: walked.append(a[3]) or check_request(*a))
+    for i in range(5):
+        limits.check_request_once(schema, q, None, {"id": f"per:{i}", "n": 5, "w": {"name": {"eq": f"王{i}"}}},
+                                  budget)
+    assert len(walked) == 1
+    for _ in range(2):  # the same places with invalid text: refused every time
+        with pytest.raises(InvalidTextError):
+            limits.check_request_once(schema, q, None, {"id": "per:\x00", "n": 5, "w": {"name": {"eq": "王"}}},
+                                      budget)
+        with pytest.raises(InvalidTextError):
+            limits.check_request_once(schema, q, None, {"id": "per:1", "n": 5, "w": {"name": {"eq": "\ud83d"}}},
+                                      budget)
+    with pytest.raises(QueryTooComplexError):  # a page size is a number: read as it is
+        limits.check_request_once(schema, q, None, {"id": "per:1", "n": 50, "w": None}, budget)
+    with pytest.raises(ArgumentTooLargeError):  # a list of three texts is not a list of one
+        limits.check_request_once(schema, q, None, {"id": "per:1", "n": 5, "w": {"name": {"in": ["a", "b", "c"]}}},
+                                  budget)
+    assert len(walked) == 7
+
+
 # --- argument values -----------------------------------------------------------------------------------------
 
 
