@@ -85,9 +85,6 @@ class ApiContext:
     audit: Any = None  # access.audit.AuditLog, read by the admin-only auditLog field
     loaders: Loaders = field(init=False)
     access: RequestAccess = field(init=False)
-    # Per relationship field of the document (its field nodes), what its selection asks of the store
-    # (far-end types, far-node columns): worked out once, not once per parent (``schema.rel_field``).
-    asked: dict[tuple[int, ...], Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         # A new loader set per request: caching across requests would serve stale nodes after an ingest.

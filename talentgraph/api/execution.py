@@ -13,25 +13,34 @@ the request. Most of those fields only read a value off their parent:
   resolver's answer read off the parent alone, or ``SLOW`` for a parent that needs the resolver itself
   (a masked value, a golden record's merged value): sync, cheap, without side effects.
 
-``direct_resolvers`` gives such fields a resolver that calls the getter directly (strawberry's
-wrapper only when the getter answers ``SLOW``), so graphql-core's own path is cheaper for them too.
+A field with arguments may carry a **fast resolver** (``fast_resolver``): its answer from graphql-core's
+own resolve info and argument values, or ``SLOW`` — a walked relationship field given nothing but
+``first``, whose loader already holds the page, answers so; a filter or a page still to load takes the
+resolver.
+
+``direct_resolvers`` gives such fields a resolver that calls the getter (or the fast answer) directly
+(strawberry's wrapper — argument conversion, ``Info``, extension wrapper — only when it answers
+``SLOW``), so graphql-core's own path is cheaper for them too.
 ``PlainDataExecutor.execute_fields`` completes an object whose selected fields are all plain
 (scalars, enums, lists of them, and objects — or interfaces whose ``resolve_type`` is marked
 ``info_free`` — made of the same) in one recursive pass, with the same coercion
-(``coerce_output_value``) and the same runtime-type checks graphql-core applies.
+(``coerce_output_value``) and the same runtime-type checks graphql-core applies; fields with a fast
+resolver too, with graphql-core's argument values (``get_argument_values``) and resolve info.
 
-Anything else takes graphql-core's own path: arguments, ``__typename``, a field whose resolver has
-no getter (relationships, loaders and the policy live there), a getter answering ``SLOW``, middleware,
+Anything else takes graphql-core's own path: arguments of a field without a fast resolver,
+``__typename``, a field whose resolver has neither (loaders and the policy live there), a getter or fast
+resolver answering ``SLOW`` or raising, middleware,
 and every value that would be an error (a null in a non-null field, a value a scalar refuses, a type
 check that fails) — the whole object is then completed again the ordinary way (getters have no side
-effects), so errors, their paths and null propagation are graphql-core's. The results are the same;
+effects; a fast answer's only one, noting the persons it returns for the access record, is the same the
+second time), so errors, their paths and null propagation are graphql-core's. The results are the same;
 the fast path only skips the bookkeeping.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
@@ -47,6 +56,7 @@ from graphql import (
     GraphQLUnionType,
     is_leaf_type,
 )
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -73,6 +83,19 @@ def plain_getter(get: Callable[[Any], Any]) -> Callable[[F], F]:
     return mark
 
 
+def fast_resolver(fast: Callable[[Any, Any, dict[str, Any]], Any]) -> Callable[[F], F]:
+    """Mark a resolver with arguments whose answer ``fast(source, info, args)`` may give without strawberry:
+    ``info`` is graphql-core's own resolve info, ``args`` its argument values by GraphQL name (no input
+    object converted). ``fast`` answers ``SLOW`` when the resolver itself must run (an argument it does not
+    read plainly, a value it would have to await)."""
+
+    def mark(fn: F) -> F:
+        fn.fast_resolve = fast  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
 def info_free(fn: F) -> F:
     """Mark an interface's ``resolve_type(obj, info, type)`` that never reads ``info`` (the fast path passes None)."""
     fn.info_free = True  # type: ignore[attr-defined]
@@ -80,21 +103,29 @@ def info_free(fn: F) -> F:
 
 
 def direct_resolvers(schema: GraphQLSchema) -> int:
-    """Let every field whose strawberry resolver has a plain getter resolve through the getter; how many.
+    """Let every field whose strawberry resolver has a plain getter resolve through the getter, and every
+    one marked ``fast_resolver`` through its fast answer first; how many.
 
-    Only fields without arguments or field extensions: strawberry's wrapper does nothing else for
-    them but build the ``Info`` the getter does not read."""
+    Only fields without field extensions, and getters only on fields without arguments: strawberry's
+    wrapper does nothing else for them but build the ``Info`` the getter does not read and convert
+    the arguments the fast answer reads raw."""
     changed = 0
     for named in schema.type_map.values():
         if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
             continue
         for field in named.fields.values():
             definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            resolver = getattr(definition, "base_resolver", None)
-            get = getattr(getattr(resolver, "wrapped_func", None), "plain_get", None)
-            if get is None or field.args or getattr(definition, "extensions", None) or field.resolve is None:
+            resolver = getattr(getattr(definition, "base_resolver", None), "wrapped_func", None)
+            get = getattr(resolver, "plain_get", None)
+            fast = getattr(resolver, "fast_resolve", None)
+            if getattr(definition, "extensions", None) or field.resolve is None:
                 continue
-            field.resolve = _direct(field.resolve, get)
+            if get is not None and not field.args:
+                field.resolve = _direct(field.resolve, get)
+            elif fast is not None:
+                field.resolve = _fast(field.resolve, fast)
+            else:
+                continue
             changed += 1
     return changed
 
@@ -108,6 +139,15 @@ def _direct(wrapped: Callable[..., Any], get: Callable[[Any], Any]) -> Callable[
     return resolve
 
 
+def _fast(wrapped: Callable[..., Any], fast: Callable[[Any, Any, dict[str, Any]], Any]) -> Callable[..., Any]:
+    def resolve(source: Any, info: Any, **args: Any) -> Any:
+        value = fast(source, info, args)
+        return wrapped(source, info, **args) if value is SLOW else value
+
+    resolve.fast_resolve = fast  # type: ignore[attr-defined]
+    return resolve
+
+
 class _NotPlain(Exception):
     """A value the fast path does not complete itself (null in a non-null field, refused scalar, SLOW)."""
 
@@ -116,13 +156,15 @@ class _NotPlain(Exception):
 class _Plain:
     """How to read and complete one plain field: ``coerce`` for a leaf, ``object_type`` or ``abstract`` otherwise."""
 
-    get: Callable[[Any], Any]
+    get: Callable[[Any], Any] | None  # None: ``fast`` answers, from the field's arguments
     non_null: bool
     is_list: bool
     item_non_null: bool
     coerce: Callable[[Any], Any] | None
     object_type: GraphQLObjectType | None
     abstract: GraphQLInterfaceType | GraphQLUnionType | None = None
+    fast: Callable[[Any, Any, dict[str, Any]], Any] | None = None
+    field: GraphQLField | None = None
 
 
 # Per object type of a built schema (kept only while the schema is), per field name.
@@ -153,8 +195,14 @@ def _getter(field: GraphQLField) -> Callable[[Any], Any] | None:
 
 def _plan(field: GraphQLField) -> _Plain | None:
     get = _getter(field) if not field.args else None
-    if get is None:
+    fast = getattr(field.resolve, "fast_resolve", None) if get is None else None
+    if get is None and fast is None:
         return None
+    plain = _typed(field, get)
+    return plain if plain is None or fast is None else replace(plain, fast=fast, field=field)
+
+
+def _typed(field: GraphQLField, get: Callable[[Any], Any] | None) -> _Plain | None:
     t: GraphQLOutputType = field.type
     non_null = isinstance(t, GraphQLNonNull)
     t = t.of_type if isinstance(t, GraphQLNonNull) else t
@@ -204,12 +252,13 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
         out: dict[str, Any] = {}
         for response_name, details in grouped_field_set.items():
             node = details[0].node
-            plan = None if node.arguments else _plain(parent_type, node.name.value)
-            if plan is None:
+            plan = _plain(parent_type, node.name.value)
+            if plan is None or (node.arguments and plan.fast is None):
                 self._never_plain.add(id(grouped_field_set))
                 raise _NotPlain
             try:
-                value = plan.get(source)
+                value = plan.get(source) if plan.get is not None else self._fast_value(plan, parent_type, source,
+                                                                                          details)
             except Exception:
                 raise _NotPlain from None  # graphql-core's path reports it, at its path
             if value is SLOW:
@@ -225,6 +274,17 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
             else:
                 out[response_name] = self._plain_value(plan, details, value)
         return out
+
+    def _fast_value(self, plan: _Plain, parent_type: GraphQLObjectType, source: Any, details: Any) -> Any:
+        """A ``fast_resolver``'s answer, with the argument values and resolve info graphql-core would give it
+        (no path: the plain pass keeps none, and a fast answer does not read it)."""
+        first = details[0]
+        assert plan.fast is not None and plan.field is not None
+        if getattr(first, "fragment_variable_values", None) is not None:
+            raise _NotPlain
+        args = get_argument_values(plan.field, first.node, self.variable_values, None, self.hide_suggestions)
+        info = self.build_resolve_info(plan.field, [d.node for d in details], parent_type, None)  # type: ignore[arg-type]
+        return plan.fast(source, info, args)
 
     def _plain_item(self, plan: _Plain, details: Any, item: Any) -> Any:
         if item is None:
@@ -269,4 +329,4 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
         return runtime
 
 
-__all__ = ["SLOW", "PlainDataExecutor", "direct_resolvers", "info_free", "plain_getter"]
+__all__ = ["SLOW", "PlainDataExecutor", "direct_resolvers", "fast_resolver", "info_free", "plain_getter"]

@@ -44,7 +44,7 @@ from talentgraph.api import area_stats as api_area_stats
 from talentgraph.api import prefetch, resolvers, selection
 from talentgraph.api.audit_trail import AuditTrail
 from talentgraph.api.errors import ErrorShape, TalentgraphSchema
-from talentgraph.api.execution import SLOW, PlainDataExecutor, direct_resolvers, plain_getter
+from talentgraph.api.execution import SLOW, PlainDataExecutor, direct_resolvers, fast_resolver, plain_getter
 from talentgraph.api.filters import (
     OPS_BY_TYPE,
     common_fields,
@@ -353,13 +353,21 @@ class _Builder:
         self.rel_specs[(t.name, rel_field(rel.name, direction, rel.inverse))] = spec
 
         def asked(ctx: Any, info: Info) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
-            key = (id(spec), *map(id, info._raw_info.field_nodes))
-            found = ctx.asked.get(key)
-            if found is None:
-                selected = info.selected_fields
-                found = ctx.asked[key] = (spec.far_types(selected), spec.far_props(ctx, selected))
-            return found  # type: ignore[no-any-return]
+            return selection.asked_of(spec, info._raw_info, ctx.ontology)
 
+        # The walked case without strawberry's wrapper (``execution.fast_resolver``): nothing given but ``first``
+        # (graphql-core's argument values, by GraphQL name), no scope to ask, the loader already holding the edges.
+        def fast(root: Node, info: Any, args: dict[str, Any]) -> Any:
+            if spec.scoped or any(value is not None for name, value in args.items() if name != "first"):
+                return SLOW
+            ctx = info.context
+            other_types, far_props = selection.asked_of(spec, info, ctx.ontology)
+            page = resolvers.rel_page_ready(ctx, root, spec.rel_type, spec.direction, where=None,
+                                            edge_where=spec.edge_filter(None), first=args.get("first", DEFAULT_REL_FIRST),
+                                            other_types=other_types, far_props=far_props)
+            return SLOW if page is None else page
+
+        @fast_resolver(fast)
         def resolve(root: Node, info: Info, where: Any = None, edge_where: Any = None,
                     first: int = DEFAULT_REL_FIRST) -> resolvers.RelPage | Awaitable[resolvers.RelPage]:
             if where is None and not spec.scoped:  # no filter to guard, no scope to ask: maybe nothing to await

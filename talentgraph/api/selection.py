@@ -17,10 +17,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Iterator, Sequence
+from typing import Any, Protocol
 
 from strawberry.types import Info
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection, convert_selections
 
 from talentgraph.api.naming import camel, labels_field, rel_field
 from talentgraph.schema.ontology import NodeType, Ontology
@@ -28,6 +30,43 @@ from talentgraph.schema.ontology import NodeType, Ontology
 # Connection fields that read nothing per edge (``hasMore`` then tells of edges to the chosen types).
 _PER_CONNECTION = {"__typename", "hasMore"}
 _NODE_UNDER = {"edges": "node", "nodes": None}  # connection field -> the field under it that is the node
+
+
+class FarEnds(Protocol):
+    """What ``asked_of`` needs of a relationship field (``resolvers.RelField``)."""
+
+    @property
+    def visible_ends(self) -> tuple[str, ...]: ...
+
+    def far_types(self, selected: Sequence[Any]) -> tuple[str, ...] | None: ...
+
+
+Asked = tuple[tuple[str, ...] | None, tuple[str, ...] | None]
+# (id of the field's spec, ids of its field nodes) -> (spec, nodes, answer). A document is parsed once
+# and kept (``api/limits.py``), so its field nodes are the same objects request after request; the entry
+# holds them, so an id is not reused while it lives. Nothing here reads a variable: ``far_types`` gives
+# up on any directive, and ``far_columns`` counts fields under ``@skip``/``@include`` as read.
+_ASKED: dict[tuple[int, ...], tuple[Any, tuple[Any, ...], Asked]] = {}
+_ASKED_MAX = 4096
+_ASKED_LOCK = threading.Lock()
+
+
+def asked_of(spec: FarEnds, info: Any, ontology: Ontology) -> Asked:
+    """(``far_types``, ``far_columns``) of a relationship field's selection, worked out once per document.
+
+    ``spec``: the field's ``resolvers.RelField``; ``info``: graphql-core's resolve info of the field."""
+    nodes = tuple(info.field_nodes)
+    key = (id(spec), *map(id, nodes))
+    hit = _ASKED.get(key)
+    if hit is not None and hit[0] is spec and all(a is b for a, b in zip(hit[1], nodes, strict=True)):
+        return hit[2]
+    selected = convert_selections(info, info.field_nodes)
+    answer = (spec.far_types(selected), far_columns(selected, ontology, spec.visible_ends))
+    with _ASKED_LOCK:
+        if len(_ASKED) >= _ASKED_MAX:
+            _ASKED.clear()
+        _ASKED[key] = (spec, nodes, answer)
+    return answer
 
 
 def asks_for(info: Info, name: str) -> bool:

@@ -267,3 +267,34 @@ def test_a_counted_page_walk_carries_the_count(store: Any, world: World, where: 
     assert first.page is not None and first.page.total_count == want and len(first.page.items) == 4
     past = store.walk(Walk(steps, page=PageRoot("Person", flt, first=4, after=first.page.end_cursor, count=True)))
     assert past.page is not None and past.page.total_count == want
+
+
+async def test_walked_relationship_fields_skip_strawberrys_wrapper(store: Any, world: World, tmp_path: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A walked relationship field with nothing but ``first`` answers through its fast resolver
+    (``execution.fast_resolver``): strawberry converts the arguments of the root field only. A filter, or no
+    walk, takes strawberry's path, with the same answers."""
+    from dataclasses import replace
+
+    from strawberry.schema import schema_converter
+
+    converted: list[str] = []
+    get_arguments = schema_converter.get_arguments
+
+    def counted(*, field: Any, **kwargs: Any) -> Any:
+        converted.append(field.python_name)
+        return get_arguments(field=field, **kwargs)
+
+    monkeypatch.setattr(schema_converter, "get_arguments", counted)
+    filtered = TWO_HOP.replace("coBuildsWith(first: 20)", 'coBuildsWith(first: 20, where: {name: {startsWith: ""}})')
+    app = create_app(store, None, Settings(data_dir=tmp_path, max_page_size=100), gate=OPEN_ADMIN)
+    members = [p["id"] for p in world.persons[:20]]
+    async with client(app) as c:
+        walked = [await gql(c, TWO_HOP, id=i) for i in members]
+        assert converted == ["person"] * len(members)
+        converted.clear()
+        walked_filtered = [await gql(c, filtered, id=i) for i in members]
+        assert converted.count("person") == len(members) and len(converted) > len(members)  # the filtered field's
+        monkeypatch.setattr(store, "capabilities", replace(store.capabilities, walks=False))
+        plain = [await gql(c, TWO_HOP, id=i) for i in members]
+    assert walked == plain == walked_filtered and all("errors" not in w for w in walked)

@@ -110,11 +110,32 @@ class Entity:
         return isinstance(obj, Item) and obj.kind == cls.__name__.lower()
 
 
+def _echo_fast(root: Item, info: Any, args: dict[str, Any]) -> Any:
+    # graphql-core's argument values by GraphQL name; anything but `times` up to 3 is the resolver's.
+    assert info.field_nodes[0].name.value == "echo" and info.context is not None
+    times = args["times"]
+    if args.get("loudly") is not None or times > 3:
+        return SLOW
+    if times < 0:
+        raise ValueError(f"times is {times}")
+    return f"{root.id}:" + "~" * times
+
+
+@execution.fast_resolver(_echo_fast)
+def _echo(root: Item, info: strawberry.Info, times: int = 1, loudly: str | None = None) -> str:
+    CALLS.append(f"echo {root.id}")
+    if times < 0:
+        raise ValueError(f"times is {times}")
+    return f"{root.id}:" + ("~" * times if loudly is None else loudly.upper() * times)
+
+
 @strawberry.type
 class Thing(Entity):
     @strawberry.field
     def shout(self, times: int = 1) -> str:  # arguments: never plain
         return "!" * times
+
+    echo: str = strawberry.field(resolver=_echo)  # arguments, read by a fast answer
 
 
 @strawberry.type
@@ -137,13 +158,14 @@ ITEM_DOCUMENT = "{ items { id ... on Thing { label } ... on Gadget { gadget: lab
 
 def _item_schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
     fast = strawberry.Schema(query=ItemQuery, types=[Thing, Gadget], execution_context_class=PlainDataExecutor)
-    assert execution.direct_resolvers(fast._schema) == 2  # Thing.label and Gadget.label; not `shout`
+    assert execution.direct_resolvers(fast._schema) == 3  # Thing.label, Gadget.label and Thing.echo; not `shout`
     return fast, strawberry.Schema(query=ItemQuery, types=[Thing, Gadget])
 
 
-def _both(document: str) -> tuple[Any, Any]:
+def _both(document: str, variables: dict[str, Any] | None = None) -> tuple[Any, Any]:
     fast, default = _item_schemas()
-    return asyncio.run(fast.execute(document)), asyncio.run(default.execute(document))
+    return (asyncio.run(fast.execute(document, variable_values=variables, context_value={})),
+            asyncio.run(default.execute(document, variable_values=variables, context_value={})))
 
 
 def test_marked_resolvers_read_off_the_parent_with_graphql_cores_answers() -> None:
@@ -194,3 +216,43 @@ def test_a_field_set_with_arguments_is_tried_once_per_request() -> None:
     assert result.data == asyncio.run(default.execute(document)).data
     # Once, under the root's attempt; not again for each of the five (without the memo: six).
     assert tried == ["ItemQuery", "Thing"]
+
+
+# --- fast resolvers: fields with arguments answered from graphql-core's own values -------------------------
+
+ECHO_DOCUMENT = """query($t: Int!, $l: String) { items { id ... on Thing { label a: echo b: echo(times: $t)
+  c: echo(times: 2, loudly: $l) } } }"""
+
+
+def test_a_fast_resolver_answers_as_its_resolver_does_errors_included() -> None:
+    for times, loudly in ((2, None), (5, None), (2, "hey"), (-1, None)):  # fast, SLOW, SLOW, an error
+        ITEMS[:] = [Item("1", "thing"), Item("2", "gadget"), Item("3", "thing", masked=True)]
+        fast, default = _both(ECHO_DOCUMENT, {"t": times, "l": loudly})
+        assert fast.data == default.data, (times, loudly)
+        assert [(e.message, e.path) for e in fast.errors or ()] == \
+            [(e.message, e.path) for e in default.errors or ()], (times, loudly)
+
+
+def test_a_fast_answer_skips_the_resolver_and_completes_in_the_plain_pass() -> None:
+    fast, _default = _item_schemas()
+    ITEMS[:] = [Item(str(i), "thing") for i in range(4)]
+    CALLS.clear()
+    fallbacks: list[str] = []
+    execute_fields = execution.StrawberryGraphQLCoreExecutionContext.execute_fields
+
+    def counting(self: Any, parent_type: Any, *args: Any) -> Any:
+        fallbacks.append(parent_type.name)
+        return execute_fields(self, parent_type, *args)
+
+    execution.StrawberryGraphQLCoreExecutionContext.execute_fields = counting  # type: ignore[method-assign]
+    try:
+        result = asyncio.run(fast.execute(ECHO_DOCUMENT, variable_values={"t": 3}, context_value={}))
+    finally:
+        execution.StrawberryGraphQLCoreExecutionContext.execute_fields = execute_fields  # type: ignore[method-assign]
+    assert result.errors is None
+    assert result.data["items"][1] == {"id": "1", "label": "x", "a": "1:~", "b": "1:~~~", "c": "1:~~"}
+    assert CALLS == []  # no resolver ran
+    assert fallbacks == ["ItemQuery"]  # only the root: every item completed in the one plain pass
+    result = asyncio.run(fast.execute(ECHO_DOCUMENT, variable_values={"t": 4}, context_value={}))
+    assert result.data["items"][0]["b"] == "0:~~~~"
+    assert CALLS == [f"echo {i}" for i in range(4)]  # SLOW: the resolver, once per item
