@@ -83,14 +83,16 @@ def plain_getter(get: Callable[[Any], Any]) -> Callable[[F], F]:
     return mark
 
 
-def fast_resolver(fast: Callable[[Any, Any, dict[str, Any]], Any]) -> Callable[[F], F]:
+def fast_resolver(fast: Callable[[Any, Any, dict[str, Any]], Any], *, awaits: bool = False) -> Callable[[F], F]:
     """Mark a resolver with arguments whose answer ``fast(source, info, args)`` may give without strawberry:
     ``info`` is graphql-core's own resolve info, ``args`` its argument values by GraphQL name (no input
     object converted). ``fast`` answers ``SLOW`` when the resolver itself must run (an argument it does not
-    read plainly, a value it would have to await)."""
+    read plainly, a value it would have to await). ``awaits``: the answer is an awaitable (a root field's
+    read), so the plain pass leaves the field to graphql-core, which awaits it."""
 
     def mark(fn: F) -> F:
         fn.fast_resolve = fast  # type: ignore[attr-defined]
+        fn.fast_awaits = awaits  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -123,7 +125,7 @@ def direct_resolvers(schema: GraphQLSchema) -> int:
             if get is not None and not field.args:
                 field.resolve = _direct(field.resolve, get)
             elif fast is not None:
-                field.resolve = _fast(field.resolve, fast)
+                field.resolve = _fast(field.resolve, fast, awaits=getattr(resolver, "fast_awaits", False))
             else:
                 continue
             changed += 1
@@ -139,12 +141,14 @@ def _direct(wrapped: Callable[..., Any], get: Callable[[Any], Any]) -> Callable[
     return resolve
 
 
-def _fast(wrapped: Callable[..., Any], fast: Callable[[Any, Any, dict[str, Any]], Any]) -> Callable[..., Any]:
+def _fast(wrapped: Callable[..., Any], fast: Callable[[Any, Any, dict[str, Any]], Any], *,
+          awaits: bool = False) -> Callable[..., Any]:
     def resolve(source: Any, info: Any, **args: Any) -> Any:
         value = fast(source, info, args)
         return wrapped(source, info, **args) if value is SLOW else value
 
-    resolve.fast_resolve = fast  # type: ignore[attr-defined]
+    if not awaits:  # the plain pass completes what it answers; an awaitable it leaves to graphql-core
+        resolve.fast_resolve = fast  # type: ignore[attr-defined]
     return resolve
 
 

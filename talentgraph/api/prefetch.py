@@ -65,7 +65,7 @@ class _Planned:
     spec: RelField
 
 
-async def node_walk(ctx: ApiContext, info: Info, specs: RelFields, node_id: str,
+async def node_walk(ctx: ApiContext, info: Info | GraphQLResolveInfo[Any], specs: RelFields, node_id: str,
                     type_name: str | None = None) -> WalkResult | None:
     """Read one node and the relationship fields selected under it in one statement, into the loaders.
 
@@ -226,8 +226,9 @@ def _remember(key: tuple[Any, ...], raw: GraphQLResolveInfo[Any], plan: _Plan) -
 # --- the plan -----------------------------------------------------------------------------------
 
 
-def _raw(info: Info) -> GraphQLResolveInfo[Any]:
-    return info._raw_info  # the document, fragments and variables: strawberry keeps them here
+def _raw(info: Info | GraphQLResolveInfo[Any]) -> GraphQLResolveInfo[Any]:
+    """graphql-core's resolve info (a fast resolver is given it as it is; strawberry keeps it in its ``Info``)."""
+    return info._raw_info if isinstance(info, Info) else info
 
 
 def _variables(raw: GraphQLResolveInfo[Any]) -> VariableValues:

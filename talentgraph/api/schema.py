@@ -634,10 +634,14 @@ class _Builder:
 
         specs = self.rel_specs
 
-        async def node(root: Any, info: Info, id: str) -> Any:
-            ctx = _context(info)
+        async def read_node(info: Any, id: str) -> Any:
+            ctx = info.context
             walked = await prefetch.node_walk(ctx, info, specs, id)
             return await resolvers.get_node(ctx, id, walked=walked)
+
+        @fast_resolver(lambda root, info, args: read_node(info, args["id"]), awaits=True)
+        async def node(root: Any, info: Info, id: str) -> Any:
+            return await read_node(info._raw_info, id)
 
         async def search(root: Any, info: Info, query: str = "", types: Any = None, filters: Any = None,
                          facets: Any = None, first: int = DEFAULT_FIRST, after: str | None = None) -> Any:
@@ -727,10 +731,15 @@ class _Builder:
 
         specs = self.rel_specs
 
-        async def one(root: Any, info: Info, id: str) -> Any:
-            ctx = _context(info)
+        async def read(info: Any, id: str) -> Any:
+            ctx = info.context
             walked = await prefetch.node_walk(ctx, info, specs, id, type_name)
             return await resolvers.get_node(ctx, id, type_name, walked=walked)
+
+        # graphql-core's ID value is the text strawberry would convert it to: nothing to convert.
+        @fast_resolver(lambda root, info, args: read(info, args["id"]), awaits=True)
+        async def one(root: Any, info: Info, id: str) -> Any:
+            return await read(info._raw_info, id)
 
         async def many(root: Any, info: Info, where: Any = None, order_by: Any = None, first: int = DEFAULT_FIRST,
                        after: str | None = None, all_records: bool = False) -> Any:
