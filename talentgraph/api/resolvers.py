@@ -403,12 +403,18 @@ def search_selects(selected: Sequence[Any], *path: str) -> bool:
     return any(walk(top.selections, path) for top in selected if isinstance(top, SelectedField))
 
 
+def search_reads(selected: Sequence[Any]) -> tuple[bool, bool]:
+    """Whether a ``search`` selection reads the hits' (highlights, explanations)."""
+    return search_selects(selected, "hits", "highlights"), search_selects(selected, "hits", "explanations")
+
+
 async def search(
     ctx: ApiContext, text: str, *, types: Sequence[str], filters: Sequence[SearchFilter] | None,
     facets: Sequence[str] | None, first: int, after: str | None, selected: Sequence[Any] | None = None,
+    reads: tuple[bool, bool] | None = None,
 ) -> SearchResult:
-    """``selected``: ``info.selected_fields``; highlights and explanations are computed only when
-    it reads them (None: always)."""
+    """``selected``: ``info.selected_fields``, or ``reads``: what ``search_reads`` says of them; highlights and
+    explanations are computed only when the selection reads them (neither given: always)."""
     if ctx.search is None:
         raise StoreError("Search is not available on this server (it was started without a search index).",
                          hint="Start it with `talentgraph serve`, which opens the search index beside the graph.")
@@ -418,9 +424,10 @@ async def search(
         by_field.setdefault(f.field, []).extend(f.values)
     kwargs: dict[str, Any] = {"types": tuple(types), "filters": by_field or None, "first": first, "after": after,
                               "visibility": await ctx.access.search_visibility()}
-    if selected is not None:
-        kwargs["highlights"] = search_selects(selected, "hits", "highlights")
-        kwargs["explanations"] = search_selects(selected, "hits", "explanations")
+    if reads is None and selected is not None:
+        reads = search_reads(selected)
+    if reads is not None:
+        kwargs["highlights"], kwargs["explanations"] = reads
     if facets is not None:
         kwargs["facets"] = tuple(facets)
     res = await run_sync(ctx.search.search, text, **kwargs)

@@ -643,11 +643,27 @@ class _Builder:
         async def node(root: Any, info: Info, id: str) -> Any:
             return await read_node(info._raw_info, id)
 
+        def run_search(info: Any, query: str, types: list[str] | None, filters: list[SearchFilter] | None,
+                       facets: list[str] | None, first: int, after: str | None) -> Awaitable[Any]:
+            reads = selection.remembered(run_search, info, resolvers.search_reads)
+            return resolvers.search(info.context, query, types=types or default_types, filters=filters,
+                                    facets=facets, first=first, after=after, reads=reads)
+
+        def search_fast(root: Any, info: Any, args: dict[str, Any]) -> Any:
+            # graphql-core's values: a NodeKind as strawberry's enum parses it (the member; its value is the type
+            # name), a filter as a dict of its two fields.
+            filters, types = args.get("filters"), args.get("types")
+            return run_search(info, args.get("query", ""), None if types is None else [getattr(k, "value", k)
+                                                                                       for k in types],
+                              None if filters is None else [SearchFilter(field=f["field"], values=list(f["values"]))
+                                                            for f in filters],
+                              args.get("facets"), args.get("first", DEFAULT_FIRST), args.get("after"))
+
+        @fast_resolver(search_fast, awaits=True)
         async def search(root: Any, info: Info, query: str = "", types: Any = None, filters: Any = None,
                          facets: Any = None, first: int = DEFAULT_FIRST, after: str | None = None) -> Any:
-            chosen = [k.value for k in types] if types else default_types
-            return await resolvers.search(_context(info), query, types=chosen, filters=filters, facets=facets,
-                                          first=first, after=after, selected=info.selected_fields)
+            return await run_search(info._raw_info, query, [k.value for k in types] if types else None, filters,
+                                    facets, first, after)
 
         async def path(root: Any, info: Info, from_: str, to: str, max_hops: int = MAX_PATH_HOPS) -> Any:
             return await resolvers.shortest_path(_context(info), from_, to, max_hops)

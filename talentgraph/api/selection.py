@@ -18,8 +18,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterator, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Collection, Iterator, Sequence
+from typing import Any, Protocol, TypeVar, cast
 
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection, convert_selections
@@ -32,6 +32,9 @@ _PER_CONNECTION = {"__typename", "hasMore"}
 _NODE_UNDER = {"edges": "node", "nodes": None}  # connection field -> the field under it that is the node
 
 
+T = TypeVar("T")
+
+
 class FarEnds(Protocol):
     """What ``asked_of`` needs of a relationship field (``resolvers.RelField``)."""
 
@@ -42,31 +45,38 @@ class FarEnds(Protocol):
 
 
 Asked = tuple[tuple[str, ...] | None, tuple[str, ...] | None]
-# (id of the field's spec, ids of its field nodes) -> (spec, nodes, answer). A document is parsed once
-# and kept (``api/limits.py``), so its field nodes are the same objects request after request; the entry
-# holds them, so an id is not reused while it lives. Nothing here reads a variable: ``far_types`` gives
-# up on any directive, and ``far_columns`` counts fields under ``@skip``/``@include`` as read.
-_ASKED: dict[tuple[int, ...], tuple[Any, tuple[Any, ...], Asked]] = {}
-_ASKED_MAX = 4096
-_ASKED_LOCK = threading.Lock()
+# (id of the owner, ids of the field's nodes) -> (owner, nodes, answer). A document is parsed once and
+# kept (``api/limits.py``), so its field nodes are the same objects request after request; the entry holds
+# them, so an id is not reused while it lives. Only answers that read no variable belong here: ``far_types``
+# gives up on any directive, ``far_columns`` and ``asks_for``-like questions count fields under
+# ``@skip``/``@include`` as read.
+_REMEMBERED: dict[tuple[int, ...], tuple[Any, tuple[Any, ...], Any]] = {}
+_REMEMBERED_MAX = 4096
+_REMEMBERED_LOCK = threading.Lock()
+
+
+def remembered(owner: object, info: Any, work_out: Callable[[list[Selection]], T]) -> T:
+    """``work_out(selected)`` for the field of ``info`` (graphql-core's resolve info; ``selected`` as strawberry's
+    ``info.selected_fields``), worked out once per document and ``owner`` (the field's spec or resolver)."""
+    nodes = tuple(info.field_nodes)
+    key = (id(owner), *map(id, nodes))
+    hit = _REMEMBERED.get(key)
+    if hit is not None and hit[0] is owner and all(a is b for a, b in zip(hit[1], nodes, strict=True)):
+        return cast(T, hit[2])
+    answer = work_out(convert_selections(info, info.field_nodes))
+    with _REMEMBERED_LOCK:
+        if len(_REMEMBERED) >= _REMEMBERED_MAX:
+            _REMEMBERED.clear()
+        _REMEMBERED[key] = (owner, nodes, answer)
+    return answer
 
 
 def asked_of(spec: FarEnds, info: Any, ontology: Ontology) -> Asked:
     """(``far_types``, ``far_columns``) of a relationship field's selection, worked out once per document.
 
     ``spec``: the field's ``resolvers.RelField``; ``info``: graphql-core's resolve info of the field."""
-    nodes = tuple(info.field_nodes)
-    key = (id(spec), *map(id, nodes))
-    hit = _ASKED.get(key)
-    if hit is not None and hit[0] is spec and all(a is b for a, b in zip(hit[1], nodes, strict=True)):
-        return hit[2]
-    selected = convert_selections(info, info.field_nodes)
-    answer = (spec.far_types(selected), far_columns(selected, ontology, spec.visible_ends))
-    with _ASKED_LOCK:
-        if len(_ASKED) >= _ASKED_MAX:
-            _ASKED.clear()
-        _ASKED[key] = (spec, nodes, answer)
-    return answer
+    return remembered(spec, info, lambda selected: (spec.far_types(selected),
+                                                    far_columns(selected, ontology, spec.visible_ends)))
 
 
 def asks_for(info: Info, name: str) -> bool:

@@ -101,3 +101,33 @@ async def test_health_names_the_search_backend(app: Any, graph_backend: Any, sea
     async with client(app) as c:
         body = (await c.get("/health")).json()
     assert body["graph"] == graph_backend.name and body["search"] == search_backend.name and body["status"] == "ok"
+
+
+
+async def test_types_filters_and_facets_given_as_literals_or_variables(app: Any, world: World) -> None:
+    """``search`` answers from graphql-core's argument values (``execution.fast_resolver``): a NodeKind list as a
+    literal or a variable (strawberry's enum parses either to its member), filters and facets as either, a
+    selection without highlights or explanations, and a bad cursor refused in the one error shape."""
+    target = world.persons[4]
+    language = target["languages"][0]
+    literal = """query($q: String!) { search(query: $q, types: [Person, Enterprise], first: 5) {
+        totalCount hits { id type title } } }"""
+    variables = """query($q: String!, $t: [NodeKind!], $f: [SearchFilter!]) {
+        search(query: $q, types: $t, filters: $f, facets: ["languages"], first: 20) {
+        totalCount hits { id type explanations node { ... on Person { languages } } }
+        facets { field values { value count } } } }"""
+    async with client(app) as c:
+        by_literal = await gql(c, literal, q=target["name"])
+        by_variables = await gql(c, variables, q="", t=["Person"], f=[{"field": "languages", "values": [language]}])
+        enterprises = await gql(c, 'query($t: [NodeKind!]) { search(types: $t, first: 5) { hits { type } } }',
+                                t=["Enterprise"])
+        refused = await gql(c, '{ search(query: "x", first: 2, after: "nonsense") { totalCount } }')
+    assert "errors" not in by_literal and "errors" not in by_variables and "errors" not in enterprises
+    hits = by_literal["data"]["search"]["hits"]
+    assert target["id"] in [h["id"] for h in hits] and {h["type"] for h in hits} <= {"Person", "Enterprise"}
+    found = by_variables["data"]["search"]
+    assert found["totalCount"] >= 1 and all(h["type"] == "Person" and language in h["node"]["languages"]
+                                            for h in found["hits"])
+    assert [f["field"] for f in found["facets"]] == ["languages"]
+    assert {h["type"] for h in enterprises["data"]["search"]["hits"]} == {"Enterprise"}
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_QUERY"
