@@ -287,7 +287,8 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
         if getattr(first, "fragment_variable_values", None) is not None:
             raise _NotPlain
         args = get_argument_values(plan.field, first.node, self.variable_values, None, self.hide_suggestions)
-        info = self.build_resolve_info(plan.field, [d.node for d in details], parent_type, None)  # type: ignore[arg-type]
+        nodes = [d.node for d in details]
+        info = self.build_resolve_info(plan.field, nodes, parent_type, None)  # type: ignore[arg-type]
         return plan.fast(source, info, args)
 
     def _plain_item(self, plan: _Plain, details: Any, item: Any) -> Any:

@@ -362,8 +362,9 @@ class _Builder:
                 return SLOW
             ctx = info.context
             other_types, far_props = selection.asked_of(spec, info, ctx.ontology)
+            first = args.get("first", DEFAULT_REL_FIRST)
             page = resolvers.rel_page_ready(ctx, root, spec.rel_type, spec.direction, where=None,
-                                            edge_where=spec.edge_filter(None), first=args.get("first", DEFAULT_REL_FIRST),
+                                            edge_where=spec.edge_filter(None), first=first,
                                             other_types=other_types, far_props=far_props)
             return SLOW if page is None else page
 
