@@ -804,6 +804,10 @@ class CypherGraphStore(ABC, Generic[TxT]):
             for chunk in chunks(group, self.batch_rows):
                 text, params = cypher.get_nodes(self.dialect, self.ontology, type_name, chunk, fields)
                 for r in self._read_many(text, params):
+                    if r["type"] is None:
+                        # Deleted while this read ran (Neo4j reads committed data: the index still gave the node,
+                        # its labels were gone): not found, as a moment later.
+                        continue
                     found[r["id"]] = node_from_props(self.ontology, r["type"], r["props"])
         return {i: found[i] for i in ids if i in found}
 
