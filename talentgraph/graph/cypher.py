@@ -71,6 +71,10 @@ class Dialect(Protocol):
         """``expr`` as the column type of ``prop`` (for values read out of an UNWIND row)."""
         ...
 
+    def null_of(self, prop: Property) -> str:
+        """A null of ``prop``'s column type (a column one UNION ALL branch has no value for)."""
+        ...
+
     def label_of(self, var: str) -> str: ...
     def rel_type_of(self, var: str) -> str: ...
     def props_of(self, var: str) -> str:
@@ -168,6 +172,10 @@ class LadybugDialect:
             return expr
         return f"CAST({expr} AS {self.column_type(prop)})"
 
+    def null_of(self, prop: Property) -> str:
+        # The branches of a UNION ALL must agree on every column's type, and an untyped NULL is ANY.
+        return f"CAST(NULL AS {self.column_type(prop)})"
+
     def label_of(self, var: str) -> str:
         return f"label({var})"
 
@@ -235,6 +243,9 @@ class Neo4jDialect:
 
     def typed(self, expr: str, prop: Property) -> str:
         return expr  # the driver sends typed values; Neo4j properties are untyped
+
+    def null_of(self, prop: Property) -> str:
+        return "NULL"
 
     def label_of(self, var: str) -> str:
         return f"labels({var})[0]"

@@ -4,9 +4,9 @@ A ``Walk`` starts at one node (by id) or at one keyset page of a type, and follo
 step one relationship type in one direction, the far-end types it may reach (a role's view, the
 selection's fragments), filters on the far node and on the relationship, and a per-parent limit;
 steps nest. The statement follows every step with an OPTIONAL MATCH and folds the levels back up
-with ``collect`` from the deepest one; a walk by id that reads columns (what the API sends) reads its
-deepest chain of steps as rows instead, one per path, and collects only the others (``_level``: each
-``collect`` cost LadybugDB ~1.2 ms); the reader folds those rows back into the same items. It orders
+with ``collect`` from the deepest one; a walk by id that reads columns (what the API sends) reads rows
+instead, one UNION ALL branch per chain of steps and one row per path (``_chains``: each ``collect`` cost
+LadybugDB ~1.2 ms); the reader folds those rows back into the same items. It orders
 each parent's edges by the far node's id and cuts them to the limit, so what a step returns for a
 parent is exactly what ``GraphStore.edges`` returns for it with the same arguments (the API primes
 its DataLoaders with it).
@@ -146,14 +146,20 @@ class _Plan:
     params: Params
     numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     collections: dict[int, list[str]] = field(default_factory=dict)  # id(step) -> its collections' names
-    # A column read as rows (``_level``) -> (the spine column above it, the columns collected under its edges).
+    # An arm's column read as rows (``_chains``) -> (the column of the arm above it, columns collected under it).
     flat: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
-    # Columns made where they are first listed (the last map of a chain: no WITH of its own) -> their expression.
-    made: dict[str, str] = field(default_factory=dict)
 
-    def listed(self, columns: Sequence[str]) -> list[str]:
-        """``columns`` as a WITH or RETURN lists them the first time: made ones as ``expression AS name``."""
-        return [f"{self.made[c]} AS {c}" if c in self.made else c for c in columns]
+
+@dataclass(frozen=True)
+class _Shape:
+    """How the rows of a walk read as chains (``_chains``) turn into the rows the reader folds: the root's
+    (name, column) pairs beside its ``id`` (None: the ``props`` column holds the whole node), per arm column
+    its label column and its relationship's and far node's (name, column) pairs, and per branch (the ``b``
+    column) its arms."""
+
+    root: tuple[tuple[str, str], ...] | None
+    arms: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]]
+    branches: tuple[frozenset[str], ...]
 
 
 @dataclass(frozen=True)
@@ -165,9 +171,10 @@ class WalkQuery:
     params: dict[str, Any]
     keys: list[tuple[Property, bool]]
     collections: dict[int, list[str]]
-    # Columns read as rows, one chain from the root down (``_level``): each -> (the column above it, the
-    # columns collected under its edges). The reader folds the rows into the items collects would make.
+    # Columns read as rows (``_chains``): each -> (the column above it, the columns collected under its
+    # edges). The reader folds the rows into the items collects would make.
     flat: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
+    shape: _Shape | None = None  # rows of flat columns, one UNION ALL branch per chain (``_chains``)
 
 
 # Statements of walks by id, by the identity of their steps: the API hands the same steps again for the
@@ -199,7 +206,7 @@ def walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
     if found is not None:
         query = found[3]
         return WalkQuery(query.text, {**query.params, _ROOT_ID: walk.node_id}, query.keys, query.collections,
-                         query.flat)
+                         query.flat, query.shape)
     query = _walk_query(dialect, ontology, walk)
     if query.params.get(_ROOT_ID) == walk.node_id:
         with _QUERIES_LOCK:
@@ -223,6 +230,11 @@ def _walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
         root_type = ontology.node(walk.page.type_name).name
         order = f" ORDER BY {cypher.order_by('n0', keys)}"
 
+    if walk.page is None and all(s.node_props is not None for s in steps_of(walk)):
+        # One node by id whose steps all read some columns (values, not whole nodes): rows, not collects.
+        text, shape = _chains(plan, walk, head, root_type)
+        return WalkQuery(text, plan.params.values, keys, plan.collections, plan.flat, shape)
+
     ids = ["k0", "total"] if walk.page is not None and walk.page.count else ["k0"]
 
     def rebind(columns: list[str]) -> str:
@@ -232,40 +244,17 @@ def _walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
         return f"WITH {', '.join([*ids, *columns])} MATCH (n0:{q(root_type)} {{{q('id')}: k0}})"
 
     columns: list[str] = []
-    if walk.page is not None or any(s.node_props is None for s in steps_of(walk)):
-        root_id = f"n0.{q('id')} AS k0"
-        clauses = [head, f"WITH {', '.join([root_id, *ids[1:]])}"]
-        # A page collects every level, whatever it reads: its root is bound again by id on every row, and
-        # rows of a chain (``_level``) cost more than the collects they save (20 persons, two hops, at 50k:
-        # 53 ms against 37 ms, measured).
-        for step in walk.steps:
-            clauses += _branch(plan, step, "n0", [root_type], ids, columns, rebind)
-        clauses.append(rebind(columns))
-        root_cols = dialect.props_of("n0") if walk.root_props is None else \
-            _node_columns("n0", [ontology.node(root_type)], walk.root_props)
-        node = ", ".join([f"n0.{q('id')} AS id, {dialect.label_of('n0')} AS type, {root_cols} AS props", *ids[1:]])
-    else:
-        # One node by id whose steps read some columns of each far node (values, not whole nodes) is
-        # carried as it is: binding it again before each step cost LadybugDB ~2.5 ms a step (measured
-        # at 50k). LadybugDB 0.22 still nulls the carried node's properties after a step that matched
-        # nothing, so they are read before the steps (or, whole, by id after them); and with whole
-        # far nodes collected, a step after one that matched nothing matched nothing either (so
-        # those walks bind the root again, above).
-        keep = ["n0", "k0"]
-        clauses = [head]
-        if walk.root_props is None:
-            clauses.append(f"WITH n0, n0.{q('id')} AS k0")
-        else:
-            cols = _node_columns("n0", [ontology.node(root_type)], walk.root_props)
-            clauses.append(f"WITH n0, n0.{q('id')} AS k0, {cols} AS r0")
-            keep.append("r0")
-        clauses += _level(plan, walk.steps, "n0", [root_type], keep, columns)
-        if walk.root_props is None:
-            clauses.append(rebind(plan.listed(columns)))  # the last column is made here, then named
-            node = f"k0 AS id, {dialect.label_of('n0')} AS type, {dialect.props_of('n0')} AS props"
-        else:
-            node = f"k0 AS id, {plan.params.add(root_type)} AS type, r0 AS props"
-            columns = plan.listed(columns)
+    root_id = f"n0.{q('id')} AS k0"
+    clauses = [head, f"WITH {', '.join([root_id, *ids[1:]])}"]
+    # A page collects every level, whatever it reads: its root is bound again by id on every row, and
+    # rows of a chain cost more than the collects they save (20 persons, two hops, at 50k: 53 ms against
+    # 37 ms, measured with one chain of rows beside collects).
+    for step in walk.steps:
+        clauses += _branch(plan, step, "n0", [root_type], ids, columns, rebind)
+    clauses.append(rebind(columns))
+    root_cols = dialect.props_of("n0") if walk.root_props is None else \
+        _node_columns("n0", [ontology.node(root_type)], walk.root_props)
+    node = ", ".join([f"n0.{q('id')} AS id, {dialect.label_of('n0')} AS type, {root_cols} AS props", *ids[1:]])
     clauses.append(f"RETURN {', '.join([node, *columns])}{order}")
     return WalkQuery(" ".join(clauses), plan.params.values, keys, plan.collections, plan.flat)
 
@@ -422,53 +411,94 @@ def _collected(plan: _Plan, arm: _Arm, carried: list[str], columns: list[str],
     return clauses
 
 
-def _level(plan: _Plan, steps: Sequence[Step], parent: str, parent_types: Sequence[str], carried: list[str],
-           columns: list[str], above: str | None = None) -> list[str]:
-    """The steps from ``parent`` when the walk reads columns: every arm but one collected, the deepest
-    (the spine) read as rows of its own.
+def _chains(plan: _Plan, walk: Walk, head: str, root_type: str) -> tuple[str, _Shape]:
+    """A walk by id whose steps read columns, as rows: one UNION ALL branch per chain of arms from the root
+    to a leaf, its OPTIONAL MATCHes in a row and its values as flat columns (the other branches' columns
+    null), one row per path; the reader folds them into the items collects would make (``_fold``).
 
-    Each ``collect`` cost LadybugDB 0.22 ~1.2 ms (a 2-hop walk at 50k: 5.3 ms with three, 3.5 ms with
-    one; measured), where the rows of a chain of OPTIONAL MATCHes cost nearly nothing. Rows of one
-    chain are its paths, as many as the items the collects would hold; two chains side by side would
-    multiply, so only one is read as rows. ``above``: the spine column of the level above.
+    Each ``collect`` cost LadybugDB 0.22 ~1.2 ms and each map ~0.1 ms a column (the bench's 2-hop at 50k:
+    1.74 ms with one collect and maps, 1.19 ms as two branches of flat columns; measured), where the rows of
+    a chain of OPTIONAL MATCHes cost nearly nothing. Two chains in one branch would multiply their rows, so
+    each has its own. Nothing is carried through a WITH: LadybugDB 0.22 nulls a carried node's properties
+    after a later OPTIONAL MATCH that found nothing, and a node matched in the branch keeps them.
     """
-    arms = [a for s in steps for a in _arms(plan, s, parent, parent_types)]
-    if not arms:
-        return []
-    spine = max(arms, key=_Arm.depth)  # the first of the deepest
-    clauses: list[str] = []
+    o, d = plan.ontology, plan.dialect
+    tree = _tree(plan, walk.steps, "n0", [root_type])
+    arms: list[_Arm] = []  # every arm, each before the arms below it
+
+    def visit(entries: list[tuple[_Arm, Any]], above: str | None) -> None:
+        for arm, below in entries:
+            plan.flat[arm.c] = (above, [])
+            plan.collections.setdefault(id(arm.step), []).append(arm.c)
+            arms.append(arm)
+            visit(below, arm.c)
+
+    visit(tree, None)
+    values: dict[str, list[tuple[str, str, Property]]] = {}  # arm column -> (column, expression, property)
+    shapes: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]] = {}
     for arm in arms:
-        if arm is not spine:
-            clauses += _collected(plan, arm, carried, columns)
-            if above is not None:  # collected per edge of the spine above: read back into its items
-                plan.flat[above][1].append(arm.c)
-    clauses.append(spine.match)
-    # The edge's map is made before anything else is matched from its node: LadybugDB 0.22 nulls a
-    # carried node's properties after a later OPTIONAL MATCH that found nothing (measured on the root).
-    keep = [spine.n] if spine.children else []
-    if spine.children:
-        clauses.append(f"WITH {', '.join([*carried, *columns, *keep, f'{_item(plan, spine, ())} AS {spine.c}'])}")
-    else:  # the last match of the statement: its map is made where the row is returned
-        plan.made[spine.c] = _item(plan, spine, ())
-    columns.append(spine.c)
-    plan.collections.setdefault(id(spine.step), []).append(spine.c)
-    plan.flat[spine.c] = (above, [])
-    clauses += _level(plan, spine.children, spine.n, spine.ends, [*carried, *keep], columns, above=spine.c)
-    return clauses
+        rt, ends = o.rel(arm.step.rel_type), [o.node(t) for t in arm.ends]
+        rel = tuple((n, f"{arm.c}_r{j}") for j, n in enumerate(_rel_names(rt)))
+        node = tuple((n, f"{arm.c}_n{j}") for j, n in enumerate(_node_names(ends, arm.step.node_props or ())))
+        values[arm.c] = [(f"{arm.c}_t", d.label_of(arm.n), cypher.ID),
+                         *((c, f"{arm.r}.{q(n)}", cypher.rel_field(rt, n)) for n, c in rel),
+                         *((c, f"{arm.n}.{q(n)}", cypher.node_field(ends, n)) for n, c in node)]
+        shapes[arm.c] = (f"{arm.c}_t", rel, node)
+    root: tuple[tuple[str, str], ...] | None = None
+    if walk.root_props is None:
+        root_columns = [f"{d.props_of('n0')} AS props"]
+    else:
+        names = _node_names([o.node(root_type)], walk.root_props)[1:]  # its id is the ``id`` column
+        root = tuple((n, f"r0_{j}") for j, n in enumerate(names, 1))
+        root_columns = [f"n0.{q(n)} AS {c}" for n, c in root]
+    type_param = plan.params.add(root_type)
+    paths = list(_paths(tree)) or [()]
+    texts: list[str] = []
+    for i, path in enumerate(paths):
+        on = {a.c for a in path}
+        columns = [f"n0.{q('id')} AS id", f"{type_param} AS type", *root_columns, f"{i} AS b"]
+        columns += [f"{expr if arm.c in on else d.null_of(prop)} AS {c}"
+                    for arm in arms for c, expr, prop in values[arm.c]]
+        texts.append(" ".join([head, *(a.match for a in path), "RETURN " + ", ".join(columns)]))
+    return " UNION ALL ".join(texts), _Shape(root, shapes, tuple(frozenset(a.c for a in p) for p in paths))
+
+
+def _tree(plan: _Plan, steps: Sequence[Step], parent: str, parent_types: Sequence[str]) -> list[tuple[_Arm, Any]]:
+    """The arms of ``steps`` from ``parent``, each with the tree of arms below it."""
+    return [(arm, _tree(plan, arm.children, arm.n, arm.ends))
+            for step in steps for arm in _arms(plan, step, parent, parent_types)]
+
+
+def _paths(tree: list[tuple[_Arm, Any]]) -> Iterator[tuple[_Arm, ...]]:
+    """Every chain of arms from the top of ``tree`` down to an arm with none below it."""
+    for arm, below in tree:
+        if below:
+            for rest in _paths(below):
+                yield (arm, *rest)
+        else:
+            yield (arm,)
+
+
+def _node_names(types: Sequence[NodeType], names: Sequence[str]) -> list[str]:
+    """``id`` and those of ``names`` one of ``types`` (or the system columns) has, each once."""
+    return ["id", *(n for n in dict.fromkeys(names)
+                    if n != "id" and (n in SYSTEM_NODE_NAMES or any(t.has(n) for t in types)))]
+
+
+def _rel_names(rel_type: RelType) -> list[str]:
+    """A relationship's key and its ontology properties (not its system columns)."""
+    return ["key", *(p.name for p in rel_type.properties if p.name != "key")]
 
 
 def _node_columns(var: str, types: Sequence[NodeType], names: Sequence[str]) -> str:
     """A map of ``var``'s id and those of ``names`` its type has (any of ``types``: null on the others):
     what a selection reads, not every column."""
-    kept = [n for n in dict.fromkeys(names)
-            if n != "id" and (n in SYSTEM_NODE_NAMES or any(t.has(n) for t in types))]
-    return "{" + ", ".join(f"{q(n)}: {var}.{q(n)}" for n in ["id", *kept]) + "}"
+    return "{" + ", ".join(f"{q(n)}: {var}.{q(n)}" for n in _node_names(types, names)) + "}"
 
 
 def _rel_columns(var: str, rel_type: RelType) -> str:
     """A map of a relationship's key and its ontology properties (not its system columns)."""
-    names = ["key", *(p.name for p in rel_type.properties if p.name != "key")]
-    return "{" + ", ".join(f"{q(n)}: {var}.{q(n)}" for n in names) + "}"
+    return "{" + ", ".join(f"{q(n)}: {var}.{q(n)}" for n in _rel_names(rel_type)) + "}"
 
 
 # --- the rows -----------------------------------------------------------------------------------
@@ -477,6 +507,8 @@ def _rel_columns(var: str, rel_type: RelType) -> str:
 def read_walk(ontology: Ontology, walk: Walk, query: WalkQuery, rows: Sequence[Mapping[str, Any]]) -> WalkResult:
     """The ``WalkResult`` of the rows of ``query`` (made by ``walk_query`` for ``walk``)."""
     out = WalkResult(edges={s.name: {} for s in steps_of(walk)})
+    if query.shape is not None:
+        rows = _assemble(query.shape, rows)
     if query.flat and rows:
         rows = [_fold(rows, query.flat)]
     roots = [node_from_props(ontology, row["type"], row["props"]) for row in rows]
@@ -499,9 +531,25 @@ def read_walk(ontology: Ontology, walk: Walk, query: WalkQuery, rows: Sequence[M
     return out
 
 
+def _assemble(shape: _Shape, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of flat columns (``_chains``) as the rows ``_fold`` reads: the root's ``props`` and per arm its
+    ``{rel, type, node}`` map, None for the arms of other branches."""
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        on = shape.branches[row["b"]]
+        item: dict[str, Any] = {"id": row["id"], "type": row["type"],
+                                "props": row["props"] if shape.root is None else
+                                {"id": row["id"], **{n: row[c] for n, c in shape.root}}}
+        for arm, (label, rel, node) in shape.arms.items():
+            item[arm] = {"rel": {n: row[c] for n, c in rel}, "type": row[label],
+                         "node": {n: row[c] for n, c in node}} if arm in on else None
+        out.append(item)
+    return out
+
+
 def _fold(rows: Sequence[Mapping[str, Any]], flat: Mapping[str, tuple[str | None, list[str]]]) -> dict[str, Any]:
-    """The one root row a walk by id would have returned with every level collected: the rows of its
-    spine (one per path down it, ``_level``) grouped back into lists of items, level by level."""
+    """The one root row a walk by id would have returned with every level collected: its rows (one per path
+    down a chain, ``_chains``) grouped back into lists of items, level by level."""
     chain = list(flat)  # top down: a level is recorded before the one below it
     folded = {k: v for k, v in rows[0].items() if k not in flat and not any(k in subs for _, subs in flat.values())}
     index: dict[tuple[int, str], dict[tuple[Any, ...], dict[str, Any]]] = {}  # (holder, column) -> items by edge
@@ -509,8 +557,10 @@ def _fold(rows: Sequence[Mapping[str, Any]], flat: Mapping[str, tuple[str | None
         holders: dict[str | None, dict[str, Any]] = {None: folded}
         for c in chain:
             above, subs = flat[c]
+            value = row[c]
+            if value is None:
+                continue  # an arm of another branch, and so are the arms below it
             holder = holders[above]
-            value = row[c] or {}
             rel, node = value.get("rel") or {}, value.get("node") or {}
             key = (value.get("type"), node.get("id"), rel.get("key"))
             items = index.setdefault((id(holder), c), {})

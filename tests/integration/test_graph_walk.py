@@ -118,7 +118,7 @@ def _with_columns(steps: tuple[Step, ...]) -> tuple[Step, ...]:
 
 @pytest.mark.parametrize("name", list(WALKS))
 def test_a_walk_reading_columns_from_one_node_is_what_edges_says(store: Any, name: str) -> None:
-    """Reading columns, a walk by id reads its deepest chain as rows and collects the rest: the same edges."""
+    """Reading columns, a walk by id reads one UNION ALL branch of rows per chain of steps: the same edges."""
     steps = _with_columns(WALKS[name])
     total = 0
     for pid in ("per:000", "per:001", "per:005", "per:007", "per:nobody"):

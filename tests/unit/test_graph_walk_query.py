@@ -53,27 +53,35 @@ def test_depth_is_capped() -> None:
         Walk((deep,), node_id="org:1")
 
 
-def test_selected_columns_carry_a_root_by_id_without_binding_it_again() -> None:
+@pytest.mark.parametrize("dialect", [cypher.LADYBUG, cypher.NEO4J])
+def test_a_walk_by_id_reading_columns_is_one_union_branch_per_chain_of_flat_columns(dialect: cypher.Dialect) -> None:
     steps = (Step("0", "MEMBER_OF", "out", ("Person",), limit=21, node_props=("name",),
                   steps=(Step("1", "CO_BUILDS_WITH", "out", ("PartyOrganization",), node_props=("name",),
                               other_types=("Enterprise",)),)),)
-    q = walk_query(cypher.LADYBUG, ONTOLOGY, Walk(steps, node_id="per:1", root_props=("name",)))
-    assert q.text.startswith("MATCH (n0:`Person` {`id`: $p0}) WITH n0, n0.`id` AS k0, "
-                             "{`id`: n0.`id`, `name`: n0.`name`} AS r0 OPTIONAL MATCH (n0)-")
-    assert "MATCH (n0:`Person` {`id`: k0})" not in q.text  # no second lookup of the root
-    assert "node: {`id`: n2_0.`id`, `name`: n2_0.`name`}" in q.text  # the far node's columns, not the node
-    assert "rel: {`key`: r1_0.`key`, `role`: r1_0.`role`, `since`: r1_0.`since`}" in q.text
-    assert q.params["p1"] == "Person"
-    # One chain read as rows, the deepest: PartyOrganization then its enterprises; the Group arm is collected.
-    assert q.text.count("collect(") == 1
-    assert "AS c1_1 OPTIONAL MATCH (n0)-[r1_0:`MEMBER_OF`]->(n1_0:`PartyOrganization`)" in q.text
-    assert q.text.endswith("RETURN k0 AS id, $p1 AS type, r0 AS props, c1_1, c1_0, {rel: {`key`: r2_0.`key`, "
-                           "`since`: r2_0.`since`}, type: label(n2_0), node: {`id`: n2_0.`id`, `name`: n2_0.`name`}} "
-                           "AS c2_0")
-    assert q.flat == {"c1_0": (None, []), "c2_0": ("c1_0", [])}
-    # Whole far nodes anywhere: the root is bound again by id (LadybugDB lost later steps' rows otherwise).
-    whole = walk_query(cypher.LADYBUG, ONTOLOGY, Walk((MEMBER_OF,), node_id="per:1", root_props=("name",)))
-    assert whole.text.count("MATCH (n0:`Person` {`id`: k0})") >= 3
+    q = walk_query(dialect, ONTOLOGY, Walk(steps, node_id="per:1", root_props=("name",)))
+    party, group = q.text.split(" UNION ALL ")
+    # PartyOrganization then its enterprises, one row per path; the Group memberships a branch of their own.
+    assert party.startswith("MATCH (n0:`Person` {`id`: $p0}) OPTIONAL MATCH (n0)-[r1_0:`MEMBER_OF`]->"
+                            "(n1_0:`PartyOrganization`) OPTIONAL MATCH (n1_0)-[r2_0:`CO_BUILDS_WITH`]->"
+                            "(n2_0:`Enterprise`) RETURN n0.`id` AS id, $p1 AS type, n0.`name` AS r0_1, 0 AS b, ")
+    assert group.startswith("MATCH (n0:`Person` {`id`: $p0}) OPTIONAL MATCH (n0)-[r1_1:`MEMBER_OF`]->(n1_1:`Group`) "
+                            "RETURN n0.`id` AS id, $p1 AS type, n0.`name` AS r0_1, 1 AS b, ")
+    assert " WITH " not in q.text and "collect(" not in q.text and "{`id`: k0}" not in q.text
+    assert q.params == {"p0": "per:1", "p1": "Person"}
+    # The same columns in both branches, in the same order: values where the branch matched them, typed
+    # nulls where it did not (LadybugDB's UNION ALL binds each column's type; an untyped NULL is ANY).
+    null = {"ladybug": "CAST(NULL AS {})", "neo4j": "NULL"}[dialect.name]
+    assert "n2_0.`name` AS c2_0_n1" in party and f"{null.format('STRING')} AS c2_0_n1" in group
+    assert "r1_0.`since` AS c1_0_r2" in party and f"{null.format('DATE')} AS c1_0_r2" in group
+    assert f"{dialect.label_of('n1_1')} AS c1_1_t" in group and f"{null.format('STRING')} AS c1_1_t" in party
+    assert [c.split(" AS ")[-1] for c in party.split(" RETURN ")[1].split(", ")] == \
+        [c.split(" AS ")[-1] for c in group.split(" RETURN ")[1].split(", ")]
+    assert q.flat == {"c1_0": (None, []), "c2_0": ("c1_0", []), "c1_1": (None, [])}
+    assert q.shape is not None and q.shape.branches == (frozenset({"c1_0", "c2_0"}), frozenset({"c1_1"}))
+    assert q.shape.root == (("name", "r0_1"),)  # and the id from the ``id`` column
+    # Whole far nodes anywhere: collected, the root bound again by id (LadybugDB lost later steps' rows otherwise).
+    whole = walk_query(dialect, ONTOLOGY, Walk((MEMBER_OF,), node_id="per:1", root_props=("name",)))
+    assert whole.text.count("MATCH (n0:`Person` {`id`: k0})") >= 3 and whole.shape is None
 
 
 @pytest.mark.parametrize("dialect", [cypher.LADYBUG, cypher.NEO4J])
@@ -87,20 +95,25 @@ def test_a_counted_page_counts_in_its_statement(dialect: cypher.Dialect) -> None
     assert " RETURN total, " in text and params["k1"] is True
 
 
-def test_only_the_deepest_chain_is_read_as_rows_the_others_collected_into_its_edges() -> None:
-    # Person -> MEMBER_OF (Group: 1 level; PartyOrganization: 3 levels) and WORKS_AT (1 level).
+def test_every_chain_from_the_root_to_a_leaf_is_a_branch_and_nothing_is_collected() -> None:
+    # Person -> MEMBER_OF (Group: 1 level; PartyOrganization: its enterprises, and 2 levels up and back
+    # down PART_OF / MEMBER_OF) and WORKS_AT (1 level).
     deep = Step("2", "PART_OF", "out", ("PartyOrganization",), node_props=("name",), steps=(
         Step("3", "MEMBER_OF", "in", ("PartyOrganization",), node_props=("name",), other_types=("Person",)),))
     side = Step("4", "CO_BUILDS_WITH", "out", ("PartyOrganization",), node_props=("name",), other_types=("Enterprise",))
     steps = (Step("1", "MEMBER_OF", "out", ("Person",), node_props=("name",), steps=(side, deep)),
              Step("5", "WORKS_AT", "out", ("Person",), node_props=("name",)))
     q = walk_query(cypher.LADYBUG, ONTOLOGY, Walk(steps, node_id="per:1", root_props=("name",)))
-    rows = [c for c, _ in q.flat.items()]
-    assert len(rows) == 3 and [q.flat[c][0] for c in rows] == [None, rows[0], rows[1]]  # one chain, top down
-    # The PartyOrganization's co-building enterprises are collected per organisation, read back into its items;
-    # the Group memberships and workplaces at the root: one column each on every row.
-    assert len(q.flat[rows[0]][1]) == 1 and q.flat[rows[1]][1] == [] and q.flat[rows[2]][1] == []
-    assert q.text.count("collect(") == 3
+    assert q.shape is not None and "collect(" not in q.text
+    branches = q.text.split(" UNION ALL ")
+    assert len(branches) == len(q.shape.branches)
+    leaves = [c for c in q.flat if not any(above == c for above, _ in q.flat.values())]
+    assert sorted(leaves) == sorted(c for b in q.shape.branches for c in b if c in leaves)  # a branch per leaf
+    for text, arms in zip(branches, q.shape.branches):
+        assert text.count("OPTIONAL MATCH") == len(arms)
+        chain = [c for c in q.flat if c in arms]  # top down, each below the one before
+        assert [q.flat[c][0] for c in chain] == [None, *chain[:-1]]
+    assert all(subs == [] for _, subs in q.flat.values())
 
 
 @pytest.mark.parametrize("dialect", [cypher.LADYBUG, cypher.NEO4J])
@@ -111,7 +124,8 @@ def test_the_same_steps_by_another_id_reuse_the_statement_with_that_id(dialect: 
     first = walk_query(dialect, ONTOLOGY, Walk(steps, node_id="per:1", root_props=("name",)))
     again = walk_query(dialect, ONTOLOGY, Walk(steps, node_id="per:2", root_props=("name",)))
     fresh = walk_module._walk_query(dialect, ONTOLOGY, Walk(steps, node_id="per:2", root_props=("name",)))
-    assert (again.text, again.params, again.keys, again.flat) == (fresh.text, fresh.params, fresh.keys, fresh.flat)
+    assert (again.text, again.params, again.keys, again.flat, again.shape) == \
+        (fresh.text, fresh.params, fresh.keys, fresh.flat, fresh.shape)
     assert again.collections == fresh.collections == first.collections  # by id(step): the same steps
     assert first.params["p0"] == "per:1" and again.params["p0"] == "per:2"
     assert "第" in again.params.values()  # the step's filter value travels with the statement
