@@ -227,6 +227,52 @@ def test_transaction_functions_are_safe_to_retry(clean: Neo4jGraphStore, setting
         s.close()
 
 
+class _FlakySessions:
+    """The real driver, whose next ``fails`` sessions raise ``error`` on their first statement."""
+
+    def __init__(self, driver: Any, fails: int, error: Exception) -> None:
+        self._driver, self.fails, self.error, self.sessions = driver, fails, error, 0
+
+    def session(self, **options: Any) -> Any:
+        self.sessions += 1
+        session = self._driver.session(**options)
+        if self.fails > 0:
+            self.fails -= 1
+
+            def run(*args: Any, **kwargs: Any) -> Any:
+                raise self.error
+
+            session.run = run
+        return session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._driver, name)
+
+
+def test_a_read_is_one_auto_commit_statement_retried_on_transient_errors(small: Neo4jGraphStore,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    real = small._driver
+    monkeypatch.setattr(neo4j_store, "READ_RETRY_FIRST_S", 0.01)
+    flaky = _FlakySessions(real, 2, neo4j.exceptions.TransientError("the server is busy"))
+    monkeypatch.setattr(small, "_driver", flaky)
+    assert small.get_nodes(["per:00001"])["per:00001"].props["name"] == person(1).props["name"]
+    assert flaky.sessions == 3 and flaky.fails == 0  # two failures, then the answer
+    # Not retried: an error a retry cannot mend, and a transient one past the retry window.
+    flaky = _FlakySessions(real, 1, neo4j.exceptions.ClientError("no such thing"))
+    monkeypatch.setattr(small, "_driver", flaky)
+    with pytest.raises(StoreError, match=r"Neo4j failed running a query"):
+        small.get_nodes(["per:00001"])
+    assert flaky.sessions == 1
+    monkeypatch.setattr(neo4j_store, "READ_RETRY_S", 0.0)
+    flaky = _FlakySessions(real, 5, neo4j.exceptions.TransientError("still busy"))
+    monkeypatch.setattr(small, "_driver", flaky)
+    with pytest.raises(StoreError, match="kept failing with a transient error while reading the graph"):
+        small.get_nodes(["per:00001"])
+    assert flaky.sessions == 1
+    monkeypatch.setattr(small, "_driver", real)
+    assert small.get_nodes(["per:00001"])["per:00001"].id == "per:00001"
+
+
 def test_writers_in_several_processes_share_one_seq_counter(small: Neo4jGraphStore, settings: Settings) -> None:
     """Three processes update one node and add groups at once: versions and seqs stay gapless."""
     seq = small.last_seq()
