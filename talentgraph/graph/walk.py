@@ -146,19 +146,18 @@ class _Plan:
     params: Params
     numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     collections: dict[int, list[str]] = field(default_factory=dict)  # id(step) -> its collections' names
-    # An arm's column read as rows (``_chains``) -> (the column of the arm above it, columns collected under it).
-    flat: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class _Shape:
-    """How the rows of a walk read as chains (``_chains``) turn into the rows the reader folds: the root's
-    (name, column) pairs beside its ``id`` (None: the ``props`` column holds the whole node), per arm column
-    its label column and its relationship's and far node's (name, column) pairs, and per branch (the ``b``
-    column) its arms."""
+    """How the rows of a walk read as chains (``_chains``) turn into the items collects would make: the
+    root's (name, column) pairs beside its ``id`` (None: the ``props`` column holds the whole node); per arm
+    (by its column name, each arm before the arms below it) its label column and its relationship's and far
+    node's (name, column) pairs, and the arm above it; per branch (the ``b`` column) its arms."""
 
     root: tuple[tuple[str, str], ...] | None
     arms: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]]
+    above: dict[str, str | None]
     branches: tuple[frozenset[str], ...]
 
 
@@ -171,9 +170,6 @@ class WalkQuery:
     params: dict[str, Any]
     keys: list[tuple[Property, bool]]
     collections: dict[int, list[str]]
-    # Columns read as rows (``_chains``): each -> (the column above it, the columns collected under its
-    # edges). The reader folds the rows into the items collects would make.
-    flat: dict[str, tuple[str | None, list[str]]] = field(default_factory=dict)
     shape: _Shape | None = None  # rows of flat columns, one UNION ALL branch per chain (``_chains``)
 
 
@@ -206,7 +202,7 @@ def walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
     if found is not None:
         query = found[3]
         return WalkQuery(query.text, {**query.params, _ROOT_ID: walk.node_id}, query.keys, query.collections,
-                         query.flat, query.shape)
+                         query.shape)
     query = _walk_query(dialect, ontology, walk)
     if query.params.get(_ROOT_ID) == walk.node_id:
         with _QUERIES_LOCK:
@@ -233,7 +229,7 @@ def _walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
     if walk.page is None and all(s.node_props is not None for s in steps_of(walk)):
         # One node by id whose steps all read some columns (values, not whole nodes): rows, not collects.
         text, shape = _chains(plan, walk, head, root_type)
-        return WalkQuery(text, plan.params.values, keys, plan.collections, plan.flat, shape)
+        return WalkQuery(text, plan.params.values, keys, plan.collections, shape)
 
     ids = ["k0", "total"] if walk.page is not None and walk.page.count else ["k0"]
 
@@ -256,7 +252,7 @@ def _walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
         _node_columns("n0", [ontology.node(root_type)], walk.root_props)
     node = ", ".join([f"n0.{q('id')} AS id, {dialect.label_of('n0')} AS type, {root_cols} AS props", *ids[1:]])
     clauses.append(f"RETURN {', '.join([node, *columns])}{order}")
-    return WalkQuery(" ".join(clauses), plan.params.values, keys, plan.collections, plan.flat)
+    return WalkQuery(" ".join(clauses), plan.params.values, keys, plan.collections)
 
 
 def _page_head(plan: _Plan, page: PageRoot) -> tuple[str, list[tuple[Property, bool]]]:
@@ -425,10 +421,11 @@ def _chains(plan: _Plan, walk: Walk, head: str, root_type: str) -> tuple[str, _S
     o, d = plan.ontology, plan.dialect
     tree = _tree(plan, walk.steps, "n0", [root_type])
     arms: list[_Arm] = []  # every arm, each before the arms below it
+    aboves: dict[str, str | None] = {}
 
     def visit(entries: list[tuple[_Arm, Any]], above: str | None) -> None:
         for arm, below in entries:
-            plan.flat[arm.c] = (above, [])
+            aboves[arm.c] = above
             plan.collections.setdefault(id(arm.step), []).append(arm.c)
             arms.append(arm)
             visit(below, arm.c)
@@ -460,7 +457,7 @@ def _chains(plan: _Plan, walk: Walk, head: str, root_type: str) -> tuple[str, _S
         columns += [f"{expr if arm.c in on else d.null_of(prop)} AS {c}"
                     for arm in arms for c, expr, prop in values[arm.c]]
         texts.append(" ".join([head, *(a.match for a in path), "RETURN " + ", ".join(columns)]))
-    return " UNION ALL ".join(texts), _Shape(root, shapes, tuple(frozenset(a.c for a in p) for p in paths))
+    return " UNION ALL ".join(texts), _Shape(root, shapes, aboves, tuple(frozenset(a.c for a in p) for p in paths))
 
 
 def _tree(plan: _Plan, steps: Sequence[Step], parent: str, parent_types: Sequence[str]) -> list[tuple[_Arm, Any]]:
@@ -507,10 +504,8 @@ def _rel_columns(var: str, rel_type: RelType) -> str:
 def read_walk(ontology: Ontology, walk: Walk, query: WalkQuery, rows: Sequence[Mapping[str, Any]]) -> WalkResult:
     """The ``WalkResult`` of the rows of ``query`` (made by ``walk_query`` for ``walk``)."""
     out = WalkResult(edges={s.name: {} for s in steps_of(walk)})
-    if query.shape is not None:
-        rows = _assemble(query.shape, rows)
-    if query.flat and rows:
-        rows = [_fold(rows, query.flat)]
+    if query.shape is not None and rows:
+        rows = [_fold(_assemble(query.shape, rows), query.shape.above)]
     roots = [node_from_props(ontology, row["type"], row["props"]) for row in rows]
     shown = len(roots) if walk.page is None else walk.page.first  # not the row that tells of a next page
     for root, row in zip(roots[:shown], rows):
@@ -547,26 +542,25 @@ def _assemble(shape: _Shape, rows: Sequence[Mapping[str, Any]]) -> list[dict[str
     return out
 
 
-def _fold(rows: Sequence[Mapping[str, Any]], flat: Mapping[str, tuple[str | None, list[str]]]) -> dict[str, Any]:
+def _fold(rows: Sequence[Mapping[str, Any]], above: Mapping[str, str | None]) -> dict[str, Any]:
     """The one root row a walk by id would have returned with every level collected: its rows (one per path
-    down a chain, ``_chains``) grouped back into lists of items, level by level."""
-    chain = list(flat)  # top down: a level is recorded before the one below it
-    folded = {k: v for k, v in rows[0].items() if k not in flat and not any(k in subs for _, subs in flat.values())}
+    down a chain, ``_chains``) grouped back into lists of items, level by level. ``above``: each arm's column
+    and the column of the arm above it (None at the root), each arm before the arms below it."""
+    folded = {k: v for k, v in rows[0].items() if k not in above}
     index: dict[tuple[int, str], dict[tuple[Any, ...], dict[str, Any]]] = {}  # (holder, column) -> items by edge
     for row in rows:
         holders: dict[str | None, dict[str, Any]] = {None: folded}
-        for c in chain:
-            above, subs = flat[c]
+        for c, up in above.items():
             value = row[c]
             if value is None:
                 continue  # an arm of another branch, and so are the arms below it
-            holder = holders[above]
+            holder = holders[up]
             rel, node = value.get("rel") or {}, value.get("node") or {}
             key = (value.get("type"), node.get("id"), rel.get("key"))
             items = index.setdefault((id(holder), c), {})
             item = items.get(key)
             if item is None:
-                item = items[key] = {**value, **{x: row[x] for x in subs}}
+                item = items[key] = value  # a map of its own (``_assemble``): its lists go into it
                 holder.setdefault(c, []).append(item)
             holders[c] = item
     return folded

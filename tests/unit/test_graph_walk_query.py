@@ -76,8 +76,8 @@ def test_a_walk_by_id_reading_columns_is_one_union_branch_per_chain_of_flat_colu
     assert f"{dialect.label_of('n1_1')} AS c1_1_t" in group and f"{null.format('STRING')} AS c1_1_t" in party
     assert [c.split(" AS ")[-1] for c in party.split(" RETURN ")[1].split(", ")] == \
         [c.split(" AS ")[-1] for c in group.split(" RETURN ")[1].split(", ")]
-    assert q.flat == {"c1_0": (None, []), "c2_0": ("c1_0", []), "c1_1": (None, [])}
-    assert q.shape is not None and q.shape.branches == (frozenset({"c1_0", "c2_0"}), frozenset({"c1_1"}))
+    assert q.shape is not None and q.shape.above == {"c1_0": None, "c2_0": "c1_0", "c1_1": None}
+    assert q.shape.branches == (frozenset({"c1_0", "c2_0"}), frozenset({"c1_1"}))
     assert q.shape.root == (("name", "r0_1"),)  # and the id from the ``id`` column
     # Whole far nodes anywhere: collected, the root bound again by id (LadybugDB lost later steps' rows otherwise).
     whole = walk_query(dialect, ONTOLOGY, Walk((MEMBER_OF,), node_id="per:1", root_props=("name",)))
@@ -107,13 +107,14 @@ def test_every_chain_from_the_root_to_a_leaf_is_a_branch_and_nothing_is_collecte
     assert q.shape is not None and "collect(" not in q.text
     branches = q.text.split(" UNION ALL ")
     assert len(branches) == len(q.shape.branches)
-    leaves = [c for c in q.flat if not any(above == c for above, _ in q.flat.values())]
+    above = q.shape.above
+    leaves = [c for c in above if c not in above.values()]
     assert sorted(leaves) == sorted(c for b in q.shape.branches for c in b if c in leaves)  # a branch per leaf
+    assert len(leaves) == len(q.shape.branches) == 4  # Group; co-building; PART_OF then members; WORKS_AT
     for text, arms in zip(branches, q.shape.branches):
         assert text.count("OPTIONAL MATCH") == len(arms)
-        chain = [c for c in q.flat if c in arms]  # top down, each below the one before
-        assert [q.flat[c][0] for c in chain] == [None, *chain[:-1]]
-    assert all(subs == [] for _, subs in q.flat.values())
+        chain = [c for c in above if c in arms]  # top down, each below the one before
+        assert [above[c] for c in chain] == [None, *chain[:-1]]
 
 
 @pytest.mark.parametrize("dialect", [cypher.LADYBUG, cypher.NEO4J])
@@ -124,8 +125,7 @@ def test_the_same_steps_by_another_id_reuse_the_statement_with_that_id(dialect: 
     first = walk_query(dialect, ONTOLOGY, Walk(steps, node_id="per:1", root_props=("name",)))
     again = walk_query(dialect, ONTOLOGY, Walk(steps, node_id="per:2", root_props=("name",)))
     fresh = walk_module._walk_query(dialect, ONTOLOGY, Walk(steps, node_id="per:2", root_props=("name",)))
-    assert (again.text, again.params, again.keys, again.flat, again.shape) == \
-        (fresh.text, fresh.params, fresh.keys, fresh.flat, fresh.shape)
+    assert (again.text, again.params, again.keys, again.shape) == (fresh.text, fresh.params, fresh.keys, fresh.shape)
     assert again.collections == fresh.collections == first.collections  # by id(step): the same steps
     assert first.params["p0"] == "per:1" and again.params["p0"] == "per:2"
     assert "第" in again.params.values()  # the step's filter value travels with the statement
