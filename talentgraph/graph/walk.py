@@ -316,9 +316,6 @@ class _Arm:
     c: str
     ends: list[str]  # the types its far node may be
 
-    def depth(self) -> int:
-        return 1 + depth(self.children)
-
 
 def _arms(plan: _Plan, step: Step, parent: str, parent_types: Sequence[str]) -> list[_Arm]:
     """``step``'s OPTIONAL MATCHes from ``parent``: one per far-end type, labelled.

@@ -191,7 +191,7 @@ class Neo4jGraphStore(CypherGraphStore[ManagedTransaction]):
         """One read as an auto-commit statement in a read session, retried on transient errors.
 
         ``execute_read`` wraps it in an explicit transaction: BEGIN, the statement, then COMMIT a
-        round trip of its own, ~0.4 ms more per read on loopback (measured, driver 5.28: 1.20 against
+        round trip of its own, ~0.4 ms more per read on loopback (measured, driver 6.4: 1.20 against
         0.78 ms p50 for one person by id), paid by every GraphQL request. A read has nothing to
         commit, and retrying it is safe: it is retried as the driver would retry the transaction.
         """
