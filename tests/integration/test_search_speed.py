@@ -89,9 +89,9 @@ def tied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TantivyIndex]:
     idx.close()
 
 
-@pytest.mark.parametrize("first", [1, 7, OVERFETCH, 50])
+@pytest.mark.parametrize("first", [1, 7, 50, OVERFETCH])
 def test_tied_pages_neither_repeat_nor_skip_in_at_most_two_searches(tied: TantivyIndex, first: int) -> None:
-    service = SearchService(tied)
+    service = SearchService(tied, max_page_size=OVERFETCH)
     seen: list[tuple[float, str]] = []
     after = None
     pages = 0
@@ -115,6 +115,31 @@ def test_one_search_when_the_page_ends_clear_of_a_tie(tied: TantivyIndex) -> Non
     with engine_calls(tied) as calls:
         res = service.search("磊", first=500, facets=[])  # every match fits the page: no tie runs past it
     assert calls["search"] == 1 and len(res.hits) == res.total
+
+
+def test_ties_between_ids_that_share_their_first_24_bytes_are_ordered_by_the_stored_id(tmp_path: Path) -> None:
+    """The id keys hold an id's first 24 bytes; ids alike that far are told apart by their stored id,
+    among many that differ earlier, in a tie that runs past the first fetch."""
+    long_ids = [f"per:{'x' * 20}-{i:03d}" for i in range(60)]  # 24 bytes alike: the keys tie
+    ids = long_ids + [f"per:{i:04d}" for i in range(700)]
+    random.Random(9).shuffle(ids)
+    idx = TantivyIndex(tmp_path / "idx")
+    try:
+        for k in range(0, len(ids), 250):
+            idx.index(build_doc(Node(i, "Person", {"name": "芳"})) for i in ids[k : k + 250])
+            idx.commit()
+        service = SearchService(idx, max_page_size=100)
+        got: list[str] = []
+        after = None
+        while True:
+            res = service.search("芳", first=37, after=after, facets=[])
+            got += [h.id for h in res.hits]
+            if not res.has_next_page:
+                break
+            after = res.end_cursor
+        assert got == sorted(ids)
+    finally:
+        idx.close()
 
 
 # --- through GraphQL -----------------------------------------------------------------------------
