@@ -73,6 +73,7 @@ MAX_SEARCH_WINDOW = 10_000
 client should narrow the query or filter, not page."""
 MAX_CURSOR_DIGITS = 18  # of a cursor's offset, checked before int(): past it a cursor is forged, not deep
 PLAN_CACHE_SIZE = 1024  # plans of recent (text, types, visibility): parsing tries every label window
+SPANS_CACHE_SIZE = 512  # per plan: marks of recent texts (``Plan.spans``)
 TITLE_CACHE_SIZE = 4096  # display names of node-id facet values (buildings, areas, groups …)
 LABEL_CACHE_SIZE = 4096  # (zh, en) labels of vocabulary facet values, until the vocabularies change
 TITLE_TTL_S = 60.0  # a renamed building shows its new name in facets within this long
@@ -138,6 +139,14 @@ class Plan:
     query: Query
     name_needles: list[Needles] = field(default_factory=list)  # per segment
     text_needles: list[Needles] = field(default_factory=list)
+    # Per segment, the terms it holds as (said, field, term id, "← field: id (zh / en)"): what an
+    # explanation names when a hit holds one (``SearchService._held_terms``, read once per plan).
+    held_terms: list[tuple[tuple[str, str, str, str], ...]] | None = None
+    # What a segment's needles mark in a text, by (segment, name needles?, text, personal name?): a pure
+    # function of those, and the same texts recur — an occupation, a skill written freely — among one
+    # search's hits and the pages after it.
+    spans: LRU[tuple[int, bool, str, bool], list[tuple[int, int]]] = field(
+        default_factory=lambda: LRU(SPANS_CACHE_SIZE))
 
 
 @dataclass(frozen=True)
@@ -695,14 +704,17 @@ class SearchService:
         text_props = view.text_props
         # A cluster's document (entity resolution) also holds its other records' values (``_also``).
         also = {k: v for k, v in _also(src).items() if sees(k)}
+        # Only the properties this row has: most of a type's text properties are empty on most rows.
+        text_props = {k: v for k, v in text_props.items() if k in src or k in also}
         texts = {prop: [v for v in ([src[prop]] if isinstance(src.get(prop), str) else []) + also.get(prop, [])
                         if isinstance(v, str)] for prop in text_props}
         seg_spans: list[dict[str, list[list[tuple[int, int]]]]] = []
         if explain:
             shown = {k: v for k, v in src.items() if k != ALSO_FIELD and sees(k)}
+            held_terms = self._held_terms(plan)
             for i, seg in enumerate(plan.segments):
-                seg_spans.append(self._spans(texts, text_props, plan.name_needles[i], plan.text_needles[i]))
-                explanations += self._explain(seg, shown, also, text_props, seg_spans[i])
+                seg_spans.append(self._spans(texts, text_props, plan, i))
+                explanations += self._explain(seg, held_terms[i], shown, also, text_props, seg_spans[i])
         if needles is not None:
             name_needles, text_needles = needles
             for prop, (kind, personal) in text_props.items():
@@ -724,32 +736,60 @@ class SearchService:
 
     @staticmethod
     def _spans(texts: Mapping[str, list[str]], text_props: Mapping[str, tuple[FieldKind, bool]],
-               name_needles: Needles, text_needles: Needles) -> dict[str, list[list[tuple[int, int]]]]:
-        """Per text property, what one segment's needles mark in each of its texts."""
+               plan: Plan, i: int) -> dict[str, list[list[tuple[int, int]]]]:
+        """Per text property, what segment ``i``'s needles mark in each of its texts (kept in ``plan.spans``;
+        callers do not change the lists)."""
         out: dict[str, list[list[tuple[int, int]]]] = {}
+        name_needles, text_needles, cache = plan.name_needles[i], plan.text_needles[i], plan.spans
         for prop, (kind, personal) in text_props.items():
-            needles = name_needles if kind is FieldKind.NAME else text_needles
-            out[prop] = [find_spans(t, needles, surname=personal) if needles else [] for t in texts[prop]]
+            is_name = kind is FieldKind.NAME
+            needles = name_needles if is_name else text_needles
+            if not needles:
+                out[prop] = [[] for _t in texts[prop]]
+                continue
+            found = []
+            for t in texts[prop]:
+                key = (i, is_name, t, personal)
+                spans = cache.get(key)
+                if spans is None:
+                    spans = find_spans(t, needles, surname=personal)
+                    cache.put(key, spans)
+                found.append(spans)
+            out[prop] = found
         return out
 
+    def _held_terms(self, plan: Plan) -> list[tuple[tuple[str, str, str, str], ...]]:
+        """``plan.held_terms``, worked out on first use (a plan is rebuilt when the vocabularies change,
+        so its labels hold as long as it does)."""
+        if plan.held_terms is None:
+            out = []
+            for seg in plan.segments:
+                items = []
+                for said, field_name, term_id in [(s.text, *t) for s in (seg, *seg.parts)
+                                                  for t in s.terms + [(e.field, e.term_id) for e in s.implied]]:
+                    term = synonyms.term_of(field_name, term_id, ontology=self.ontology)
+                    label = f" ({term.zh} / {term.en})" if term is not None else ""
+                    items.append((said, field_name, term_id, f"{said} ← {field_name}: {term_id}{label}"))
+                out.append(tuple(items))
+            plan.held_terms = out
+        return plan.held_terms
+
     def _explain(
-        self, seg: Segment, src: dict[str, Any], also: Mapping[str, list[Any]],
-        text_props: dict[str, tuple[FieldKind, bool]], spans: Mapping[str, list[list[tuple[int, int]]]],
+        self, seg: Segment, held_terms: Sequence[tuple[str, str, str, str]], src: dict[str, Any],
+        also: Mapping[str, list[Any]], text_props: dict[str, tuple[FieldKind, bool]],
+        spans: Mapping[str, list[list[tuple[int, int]]]],
     ) -> list[str]:
-        """Why the row matched ``seg``: its terms in keyword fields, and the text properties where
-        ``spans`` (the segment's marks per text, ``_spans``) found something."""
+        """Why the row matched ``seg``: the terms it holds (``held_terms``, the segment's) in keyword fields,
+        and the text properties where ``spans`` (the segment's marks per text, ``_spans``) found something."""
         out: list[str] = []
         held: dict[str, list[Any]] = {}  # a field's values on this row, as term ids spell them
-        for said, field_name, term_id in [(s.text, *t) for s in (seg, *seg.parts)
-                                          for t in s.terms + [(e.field, e.term_id) for e in s.implied]]:
+        for _said, field_name, term_id, explained in held_terms:
             values = held.get(field_name)
             if values is None:
                 values = held[field_name] = [_flag_text(v) for v in _as_list(src.get(field_name))
                                              + also.get(field_name, [])]
             if term_id in values:
-                term = synonyms.term_of(field_name, term_id, ontology=self.ontology)
-                label = f" ({term.zh} / {term.en})" if term is not None else ""
-                out.append(f"{said} ← {field_name}: {term_id}{label}")
+                out.append(explained)
         for prop in text_props:
             if any(spans[prop]):
                 out.append(f"{seg.text} ← {prop}")
