@@ -235,7 +235,8 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
         # strawberry passes a manager on every request; it wraps resolvers only when an extension
         # implements ``resolve`` — then every field takes graphql-core's path, through it.
         middleware = self.middleware_manager
-        if (middleware is None or not middleware.middlewares) and id(grouped_field_set) not in self._never_plain:
+        if (middleware is None or not middleware.middlewares) and (
+                self._never_plain.get(id(grouped_field_set)) is not grouped_field_set):
             try:
                 return self._plain_object(parent_type, source_value, grouped_field_set)
             except _NotPlain:
@@ -243,12 +244,13 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
         return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
 
     @property
-    def _never_plain(self) -> set[int]:
-        """Field sets (graphql-core collects each once per execution, so their ids hold for the request)
-        that select a field without a plain plan: not tried again for the next item of a list."""
-        found: set[int] | None = self.__dict__.get("_never_plain_ids")
+    def _never_plain(self) -> dict[int, Any]:
+        """Field sets that select a field without a plain plan, by id: not tried again for the next item of
+        a list. Each is held, not only its id: a field set graphql-core has let go of (the root's, once its
+        fields are awaited) frees its id for the next one collected, which would then never be tried."""
+        found: dict[int, Any] | None = self.__dict__.get("_never_plain_sets")
         if found is None:
-            found = self.__dict__["_never_plain_ids"] = set()
+            found = self.__dict__["_never_plain_sets"] = {}
         return found
 
     def _plain_object(self, parent_type: GraphQLObjectType, source: Any,
@@ -258,7 +260,7 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
             node = details[0].node
             plan = _plain(parent_type, node.name.value)
             if plan is None or (node.arguments and plan.fast is None):
-                self._never_plain.add(id(grouped_field_set))
+                self._never_plain[id(grouped_field_set)] = grouped_field_set
                 raise _NotPlain
             try:
                 value = plan.get(source) if plan.get is not None else self._fast_value(plan, parent_type, source,
