@@ -171,6 +171,9 @@ class _Plain:
     field: GraphQLField | None = None
 
 
+# (response name, field details, plan, parent type) of each field an object completes with (``_steps``).
+_Steps = list[tuple[str, Any, "_Plain", GraphQLObjectType]]
+
 # Per object type of a built schema (kept only while the schema is), per field name.
 _PLANS: WeakKeyDictionary[GraphQLObjectType, dict[str, _Plain | None]] = WeakKeyDictionary()
 
@@ -235,33 +238,41 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
         # strawberry passes a manager on every request; it wraps resolvers only when an extension
         # implements ``resolve`` — then every field takes graphql-core's path, through it.
         middleware = self.middleware_manager
-        if (middleware is None or not middleware.middlewares) and (
-                self._never_plain.get(id(grouped_field_set)) is not grouped_field_set):
-            try:
-                return self._plain_object(parent_type, source_value, grouped_field_set)
-            except _NotPlain:
-                pass
+        if middleware is None or not middleware.middlewares:
+            steps = self._steps(parent_type, grouped_field_set)
+            if steps is not None:
+                try:
+                    return self._plain_object(steps, source_value)
+                except _NotPlain:
+                    pass
         return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
 
-    @property
-    def _never_plain(self) -> dict[int, Any]:
-        """Field sets that select a field without a plain plan, by id: not tried again for the next item of
-        a list. Each is held, not only its id: a field set graphql-core has let go of (the root's, once its
-        fields are awaited) frees its id for the next one collected, which would then never be tried."""
-        found: dict[int, Any] | None = self.__dict__.get("_never_plain_sets")
-        if found is None:
-            found = self.__dict__["_never_plain_sets"] = {}
-        return found
-
-    def _plain_object(self, parent_type: GraphQLObjectType, source: Any,
-                      grouped_field_set: Mapping[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def _steps(self, parent_type: GraphQLObjectType, grouped_field_set: Mapping[str, Any]) -> _Steps | None:
+        """How the plain pass completes an object of ``parent_type`` with these fields: (response name, field
+        details, plan) for each; None when one of them is not plain. Worked out once per field set and request
+        (graphql-core collects the field set of a list's items once): each is held with its answer, not only by
+        its id — a field set graphql-core has let go of (the root's, once its fields are awaited) frees its id
+        for the next one collected."""
+        memo: dict[int, tuple[Any, GraphQLObjectType, _Steps | None]] | None = self.__dict__.get("_plain_steps")
+        if memo is None:
+            memo = self.__dict__["_plain_steps"] = {}
+        known = memo.get(id(grouped_field_set))
+        if known is not None and known[0] is grouped_field_set and known[1] is parent_type:
+            return known[2]
+        steps: _Steps = []
         for response_name, details in grouped_field_set.items():
             node = details[0].node
             plan = _plain(parent_type, node.name.value)
             if plan is None or (node.arguments and plan.fast is None):
-                self._never_plain[id(grouped_field_set)] = grouped_field_set
-                raise _NotPlain
+                memo[id(grouped_field_set)] = (grouped_field_set, parent_type, None)
+                return None
+            steps.append((response_name, details, plan, parent_type))
+        memo[id(grouped_field_set)] = (grouped_field_set, parent_type, steps)
+        return steps
+
+    def _plain_object(self, steps: _Steps, source: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for response_name, details, plan, parent_type in steps:
             try:
                 value = plan.get(source) if plan.get is not None else self._fast_value(plan, parent_type, source,
                                                                                           details)
@@ -322,7 +333,10 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped, defer_usages, _forbidden = self.collect_subfields(object_type, details)
         if defer_usages:
             raise _NotPlain
-        return self._plain_object(object_type, value, grouped)
+        steps = self._steps(object_type, grouped)
+        if steps is None:
+            raise _NotPlain
+        return self._plain_object(steps, value)
 
     def _runtime_type(self, abstract: GraphQLInterfaceType | GraphQLUnionType, value: Any) -> GraphQLObjectType:
         """The object type ``value`` completes as, or _NotPlain where graphql-core would raise or await."""

@@ -201,21 +201,22 @@ def test_a_field_set_with_arguments_is_tried_once_per_request() -> None:
     fast, default = _item_schemas()
     ITEMS[:] = [Item(str(i), "thing") for i in range(5)]
     tried: list[str] = []
-    plain_object = PlainDataExecutor._plain_object
+    plain = execution._plain
 
-    def counting(self: Any, parent_type: Any, source: Any, grouped: Any) -> Any:
+    def counting(parent_type: Any, name: str) -> Any:
         tried.append(parent_type.name)
-        return plain_object(self, parent_type, source, grouped)
+        return plain(parent_type, name)
 
     document = "{ items { id ... on Thing { label shout(times: 2) } } }"
-    PlainDataExecutor._plain_object = counting  # type: ignore[method-assign]
+    execution._plain = counting
     try:
         result = asyncio.run(fast.execute(document))
     finally:
-        PlainDataExecutor._plain_object = plain_object  # type: ignore[method-assign]
+        execution._plain = plain
     assert result.data == asyncio.run(default.execute(document)).data
-    # Once, under the root's attempt; not again for each of the five (without the memo: six).
-    assert tried == ["ItemQuery", "Thing"]
+    # The items' fields are looked at once, under the root's attempt, up to the one with arguments; not again
+    # for each of the five (without the memo: 3 + 5 × 3).
+    assert tried == ["ItemQuery", "Thing", "Thing", "Thing"]
 
 
 def test_a_field_set_whose_id_a_freed_one_had_is_still_completed_plainly() -> None:
