@@ -73,7 +73,7 @@ MAX_SEARCH_WINDOW = 10_000
 client should narrow the query or filter, not page."""
 MAX_CURSOR_DIGITS = 18  # of a cursor's offset, checked before int(): past it a cursor is forged, not deep
 PLAN_CACHE_SIZE = 1024  # plans of recent (text, types, visibility): parsing tries every label window
-SPANS_CACHE_SIZE = 512  # per plan: marks of recent texts (``Plan.spans``)
+SPANS_CACHE_SIZE = 8192  # what a plan's needles mark in recent texts (``SearchService._spans``)
 TITLE_CACHE_SIZE = 4096  # display names of node-id facet values (buildings, areas, groups …)
 LABEL_CACHE_SIZE = 4096  # (zh, en) labels of vocabulary facet values, until the vocabularies change
 TITLE_TTL_S = 60.0  # a renamed building shows its new name in facets within this long
@@ -142,11 +142,6 @@ class Plan:
     # Per segment, the terms it holds as (said, field, term id, "← field: id (zh / en)"): what an
     # explanation names when a hit holds one (``SearchService._held_terms``, read once per plan).
     held_terms: list[tuple[tuple[str, str, str, str], ...]] | None = None
-    # What a segment's needles mark in a text, by (segment, name needles?, text, personal name?): a pure
-    # function of those, and the same texts recur — an occupation, a skill written freely — among one
-    # search's hits and the pages after it.
-    spans: LRU[tuple[int, bool, str, bool], list[tuple[int, int]]] = field(
-        default_factory=lambda: LRU(SPANS_CACHE_SIZE))
 
 
 @dataclass(frozen=True)
@@ -207,6 +202,7 @@ class SearchService:
         self._titles_cache: LRU[str, tuple[float, tuple[str, str] | None]] = LRU(TITLE_CACHE_SIZE)
         self._text_props_of: dict[str, dict[str, tuple[FieldKind, bool]]] = {}  # per node type
         self._labels: LRU[tuple[str, str], tuple[str, str]] = LRU(LABEL_CACHE_SIZE)  # vocabulary facet values
+        self._marks: LRU[tuple[int, str, bool], tuple[Needles, list[tuple[int, int]]]] = LRU(SPANS_CACHE_SIZE)
         self._labels_vocabs: object = None
         self._defaults: LRU[tuple[Any, ...], tuple[str, ...]] = LRU(64)  # default facets per types and count rules
         # Place names a query may hold ("玉兰香苑" → its residents), read from the index now and again
@@ -306,7 +302,7 @@ class SearchService:
 
     def _cached_plan(self, text: str, types: Sequence[str], vis: Visibility | None) -> Plan:
         """``plan``, kept for repeated (text, types, visibility) until the vocabularies or the place names
-        change. Cached plans are shared: nothing downstream may change them."""
+        change. Cached plans are shared: nothing downstream may change them (``held_terms`` is filled in once)."""
         vocabs = load_vocabularies()  # the same object until the vocabulary overlay changes
         places = self._places.current()  # the same object until an area is added, renamed or removed
         if vocabs is not self._plans_vocabs or places is not self._plans_places:
@@ -734,26 +730,28 @@ class SearchService:
             explanations=list(dict.fromkeys(explanations)),
         )
 
-    @staticmethod
-    def _spans(texts: Mapping[str, list[str]], text_props: Mapping[str, tuple[FieldKind, bool]],
+    def _spans(self, texts: Mapping[str, list[str]], text_props: Mapping[str, tuple[FieldKind, bool]],
                plan: Plan, i: int) -> dict[str, list[list[tuple[int, int]]]]:
-        """Per text property, what segment ``i``'s needles mark in each of its texts (kept in ``plan.spans``;
-        callers do not change the lists)."""
+        """Per text property, what segment ``i``'s needles mark in each of its texts. Kept for recent texts
+        (callers do not change the lists): a pure function of needles, text and surname flag, and texts recur —
+        an occupation, a skill written freely — among one search's hits and the pages after it. Keyed by the
+        needles' identity; the entry holds them, so their id is not reused while it is kept."""
         out: dict[str, list[list[tuple[int, int]]]] = {}
-        name_needles, text_needles, cache = plan.name_needles[i], plan.text_needles[i], plan.spans
+        name_needles, text_needles, cache = plan.name_needles[i], plan.text_needles[i], self._marks
         for prop, (kind, personal) in text_props.items():
-            is_name = kind is FieldKind.NAME
-            needles = name_needles if is_name else text_needles
+            needles = name_needles if kind is FieldKind.NAME else text_needles
             if not needles:
                 out[prop] = [[] for _t in texts[prop]]
                 continue
             found = []
             for t in texts[prop]:
-                key = (i, is_name, t, personal)
-                spans = cache.get(key)
-                if spans is None:
+                key = (id(needles), t, personal)
+                kept = cache.get(key)
+                if kept is not None and kept[0] is needles:
+                    spans = kept[1]
+                else:
                     spans = find_spans(t, needles, surname=personal)
-                    cache.put(key, spans)
+                    cache.put(key, (needles, spans))
                 found.append(spans)
             out[prop] = found
         return out

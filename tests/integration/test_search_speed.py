@@ -142,6 +142,25 @@ def test_ties_between_ids_that_share_their_first_24_bytes_are_ordered_by_the_sto
         idx.close()
 
 
+def test_kept_marks_are_those_of_the_query_that_reads_them(tmp_path: Path) -> None:
+    """What a query's needles mark in a text is kept (texts recur among hits); a query with other needles
+    over the same texts marks them its own way, as a fresh service would, however the queries alternate."""
+    idx = TantivyIndex(tmp_path / "idx")
+    try:
+        idx.index(build_doc(Node(f"per:{i:03d}", "Person", {"name": "王芳" if i % 2 else "李伟",
+                                                            "occupation": "钢琴老师"})) for i in range(30))
+        idx.commit()
+        kept = SearchService(idx)
+        for text in ["钢琴", "老师", "王芳", "钢琴", "老师 王芳", "老师"]:
+            fresh = SearchService(idx).search(text, first=10, facets=[])
+            got = kept.search(text, first=10, facets=[])
+            assert [(h.id, h.highlights, h.explanations) for h in got.hits] == \
+                [(h.id, h.highlights, h.explanations) for h in fresh.hits], text
+            assert any(h.highlights for h in got.hits), text
+    finally:
+        idx.close()
+
+
 # --- through GraphQL -----------------------------------------------------------------------------
 
 
