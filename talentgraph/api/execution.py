@@ -171,8 +171,8 @@ class _Plain:
     field: GraphQLField | None = None
 
 
-# (response name, field details, plan, parent type) of each field an object completes with (``_steps``).
-_Steps = list[tuple[str, Any, "_Plain", GraphQLObjectType]]
+# (response name, field details, plan) of each field an object completes with (``_steps``).
+_Steps = list[tuple[str, Any, "_Plain"]]
 
 # Per object type of a built schema (kept only while the schema is), per field name.
 _PLANS: WeakKeyDictionary[GraphQLObjectType, dict[str, _Plain | None]] = WeakKeyDictionary()
@@ -242,7 +242,7 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
             steps = self._steps(parent_type, grouped_field_set)
             if steps is not None:
                 try:
-                    return self._plain_object(steps, source_value)
+                    return self._plain_object(parent_type, steps, source_value)
                 except _NotPlain:
                     pass
         return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
@@ -266,13 +266,13 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
             if plan is None or (node.arguments and plan.fast is None):
                 memo[id(grouped_field_set)] = (grouped_field_set, parent_type, None)
                 return None
-            steps.append((response_name, details, plan, parent_type))
+            steps.append((response_name, details, plan))
         memo[id(grouped_field_set)] = (grouped_field_set, parent_type, steps)
         return steps
 
-    def _plain_object(self, steps: _Steps, source: Any) -> dict[str, Any]:
+    def _plain_object(self, parent_type: GraphQLObjectType, steps: _Steps, source: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for response_name, details, plan, parent_type in steps:
+        for response_name, details, plan in steps:
             try:
                 value = plan.get(source) if plan.get is not None else self._fast_value(plan, parent_type, source,
                                                                                           details)
@@ -336,7 +336,7 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
         steps = self._steps(object_type, grouped)
         if steps is None:
             raise _NotPlain
-        return self._plain_object(steps, value)
+        return self._plain_object(object_type, steps, value)
 
     def _runtime_type(self, abstract: GraphQLInterfaceType | GraphQLUnionType, value: Any) -> GraphQLObjectType:
         """The object type ``value`` completes as, or _NotPlain where graphql-core would raise or await."""

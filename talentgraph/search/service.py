@@ -139,9 +139,9 @@ class Plan:
     query: Query
     name_needles: list[Needles] = field(default_factory=list)  # per segment
     text_needles: list[Needles] = field(default_factory=list)
-    # Per segment, the terms it holds as (said, field, term id, "← field: id (zh / en)"): what an
+    # Per segment, the terms it holds as (field, term id, "said ← field: id (zh / en)"): what an
     # explanation names when a hit holds one (``SearchService._held_terms``, read once per plan).
-    held_terms: list[tuple[tuple[str, str, str, str], ...]] | None = None
+    held_terms: list[tuple[tuple[str, str, str], ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -756,7 +756,7 @@ class SearchService:
             out[prop] = found
         return out
 
-    def _held_terms(self, plan: Plan) -> list[tuple[tuple[str, str, str, str], ...]]:
+    def _held_terms(self, plan: Plan) -> list[tuple[tuple[str, str, str], ...]]:
         """``plan.held_terms``, worked out on first use (a plan is rebuilt when the vocabularies change,
         so its labels hold as long as it does)."""
         if plan.held_terms is None:
@@ -767,13 +767,13 @@ class SearchService:
                                                   for t in s.terms + [(e.field, e.term_id) for e in s.implied]]:
                     term = synonyms.term_of(field_name, term_id, ontology=self.ontology)
                     label = f" ({term.zh} / {term.en})" if term is not None else ""
-                    items.append((said, field_name, term_id, f"{said} ← {field_name}: {term_id}{label}"))
+                    items.append((field_name, term_id, f"{said} ← {field_name}: {term_id}{label}"))
                 out.append(tuple(items))
             plan.held_terms = out
         return plan.held_terms
 
     def _explain(
-        self, seg: Segment, held_terms: Sequence[tuple[str, str, str, str]], src: dict[str, Any],
+        self, seg: Segment, held_terms: Sequence[tuple[str, str, str]], src: dict[str, Any],
         also: Mapping[str, list[Any]], text_props: dict[str, tuple[FieldKind, bool]],
         spans: Mapping[str, list[list[tuple[int, int]]]],
     ) -> list[str]:
@@ -781,7 +781,7 @@ class SearchService:
         and the text properties where ``spans`` (the segment's marks per text, ``_spans``) found something."""
         out: list[str] = []
         held: dict[str, list[Any]] = {}  # a field's values on this row, as term ids spell them
-        for _said, field_name, term_id, explained in held_terms:
+        for field_name, term_id, explained in held_terms:
             values = held.get(field_name)
             if values is None:
                 values = held[field_name] = [_flag_text(v) for v in _as_list(src.get(field_name))
