@@ -12,6 +12,8 @@ zero-width characters) is counted ``empty`` and skipped: it says nothing, so it 
 to fix nor a record to write. Blank rows a reader skips between two rows count as empty too (the gap
 in the row numbers shows them), so ``rows_in`` is the number of the last row.
 
+Rows are built by a ``JobBuilder`` (``ingest/distinct.py``: each property's distinct cells mapped and
+validated once, anything that fails built again by ``build_row`` in ``ingest/rows.py`` for its reasons).
 Relationship ends given by a ``lookup`` are resolved while the row is built (``ingest/lookups.py``);
 a lookup that finds no node, or several, quarantines the row with the candidates in the reason.
 A dry run writes no quarantine file: the rows it would quarantine are listed in the summary.
@@ -23,7 +25,6 @@ message says which row failed and what was written; its ``summary`` keeps the ex
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 import unicodedata
@@ -34,20 +35,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from talentgraph.errors import IngestError, TalentgraphError, ValidationError
+from talentgraph.errors import IngestError, TalentgraphError
 from talentgraph.graph import claims
 from talentgraph.graph.common import split_props
 from talentgraph.graph.port import GraphStore
 from talentgraph.ingest import snapshot
-from talentgraph.ingest.lookups import DryRunWrites, LookupFailed, Lookups
-from talentgraph.ingest.mapping import EndpointSpec, JobSpec, NodeSpec, PropSpec
+from talentgraph.ingest.distinct import JobBuilder
+from talentgraph.ingest.lookups import DryRunWrites, Lookups
+from talentgraph.ingest.mapping import JobSpec
 from talentgraph.ingest.quarantine import QuarantinePreview, QuarantineWriter, row_ids
 from talentgraph.ingest.sources import BadRow, Row, SourceReadError, open_source
 from talentgraph.ingest.transforms import is_empty
+from talentgraph.ingest.rows import BuiltRow, build_row
 from talentgraph.ingest.workers import RowBuilders
 from talentgraph.memory import release_free_memory
-from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology
-from talentgraph.schema.validation import check_node_props, check_rel_props
+from talentgraph.schema.ontology import ONTOLOGY, Ontology
 from talentgraph.types import Node, NodeRecord, Provenance, RelRecord, UpsertResult
 
 Status = Literal["inserted", "updated", "unchanged"]
@@ -187,145 +189,6 @@ def _stopped(exc: SourceReadError, summary: JobSummary) -> JobStopped:
         hint=f"{exc.hint + ' ' if exc.hint else ''}Then re-run the job: rows already written come back unchanged.",
         summary=summary,
     )
-
-
-# --- building records from a row ------------------------------------------------------------------
-
-
-@dataclass
-class BuiltRow:
-    number: int
-    raw: Row
-    nodes: list[NodeRecord]
-    rels: list[RelRecord]
-    errors: list[str]
-
-
-def _label_of(props: tuple[PropSpec, ...], field_name: str) -> str:
-    """`` (column 语言)`` for a validation error on a mapped property, so users find the cell."""
-    bare = _bare(field_name)
-    for p in props:
-        if bare in p.targets and p.columns:
-            return f" (column {', '.join(p.columns)})"
-    return ""
-
-
-def _bare(field_name: str) -> str:
-    return re.sub(r"\[\d+\]$", "", field_name.rsplit(".", 1)[-1])
-
-
-def _props(specs: tuple[PropSpec, ...], row: Row, owner: str, key: bytes, errors: list[str]) -> tuple[
-        dict[str, Any], set[str]]:
-    """(values of the properties that could be read, targets of those that could not)."""
-    out: dict[str, Any] = {}
-    failed: set[str] = set()
-    for p in specs:
-        try:
-            out.update(p.evaluate(row, owner, key))
-        except ValidationError as exc:
-            errors.append(str(exc))
-            failed.update(p.targets)
-    return out, failed
-
-
-def _validated(
-    check: Callable[[Any, dict[str, Any]], tuple[dict[str, Any], list[ValidationError]]], schema: Any,
-    props: dict[str, Any], failed: set[str], specs: tuple[PropSpec, ...], prefix: str, errors: list[str],
-) -> dict[str, Any] | None:
-    """Validated props, or None after adding every problem to ``errors``.
-
-    Validation still runs when a transform failed, so one quarantine reason lists all of a row's
-    problems; only the knock-on "required" error for the failed property is left out.
-    """
-    clean, problems = check(schema, props)
-    problems = [e for e in problems if _bare(e.field) not in failed]
-    errors.extend(f"{prefix}{_label_of(specs, e.field)}: {e}" for e in problems)
-    return None if problems or failed else clean
-
-
-def _end_id(es: EndpointSpec, row: Row, field: str, lookups: Lookups | None, ontology: Ontology) -> str | None:
-    """The id of a relationship end: rendered from its key, or found by its lookup (None: cells empty)."""
-    if es.key is not None:
-        key = es.key.render(row, f"{field}.key")
-        return None if key is None else ontology.make_id(es.type, key)
-    if lookups is None or es.lookup is None:
-        raise ValueError(f"{field} is a lookup; pass lookups= to build_row")
-    return lookups.resolve(es.lookup, row, field)
-
-
-# Keyed by the node type's identity (the entry keeps the type alive, so the id is not reused): hashing
-# the frozen NodeType hashes every property it declares, ~10 µs a row.
-_NAMED: dict[tuple[int, tuple[str, ...]], tuple[NodeType, frozenset[str]]] = {}
-
-
-def _named(ontology: Ontology, ns: NodeSpec) -> frozenset[str]:
-    """The properties a node mapping speaks for (the same for every row of a job: worked out once)."""
-    nt = ontology.node(ns.type)
-    key = (id(nt), ns.targets)
-    found = _NAMED.get(key)
-    if found is None or found[0] is not nt:
-        if len(_NAMED) > 1024:  # many job files in one long-lived process
-            _NAMED.clear()
-        found = _NAMED[key] = (nt, nt.written_with(ns.targets))
-    return found[1]
-
-
-def build_row(
-    spec: JobSpec, number: int, row: Row, *, provenance: Provenance, id_hash_key: bytes,
-    ontology: Ontology = ONTOLOGY, lookups: Lookups | None = None,
-) -> BuiltRow:
-    """Records for one row, validated; ``errors`` lists every problem found (empty when writable).
-
-    ``lookups`` resolves relationship ends the mapping finds by lookup (it reads the graph).
-    """
-    built = BuiltRow(number, row, [], [], [])
-    errors = built.errors
-    for ns in spec.nodes:
-        try:
-            key = ns.key.render(row, f"{ns.type}.key")
-        except ValidationError as exc:
-            errors.append(str(exc))
-            continue
-        if key is None:
-            errors.append(f"{ns.type} key {ns.key.text!r}: column {', '.join(ns.key.columns)} is empty; "
-                          "every row needs an id")
-            continue
-        node_id = ontology.make_id(ns.type, key)
-        props, failed = _props(ns.properties, row, ns.type, id_hash_key, errors)
-        clean = _validated(check_node_props, ontology.node(ns.type), props, failed, ns.properties, node_id, errors)
-        if clean is None:
-            continue
-        # Every property the mapping names: an empty cell withdraws this job's own earlier value.
-        named = _named(ontology, ns)
-        built.nodes.append(NodeRecord(ns.type, node_id, clean, provenance, named))
-    for rs in spec.relationships:
-        ends: list[str] = []
-        for end, es in (("from", rs.from_), ("to", rs.to)):
-            try:
-                end_id = _end_id(es, row, f"{rs.type}.{end}", lookups, ontology)
-            except ValidationError as exc:
-                errors.append(str(exc))
-                break
-            except LookupFailed as exc:
-                errors.append(f"{rs.type} {end}: {exc}")
-                break
-            if end_id is None:
-                if not rs.optional:
-                    what = (f"key {es.text}: column {', '.join(es.columns)} is empty" if es.key is not None else
-                            f"lookup: a column it needs ({', '.join(es.columns)}) is empty")
-                    errors.append(f"{rs.type} {end} {es.type} {what} (mark the relationship optional: true "
-                                  "if that is allowed)")
-                break
-            ends.append(end_id)
-        if len(ends) != 2:
-            continue
-        props, failed = _props(rs.properties, row, rs.type, id_hash_key, errors)
-        clean = _validated(check_rel_props, ontology.rel(rs.type), props, failed, rs.properties,
-                           f"{rs.type} {ends[0]} → {ends[1]}", errors)
-        if clean is None:
-            continue
-        built.rels.append(RelRecord(rs.type, ends[0], ends[1], clean, provenance))
-    return built
 
 
 # --- batches ------------------------------------------------------------------------------------
@@ -636,12 +499,12 @@ def run_job(
             stream: Iterator[Any] = builders.build(spec, read(), base, id_hash_key)
         else:
             def built_here() -> Iterator[Any]:
+                builder = JobBuilder(spec, id_hash_key=id_hash_key, ontology=ontology, lookups=lookups)
                 for item in read():
                     if isinstance(item, tuple):
                         number, row = item
                         prov = Provenance(spec.job, spec.source.path.name, number, provenance_at, spec.priority)
-                        yield build_row(spec, number, row, provenance=prov, id_hash_key=id_hash_key,
-                                        ontology=ontology, lookups=lookups)
+                        yield builder.build(number, row, prov)
                     else:
                         yield item
             stream = built_here()

@@ -4,7 +4,10 @@ A transform is one small function ``(value, ctx) -> value`` registered with ``@r
 It receives a non-empty cell (emptiness and defaults are handled by the caller) and raises
 ``ValidationError(field, value, expected)`` for input it cannot read. Transforms that write more
 than one property (``identity`` → id_hash/id_last4/id_kind, ``gcj02`` → lon/lat) declare
-``outputs`` and return a dict; ``columns=2`` ones receive a tuple of two cells.
+``outputs`` and return a dict; ``columns=2`` ones receive a tuple of two cells. A transform is a
+function of its cells and its context (field, the job's id-hash key, the row's kind cell): an ingest
+remembers what each distinct cell came to and does not call it again for the same cell
+(``ingest/distinct.py``), so a transform must not read a clock, a counter or other rows.
 
 Cells from spreadsheets are not always strings: ``to_text`` is the one place a number becomes
 text, and it refuses numbers with more digits than Excel keeps, so an 18-digit id typed into a

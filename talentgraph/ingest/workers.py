@@ -1,4 +1,4 @@
-"""Building rows on every core: a pool of worker processes runs ``build_row`` for chunks of rows.
+"""Building rows on every core: a pool of worker processes builds chunks of rows (``ingest/distinct.py``).
 
 Mapping and validating a row (transforms, vocabularies, validators, id hashing) is pure Python and
 was half of an ingest's time on one core while the other idled. A ``RowBuilders`` pool sends
@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from talentgraph.graph.common import PreparedNode
+from talentgraph.ingest.distinct import JobBuilder
 from talentgraph.ingest.mapping import JobSpec
+from talentgraph.ingest.rows import BuiltRow
 from talentgraph.ingest.sources import Row
 from talentgraph.schema import vocabularies
 from talentgraph.types import Provenance, RelRecord
@@ -78,13 +80,25 @@ def _init(overlay: str | None) -> None:
 Packed = tuple[list[str], list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
-def _build(spec: JobSpec, items: list[Item], provenance: tuple[str, str, str, int], id_hash_key: bytes) -> list[Packed]:
-    from talentgraph.ingest.job import build_row
+# The worker's builder for the job whose chunks it is sent (by the job's token): what the property
+# memos learnt from one chunk serves the next (``ingest/distinct.py``).
+_BUILDER: tuple[str, JobBuilder] | None = None
 
+
+def _builder(token: str, spec: JobSpec, id_hash_key: bytes) -> JobBuilder:
+    global _BUILDER
+    if _BUILDER is None or _BUILDER[0] != token:
+        _BUILDER = (token, JobBuilder(spec, id_hash_key=id_hash_key))
+    return _BUILDER[1]
+
+
+def _build(spec: JobSpec, items: list[Item], provenance: tuple[str, str, str, int], id_hash_key: bytes,
+           token: str) -> list[Packed]:
+    builder = _builder(token, spec, id_hash_key)
     job, file, at, priority = provenance
     out: list[Packed] = []
     for number, row in items:
-        b = build_row(spec, number, row, provenance=Provenance(job, file, number, at, priority), id_hash_key=id_hash_key)
+        b = builder.build(number, row, Provenance(job, file, number, at, priority))
         if b.errors:  # quarantined: only the reasons are needed
             out.append((b.errors, [], []))
             continue
@@ -98,8 +112,6 @@ def _build(spec: JobSpec, items: list[Item], provenance: tuple[str, str, str, in
 
 def _unpack(packed: list[Packed], items: list[Item], provenance: tuple[str, str, str, int]) -> Iterator[Any]:
     """The built rows of one chunk, as ``build_row`` returned them in the worker."""
-    from talentgraph.ingest.job import BuiltRow
-
     job, file, at, priority = provenance
     for (number, row), (errors, nodes, rels) in zip(items, packed, strict=True):
         prov = Provenance(job, file, number, at, priority)
@@ -120,6 +132,7 @@ class RowBuilders:
         self.min_bytes = MIN_BYTES if min_bytes is None else min_bytes
         self.warm_min_bytes = min(self.min_bytes, WARM_MIN_BYTES if warm_min_bytes is None else warm_min_bytes)
         self._pool: ProcessPoolExecutor | None = None
+        self._jobs = 0
 
     def wanted(self, spec: JobSpec) -> bool:
         if self.workers < 2 or not parallel_safe(spec):
@@ -146,6 +159,8 @@ class RowBuilders:
         """
         pool = self._executor()
         base = (provenance.job, provenance.source, provenance.ingested_at, provenance.priority)
+        self._jobs += 1
+        token = f"{os.getpid()}:{self._jobs}"  # this run of the job: a worker's builder serves only its chunks
         # Each entry: a future of built rows with the chunk it builds, or (None, a plain item) waiting
         # behind earlier futures.
         pending: deque[tuple[Future[list[Packed]] | None, Any]] = deque()
@@ -155,7 +170,7 @@ class RowBuilders:
         def submit() -> None:
             nonlocal chunk, in_flight
             if chunk:
-                pending.append((pool.submit(_build, spec, chunk, base, id_hash_key), chunk))
+                pending.append((pool.submit(_build, spec, chunk, base, id_hash_key, token), chunk))
                 in_flight += 1
                 chunk = []
 

@@ -209,6 +209,22 @@ def _plan(owner: str, properties: Iterable[Property]) -> _Plan:
     return plan
 
 
+def validation_plan(owner: str, properties: Iterable[Property]) -> _Plan:
+    """What ``check_props`` works through for an owner: ``slots`` of (name, property, field, cleaner)."""
+    return _plan(owner, properties)
+
+
+def settle_value(prop: Property, value: Any, field: str, spill: dict[str, list[str]]) -> Any:
+    """A cleaned vocabulary value as ``check_props`` settles it (unreviewed and level parts go to ``spill``)."""
+    return _settle(prop, value, field, False, spill)
+
+
+def merge_spill(plan: _Plan, cleaned: dict[str, Any], spill: dict[str, list[str]],
+                errors: list[ValidationError]) -> dict[str, Any]:
+    """``cleaned`` with ``spill`` added and years derived, as ``check_props`` finishes (errors appended)."""
+    return _merged(plan, cleaned, spill, errors)
+
+
 def _unknown(owner: str, name: str, value: Any, known: list[str]) -> ValidationError:
     close = difflib.get_close_matches(name, known, n=1)
     hint = (f"Did you mean {close[0]!r}? " if close else "") + f"Known properties: {', '.join(known) or '(none)'}."

@@ -311,8 +311,9 @@ def test_distance() -> None:
     assert distance_m(121.0, 31.0, 121.0, 32.0) == pytest.approx(111195, rel=1e-3)
 
 
-def test_bare_mobiles_take_the_short_path_with_the_full_paths_answers() -> None:
-    """The short path for bare 11-digit mobiles agrees with a full parse on every number it sees."""
+def test_mobiles_take_the_short_path_with_the_full_paths_answers() -> None:
+    """The short path for mainland mobiles (bare, grouped 3-4-4, with or without +86) agrees with
+    libphonenumber's full parse on every number it sees, valid or not, in every prefix 100–199."""
     import random
 
     import phonenumbers
@@ -322,8 +323,12 @@ def test_bare_mobiles_take_the_short_path_with_the_full_paths_answers() -> None:
 
     rng = random.Random(4)
     numbers = [f"1{rng.randint(3, 9)}{rng.randint(0, 10**9 - 1):09d}" for _ in range(3000)]
-    numbers += ["13800138000", "14000000000", "19999999999", "16600000000", "10012345678"]
-    for text in numbers:
+    numbers += [f"{p}{rng.randint(0, 10**8 - 1):08d}" for p in range(100, 200) for _ in range(20)]
+    numbers += ["13800138000", "14000000000", "19999999999", "16600000000", "10012345678", "17912345678"]
+    forms = ["{} {} {}", "{}-{}-{}", "+86 {}{}{}", "+86-{}-{}-{}", "+86{}{}{}", "+86 {} {} {}", "+86  {}{}{}",
+             "86{}{}{}", "{}{} {}", "({}){}{}"]
+    texts = [rng.choice(forms).format(n[:3], n[3:7], n[7:]) for n in numbers] + numbers
+    for text in texts:
         parsed = phonenumbers.parse(text, "CN")
         if phonenumbers.is_valid_number(parsed):
             assert validators.phone(text) == phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
