@@ -168,6 +168,7 @@ def _plan_pattern(desc: Any) -> tuple[frozenset[int], re.Pattern[str]]:
 
 
 _CN = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+assert _CN is not None  # libphonenumber ships every region's metadata
 # The numbering plan's own patterns (libphonenumber's metadata): a number of the general shape that is
 # a mobile is valid, as ``is_valid_number`` decides it, without building and classifying a PhoneNumber.
 _CN_GENERAL = _plan_pattern(_CN.general_desc)
