@@ -29,7 +29,7 @@ import sys
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -206,23 +206,25 @@ class _Batch:
         return len(self.rows)
 
     def conflicts(self, row: BuiltRow) -> bool:
-        for rec_id, props in _record_props(row):
-            seen = self._props.get(rec_id)
-            if seen is not None and seen != props:
+        # Once per row of every job: plain loops (a generator of pairs cost a third of it).
+        seen = self._props
+        for n in row.nodes:
+            before = seen.get(n.id)
+            if before is not None and before != n.props:
+                return True
+        for r in row.rels:
+            before = seen.get(r.key)
+            if before is not None and before != r.props:
                 return True
         return False
 
     def add(self, row: BuiltRow) -> None:
         self.rows.append(row)
-        for rec_id, props in _record_props(row):
-            self._props.setdefault(rec_id, props)
-
-
-def _record_props(row: BuiltRow) -> Iterable[tuple[str, dict[str, Any]]]:
-    for n in row.nodes:
-        yield n.id, n.props
-    for r in row.rels:
-        yield r.key, r.props
+        seen = self._props
+        for n in row.nodes:
+            seen.setdefault(n.id, n.props)
+        for r in row.rels:
+            seen.setdefault(r.key, r.props)
 
 
 class _Runner:
