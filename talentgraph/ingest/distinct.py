@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from talentgraph.errors import ValidationError
-from talentgraph.ingest.lookups import LookupFailed, Lookups
+from talentgraph.ingest.lookups import EndResolver, LookupFailed
 from talentgraph.ingest.mapping import JobSpec, PropSpec, RelSpec
 from talentgraph.ingest.rows import BuiltRow, build_row, end_id, named_properties
 from talentgraph.ingest.sources import Row
@@ -179,7 +179,7 @@ class JobBuilder:
     """``build_row`` for every row of one job, each property's distinct cells worked out once."""
 
     def __init__(self, spec: JobSpec, *, id_hash_key: bytes, ontology: Ontology = ONTOLOGY,
-                 lookups: Lookups | None = None) -> None:
+                 lookups: EndResolver | None = None) -> None:
         self.spec = spec
         self.key = id_hash_key
         self.ontology = ontology

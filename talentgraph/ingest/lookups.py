@@ -23,7 +23,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from talentgraph.errors import TalentgraphError
 from talentgraph.graph.port import GraphStore
@@ -71,6 +71,12 @@ class DryRunWrites:
             # A job writes only the properties it maps, so a second register adds to the first.
             self.nodes[n.id] = n if old is None else NodeRecord(n.type, n.id, {**old.props, **n.props})
         self.rels.update((r.key, r) for r in rels)
+
+
+class EndResolver(Protocol):
+    """What finds a relationship end by lookup: ``Lookups``, or the ends resolved for a row elsewhere."""
+
+    def resolve(self, spec: LookupSpec, row: Row, field: str) -> str | None: ...
 
 
 class LookupFailed(TalentgraphError):
@@ -236,4 +242,4 @@ def _describe(given: Sequence[tuple[Any, str]]) -> str:
     return " or ".join(repr(v) if m.label == "name" else f"{m.label} {v!r}" for m, v in given)
 
 
-__all__ = ["DryRunWrites", "LookupFailed", "Lookups", "normalise"]
+__all__ = ["DryRunWrites", "EndResolver", "LookupFailed", "Lookups", "normalise"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from talentgraph.errors import ValidationError
-from talentgraph.ingest.lookups import LookupFailed, Lookups
+from talentgraph.ingest.lookups import EndResolver, LookupFailed
 from talentgraph.ingest.mapping import EndpointSpec, JobSpec, NodeSpec, PropSpec
 from talentgraph.ingest.sources import Row
 from talentgraph.schema.ontology import ONTOLOGY, NodeType, Ontology
@@ -72,7 +72,7 @@ def _validated(
     return None if problems or failed else clean
 
 
-def end_id(es: EndpointSpec, row: Row, field: str, lookups: Lookups | None, ontology: Ontology) -> str | None:
+def end_id(es: EndpointSpec, row: Row, field: str, lookups: EndResolver | None, ontology: Ontology) -> str | None:
     """The id of a relationship end: rendered from its key, or found by its lookup (None: cells empty)."""
     if es.key is not None:
         key = es.key.render(row, f"{field}.key")
@@ -101,7 +101,7 @@ def named_properties(ontology: Ontology, ns: NodeSpec) -> frozenset[str]:
 
 def build_row(
     spec: JobSpec, number: int, row: Row, *, provenance: Provenance, id_hash_key: bytes,
-    ontology: Ontology = ONTOLOGY, lookups: Lookups | None = None,
+    ontology: Ontology = ONTOLOGY, lookups: EndResolver | None = None,
 ) -> BuiltRow:
     """Records for one row, validated; ``errors`` lists every problem found (empty when writable).
 

@@ -7,8 +7,13 @@ after building (quarantine, batches, endpoint checks, writes, row accounting) is
 in one process. The main process meanwhile reads the source and writes finished batches.
 
 Used only where it cannot change an answer:
-- the job finds no relationship end by ``lookup`` (a lookup reads the graph, which lives in the
-  main process; such jobs build their rows there);
+- a relationship end found by ``lookup`` reads the graph, which lives in the main process: the main
+  process resolves each row's lookups as it reads the row, in file order, and sends the ids along
+  (``Resolved``); a row whose lookup fails is built there, so its reason is the one ``build_row``
+  gives. A lookup reads the graph once per job and type (``ingest/lookups.py``), so resolving it
+  ahead of the job's writes finds what resolving it row by row would — unless the job itself writes
+  the type a lookup reads or the relationship it follows (``parallel_safe``), or a dry run, which
+  keeps the job's pretended writes for its lookups; those jobs build their rows in process;
 - the source is big enough to repay starting the workers (``MIN_BYTES``), or, once an earlier job
   started them, its round trips (``WARM_MIN_BYTES``).
 Workers are *forked* where the platform can (Linux): they start in milliseconds with the
@@ -25,14 +30,16 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from talentgraph.errors import ValidationError
 from talentgraph.graph.common import PreparedNode
 from talentgraph.ingest.distinct import JobBuilder
-from talentgraph.ingest.mapping import JobSpec
+from talentgraph.ingest.lookups import LookupFailed, Lookups
+from talentgraph.ingest.mapping import JobSpec, LookupSpec
 from talentgraph.ingest.rows import BuiltRow
 from talentgraph.ingest.sources import Row
 from talentgraph.schema import vocabularies
@@ -49,7 +56,8 @@ WARM_MIN_BYTES = 256 * 1024
 # Chunks in flight per worker: keeps both workers busy while the main process writes.
 AHEAD = 2
 
-Item = tuple[int, Row]
+# A row to build: (number, row), or (number, row, its resolved lookup ends) for a job with lookups.
+Item = tuple[Any, ...]
 
 
 def default_workers() -> int:
@@ -63,8 +71,40 @@ def default_workers() -> int:
 
 def parallel_safe(spec: JobSpec) -> bool:
     """Whether building this job's rows elsewhere gives the same answer (see the module docstring)."""
-    return "fork" in mp.get_all_start_methods() and not any(
-        end.lookup is not None for r in spec.relationships for end in (r.from_, r.to))
+    if "fork" not in mp.get_all_start_methods():
+        return False
+    written = {n.type for n in spec.nodes} | {r.type for r in spec.relationships}
+    lookups = [end.lookup for r in spec.relationships for end in (r.from_, r.to) if end.lookup is not None]
+    # Resolved ends travel keyed by the lookup's place in the job file: two in one place could not be told apart.
+    return len({lk.where_path for lk in lookups}) == len(lookups) and not any(_reads(lk) & written for lk in lookups)
+
+
+def has_lookups(spec: JobSpec) -> bool:
+    return any(end.lookup is not None for r in spec.relationships for end in (r.from_, r.to))
+
+
+def _reads(lookup: LookupSpec) -> set[str]:
+    """The node types and relationships a lookup reads (its own and its ``within``'s)."""
+    out = {lookup.type, *((lookup.via,) if lookup.via else ())}
+    return out | (_reads(lookup.within) if lookup.within is not None else set())
+
+
+class Resolved:
+    """The lookup ends the main process resolved for one row (``resolved_ends``), answered as ``Lookups.resolve``
+    answered them there."""
+
+    def __init__(self) -> None:
+        self.ends: dict[str, str | None] = {}
+
+    def resolve(self, spec: LookupSpec, row: Row, field: str) -> str | None:
+        return self.ends[spec.where_path]
+
+
+def resolved_ends(spec: JobSpec, row: Row, lookups: Lookups) -> dict[str, str | None]:
+    """Every lookup end of ``row`` by the lookup's place in the job file, resolved in this process; raises what
+    ``Lookups.resolve`` raises."""
+    return {es.lookup.where_path: lookups.resolve(es.lookup, row, f"{r.type}.{end}")
+            for r in spec.relationships for end, es in (("from", r.from_), ("to", r.to)) if es.lookup is not None}
 
 
 # --- the worker side ------------------------------------------------------------------------------
@@ -88,16 +128,20 @@ _BUILDER: tuple[str, JobBuilder] | None = None
 def _builder(token: str, spec: JobSpec, id_hash_key: bytes) -> JobBuilder:
     global _BUILDER
     if _BUILDER is None or _BUILDER[0] != token:
-        _BUILDER = (token, JobBuilder(spec, id_hash_key=id_hash_key))
+        _BUILDER = (token, JobBuilder(spec, id_hash_key=id_hash_key, lookups=Resolved() if has_lookups(spec) else None))
     return _BUILDER[1]
 
 
 def _build(spec: JobSpec, items: list[Item], provenance: tuple[str, str, str, int], id_hash_key: bytes,
            token: str) -> list[Packed]:
     builder = _builder(token, spec, id_hash_key)
+    resolved = builder.lookups if isinstance(builder.lookups, Resolved) else None
     job, file, at, priority = provenance
     out: list[Packed] = []
-    for number, row in items:
+    for item in items:
+        number, row = item[0], item[1]
+        if resolved is not None:
+            resolved.ends = item[2]
         b = builder.build(number, row, Provenance(job, file, number, at, priority))
         if b.errors:  # quarantined: only the reasons are needed
             out.append((b.errors, [], []))
@@ -113,7 +157,7 @@ def _build(spec: JobSpec, items: list[Item], provenance: tuple[str, str, str, in
 def _unpack(packed: list[Packed], items: list[Item], provenance: tuple[str, str, str, int]) -> Iterator[Any]:
     """The built rows of one chunk, as ``build_row`` returned them in the worker."""
     job, file, at, priority = provenance
-    for (number, row), (errors, nodes, rels) in zip(items, packed, strict=True):
+    for (number, row, *_), (errors, nodes, rels) in zip(items, packed, strict=True):
         prov = Provenance(job, file, number, at, priority)
         yield BuiltRow(number, row, [PreparedNode(t, i, p, prov, names, fresh_hash=h, fresh_claims=c)
                                      for t, i, p, names, h, c in nodes],
@@ -151,12 +195,16 @@ class RowBuilders:
         return self._pool
 
     def build(self, spec: JobSpec, items: Iterable[Item | Any], provenance: Provenance,
-              id_hash_key: bytes) -> Iterator[Any]:
+              id_hash_key: bytes, *, lookups: Lookups | None = None,
+              here: Callable[[int, Row], BuiltRow] | None = None) -> Iterator[Any]:
         """Each item as it comes, in order: ``(number, row)`` pairs as built rows, anything else as is.
 
         Items that are not rows (a ``BadRow``, a blank row, a marker) pass through untouched in
-        their place, so the caller's per-row handling keeps file order.
+        their place, so the caller's per-row handling keeps file order. A job with lookups needs
+        ``lookups`` (its ends are resolved here) and ``here``, which builds a row whose lookup fails.
         """
+        if has_lookups(spec) and (lookups is None or here is None):
+            raise ValueError(f"job {spec.job} finds relationship ends by lookup: pass lookups= and here=")
         pool = self._executor()
         base = (provenance.job, provenance.source, provenance.ingested_at, provenance.priority)
         self._jobs += 1
@@ -188,6 +236,15 @@ class RowBuilders:
 
         for item in items:
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], int) and isinstance(item[1], dict):
+                if lookups is not None and here is not None:
+                    number, row = item
+                    try:
+                        item = (number, row, resolved_ends(spec, row, lookups))
+                    except (ValidationError, LookupFailed):
+                        # Built here, where build_row meets the same failure and words its reason.
+                        submit()
+                        pending.append((None, here(number, row)))
+                        continue
                 chunk.append(item)
                 if len(chunk) >= CHUNK_ROWS:
                     submit()
@@ -204,4 +261,5 @@ class RowBuilders:
             self._pool = None
 
 
-__all__ = ["CHUNK_ROWS", "MIN_BYTES", "WARM_MIN_BYTES", "RowBuilders", "default_workers", "parallel_safe"]
+__all__ = ["CHUNK_ROWS", "MIN_BYTES", "WARM_MIN_BYTES", "Resolved", "RowBuilders", "default_workers", "has_lookups",
+           "parallel_safe", "resolved_ends"]

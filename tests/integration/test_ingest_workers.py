@@ -11,6 +11,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from test_ingest_integrity import registers as registers_of
 
@@ -19,7 +20,7 @@ from talentgraph.demo.generator import generate
 from talentgraph.graph.common import split_props
 from talentgraph.ingest import workers
 from talentgraph.ingest.job import JobStopped, run_job
-from talentgraph.ingest.mapping import load_pipeline
+from talentgraph.ingest.mapping import load_job, load_pipeline
 from talentgraph.ingest.pipeline import run_pipeline
 from talentgraph.ingest.sources.csv import MAX_CELL_CHARS
 from talentgraph.ingest.workers import RowBuilders, parallel_safe
@@ -44,6 +45,21 @@ def registers(tmp_path_factory: pytest.TempPathFactory) -> Path:
         rows[n][header.index(col)] = value
     with path.open("w", encoding="gb18030", newline="") as f:
         csv.writer(f).writerows(rows)
+    # Lookups that find nothing, in jobs whose other rows are built by the workers: their reasons come from
+    # the main process, which resolved them, in their places.
+    survey = out / "talent_survey.csv"
+    with survey.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    for n in (3, len(rows) - 2):
+        rows[n][rows[0].index("居住小区")] = "不存在的小区"
+    with survey.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+    book = openpyxl.load_workbook(out / "volunteers.xlsx")
+    sheet = book.worksheets[0]
+    team = [c.value for c in sheet[1]].index("服务队伍") + 1
+    for n in (4, sheet.max_row - 1):
+        sheet.cell(row=n, column=team, value="没有这支队伍")
+    book.save(out / "volunteers.xlsx")
     return out
 
 
@@ -84,19 +100,31 @@ def test_workers_build_exactly_what_one_process_builds(registers: Path, tmp_path
     one = _ingest(registers, tmp_path / "one", monkeypatch, n_workers=1)
     two = _ingest(registers, tmp_path / "two", monkeypatch, n_workers=2)
     summaries, nodes, edges, quarantined = two
-    assert sum(s["quarantined"] for s in summaries) >= 3  # the planted bad rows were caught
+    assert sum(s["quarantined"] for s in summaries) >= 7  # the planted bad rows were caught
     assert any("1990-13-45" in text for text in quarantined.values())
+    assert quarantined["talent_survey"].count("不存在的小区") >= 2 and "not found" in quarantined["talent_survey"]
+    assert quarantined["volunteers"].count("没有这支队伍") >= 2
     assert summaries == one[0]
     assert nodes == one[1]
     assert edges == one[2]
     assert quarantined == one[3]  # the same rows, reasons and order
 
 
-def test_jobs_that_look_nodes_up_build_in_the_main_process(registers: Path) -> None:
+def test_jobs_whose_lookups_could_see_their_own_writes_build_in_the_main_process(registers: Path,
+                                                                                 tmp_path: Path) -> None:
     specs = load_pipeline(PIPELINE, input_dir=registers)
     by_job = {s.job: parallel_safe(s) for s in specs}
     assert by_job["residents"] is True
-    assert by_job["volunteers"] is False  # finds its residential area by name: reads the graph
+    # Finds its team by name: resolved in the main process, the rest built by the workers.
+    assert by_job["volunteers"] is True and by_job["talent_survey"] is True
+    # A job that writes areas and finds the area they lie in by name could find an area of its own file once a
+    # batch of it is written: it builds row by row in the main process.
+    (tmp_path / "a.csv").write_text("编号,名称,上级\n", encoding="utf-8")
+    (tmp_path / "a.yaml").write_text(
+        'job: areas\nsource: {path: a.csv}\nnodes:\n  - type: Area\n    key: "{编号}"\n'
+        "    properties: {name: 名称, level: {value: building}}\nrelationships:\n  - type: PART_OF\n"
+        '    from: {type: Area, key: "{编号}"}\n    to: {type: Area, lookup: {name: "{上级}"}}\n', encoding="utf-8")
+    assert parallel_safe(load_job(tmp_path / "a.yaml")) is False
 
 
 def test_a_source_that_cannot_be_read_on_stops_with_an_exact_account(tmp_path: Path) -> None:
