@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,8 @@ from talentgraph.ingest.distinct import JobBuilder
 from talentgraph.ingest.mapping import JobSpec, load_job, load_pipeline
 from talentgraph.ingest.rows import BuiltRow, build_row
 from talentgraph.ingest.sources import open_source
-from talentgraph.schema.overlay import add_term, overlay_path
-from talentgraph.schema.vocabularies import package_vocabularies, refresh, use_overlay
+from talentgraph.schema.overlay import add_term
+from talentgraph.schema.vocabularies import package_vocabularies, refresh
 from talentgraph.types import Provenance
 
 KEY = b"distinct-test-key"
@@ -142,14 +141,6 @@ def test_records_of_rows_with_the_same_cells_do_not_share_their_lists(tmp_path: 
     assert a.nodes[0].props["skills"] == b.nodes[0].props["skills"]
     a.nodes[0].props["skills"].append("cooking")
     assert "cooking" not in b.nodes[0].props["skills"]
-
-
-@pytest.fixture
-def overlay(tmp_path: Path) -> Iterator[Path]:
-    path = overlay_path(tmp_path)
-    use_overlay(path)
-    yield path
-    use_overlay(None)  # later tests see the package vocabularies only
 
 
 def test_a_term_added_while_a_job_runs_is_used_from_the_next_row_on(tmp_path: Path, overlay: Path) -> None:

@@ -49,10 +49,7 @@ def test_the_demo_workbooks_read_alike(tmp_path: Path, monkeypatch: pytest.Monke
 def test_cells_of_every_type_read_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "r.xlsx"
     wb = openpyxl.Workbook()
-    notes = wb.active
-    assert notes is not None
-    notes.title = "说明"
-    notes.append(["这是说明页"])
+    wb.worksheets[0]["A1"] = "这是说明页"  # a notes sheet first: the register is the one named by sheet=
     ws = wb.create_sheet("居民")
     ws.append([])  # the header is the first row that is not empty, and the table starts in column B
     ws.append([None, "编号", "数", "浮", "日期", "时间戳", "钟点", "时长", "布尔", "文本数", "大数", "空", "百分比"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,24 +11,15 @@ import yaml
 from talentgraph.errors import OntologyError
 from talentgraph.schema import vocabularies
 from talentgraph.schema.ontology import ONTOLOGY
-from talentgraph.schema.overlay import add_alias, add_term, overlay_path, read_overlay
+from talentgraph.schema.overlay import add_alias, add_term, read_overlay
 from talentgraph.schema.validation import check_node_props
 from talentgraph.schema.vocabularies import (
     generation,
     load_vocabularies,
     package_vocabularies,
     refresh,
-    use_overlay,
     vocabulary,
 )
-
-
-@pytest.fixture
-def overlay(tmp_path: Path) -> Iterator[Path]:
-    path = overlay_path(tmp_path)
-    use_overlay(path)
-    yield path
-    use_overlay(None)  # later tests see the package vocabularies only
 
 
 def test_without_an_overlay_file_the_package_vocabularies_are_used(overlay: Path) -> None:
