@@ -270,3 +270,15 @@ def fresh_index(search_backend: SearchBackend, tmp_path: Path) -> Iterator[Searc
         yield index
     finally:
         search_backend.discard(index)
+
+
+@pytest.fixture
+def overlay(tmp_path: Path) -> Iterator[Path]:
+    """A data dir's vocabulary overlay file (not written yet), merged over the package's vocabularies."""
+    from talentgraph.schema.overlay import overlay_path
+    from talentgraph.schema.vocabularies import use_overlay
+
+    path = overlay_path(tmp_path)
+    use_overlay(path)
+    yield path
+    use_overlay(None)  # later tests see the package vocabularies only
