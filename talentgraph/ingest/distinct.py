@@ -56,9 +56,7 @@ class _Slots:
         self.plan = validation_plan(owner, properties)
         self.by_name: dict[str, tuple[Any, str, Cleaner]] = {name: (prop, field, clean)
                                                             for name, prop, field, clean in self.plan.slots}
-        self.order = tuple(name for name, *_ in self.plan.slots)
         self.required = tuple(name for name, prop, *_ in self.plan.slots if prop.required)
-        self.merges = bool(self.plan.years)
 
 
 class _Property:
@@ -147,7 +145,7 @@ class _Owner:
         slots = self.slots
         cleaned: dict[str, Any] = {}
         spilled: dict[str, list[str]] | None = None
-        for name in slots.order:
+        for name in slots.plan.names:
             entry = got.get(name)
             if entry is None:
                 continue
@@ -163,7 +161,7 @@ class _Owner:
         for name in slots.required:
             if name not in cleaned:
                 return None
-        if spilled or slots.merges:
+        if spilled or slots.plan.years:
             errors: list[ValidationError] = []
             cleaned = merge_spill(slots.plan, cleaned, spilled or {}, errors)
             if errors:

@@ -45,9 +45,9 @@ from talentgraph.ingest.lookups import DryRunWrites, Lookups
 from talentgraph.ingest.mapping import JobSpec
 from talentgraph.ingest.quarantine import QuarantinePreview, QuarantineWriter, row_ids
 from talentgraph.ingest.sources import BadRow, Row, SourceReadError, open_source
-from talentgraph.ingest.transforms import is_empty
 from talentgraph.ingest.rows import BuiltRow, build_row
-from talentgraph.ingest.workers import RowBuilders, has_lookups
+from talentgraph.ingest.transforms import is_empty
+from talentgraph.ingest.workers import RowBuilders
 from talentgraph.memory import release_free_memory
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
 from talentgraph.types import Node, NodeRecord, Provenance, RelRecord, UpsertResult
@@ -496,28 +496,18 @@ def run_job(
             except SourceReadError as exc:
                 yield _Stop(exc)  # after every row read before it, so those are written first
 
-        lookup_job = has_lookups(spec)
-        if builders is not None and ontology is ONTOLOGY and builders.wanted(spec) and not (dry_run and lookup_job):
-            base = Provenance(spec.job, spec.source.path.name, 0, provenance_at, spec.priority)
-            here = JobBuilder(spec, id_hash_key=id_hash_key, ontology=ontology, lookups=lookups)
+        builder = JobBuilder(spec, id_hash_key=id_hash_key, ontology=ontology, lookups=lookups)
 
-            def build_here(number: int, row: Row) -> BuiltRow:
-                return here.build(number, row, Provenance(spec.job, spec.source.path.name, number, provenance_at,
-                                                          spec.priority))
-            stream: Iterator[Any] = builders.build(spec, read(), base, id_hash_key,
-                                                   lookups=lookups if lookup_job else None,
-                                                   here=build_here if lookup_job else None)
+        def build_here(number: int, row: Row) -> BuiltRow:
+            return builder.build(number, row, Provenance(spec.job, spec.source.path.name, number, provenance_at,
+                                                         spec.priority))
+
+        stream: Iterator[Any]
+        if builders is not None and ontology is ONTOLOGY and builders.wanted(spec, dry_run=dry_run):
+            base = Provenance(spec.job, spec.source.path.name, 0, provenance_at, spec.priority)
+            stream = builders.build(spec, read(), base, id_hash_key, lookups=lookups, here=build_here)
         else:
-            def built_here() -> Iterator[Any]:
-                builder = JobBuilder(spec, id_hash_key=id_hash_key, ontology=ontology, lookups=lookups)
-                for item in read():
-                    if isinstance(item, tuple):
-                        number, row = item
-                        prov = Provenance(spec.job, spec.source.path.name, number, provenance_at, spec.priority)
-                        yield builder.build(number, row, prov)
-                    else:
-                        yield item
-            stream = built_here()
+            stream = (build_here(*item) if isinstance(item, tuple) else item for item in read())
         try:
             for item in stream:
                 if isinstance(item, _Unreadable):

@@ -178,8 +178,9 @@ class RowBuilders:
         self._pool: ProcessPoolExecutor | None = None
         self._jobs = 0
 
-    def wanted(self, spec: JobSpec) -> bool:
-        if self.workers < 2 or not parallel_safe(spec):
+    def wanted(self, spec: JobSpec, *, dry_run: bool = False) -> bool:
+        # A dry run's lookups read the job's pretended writes as they are made: row by row, in process.
+        if self.workers < 2 or not parallel_safe(spec) or (dry_run and has_lookups(spec)):
             return False
         try:
             size = spec.source.path.stat().st_size
@@ -203,7 +204,8 @@ class RowBuilders:
         their place, so the caller's per-row handling keeps file order. A job with lookups needs
         ``lookups`` (its ends are resolved here) and ``here``, which builds a row whose lookup fails.
         """
-        if has_lookups(spec) and (lookups is None or here is None):
+        resolving = has_lookups(spec)
+        if resolving and (lookups is None or here is None):
             raise ValueError(f"job {spec.job} finds relationship ends by lookup: pass lookups= and here=")
         pool = self._executor()
         base = (provenance.job, provenance.source, provenance.ingested_at, provenance.priority)
@@ -236,7 +238,8 @@ class RowBuilders:
 
         for item in items:
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], int) and isinstance(item[1], dict):
-                if lookups is not None and here is not None:
+                if resolving:
+                    assert lookups is not None and here is not None
                     number, row = item
                     try:
                         item = (number, row, resolved_ends(spec, row, lookups))
