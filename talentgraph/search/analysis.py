@@ -28,7 +28,7 @@ import re
 import threading
 from functools import lru_cache
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +139,8 @@ def has_cjk(text: str) -> bool:
 
 def is_latin_word(word: str) -> bool:
     """ASCII or Latin-script letters (with diacritics) and digits only."""
+    if word.isascii():
+        return True
     for ch in word:
         if ch.isascii():
             continue
@@ -151,6 +153,8 @@ def is_latin_word(word: str) -> bool:
 
 def strip_diacritics(word: str) -> str:
     """José → jose, Søren → soren, straße → strasse (anyascii covers letters NFD cannot split)."""
+    if word.isascii():  # nothing to decompose or replace
+        return word
     decomposed = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
     return anyascii(decomposed).casefold() if not decomposed.isascii() else decomposed
 
@@ -169,7 +173,7 @@ def runs(text: str) -> Iterator[tuple[bool, str]]:
 
 def fit(token: str, limit: int = MAX_TOKEN_BYTES) -> list[str]:
     """Split a token into pieces of at most ``limit`` UTF-8 bytes, on character boundaries."""
-    if len(token.encode("utf-8")) <= limit:
+    if len(token) * 4 <= limit or len(token.encode("utf-8")) <= limit:  # no character takes more than 4 bytes
         return [token]
     out: list[str] = []
     buf = ""
@@ -355,6 +359,8 @@ class _Segmenter:
         self._learned: dict[str, int] = {}
         # Cuts memoised per run; any new dictionary word may cut a run differently, so it clears them.
         self._cuts: dict[str, tuple[str, ...]] = {}
+        # Counts the dictionary's changes: what a text was cut into holds while it stays the same.
+        self.generation = 0
 
     def _tokenizer(self) -> rjieba.Jieba:
         tok = self._tok
@@ -385,6 +391,7 @@ class _Segmenter:
             n += 1
         if n:
             self._cuts = {}
+            self.generation += 1
         return n
 
     def add_words(self, words: Iterable[str]) -> int:
@@ -540,6 +547,7 @@ def analyze_keyword(field: str, values: Iterable[object], vocabulary: str | None
     Only ids are indexed: labels, synonyms and the skill hierarchy are applied at query time
     (``search/synonyms.py``) so a vocabulary edit takes effect without re-indexing.
     """
+    _forget_keywords_if_vocabularies_changed()
     out: list[str] = []
     for value in values:
         if value is None or value == "":
@@ -554,14 +562,43 @@ def analyze_keyword(field: str, values: Iterable[object], vocabulary: str | None
 @lru_cache(maxsize=NAME_CACHE)
 def _keyword_pieces(text: str, vocabulary: str | None) -> tuple[str, ...]:
     # Codes repeat across a register (a few hundred languages, skills and countries for every person):
-    # each is normalised and looked up once. Vocabularies are loaded once per process, so the id a
-    # label maps to cannot change under the memo.
+    # each is normalised and looked up once, until the vocabularies change (an overlay term may give a
+    # label an id: ``_forget_keywords_if_vocabularies_changed``).
     term = None
     if vocabulary is not None:
         from talentgraph.schema.vocabularies import vocabulary as load
 
         term = load(vocabulary).lookup(text)
     return tuple(_fitted([normalize(term.id if term is not None else text).replace(" ", "_")]))
+
+
+_KEYWORDS_READ_WITH: list[int | None] = [None]  # the vocabularies' generation ``_keyword_pieces`` remembers
+
+
+def _forget_keywords_if_vocabularies_changed() -> None:
+    now = _vocabularies_generation()
+    if _KEYWORDS_READ_WITH[0] != now:
+        _keyword_pieces.cache_clear()
+        _KEYWORDS_READ_WITH[0] = now
+
+
+def _vocabularies_generation() -> int:
+    found = _VOCABULARIES_GENERATION
+    if not found:
+        from talentgraph.schema.vocabularies import generation  # see _vocabulary_words
+
+        found.append(generation)
+    return found[0]()
+
+
+_VOCABULARIES_GENERATION: list[Callable[[], int]] = []  # vocabularies.generation, once imported
+
+
+def generation() -> tuple[int, int]:
+    """Changes whenever a value may analyse differently: the segmenter learned a word (free text may be cut
+    otherwise) or the vocabularies changed (a label may map to another id). Memos of analysed values
+    (``mapping.build_doc``) hold while it stays the same."""
+    return _SEGMENTER.generation, _vocabularies_generation()
 
 
 def keyword_token(value: str) -> str:
@@ -581,6 +618,7 @@ __all__ = [
     "analyze_text",
     "cjk_pairs",
     "fit",
+    "generation",
     "has_cjk",
     "is_cjk",
     "is_latin_word",

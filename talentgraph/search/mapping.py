@@ -13,7 +13,7 @@ Adapters build their engine schema from ``search_fields()`` (Tantivy schema, Ope
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Literal
@@ -224,6 +224,8 @@ class _Slot:
     facet_name: str | None  # its facet field, when it is a facet
     bigram_name: str
     merged: bool  # a cluster's other records' values join it (``merged_from_cluster``)
+    # What its values analysed to (``_analysed``), per distinct list of short texts.
+    memo: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,35 @@ class _DocPlan:
     node_type: NodeType
     slots: tuple[_Slot, ...]
     derived: dict[str, DerivedField]
+    # The analysis generation the slots' memos were filled under (``analysis.generation``).
+    analysed_with: list[tuple[int, int] | None] = field(default_factory=lambda: [None], compare=False, repr=False)
+
+
+# Distinct value lists a slot remembers the analysis of (then it starts again): a register repeats its occupations,
+# languages and countries on every row and a common name hundreds of times; a unique value costs a dict insert.
+SLOT_MEMO = 20_000
+MEMO_VALUES = 8  # longer lists (a person's many skills) are analysed each time
+
+
+def _analysed(s: _Slot, values: list[Any]) -> tuple[str, str]:
+    """A searchable slot's analysed field and bigram shadow as indexed (space-joined tokens; "" for none).
+
+    Only lists of short texts are remembered: 1 and True are equal keys but analyse differently, and long texts
+    (biographies) rarely repeat."""
+    key: tuple[str, ...] | None = tuple(values)
+    if len(values) > MEMO_VALUES or not all(type(v) is str and len(v) <= analysis.MEMO_TEXT_CHARS for v in values):
+        key = None
+    else:
+        found = s.memo.get(key)  # type: ignore[arg-type]
+        if found is not None:
+            return found
+    tokens, bigrams = _analyse(s.prop, values)
+    out = (" ".join(tokens), " ".join(bigrams))
+    if key is not None:
+        if len(s.memo) >= SLOT_MEMO:
+            s.memo.clear()
+        s.memo[key] = out
+    return out
 
 
 # By the ontology's identity: hashing an Ontology walks every type and property, more than the plan saves.
@@ -282,6 +313,11 @@ def build_doc(
     a scalar the node lacks takes the first member's value and the other members' go under ``_also``.
     """
     plan = _doc_plan(ontology, node.type)
+    analysed_with = analysis.generation()
+    if plan.analysed_with[0] != analysed_with:  # a learned word or a vocabulary edit: analyse afresh
+        for slot in plan.slots:
+            slot.memo.clear()
+        plan.analysed_with[0] = analysed_with
     others = list(also)
     others_claims = [claims.load(o.props, [p.name for p in plan.node_type.properties]) for o in others] \
         if others else []
@@ -291,7 +327,12 @@ def build_doc(
     extra_src: dict[str, list[Any]] = {}
     for s in plan.slots:
         raw = props.get(s.name)
-        values = _values(raw) if raw is not None else []
+        if raw is None:
+            values: list[Any] = []
+        elif type(raw) is str:  # most values: one text
+            values = [raw] if raw else []
+        else:
+            values = _values(raw)
         extra: list[Any] = []
         if others and s.merged:
             for other in _golden_order(others, others_claims, s.prop):
@@ -308,11 +349,11 @@ def build_doc(
         # Any record's value finds the person; a scalar facet counts the golden value only (the
         # node's own, else the first member's), so a person is counted under one value of it.
         if s.searchable:
-            tokens, bigrams = _analyse(s.prop, values + extra if extra else values)
+            tokens, bigrams = _analysed(s, values + extra if extra else values)
             if tokens:
-                fields[s.name] = " ".join(tokens)
+                fields[s.name] = tokens
             if bigrams:
-                fields[s.bigram_name] = " ".join(bigrams)
+                fields[s.bigram_name] = bigrams
         if s.facet_name is not None:
             counted = values + extra if s.is_list else (values or extra[:1])
             fields[s.facet_name] = [x if type(x) is str else facet_value(x) for x in counted]

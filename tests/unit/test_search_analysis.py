@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
+from anyascii import anyascii
 
 from talentgraph.errors import ValidationError
 from talentgraph.search import analysis
@@ -155,3 +157,25 @@ def test_a_lexicon_file_of_another_format_is_refused(tmp_path: Path) -> None:
     path.write_text('{"format": 0, "words": {}}', encoding="utf-8")
     with pytest.raises(StoreError, match="another format"):
         analysis.read_lexicon(path)
+
+
+def test_a_label_aliased_in_the_overlay_is_indexed_by_its_id_from_then_on(overlay: Path) -> None:
+    from talentgraph.schema.overlay import add_alias
+    from talentgraph.schema.vocabularies import package_vocabularies, refresh
+
+    assert analyze_keyword("languages", ["俄罗斯话"], "languages") == ["俄罗斯话"]  # not a label yet: kept as written
+    add_alias(overlay, package_vocabularies(), "languages", "ru", "俄罗斯话")
+    refresh()  # what the overlay's recheck does within a second in a running server
+    assert analyze_keyword("languages", ["俄罗斯话"], "languages") == ["ru"]  # not the remembered answer
+
+
+@pytest.mark.parametrize("word", ["zhang", "O'Brien", "José", "straße", "Søren", "Иван", "김민준", "x" * 12, "é" * 25])
+def test_ascii_shortcuts_answer_as_the_character_walk_does(word: str) -> None:
+    walked = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+    assert analysis.strip_diacritics(word) == (walked if walked.isascii() else anyascii(walked).casefold())
+    assert analysis.is_latin_word(word) == all(
+        c.isascii() or unicodedata.category(c).startswith("M") or "LATIN" in unicodedata.name(c, "") for c in word)
+    for limit in (4, 7, 10, 40):
+        pieces = analysis.fit(word, limit)
+        assert "".join(pieces) == word and all(len(p.encode()) <= limit for p in pieces)
+        assert len(pieces) == 1 or len(pieces[0].encode()) + len(pieces[1][0].encode()) > limit  # pieces are full

@@ -8,6 +8,7 @@ import pytest
 
 from talentgraph.errors import OntologyError, ValidationError
 from talentgraph.schema.ontology import ONTOLOGY, Property, PropType, SearchKind, Sensitivity
+from talentgraph.search import analysis
 from talentgraph.search.mapping import (
     SOURCE_FIELD,
     FieldKind,
@@ -148,3 +149,27 @@ def test_a_cluster_document_carries_its_members_names_and_counts_one_value_per_s
     assert doc.fields["languages__facet"] == ["zh", "ru", "en"] and src["languages"] == ["zh", "ru", "en"]
     # … and personal values stay with their own record (the index scopes a document by its own residence).
     assert "переводчик" not in doc.fields[SOURCE_FIELD] and "perevodchik" not in doc.fields.get("bio", "")
+
+
+def test_a_remembered_analysis_gives_way_to_a_learned_word() -> None:
+    """Documents remember what a slot's values analysed to (occupations repeat on every row) until the segmenter
+    learns a word that may cut them otherwise."""
+    word = "花木街道睦邻点"
+    bio = f"常去{word}"
+
+    def person(i: int) -> Node:
+        return Node(f"per:{i}", "Person", {"name": "何芳", "bio": bio, "occupation": "教师"})
+
+    before = build_doc(person(1)).fields
+    assert before == {**build_doc(person(1)).fields} and word not in before["bio"].split()
+    assert analysis.add_words([word]) == 1
+    after = build_doc(person(2)).fields
+    assert word in after["bio"].split() and after["bio"] == " ".join(analysis.analyze_text(bio))
+
+
+def test_values_equal_as_keys_are_not_taken_for_one_another() -> None:
+    """1, 1.0 and True are one dict key; a remembered analysis of one must not answer for another."""
+    onto = ONTOLOGY.with_property("Person", Property("note", PropType.STRING, "A note.", searchable=SearchKind.TEXT))
+    docs = [build_doc(Node(f"per:{i}", "Person", {"name": "x", "note": v}), ontology=onto).fields["note"]
+            for i, v in enumerate(["1", 1, 1.0, True, "True", 1, True])]
+    assert docs == ["1", "1", "1 0 10", "true", "true", "1", "true"]  # 1.0 as text: "1", "0" and "10"
