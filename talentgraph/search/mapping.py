@@ -162,6 +162,8 @@ def _values(v: Any) -> list[Any]:
     if v is None:
         return []
     if isinstance(v, (list, tuple, set, frozenset)):
+        if type(v) is list and None not in v and "" not in v:  # as stored: read, never changed, by build_doc
+            return v
         return [x for x in v if x is not None and x != ""]
     return [] if v == "" else [v]
 
@@ -249,10 +251,14 @@ def _analysed(s: _Slot, values: list[Any]) -> tuple[str, str]:
     Only lists of short texts are remembered: 1 and True are equal keys but analyse differently, and long texts
     (biographies) rarely repeat."""
     key: tuple[str, ...] | None = tuple(values)
-    if len(values) > MEMO_VALUES or not all(type(v) is str and len(v) <= analysis.MEMO_TEXT_CHARS for v in values):
+    if len(values) == 1:  # most slots: one value, tested without a generator
+        one = values[0]
+        if type(one) is not str or len(one) > analysis.MEMO_TEXT_CHARS:
+            key = None
+    elif len(values) > MEMO_VALUES or not all(type(v) is str and len(v) <= analysis.MEMO_TEXT_CHARS for v in values):
         key = None
-    else:
-        found = s.memo.get(key)  # type: ignore[arg-type]
+    if key is not None:
+        found = s.memo.get(key)
         if found is not None:
             return found
     tokens, bigrams = _analyse(s.prop, values)
