@@ -90,7 +90,7 @@ class Vocabulary:
     _children: dict[str, list[Term]] = field(default_factory=dict, init=False, repr=False)
     # ``lookup``'s answers by the text as given: a register repeats its few spellings on every row, and
     # normalising one costs more than the lookup.
-    _answers: dict[str, Term | None] = field(default_factory=dict, init=False, repr=False)
+    _answers: dict[str, Term | None] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for term in self.terms.values():

@@ -282,3 +282,4 @@ def test_a_remembered_lookup_answers_as_a_fresh_one(monkeypatch: pytest.MonkeyPa
         assert vocab.lookup(text) is term
         assert len(vocab._answers) <= 8
     assert vocab.lookup("Klingon") is None and vocab.lookup(7) is None  # type: ignore[arg-type]
+    assert vocab == Vocabulary("langs", dict(vocab.terms))  # what was looked up is no part of what it is
