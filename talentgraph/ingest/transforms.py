@@ -26,7 +26,7 @@ from typing import Any
 
 from talentgraph.errors import ValidationError
 from talentgraph.schema.geo import gcj02_to_wgs84
-from talentgraph.schema.validators import hash_identity, identity_number, polygon
+from talentgraph.schema.validators import clean_number, hash_identity, identity_number, polygon
 from talentgraph.schema.vocabularies import vocabulary
 
 # Excel and WPS store numbers as IEEE doubles shown with 15 significant digits.
@@ -278,7 +278,6 @@ def year(value: Any, ctx: Context) -> int:
 _RESIDENT_WORDS = ("身份证", "resident_id", "resident id", "id card", "idcard")
 _PASSPORT_WORDS = ("护照", "passport")
 _RESIDENT_SHAPE = re.compile(r"^\d{17}[\dX]$")
-_SPACES_OR_HYPHENS = re.compile(r"[\s-]+")
 
 
 def identity_kind(number: str, kind: Any, column: str | None, field: str = "id_kind") -> str:
@@ -310,11 +309,7 @@ def _leaks(text: str, number: str) -> bool:
 @register_transform("identity", outputs=("id_hash", "id_last4", "id_kind"))
 def identity(value: Any, ctx: Context) -> dict[str, str]:
     """Identity-document number → keyed hash + last 4 + kind; the number itself is never kept."""
-    text = to_text(value, ctx)
-    if text.isascii() and text.isalnum():  # the usual number: nothing to normalise or remove
-        number = text.upper()
-    else:
-        number = _SPACES_OR_HYPHENS.sub("", unicodedata.normalize("NFKC", text)).upper()
+    number = clean_number(to_text(value, ctx))
     kind = identity_kind(number, ctx.kind, ctx.column, ctx.field + " kind")
     try:
         number = identity_number(kind, number, ctx.field)

@@ -74,13 +74,17 @@ def parallel_safe(spec: JobSpec) -> bool:
     if "fork" not in mp.get_all_start_methods():
         return False
     written = {n.type for n in spec.nodes} | {r.type for r in spec.relationships}
-    lookups = [end.lookup for r in spec.relationships for end in (r.from_, r.to) if end.lookup is not None]
+    lookups = _lookups(spec)
     # Resolved ends travel keyed by the lookup's place in the job file: two in one place could not be told apart.
     return len({lk.where_path for lk in lookups}) == len(lookups) and not any(_reads(lk) & written for lk in lookups)
 
 
 def has_lookups(spec: JobSpec) -> bool:
-    return any(end.lookup is not None for r in spec.relationships for end in (r.from_, r.to))
+    return bool(_lookups(spec))
+
+
+def _lookups(spec: JobSpec) -> list[LookupSpec]:
+    return [end.lookup for r in spec.relationships for end in (r.from_, r.to) if end.lookup is not None]
 
 
 def _reads(lookup: LookupSpec) -> set[str]:

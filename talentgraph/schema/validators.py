@@ -29,7 +29,7 @@ _USCC_VALUE = {c: i for i, c in enumerate(USCC_CHARSET)}
 _USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, …
 
 
-def _clean(value: Any) -> str:
+def clean_number(value: Any) -> str:
     """Text as typed in a register: NFKC (full-width → ASCII), spaces and hyphens removed, upper case."""
     text = str(value)
     if text.isascii() and text.isalnum():  # the usual number: nothing to normalise or remove
@@ -52,7 +52,7 @@ def uscc_check_char(first17: str) -> str:
 
 
 def uscc(value: Any, field: str = "uscc") -> str:
-    code = _clean(value)
+    code = clean_number(value)
     expected = "an 18-character unified social credit code (GB 32100-2015)"
     if len(code) != 18:
         raise ValidationError(field, value, expected, hint=f"It has {len(code)} characters after removing spaces.")
@@ -83,7 +83,7 @@ def resident_id_check_char(first17: str) -> str:
 
 def upgrade_resident_id15(value: str) -> str:
     """The 18-digit form of a legacy 15-digit number (born 19xx): insert '19' and add the check char."""
-    old = _clean(value)
+    old = clean_number(value)
     if len(old) != 15 or not old.isdigit():
         raise ValueError(f"not a 15-digit resident id: {value!r}")
     first17 = old[:6] + "19" + old[6:]
@@ -91,7 +91,7 @@ def upgrade_resident_id15(value: str) -> str:
 
 
 def resident_id(value: Any, field: str = "resident_id", *, today: dt.date | None = None) -> str:
-    number = _clean(value)
+    number = clean_number(value)
     expected = "an 18-character resident identity number (GB 11643: 17 digits and a check digit 0-9 or X)"
     if len(number) == 15 and number.isdigit():
         raise ValidationError(
@@ -128,7 +128,7 @@ _PASSPORT = re.compile(r"^[A-Z0-9]{5,20}$")
 
 
 def passport(value: Any, field: str = "passport") -> str:
-    number = _clean(value)
+    number = clean_number(value)
     if not _PASSPORT.match(number):
         shown = f"…{number[-4:]}" if len(number) > 4 else "***"
         raise ValidationError(
@@ -155,7 +155,7 @@ def hash_identity(number: str, key: bytes) -> tuple[str, str]:
             "id_hash_key is empty or not bytes; identity numbers cannot be hashed.",
             hint="Set TALENTGRAPH_ID_HASH_KEY or let the data dir create a random key.",
         )
-    normalised = _clean(number)
+    normalised = clean_number(number)
     if not normalised:
         raise ValidationError("id_number", number, "a non-empty identity document number")
     digest = hmac.digest(bytes(key), normalised.encode("utf-8"), "sha256").hex()  # one call: hmac.new's object costs more

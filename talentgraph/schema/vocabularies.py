@@ -77,10 +77,6 @@ class Term:
         return self.zh
 
 
-LOOKUP_MEMO = 4096  # distinct texts a vocabulary remembers the answer for (then it starts again)
-_UNSEEN = object()
-
-
 @dataclass
 class Vocabulary:
     name: str
@@ -88,9 +84,6 @@ class Vocabulary:
     description: str = ""
     _index: dict[str, Term] = field(default_factory=dict, init=False, repr=False)
     _children: dict[str, list[Term]] = field(default_factory=dict, init=False, repr=False)
-    # ``lookup``'s answers by the text as given: a register repeats its few spellings on every row, and
-    # normalising one costs more than the lookup.
-    _answers: dict[str, Term | None] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for term in self.terms.values():
@@ -144,14 +137,7 @@ class Vocabulary:
         """The term whose id or any label equals ``text`` after normalisation, else None."""
         if not isinstance(text, str):
             return None
-        answers = self._answers
-        found = answers.get(text, _UNSEEN)
-        if found is _UNSEEN:
-            found = self._index.get(normalise(text))
-            if len(answers) >= LOOKUP_MEMO:
-                answers.clear()
-            answers[text] = found
-        return found  # type: ignore[return-value]
+        return self._index.get(normalise(text))
 
     def term(self, term_id: str) -> Term:
         """The term with exactly this id; OntologyError otherwise (for code, not user input)."""

@@ -7,7 +7,6 @@ import pytest
 import yaml
 
 from talentgraph.errors import OntologyError, ValidationError
-from talentgraph.schema import vocabularies
 from talentgraph.schema.ontology import ONTOLOGY
 from talentgraph.schema.vocabularies import (
     Term,
@@ -270,16 +269,3 @@ def test_the_shipped_vocabularies_read_the_same_with_libyaml() -> None:
     for entry in files:
         text = entry.read_text(encoding="utf-8")
         assert yaml.load(text, Loader=vocabularies._SAFE_LOADER) == yaml.safe_load(text), entry.name
-
-
-def test_a_remembered_lookup_answers_as_a_fresh_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Answers are kept by the text as typed ("ＲＵ", " Russian ", "俄语"), a miss too, and start again when full."""
-    monkeypatch.setattr(vocabularies, "LOOKUP_MEMO", 8)
-    vocab = Vocabulary("langs", {t.id: t for t in load_vocabularies()["languages"]})
-    texts = ["ru", "ＲＵ", " Russian ", "俄语", "Klingon", "", "EN", "english", "英语", "zh", "中文", "ru"] * 3
-    for text in texts:
-        term = vocab._index.get(vocabularies.normalise(text))
-        assert vocab.lookup(text) is term
-        assert len(vocab._answers) <= 8
-    assert vocab.lookup("Klingon") is None and vocab.lookup(7) is None  # type: ignore[arg-type]
-    assert vocab == Vocabulary("langs", dict(vocab.terms))  # what was looked up is no part of what it is
