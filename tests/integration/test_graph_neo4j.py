@@ -387,3 +387,51 @@ def test_relationship_writes_never_scan_the_key_index(small: Neo4jGraphStore) ->
             with small._driver.session(database=small.database) as session:
                 ops = operators(session.run("EXPLAIN " + read, params).consume().plan)
             assert not [op for op in ops if "RelationshipIndexScan" in op], (read, ops)
+
+
+def test_bulk_reads_packed_many_rows_to_a_record_answer_as_read_row_by_row(
+        clean: Neo4jGraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Packed two rows to a Bolt record (so every answer spans many records), one to a record, and unpacked: the
+    same rows in the same order — keyset pages, sorted pages, walks, the change log."""
+    from talentgraph.graph.neo4j import packing
+    from talentgraph.types import SortKey
+
+    clean.upsert_nodes(structure() + people(57))
+    clean.upsert_relationships(relationships(57))
+    ids = [f"per:{i:05d}" for i in range(57)]
+
+    def reads() -> list[Any]:
+        pages, after = [], None
+        while True:
+            page = clean.scan_nodes("Person", after, 10, fields=["name", "languages"])
+            pages.append([(i, n.props) for i, n in page.items])
+            if page.next is None:
+                break
+            after = page.next
+        listed, cursor = [], None
+        for _ in range(4):
+            p = clean.list_nodes("Person", sort=[SortKey("name", descending=True)], first=15, after=cursor, count=True)
+            listed.append(([n.id for n in p.items], p.total_count))
+            cursor = p.end_cursor
+        links = clean.links(ids, "MEMBER_OF", "out", far_prop="kind")
+        edges = clean.edges(["grp:3", "grp:4"], "MEMBER_OF", "in", far_props=["name"], rel_props=["role"])
+        return [pages, listed, {k: sorted(v) for k, v in links.items()},
+                {k: [(e.from_id, e.to_id, e.props) for e in v] for k, v in edges.items()},
+                [(c.seq, c.id, c.op) for c in clean.change_window(0, 10_000)],
+                {k: n.props["name"] for k, n in clean.get_nodes(ids).items()}]
+
+    packed_runs: list[str] = []
+    real = neo4j_store._packed_records
+    monkeypatch.setattr(neo4j_store, "_packed_records",
+                        lambda tx, text, *a: packed_runs.append(text) or real(tx, text, *a))
+    clean.pack_rows = 2
+    by_two = reads()
+    assert len(packed_runs) >= 10  # every read above went packed
+    clean.pack_rows = packing.PACK_ROWS
+    whole = reads()
+    monkeypatch.setattr(packing, "packed", lambda text: None)
+    runs = len(packed_runs)
+    unpacked = reads()
+    assert len(packed_runs) == runs
+    assert by_two == whole == unpacked
+    assert sum(len(p) for p in by_two[0]) == 57 and len(by_two[4]) == len(structure()) + 57 + len(relationships(57))
