@@ -1,4 +1,5 @@
-"""Giving memory the process has freed back to the operating system.
+"""Giving memory the process has freed back to the operating system, and holding the cyclic collector while a
+bulk step builds many objects that only reference counting needs to free.
 
 glibc's allocator keeps what Python and the engines' bindings free in its heaps: pages inside a heap stay resident
 until something asks for them back. An ingest frees a great deal in between its batches (rows, Arrow tables,
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 
 
@@ -38,4 +41,40 @@ def release_free_memory() -> bool:
     return True
 
 
-__all__ = ["release_free_memory"]
+class CollectorHold:
+    """Python's cyclic garbage collector held across the steps of a bulk loop (``hold``) and let run between them
+    (``release``): an ingest batch, a chunk of the search sync, a page of a snapshot.
+
+    Such a step makes tens of thousands of new, acyclic objects that live until it ends (rows, records, their
+    props, documents); they set off full collections of the whole heap that find nothing to free — a fifth of an
+    admin catch-up's time at 200k residents (32 of them, 4.7 s of 26 s), 4.6 s of a 19 s search sync at 50k on
+    Neo4j, 4.2 s of the 50k demo jobs' main process. Reference counting frees as always; a collection that came
+    due meanwhile runs at the first allocation after ``release``, over what the step left alive. If the collector
+    was off already (the application's choice, or an outer hold), it is left so."""
+
+    def __init__(self) -> None:
+        self._held = False
+
+    def hold(self) -> None:
+        if not self._held and gc.isenabled():
+            gc.disable()
+            self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            gc.enable()
+
+
+@contextmanager
+def collector_held() -> Iterator[None]:
+    """The collector held for one bulk step (``CollectorHold``)."""
+    hold = CollectorHold()
+    hold.hold()
+    try:
+        yield
+    finally:
+        hold.release()
+
+
+__all__ = ["CollectorHold", "collector_held", "release_free_memory"]

@@ -40,12 +40,10 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import gc
 import json
 from json.encoder import encode_basestring
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +51,7 @@ from talentgraph.access import records
 from talentgraph.access.policy import Grant, RoleView
 from talentgraph.errors import BadQueryError, ForbiddenError, OntologyError, ResyncRequiredError
 from talentgraph.graph.port import GraphStore
+from talentgraph.memory import collector_held
 from talentgraph.schema.ontology import Ontology
 from talentgraph.types import Change, Node, Relationship
 
@@ -291,7 +290,7 @@ class ChangeFeed:
         check_cursor(start, head, self.retention)
         began = _now()
         if after is None or after.scan is not None:
-            with _collector_held():
+            with collector_held():
                 return self._snapshot_page(view, after, wanted, first, head, began)
         return self._log_page(view, start, wanted, first, head, began)
 
@@ -573,23 +572,6 @@ def _table_events(events: list[Event], items: Sequence[tuple[str, Node | Relatio
         if len(events) == stop:
             break
     return taken, skipped
-
-
-@contextmanager
-def _collector_held() -> Iterator[None]:
-    """Holds Python's cyclic garbage collector while a snapshot page is built. A page is tens of thousands of
-    new, long-lived, acyclic objects (records, their props, events); they set off full collections of the
-    whole heap, a fifth of an admin catch-up's time at 200k residents (32 of them, 4.7 s of 26 s), that can
-    find nothing to free. Reference counting frees as always; a collection due meanwhile runs after the page.
-    If the collector was already off (the application's choice, or another page being built), it is left so."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _is_state(props: dict[str, Any], c: Change) -> bool:

@@ -48,7 +48,7 @@ from talentgraph.ingest.sources import BadRow, Row, SourceReadError, open_source
 from talentgraph.ingest.rows import BuiltRow, build_row
 from talentgraph.ingest.transforms import is_empty
 from talentgraph.ingest.workers import RowBuilders
-from talentgraph.memory import release_free_memory
+from talentgraph.memory import CollectorHold, release_free_memory
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
 from talentgraph.types import Node, NodeRecord, Provenance, RelRecord, UpsertResult
 
@@ -462,6 +462,8 @@ def run_job(
                          dry_run_writes=dry_run_writes if dry_run else None)
         bar = _progress_bar(spec.job, progress)
         batch = _Batch()
+        # Held from a batch's first row until it is written, let run in between (talentgraph/memory.py).
+        collector = CollectorHold()
 
         def flush() -> None:
             nonlocal batch
@@ -469,6 +471,7 @@ def run_job(
             if size and runner.flush(batch) and on_batch is not None:
                 on_batch()
             batch = _Batch()
+            collector.release()
             if size >= TRIM_AFTER:  # the batch's rows are freed now: give their pages back (talentgraph/memory.py)
                 release_free_memory()
 
@@ -510,6 +513,7 @@ def run_job(
             stream = (build_here(*item) if isinstance(item, tuple) else item for item in read())
         try:
             for item in stream:
+                collector.hold()
                 if isinstance(item, _Unreadable):
                     runner.reject(item.number, item.row.reason, item.row.raw, mapped=False)
                     continue
@@ -550,6 +554,7 @@ def run_job(
                          "earlier batches were written, so fixing the cause and re-running is safe.")
             raise
         finally:
+            collector.release()
             quarantine.close()
             if bar is not None:
                 bar.update(summary.rows_in % 256)

@@ -27,6 +27,7 @@ term added while a job runs is seen as it would be in process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 from collections import deque
@@ -42,6 +43,7 @@ from talentgraph.ingest.lookups import LookupFailed, Lookups
 from talentgraph.ingest.mapping import JobSpec, LookupSpec
 from talentgraph.ingest.rows import BuiltRow
 from talentgraph.ingest.sources import Row
+from talentgraph.memory import collector_held
 from talentgraph.schema import vocabularies
 from talentgraph.types import Provenance, RelRecord
 
@@ -116,6 +118,8 @@ def resolved_ends(spec: JobSpec, row: Row, lookups: Lookups) -> dict[str, str | 
 
 def _init(overlay: str | None) -> None:
     vocabularies.use_overlay(Path(overlay) if overlay else None)
+    # Forked while the job held its collector (``CollectorHold``): the worker's is its own, on between chunks.
+    gc.enable()
 
 
 # A built row as it travels back: (errors, nodes, rels) with records as plain tuples. Unpickling
@@ -140,8 +144,15 @@ def _build(spec: JobSpec, items: list[Item], provenance: tuple[str, str, str, in
            token: str) -> list[Packed]:
     builder = _builder(token, spec, id_hash_key)
     resolved = builder.lookups if isinstance(builder.lookups, Resolved) else None
-    job, file, at, priority = provenance
     out: list[Packed] = []
+    with collector_held():  # the chunk's rows and records: acyclic, freed by reference counting
+        _build_into(out, builder, resolved, items, provenance)
+    return out
+
+
+def _build_into(out: list[Packed], builder: JobBuilder, resolved: Resolved | None, items: list[Item],
+                provenance: tuple[str, str, str, int]) -> None:
+    job, file, at, priority = provenance
     for item in items:
         number, row = item[0], item[1]
         if resolved is not None:
@@ -155,7 +166,6 @@ def _build(spec: JobSpec, items: list[Item], provenance: tuple[str, str, str, in
         nodes = [(n.type, n.id, n.props, n.names, (prep := PreparedNode.of(n)).fresh_hash, prep.fresh_claims)
                  for n in b.nodes]
         out.append(([], nodes, [(r.type, r.from_id, r.to_id, r.props) for r in b.rels]))
-    return out
 
 
 def _unpack(packed: list[Packed], items: list[Item], provenance: tuple[str, str, str, int]) -> Iterator[Any]:

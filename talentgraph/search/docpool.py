@@ -31,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from talentgraph.memory import release_free_memory
+from talentgraph.memory import collector_held, release_free_memory
 from talentgraph.search import analysis
 from talentgraph.search.mapping import build_doc
 from talentgraph.search.port import DocEncoder, EncodedDoc, SearchDoc
@@ -52,7 +52,8 @@ DocInput = tuple[Node, dict[str, object] | None, Sequence[Node]]
 def _build(new_words: dict[str, int], inputs: list[DocInput], encode: DocEncoder) -> list[EncodedDoc]:
     if new_words:
         analysis.use_lexicon(new_words)
-    return [encode(build_doc(node, derived, also=also)) for node, derived, also in inputs]
+    with collector_held():  # a piece's nodes and documents: acyclic, freed by reference counting
+        return [encode(build_doc(node, derived, also=also)) for node, derived, also in inputs]
 
 
 def build_here(inputs: Sequence[DocInput]) -> list[SearchDoc]:

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from talentgraph.errors import OntologyError
 from talentgraph.graph.port import GraphStore
-from talentgraph.memory import release_free_memory
+from talentgraph.memory import collector_held, release_free_memory
 from talentgraph.schema.ontology import ONTOLOGY, DerivedField, Flag, Hop, Linked, Ontology, Sensitivity, Within
 from talentgraph.search import analysis, docpool
 from talentgraph.search.docpool import DocBuilder, DocInput, build_here
@@ -265,6 +265,7 @@ class SearchProjector:
             builder = None
         elif builder is None:
             builder = DocBuilder(self.index.encoder())
+            builder.start()  # forked here, not inside a chunk: the worker keeps its collector on
         feeder = IndexFeeder(self.index, new=new)
         indexed = 0
         hidden: set[str] = set()
@@ -275,20 +276,27 @@ class SearchProjector:
             bar.update(count)
 
         try:
-            for nodes, n in chunks:
-                inputs, gone = self._inputs(nodes)
-                hidden |= gone
-                if builder is None:
-                    put(build_here(inputs), n)
-                    continue
-                for piece, k in docpool.pieces(inputs, n, docpool.PIECE):
-                    if builder.queued() < docpool.AHEAD_DOCS:
-                        builder.submit(piece, k)
+            while True:
+                # A chunk's nodes, inputs and documents are many acyclic objects that live until it is handed over:
+                # the cyclic collector is held while it is read and built (``collector_held``).
+                with collector_held():
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        break
+                    nodes, n = chunk
+                    inputs, gone = self._inputs(nodes)
+                    hidden |= gone
+                    if builder is None:
+                        put(build_here(inputs), n)
                     else:
-                        put(build_here(piece), k)
-                    for encoded, done in builder.finished():
-                        put(encoded, done)
-                del nodes, inputs
+                        for piece, k in docpool.pieces(inputs, n, docpool.PIECE):
+                            if builder.queued() < docpool.AHEAD_DOCS:
+                                builder.submit(piece, k)
+                            else:
+                                put(build_here(piece), k)
+                            for encoded, done in builder.finished():
+                                put(encoded, done)
+                    del chunk, nodes, inputs
                 release_free_memory()  # the chunk's nodes and query results (talentgraph/memory.py)
             if builder is not None:
                 for docs, done in builder.drain():

@@ -214,6 +214,32 @@ def test_small_batches_and_on_batch(world: tuple[Path, GraphStore], tmp_path: Pa
     assert len(calls) >= 4
 
 
+def test_the_collector_is_held_while_a_batch_is_gathered_and_written_and_runs_between_batches(
+    world: tuple[Path, GraphStore], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    data, store = world
+    writes: list[bool] = []
+    real = type(store).upsert_batch
+
+    def upsert_batch(self: GraphStore, *a: object, **kw: object) -> object:
+        writes.append(gc.isenabled())
+        return real(self, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(store), "upsert_batch", upsert_batch)
+    between: list[bool] = []
+    areas, residents = run(data, store, tmp_path, batch_size=2, on_batch=lambda: between.append(gc.isenabled()))
+    assert (areas.inserted, residents.inserted) == (4, 5)
+    assert writes and not any(writes)  # every batch written with the collector held
+    assert between and not any(between)  # on_batch runs inside the batch's hold too
+    assert gc.isenabled()  # and it runs again after the job
+    monkeypatch.setattr(type(store), "upsert_batch", lambda *a, **kw: (_ for _ in ()).throw(RuntimeError("down")))
+    with pytest.raises(RuntimeError, match="down"):
+        run(data, store, tmp_path)
+    assert gc.isenabled()  # a job that failed mid-batch let it go too
+
+
 def test_xlsx_and_ndjson_sources(tmp_path: Path, fresh_graph: GraphStore) -> None:
     data = tmp_path / "in"
     data.mkdir()

@@ -61,6 +61,36 @@ def test_moving_a_building_moves_its_residents_facets(tmp_path: Path) -> None:
     graph.close()
 
 
+def test_the_collector_is_held_while_a_chunk_is_read_and_built_and_on_after_the_sync(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    graph = LadybugGraphStore(tmp_path / "graph")
+    graph.ensure_schema()
+    index = TantivyIndex(tmp_path / "search")
+    projector = SearchProjector(graph, index)
+    graph.upsert_nodes([_area("B1", "1号楼", "building"), NodeRecord("Person", "per:1", {"name": "林晓"})])
+    held: list[bool] = []
+    inputs = SearchProjector._inputs
+
+    def recording(self: SearchProjector, nodes: Sequence[object]) -> object:
+        held.append(not gc.isenabled())
+        return inputs(self, nodes)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SearchProjector, "_inputs", recording)
+    assert projector.sync().indexed == 2  # a first sync, read table by table
+    graph.upsert_nodes([NodeRecord("Person", "per:2", {"name": "王芳"})])
+    assert projector.sync().indexed == 1  # one through the change log
+    assert held and all(held) and gc.isenabled()
+    monkeypatch.setattr(SearchProjector, "_inputs", lambda *a: (_ for _ in ()).throw(RuntimeError("graph down")))
+    graph.upsert_nodes([NodeRecord("Person", "per:3", {"name": "李娜"})])
+    with pytest.raises(RuntimeError, match="graph down"):
+        projector.sync()
+    assert gc.isenabled()
+    index.close()
+    graph.close()
+
+
 def test_a_first_sync_after_one_that_failed_writes_each_document_once(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A first sync writes its documents as new (nothing looked for to replace). One that fails half-way leaves its

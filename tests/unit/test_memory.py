@@ -33,3 +33,34 @@ def test_pages_freed_inside_the_heap_go_back_to_the_system() -> None:
     assert out["released"] is True and out["kept"] == 750
     assert out["before"] - out["after"] > 150, out  # ~220 MB freed, held until asked
 
+
+
+def test_the_collector_is_held_for_a_step_and_let_run_after_it() -> None:
+    import gc
+
+    from talentgraph.memory import CollectorHold, collector_held
+
+    assert gc.isenabled()
+    hold = CollectorHold()
+    hold.release()  # nothing held: nothing to do
+    assert gc.isenabled()
+    hold.hold()
+    hold.hold()  # held once, however often asked
+    assert not gc.isenabled()
+    hold.release()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_held():
+        assert not gc.isenabled()
+        raise RuntimeError("a step that fails")
+    assert gc.isenabled()  # released after a failure too
+    # Off already (the application's choice, or an outer step): left off, and not turned on by the inner step.
+    gc.disable()
+    try:
+        with collector_held():
+            inner = CollectorHold()
+            inner.hold()
+            inner.release()
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
