@@ -144,28 +144,23 @@ def _build(spec: JobSpec, items: list[Item], provenance: tuple[str, str, str, in
            token: str) -> list[Packed]:
     builder = _builder(token, spec, id_hash_key)
     resolved = builder.lookups if isinstance(builder.lookups, Resolved) else None
+    job, file, at, priority = provenance
     out: list[Packed] = []
     with collector_held():  # the chunk's rows and records: acyclic, freed by reference counting
-        _build_into(out, builder, resolved, items, provenance)
+        for item in items:
+            number, row = item[0], item[1]
+            if resolved is not None:
+                resolved.ends = item[2]
+            b = builder.build(number, row, Provenance(job, file, number, at, priority))
+            if b.errors:  # quarantined: only the reasons are needed
+                out.append((b.errors, [], []))
+                continue
+            # What a new node stores (content hash, claims text) is worked out here, on this core, and not
+            # per node in the writing process (graph/common.py PreparedNode; unused if the node exists).
+            nodes = [(n.type, n.id, n.props, n.names, (prep := PreparedNode.of(n)).fresh_hash, prep.fresh_claims)
+                     for n in b.nodes]
+            out.append(([], nodes, [(r.type, r.from_id, r.to_id, r.props) for r in b.rels]))
     return out
-
-
-def _build_into(out: list[Packed], builder: JobBuilder, resolved: Resolved | None, items: list[Item],
-                provenance: tuple[str, str, str, int]) -> None:
-    job, file, at, priority = provenance
-    for item in items:
-        number, row = item[0], item[1]
-        if resolved is not None:
-            resolved.ends = item[2]
-        b = builder.build(number, row, Provenance(job, file, number, at, priority))
-        if b.errors:  # quarantined: only the reasons are needed
-            out.append((b.errors, [], []))
-            continue
-        # What a new node stores (content hash, claims text) is worked out here, on this core, and not
-        # per node in the writing process (graph/common.py PreparedNode; unused if the node exists).
-        nodes = [(n.type, n.id, n.props, n.names, (prep := PreparedNode.of(n)).fresh_hash, prep.fresh_claims)
-                 for n in b.nodes]
-        out.append(([], nodes, [(r.type, r.from_id, r.to_id, r.props) for r in b.rels]))
 
 
 def _unpack(packed: list[Packed], items: list[Item], provenance: tuple[str, str, str, int]) -> Iterator[Any]:

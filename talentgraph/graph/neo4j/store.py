@@ -201,13 +201,10 @@ class Neo4jGraphStore(CypherGraphStore[ManagedTransaction]):
 
     def _read_many(self, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """``_read``, its rows sent ``pack_rows`` to a Bolt record (``packing``)."""
-        wrapped = packing.packed(text)
-        if wrapped is None:
-            return self._read(text, params)
-        pack = self.pack_rows
-        return self._read_with(lambda session, t, p: _packed_records(session, t, p, *wrapped, pack), text, params)
+        return self._read_with(self._run_many, text, params)
 
-    def _run_many(self, tx: ManagedTransaction, text: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+    def _run_many(self, tx: ManagedTransaction | Session, text: str,
+                  params: Mapping[str, Any] | None = None) -> list[Row]:
         wrapped = packing.packed(text)
         if wrapped is None:
             return _records(tx, text, params)
