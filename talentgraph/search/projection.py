@@ -73,6 +73,8 @@ class SearchProjector:
         # beside the index, so a process that only opens the index segments queries the same way.
         self.lexicon_path = lexicon_path
         self._searchable_types = {n.name for n in ontology.node_types}
+        # Types whose records form clusters (entity resolution): asked once per node read by a sync.
+        self._clustered_types = frozenset(n.name for n in ontology.node_types if n.has(CANONICAL))
         # What a record's document needs read: the properties documents are built from
         # (``mapping.document_properties``), whether it stands for another (``canonical``) and what derived flags
         # read. Not its claims, system columns, dates, phone or hashed id; cluster members, whose claims order a
@@ -442,7 +444,7 @@ class SearchProjector:
     # --- entity resolution ----------------------------------------------------------------------
 
     def _clustered(self, type_name: str) -> bool:
-        return self.ontology.node(type_name).has(CANONICAL)
+        return type_name in self._clustered_types
 
     def _members(self, type_name: str, canonical_ids: Sequence[str]) -> dict[str, list[Node]]:
         """Per canonical id, the other records naming it as their ``canonical``, by id (paged, one query)."""
