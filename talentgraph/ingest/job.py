@@ -465,11 +465,18 @@ def run_job(
         # Held from a batch's first row until it is written, let run in between (talentgraph/memory.py).
         collector = CollectorHold()
 
-        def flush() -> None:
+        def flush(*, more: bool = False) -> None:
+            """``more``: a full batch, with rows of the job still to come."""
             nonlocal batch
             size = len(batch)
-            if size and runner.flush(batch) and on_batch is not None:
-                on_batch()
+            if size and runner.flush(batch):
+                if on_batch is not None:
+                    on_batch()
+                if more:
+                    # The next batch is read and built before it is written: what this one left to housekeep
+                    # (LadybugDB: the checkpoint its next write transaction would start with, in the main thread)
+                    # runs meanwhile (``GraphStore.settle``), after ``on_batch``, whose reads would wait for it.
+                    graph.settle()
             batch = _Batch()
             collector.release()
             if size >= TRIM_AFTER:  # the batch's rows are freed now: give their pages back (talentgraph/memory.py)
@@ -535,7 +542,7 @@ def run_job(
                     flush()
                 batch.add(built)
                 if len(batch) >= batch_size:
-                    flush()
+                    flush(more=True)
             flush()
             if before is not None:
                 states = dry_run_writes.states if dry_run and dry_run_writes is not None else None
