@@ -240,9 +240,10 @@ class GraphStore(Protocol):
         needs to reach the current state: delete tombstones and upserts a later entry of the same record
         supersedes. The newest entry is always kept (it holds the log's position). Returns how many went."""
     def settle(self) -> None:
-        """A hint that the caller will not use the store for a while (an ingest between jobs, building the
-        next job's rows): housekeeping the last writes left (LadybugDB: checkpointing its write-ahead log,
-        which the next write transaction would otherwise start with) may run now, in the background.
+        """A hint that the caller will not use the store for a while (an ingest between jobs, or between the
+        batches of one job, building the next rows): housekeeping the last writes left (LadybugDB: checkpointing
+        its write-ahead log, which the next write transaction would otherwise start with) may run now, in the
+        background.
         Returns at once; reads and writes meanwhile wait for it or go on as the engine allows."""
 
     def close(self) -> None: ...
