@@ -25,6 +25,7 @@ available, or for a handful of documents, documents are built in process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -96,7 +97,8 @@ class DocBuilder:
             self._sent = analysis.lexicon()  # the worker is forked with these
             # A forked child is charged with every page resident in its parent at the fork: fewer of them, then.
             release_free_memory()
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"))
+            # Forked perhaps while a sync holds its collector (``memory.CollectorHold``): the worker's is its own.
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"), initializer=gc.enable)
             self._pool.submit(int).result()  # the executor forks at its first task
 
     def submit(self, inputs: list[DocInput], tag: Any = None) -> None:

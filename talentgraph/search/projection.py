@@ -267,7 +267,6 @@ class SearchProjector:
             builder = None
         elif builder is None:
             builder = DocBuilder(self.index.encoder())
-            builder.start()  # forked here, not inside a chunk: the worker keeps its collector on
         feeder = IndexFeeder(self.index, new=new)
         indexed = 0
         hidden: set[str] = set()

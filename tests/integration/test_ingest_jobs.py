@@ -238,7 +238,7 @@ def test_a_full_batch_with_rows_to_come_lets_the_store_settle_while_the_next_is_
     assert (areas.inserted, residents.inserted) == (4, 5)
     # areas: C1 R1 | B1 B2 (B3 quarantined), then the pipeline between jobs; residents: P001 P002 | P003 P004 |
     # P005 P008 (P006, P007 fail as they are built; P008's building is missing, found as the batch is written) and
-    # P009 left to come: its batch is written empty (B3 was quarantined), so nothing settles after it
+    # P009 left to come: its batch writes nothing (its building B3 was quarantined), so nothing settles after it
     assert events == ["write", "settle", "write", "settle",
                       "settle",
                       "write", "settle", "write", "settle", "write", "settle"]

@@ -164,3 +164,21 @@ def test_a_smaller_source_uses_the_workers_once_they_run(registers: Path) -> Non
             warm_but_too_small.close()
     finally:
         builders.close()
+
+
+def test_row_workers_forked_while_a_job_holds_the_collector_run_their_own() -> None:
+    """A job holds the cyclic collector from a batch's first row (``memory.CollectorHold``), so the pool is forked
+    with it off: each worker turns its own on (it builds chunk after chunk, each under a hold of its own)."""
+    import gc
+
+    from talentgraph.memory import collector_held
+
+    builders = RowBuilders(2)
+    try:
+        with collector_held():  # the pool forks its workers as chunks are submitted: here, inside the hold
+            pool = builders._executor()
+            answers = [pool.submit(gc.isenabled) for _ in range(4)]
+            assert not gc.isenabled()
+            assert all(a.result(timeout=30) for a in answers)
+    finally:
+        builders.close()

@@ -118,3 +118,23 @@ def test_a_worker_started_early_builds_with_the_words_learned_after_its_start(tm
     finally:
         builder.close()
         index.close()
+
+
+def test_a_worker_forked_while_the_collector_is_held_runs_its_own(tmp_path: Path) -> None:
+    """A sync holds the cyclic collector while it builds a chunk (``memory.collector_held``) and may fork the worker
+    then: the worker, which builds documents for the whole sync, turns its own collector on."""
+    import gc
+
+    from talentgraph.memory import collector_held
+
+    index = TantivyIndex(tmp_path / "search")
+    builder = DocBuilder(index.encoder())
+    try:
+        with collector_held():
+            builder.start()
+            assert not gc.isenabled()
+        assert builder._pool is not None
+        assert builder._pool.submit(gc.isenabled).result(timeout=30) is True
+    finally:
+        builder.close()
+        index.close()

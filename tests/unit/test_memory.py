@@ -34,7 +34,6 @@ def test_pages_freed_inside_the_heap_go_back_to_the_system() -> None:
     assert out["before"] - out["after"] > 150, out  # ~220 MB freed, held until asked
 
 
-
 def test_the_collector_is_held_for_a_step_and_let_run_after_it() -> None:
     import gc
 
