@@ -211,7 +211,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
             by_from[from_type].add(rec.from_id)
         found: dict[str, Row] = {}
         for from_type, ids in by_from.items():
-            text = cypher.existing_rels(self.ontology, rel_type, from_type)
+            text = cypher.existing_rels(self.dialect, self.ontology, rel_type, from_type)
             for part in chunks(sorted(ids), chunk):
                 found.update((r["key"], r) for r in self._run(tx, text, {"ids": part}) if r["key"] in wanted)
         return found
@@ -235,7 +235,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
     def _existing_nodes(self, tx: TxT, type_name: str, ids: Sequence[str]) -> dict[str, Row]:
         found: dict[str, Row] = {}
         for chunk in chunks(list(ids), self.batch_rows):
-            text, params = cypher.existing_nodes(self.ontology, type_name, chunk)
+            text, params = cypher.existing_nodes(self.dialect, self.ontology, type_name, chunk)
             found.update((r["id"], r) for r in self._run(tx, text, params))
         return found
 
@@ -517,7 +517,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
             for node_id in present:
                 changes.append(change_row("delete", "node", type_name, node_id,
                                           int(existing[node_id]["version"] or 0) + 1, ts))
-            delete_text = cypher.delete_nodes(self.ontology, type_name)
+            delete_text = cypher.delete_nodes(self.dialect, self.ontology, type_name)
             for chunk in chunks(present, self.batch_rows):
                 self._run(tx, delete_text, {"ids": chunk})
             deleted += len(present)
@@ -561,7 +561,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         deleted = 0
         changes: list[Row] = []
         for (rel_type, from_type), group in by_type.items():
-            read, delete = cypher.delete_rels(self.ontology, rel_type, from_type)
+            read, delete = cypher.delete_rels(self.dialect, self.ontology, rel_type, from_type)
             deleted += len(self._delete_rels_in(tx, rel_type, read, delete, group, ts, changes))
         self._log(tx, changes)
         return deleted
@@ -610,7 +610,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         done = Withdrawal([], [], [], [])
         changes: list[Row] = []
         for (rel_type, from_type), group in rels.items():
-            read, delete = cypher.delete_rels_written_by(self.ontology, rel_type, from_type)
+            read, delete = cypher.delete_rels_written_by(self.dialect, self.ontology, rel_type, from_type)
             done.rels.extend(self._delete_rels_in(tx, rel_type, read, delete, group, ts, changes, {"job": job}))
         doomed: dict[str, dict[str, int]] = {}  # type → id → stored version, of nodes nobody claims now
         for type_name, ids in by_type.items():
@@ -658,7 +658,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
                     done.detached.append(r["key"])
             for node_id in present:
                 changes.append(change_row("delete", "node", type_name, node_id, versions[node_id] + 1, ts))
-            delete_text = cypher.delete_nodes(self.ontology, type_name)
+            delete_text = cypher.delete_nodes(self.dialect, self.ontology, type_name)
             for chunk in chunks(present, self.batch_rows):
                 self._run(tx, delete_text, {"ids": chunk})
             done.deleted.extend(present)
@@ -905,7 +905,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
     def _link_columns(self, ids: list[str], rel_type: str, direction: Direction, parent_type: str, other_type: str,
                       far_prop: str | None) -> tuple[list[Any], list[Any], list[Any]]:
         """``links`` for one parent and far-end type: its src, far and value columns."""
-        text = cypher.links(self.ontology, rel_type, direction, parent_type, other_type, far_prop)
+        text = cypher.links(self.dialect, self.ontology, rel_type, direction, parent_type, other_type, far_prop)
         rows = self._read_many(text, {"ids": ids})
         return [r["src"] for r in rows], [r["far"] for r in rows], [r["value"] for r in rows]
 

@@ -97,6 +97,11 @@ class Dialect(Protocol):
         """A WITH … ORDER BY clause whose order a following collect() keeps."""
         ...
 
+    def id_seek(self, var: str, label: str) -> str:
+        """What follows a MATCH pattern binding ``var`` (of the quoted ``label``) by its id, so the node is
+        looked up in the id index whatever the engine's statistics say."""
+        ...
+
     def page(self, match: str, node_type: NodeType, keys: Sequence[tuple[Property, bool]],
              carry: Sequence[str] = ()) -> str:
         """``match`` (binding ``n``, of ``node_type``) cut to $limit rows in ``keys`` order, ids first, then
@@ -208,6 +213,9 @@ class LadybugDialect:
     def order_before_collect(self, order: str) -> str:
         return f"ORDER BY {order} SKIP 0"  # Kuzu only accepts ORDER BY in WITH with SKIP/LIMIT
 
+    def id_seek(self, var: str, label: str) -> str:
+        return ""  # the id is the primary key: a match on it is a lookup in that index, always
+
     def page(self, match: str, node_type: NodeType, keys: Sequence[tuple[Property, bool]],
              carry: Sequence[str] = ()) -> str:
         # LadybugDB reads every column of every row a node variable carries into ORDER BY. Sorting the
@@ -278,6 +286,14 @@ class Neo4jDialect:
 
     def order_before_collect(self, order: str) -> str:
         return f"ORDER BY {order}"
+
+    def id_seek(self, var: str, label: str) -> str:
+        # Neo4j plans a match by id from the statistics it holds when the statement is first planned, and keeps
+        # the plan (replanning at most every 10 s): planned while the label's index looked empty (just after a
+        # wipe, or on a new database), ``UNWIND $ids … MATCH (a:Person {id: a_id})`` scanned the whole id index
+        # once per id — a search sync's edge reads took 1.5-1.8 s for 1,000 ids of 3,000 people instead of
+        # 0.04 s. The hint makes every such match a seek in the unique id index, as it is on a settled database.
+        return f" USING INDEX SEEK {var}:{label}({q('id')})"
 
     def page(self, match: str, node_type: NodeType, keys: Sequence[tuple[Property, bool]],
              carry: Sequence[str] = ()) -> str:
@@ -561,14 +577,14 @@ def _node_return(dialect: Dialect, node_type: NodeType, var: str = "n") -> str:
     return f"{var}.{q('id')} AS id, {dialect.label_of(var)} AS type, {node_fields_map(node_type, None, var)} AS props"
 
 
-def _by_ids(var: str, label: str, param: str = "ids") -> str:
+def _by_ids(dialect: Dialect, var: str, label: str, param: str = "ids") -> str:
     """Match nodes of one label by a list of ids.
 
     UNWIND + MATCH on the key, not ``WHERE id IN $ids``: Ladybug checks IN-lists row by row (5,000
     ids against 50,000 nodes took 1.9 s) but looks each unwound id up in the primary-key index
     (25 ms); Neo4j plans both as index seeks.
     """
-    return f"UNWIND ${param} AS {var}_id MATCH ({var}:{label} {{{q('id')}: {var}_id}})"
+    return f"UNWIND ${param} AS {var}_id MATCH ({var}:{label} {{{q('id')}: {var}_id}}){dialect.id_seek(var, label)}"
 
 
 def get_nodes(dialect: Dialect, ontology: Ontology, type_name: str, ids: Sequence[str],
@@ -582,15 +598,15 @@ def get_nodes(dialect: Dialect, ontology: Ontology, type_name: str, ids: Sequenc
     nt = ontology.node(type_name)
     label = q(nt.name)
     props = node_fields_map(nt, fields)
-    return (f"{_by_ids('n', label)} RETURN n.{q('id')} AS id, {dialect.label_of('n')} AS type, {props} AS props",
-            {"ids": list(ids)})
+    return (f"{_by_ids(dialect, 'n', label)} RETURN n.{q('id')} AS id, {dialect.label_of('n')} AS type, "
+            f"{props} AS props", {"ids": list(ids)})
 
 
-def existing_nodes(ontology: Ontology, type_name: str, ids: Sequence[str]) -> Query:
+def existing_nodes(dialect: Dialect, ontology: Ontology, type_name: str, ids: Sequence[str]) -> Query:
     """id, content_hash, version and ingested_at of the stored nodes among ``ids``."""
     label = q(ontology.node(type_name).name)
     return (
-        f"{_by_ids('n', label)} "
+        f"{_by_ids(dialect, 'n', label)} "
         f"RETURN n.{q('id')} AS id, n.{q('content_hash')} AS hash, n.{q('version')} AS version, "
         f"n.{q('ingested_at')} AS ingested_at",
         {"ids": list(ids)},
@@ -658,7 +674,7 @@ def page_by_ids(dialect: Dialect, match: str, node_type: NodeType, keys: Sequenc
     order = _order(cols)
     kept = "".join(f"{c}, " for c in carry)
     return (f"{match} WITH {kept}{carried} ORDER BY {order} LIMIT $limit "
-            f"MATCH (m:{q(node_type.name)} {{{q('id')}: {page_id}}}) "
+            f"MATCH (m:{q(node_type.name)} {{{q('id')}: {page_id}}}){dialect.id_seek('m', q(node_type.name))} "
             f"RETURN {kept}{_node_return(dialect, node_type, 'm')} ORDER BY {order}")
 
 
@@ -739,20 +755,21 @@ def update_nodes(dialect: Dialect, ontology: Ontology, type_name: str,
                      if p is not ID and (columns is None or p.name in columns))
     if not sets:
         raise ValueError(f"update_nodes({type_name!r}): no column to set among {sorted(columns or ())}")
-    return f"UNWIND $rows AS r MATCH (n:{q(nt.name)} {{{q('id')}: r.{q('id')}}}) SET {sets}"
+    return (f"UNWIND $rows AS r MATCH (n:{q(nt.name)} {{{q('id')}: r.{q('id')}}}){dialect.id_seek('n', q(nt.name))} "
+            f"SET {sets}")
 
 
-def delete_nodes(ontology: Ontology, type_name: str) -> str:
+def delete_nodes(dialect: Dialect, ontology: Ontology, type_name: str) -> str:
     """DETACH DELETE the nodes in $ids (read their relationships first for tombstones)."""
     nt = ontology.node(type_name)
-    return f"{_by_ids('n', q(nt.name))} DETACH DELETE n"
+    return f"{_by_ids(dialect, 'n', q(nt.name))} DETACH DELETE n"
 
 
 def rels_of_nodes(dialect: Dialect, ontology: Ontology, type_name: str) -> str:
     """Every relationship touching the nodes in $ids (for delete tombstones)."""
     nt = ontology.node(type_name)
     return (
-        f"{_by_ids('n', q(nt.name))} MATCH (n)-[r]-() "
+        f"{_by_ids(dialect, 'n', q(nt.name))} MATCH (n)-[r]-() "
         f"RETURN DISTINCT {dialect.rel_type_of('r')} AS type, r.{q('key')} AS key, r.{q('version')} AS version"
     )
 
@@ -760,7 +777,7 @@ def rels_of_nodes(dialect: Dialect, ontology: Ontology, type_name: str) -> str:
 # --- relationships ------------------------------------------------------------------------------
 
 
-def existing_rels(ontology: Ontology, rel_type: str, from_type: str) -> str:
+def existing_rels(dialect: Dialect, ontology: Ontology, rel_type: str, from_type: str) -> str:
     """key, content_hash, version, ingested_at of every ``rel_type`` relationship leaving the nodes in $ids (the
     caller keeps the keys it asked about).
 
@@ -771,7 +788,8 @@ def existing_rels(ontology: Ontology, rel_type: str, from_type: str) -> str:
     """
     a = q(ontology.node(from_type).name)
     return (
-        f"UNWIND $ids AS i MATCH (a:{a} {{{q('id')}: i}})-[r:{q(ontology.rel(rel_type).name)}]->() "
+        f"UNWIND $ids AS i MATCH (a:{a} {{{q('id')}: i}})-[r:{q(ontology.rel(rel_type).name)}]->()"
+        f"{dialect.id_seek('a', a)} "
         f"RETURN r.{q('key')} AS key, r.{q('content_hash')} AS hash, r.{q('version')} AS version, "
         f"r.{q('ingested_at')} AS ingested_at"
     )
@@ -790,19 +808,20 @@ def upsert_rels(dialect: Dialect, ontology: Ontology, rel_type: str, from_type: 
     a, b = q(ontology.node(from_type).name), q(ontology.node(to_type).name)
     sets = ", ".join(f"x.{q(p.name)} = {dialect.typed(f'r.{q(p.name)}', p)}" for p in rel_columns(rt))
     return (
-        f"UNWIND $rows AS r MATCH (a:{a} {{{q('id')}: r.from_id}}), (b:{b} {{{q('id')}: r.to_id}}) "
-        f"MERGE (a)-[x:{q(rt.name)}]->(b) SET {sets}"
+        f"UNWIND $rows AS r MATCH (a:{a} {{{q('id')}: r.from_id}}), (b:{b} {{{q('id')}: r.to_id}})"
+        f"{dialect.id_seek('a', a)}{dialect.id_seek('b', b)} MERGE (a)-[x:{q(rt.name)}]->(b) SET {sets}"
     )
 
 
-def delete_rels(ontology: Ontology, rel_type: str, from_type: str) -> tuple[str, str]:
+def delete_rels(dialect: Dialect, ontology: Ontology, rel_type: str, from_type: str) -> tuple[str, str]:
     """(read stored versions, delete) for relationships of one type among $rows of {from_id, to_id, key}.
 
     Found between their ends (a key is made of them) and not by ``r.key = k.key``, which Neo4j sometimes planned as
     a scan of the relationship key index per row (``existing_rels``)."""
     rt = q(ontology.rel(rel_type).name)
     a = q(ontology.node(from_type).name)
-    match = f"UNWIND $rows AS k MATCH (a:{a} {{{q('id')}: k.from_id}})-[r:{rt}]->(b) WHERE b.{q('id')} = k.to_id"
+    match = (f"UNWIND $rows AS k MATCH (a:{a} {{{q('id')}: k.from_id}})-[r:{rt}]->(b){dialect.id_seek('a', a)} "
+             f"WHERE b.{q('id')} = k.to_id")
     return f"{match} RETURN r.{q('key')} AS key, r.{q('version')} AS version", f"{match} DELETE r"
 
 
@@ -834,12 +853,12 @@ def rels_written_by(ontology: Ontology, rel_type: str, from_type: str) -> str:
     return f"MATCH (a:{a})-[r:{rt}]->() WHERE r.{q('src_job')} = $job RETURN r.{q('key')} AS key"
 
 
-def delete_rels_written_by(ontology: Ontology, rel_type: str, from_type: str) -> tuple[str, str]:
+def delete_rels_written_by(dialect: Dialect, ontology: Ontology, rel_type: str, from_type: str) -> tuple[str, str]:
     """(read stored versions, delete) for the relationships among $rows of {from_id, to_id, key} that
     source $job wrote last: a key another source has written since is left alone (found as ``delete_rels``)."""
     rt = q(ontology.rel(rel_type).name)
     a = q(ontology.node(from_type).name)
-    match = (f"UNWIND $rows AS k MATCH (a:{a} {{{q('id')}: k.from_id}})-[r:{rt}]->(b) "
+    match = (f"UNWIND $rows AS k MATCH (a:{a} {{{q('id')}: k.from_id}})-[r:{rt}]->(b){dialect.id_seek('a', a)} "
              f"WHERE b.{q('id')} = k.to_id AND r.{q('src_job')} = $job")
     return f"{match} RETURN r.{q('key')} AS key, r.{q('version')} AS version", f"{match} DELETE r"
 
@@ -885,6 +904,7 @@ def edges(
         others = (ontology.node(other_type).name,)
     params = Params("w")
     a = f"(a:{q(ontology.node(parent_type).name)} {{{q('id')}: a_id}})" if parent_type else f"(a {{{q('id')}: a_id}})"
+    seek = dialect.id_seek("a", q(ontology.node(parent_type).name)) if parent_type else ""
     arrow = f"-[r:{q(rt.name)}]->" if direction == "out" else f"<-[r:{q(rt.name)}]-"
     parts: list[str] = []
     if where is not None:
@@ -899,10 +919,10 @@ def edges(
         # One parent (a DataLoader batch of one): a plain parameter lets the planner use the id index
         # directly; UNWIND costs LadybugDB ~1 ms more per query (measured).
         values = {**params.values, "a_id": ids[0]}
-        head = f"MATCH {a.replace('a_id', '$a_id')}{arrow}{b}{_where(parts)}"
+        head = f"MATCH {a.replace('a_id', '$a_id')}{arrow}{b}{seek}{_where(parts)}"
     else:
         values = {**params.values, "ids": list(ids)}
-        head = f"UNWIND $ids AS a_id MATCH {a}{arrow}{b}{_where(parts)}"
+        head = f"UNWIND $ids AS a_id MATCH {a}{arrow}{b}{seek}{_where(parts)}"
     a_id, b_id = f"a.{q('id')}", f"b.{q('id')}"
     node = dialect.props_of("b") if far_props is None else _far_node(ontology, others, far_props)
     rel = dialect.props_of("r") if rel_props is None else _rel_map(rt, rel_props)
@@ -925,8 +945,8 @@ def edges(
     return text, {**values, "limit": int(limit_per_node)}
 
 
-def links(ontology: Ontology, rel_type: str, direction: Direction, parent_type: str, other_type: str,
-          far_prop: str | None = None, *, window: bool = False) -> str:
+def links(dialect: Dialect, ontology: Ontology, rel_type: str, direction: Direction, parent_type: str,
+          other_type: str, far_prop: str | None = None, *, window: bool = False) -> str:
     """``src``, ``far`` (the far node's id) and ``value`` (its ``far_prop``, null when its type has none) for every
     ``rel_type`` relationship of the ``parent_type`` nodes in $ids to ``other_type`` nodes: plain columns in no
     order, for bulk walks (``GraphStore.links``). ``window``: the nodes with $lo <= offset < $hi instead
@@ -938,10 +958,11 @@ def links(ontology: Ontology, rel_type: str, direction: Direction, parent_type: 
     a = q(ontology.node(parent_type).name)
     value = f"b.{q(far_prop)}" if far_prop is not None and (o.has(far_prop) or far_prop in {
         p.name for p in SYSTEM_NODE_PROPERTIES}) else "NULL"
-    tail = f"{arrow}(b:{q(o.name)}) RETURN a.{q('id')} AS src, b.{q('id')} AS far, {value} AS value"
+    far = f"{arrow}(b:{q(o.name)})"
+    returned = f" RETURN a.{q('id')} AS src, b.{q('id')} AS far, {value} AS value"
     if window:
-        return f"MATCH (a:{a}) WHERE offset(ID(a)) >= $lo AND offset(ID(a)) < $hi MATCH (a){tail}"
-    return f"UNWIND $ids AS a_id MATCH (a:{a} {{{q('id')}: a_id}}){tail}"
+        return f"MATCH (a:{a}) WHERE offset(ID(a)) >= $lo AND offset(ID(a)) < $hi MATCH (a){far}{returned}"
+    return f"UNWIND $ids AS a_id MATCH (a:{a} {{{q('id')}: a_id}}){far}{dialect.id_seek('a', a)}{returned}"
 
 
 def _rel_map(rel_type: RelType, names: Sequence[str], var: str = "r") -> str:
@@ -970,7 +991,7 @@ def neighbours(dialect: Dialect, ontology: Ontology, labels: Sequence[str], *, r
     cond = (f" WHERE {dialect.rel_type_of('r')} IN $rel_types AND {dialect.label_of('b')} IN $labels"
             if restricted else "")
     branches = [
-        f"{_by_ids('a', q(ontology.node(label).name), f'ids_{i}')} MATCH (a)-[r]-(b){cond} "
+        f"{_by_ids(dialect, 'a', q(ontology.node(label).name), f'ids_{i}')} MATCH (a)-[r]-(b){cond} "
         f"RETURN a.{q('id')} AS src, {dialect.rel_type_of('r')} AS rel_type, {dialect.props_of('r')} AS rel, "
         f"{dialect.label_of('b')} AS type, {dialect.props_of('b')} AS node"
         for i, label in enumerate(labels)
@@ -997,8 +1018,8 @@ def shortest_path(
         params["labels"] = [ontology.node(t).name for t in node_types]
         labels_param = "$labels"
     return (
-        f"MATCH (a:{a} {{{q('id')}: $from_id}}), (b:{b} {{{q('id')}: $to_id}}) "
-        f"{dialect.shortest_path('a', 'b', max_hops, rels, labels_param)} "
+        f"MATCH (a:{a} {{{q('id')}: $from_id}}), (b:{b} {{{q('id')}: $to_id}}){dialect.id_seek('a', a)}"
+        f"{dialect.id_seek('b', b)} {dialect.shortest_path('a', 'b', max_hops, rels, labels_param)} "
         f"RETURN nodes(p) AS nodes, {dialect.path_rels('p')} AS rels",
         params,
     )
@@ -1096,7 +1117,7 @@ def get_rels(dialect: Dialect, ontology: Ontology, rel_type: str, from_type: str
     rt = ontology.rel(rel_type)
     a = q(ontology.node(from_type).name)
     return (
-        f"UNWIND $ids AS i MATCH (a:{a} {{{q('id')}: i}})-[r:{q(rt.name)}]->(b) "
+        f"UNWIND $ids AS i MATCH (a:{a} {{{q('id')}: i}})-[r:{q(rt.name)}]->(b){dialect.id_seek('a', a)} "
         f"RETURN r.{q('key')} AS key, b.{q('id')} AS to_id, "
         # Named columns, not the relationship value: cheaper to convert, and the same on both engines.
         + "{" + ", ".join(f"{q(p.name)}: r.{q(p.name)}" for p in rel_columns(rt)) + "} AS props"

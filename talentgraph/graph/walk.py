@@ -218,7 +218,8 @@ def _walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
     if walk.node_id is not None:
         nt = ontology.type_of_id(walk.node_id)
         root_type = nt.name
-        head = f"MATCH (n0:{q(nt.name)} {{{q('id')}: {plan.params.add(walk.node_id)}}})"
+        head = (f"MATCH (n0:{q(nt.name)} {{{q('id')}: {plan.params.add(walk.node_id)}}})"
+                f"{dialect.id_seek('n0', q(nt.name))}")
         order = ""
     else:
         assert walk.page is not None
@@ -237,7 +238,8 @@ def _walk_query(dialect: Dialect, ontology: Ontology, walk: Walk) -> WalkQuery:
         # A page's root node never crosses an aggregation: only its id does, and it is bound again by
         # id for each step and for the RETURN. LadybugDB 0.22 nulls the node (or fails with
         # "unordered_map::at") when a node bound after a WITH … LIMIT is carried through aggregations.
-        return f"WITH {', '.join([*ids, *columns])} MATCH (n0:{q(root_type)} {{{q('id')}: k0}})"
+        return (f"WITH {', '.join([*ids, *columns])} MATCH (n0:{q(root_type)} {{{q('id')}: k0}})"
+                f"{dialect.id_seek('n0', q(root_type))}")
 
     columns: list[str] = []
     root_id = f"n0.{q('id')} AS k0"
@@ -277,7 +279,7 @@ def _page_head(plan: _Plan, page: PageRoot) -> tuple[str, list[tuple[Property, b
                                         plan.dialect) if page.where is not None else ""
         count, carried = f"MATCH (c:{q(nt.name)}){_where([counted])} WITH count(c) AS total ", f"total, {carried}"
     head = (f"{count}MATCH (n:{q(nt.name)}){_where(parts)} WITH {carried} ORDER BY {_alias_order(cols)} "
-            f"LIMIT {limit} MATCH (n0:{q(nt.name)} {{{q('id')}: {page_id}}})")
+            f"LIMIT {limit} MATCH (n0:{q(nt.name)} {{{q('id')}: {page_id}}}){plan.dialect.id_seek('n0', q(nt.name))}")
     return head, keys
 
 

@@ -380,13 +380,30 @@ def test_relationship_writes_never_scan_the_key_index(small: Neo4jGraphStore) ->
         assert "Expand(Into)" in " ".join(ops), (rel_type, ends, ops)
         assert not [op for op in ops if "RelationshipIndex" in op], (rel_type, ends, ops)
         # What the write reads first, and deletes, start from the start node (a seek by key would do too).
-        reads = ((cypher.existing_rels(ONTOLOGY, rel_type, ends[0]), {"ids": ["per:00001"]}),
+        reads = ((cypher.existing_rels(cypher.NEO4J, ONTOLOGY, rel_type, ends[0]), {"ids": ["per:00001"]}),
                  *((d, {"rows": [{"from_id": "per:00001", "to_id": "x", "key": "k"}]})
-                   for d in cypher.delete_rels(ONTOLOGY, rel_type, ends[0])))
+                   for d in cypher.delete_rels(cypher.NEO4J, ONTOLOGY, rel_type, ends[0])))
         for read, params in reads:
             with small._driver.session(database=small.database) as session:
                 ops = operators(session.run("EXPLAIN " + read, params).consume().plan)
             assert not [op for op in ops if "RelationshipIndexScan" in op], (read, ops)
+
+
+def test_every_match_by_id_is_a_seek_in_the_id_index(small: Neo4jGraphStore) -> None:
+    """Each statement that matches a node by id carries ``USING INDEX SEEK`` (``Neo4jDialect.id_seek``): Neo4j
+    accepts it there, and the node is sought in its unique id index, never found by scanning that index."""
+    from talentgraph.graph import cypher
+    from tests.statements import matches_by_id
+
+    def operators(plan: Any) -> list[str]:
+        return [f"{plan['operatorType']} {plan.get('args', {}).get('Details', '')}",
+                *(op for child in plan.get("children", []) for op in operators(child))]
+
+    for text in matches_by_id(cypher.NEO4J):
+        with small._driver.session(database=small.database) as session:
+            ops = operators(session.run("EXPLAIN " + text).consume().plan)
+        assert any(op.startswith("NodeUniqueIndexSeek") for op in ops), (text, ops)
+        assert not [op for op in ops if op.startswith("NodeIndexScan") and "(id)" in op], (text, ops)
 
 
 def test_bulk_reads_packed_many_rows_to_a_record_answer_as_read_row_by_row(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -12,6 +13,7 @@ from talentgraph.graph.base import _same_value
 from talentgraph.graph.common import content_hash, node_from_props, parse_rel_key
 from talentgraph.schema.ontology import ONTOLOGY, Property, PropType
 from talentgraph.types import And, Cmp, Not, Or, SortKey
+from tests.statements import matches_by_id
 
 LB, NEO = cypher.LADYBUG, cypher.NEO4J
 
@@ -200,7 +202,8 @@ def test_batched_edges_with_filters_on_both_sides():
     assert params == {"w0": "volunteer_corps", "e1": "captain", "ids": ["per:1", "per:2"]}
     text, _ = cypher.edges(NEO, ONTOLOGY, ["grp:1", "grp:2"], "MEMBER_OF", "in", parent_type="Group")
     assert text.startswith("UNWIND $ids AS a_id MATCH (a:`Group` {`id`: a_id})<-[r:`MEMBER_OF`]-(b) "
-                           "RETURN a.`id` AS src, properties(r) AS rel, labels(b)[0] AS type, properties(b) AS node")
+                           "USING INDEX SEEK a:`Group`(`id`) RETURN a.`id` AS src, properties(r) AS rel, "
+                           "labels(b)[0] AS type, properties(b) AS node")
 
 
 def test_edges_of_one_parent_use_a_plain_parameter_and_may_label_the_far_end():
@@ -256,9 +259,9 @@ def test_shortest_path_per_dialect():
 def test_neighbours_one_branch_per_label():
     text = cypher.neighbours(NEO, ONTOLOGY, ["Person", "Group"])
     assert text.count(" UNION ALL ") == 1
-    assert ("UNWIND $ids_0 AS a_id MATCH (a:`Person` {`id`: a_id}) MATCH (a)-[r]-(b) "
-            "RETURN a.`id` AS src, type(r) AS rel_type") in text
-    assert "UNWIND $ids_1 AS a_id MATCH (a:`Group` {`id`: a_id})" in text
+    assert ("UNWIND $ids_0 AS a_id MATCH (a:`Person` {`id`: a_id}) USING INDEX SEEK a:`Person`(`id`) "
+            "MATCH (a)-[r]-(b) RETURN a.`id` AS src, type(r) AS rel_type") in text
+    assert "UNWIND $ids_1 AS a_id MATCH (a:`Group` {`id`: a_id}) USING INDEX SEEK a:`Group`(`id`)" in text
     assert "label(r) AS rel_type" in cypher.neighbours(LB, ONTOLOGY, ["Person"])
 
 
@@ -299,9 +302,9 @@ def test_upserts_set_every_column_typed_for_ladybug():
 
 def test_unknown_labels_never_reach_query_text():
     with pytest.raises(OntologyError, match=r"Unknown node type 'Person`\) DETACH"):
-        cypher.delete_nodes(ONTOLOGY, "Person`) DETACH")
+        cypher.delete_nodes(LB, ONTOLOGY, "Person`) DETACH")
     with pytest.raises(OntologyError, match="Unknown relationship type"):
-        cypher.existing_rels(ONTOLOGY, "KNOWS", "Person")
+        cypher.existing_rels(LB, ONTOLOGY, "KNOWS", "Person")
 
 
 def test_id_lookups_unwind_into_key_matches():
@@ -311,12 +314,29 @@ def test_id_lookups_unwind_into_key_matches():
     assert text.startswith(head) and text.endswith("} AS props") and " n AS props" not in text
     assert "`name`: n.`name`" in text and "`prov`: n.`prov`" in text
     assert params == {"ids": ["per:1", "per:2"]}
-    read, delete = cypher.delete_rels(ONTOLOGY, "MEMBER_OF", "Person")
+    read, delete = cypher.delete_rels(LB, ONTOLOGY, "MEMBER_OF", "Person")
     # Between its ends, not by key (Neo4j could plan that as a scan of the relationship key index).
     assert read.startswith("UNWIND $rows AS k MATCH (a:`Person` {`id`: k.from_id})-[r:`MEMBER_OF`]->(b) "
                            "WHERE b.`id` = k.to_id RETURN")
     assert delete.endswith("WHERE b.`id` = k.to_id DELETE r") and "r.`key` =" not in read + delete
-    assert cypher.delete_nodes(ONTOLOGY, "Group") == "UNWIND $ids AS n_id MATCH (n:`Group` {`id`: n_id}) DETACH DELETE n"
+    assert cypher.delete_nodes(LB, ONTOLOGY, "Group") == \
+        "UNWIND $ids AS n_id MATCH (n:`Group` {`id`: n_id}) DETACH DELETE n"
+
+
+_BY_ID = re.compile(r"(?:MATCH |, )\((\w+):(`\w+`) \{`id`: ")
+
+
+def test_neo4j_seeks_every_node_it_matches_by_id_whatever_its_statistics_say() -> None:
+    """Planned while a label's id index looked empty (a new database, just after a wipe), Neo4j scanned the whole
+    index once per id of an ``UNWIND $ids … MATCH (a:Person {id: a_id})`` and kept that plan cached; the hint
+    makes every match by id a seek. LadybugDB's id is its primary key: its statements carry no hint."""
+    for text in matches_by_id(NEO):
+        found = _BY_ID.findall(text)
+        assert found, text
+        for var, label in found:
+            assert f"USING INDEX SEEK {var}:{label}(`id`)" in text, (var, label, text)
+    for text in matches_by_id(LB):
+        assert _BY_ID.findall(text) and "USING" not in text, text
 
 
 def test_change_log_queries():
@@ -361,6 +381,6 @@ def test_what_a_source_owns_is_found_by_its_name_as_parameters():
                      "OR n.`prov` STARTS WITH $first OR n.`prov` CONTAINS $later RETURN n.`id` AS id")
     assert cypher.rels_written_by(ONTOLOGY, "LIVES_IN", "Person") == (
         "MATCH (a:`Person`)-[r:`LIVES_IN`]->() WHERE r.`src_job` = $job RETURN r.`key` AS key")
-    read, delete = cypher.delete_rels_written_by(ONTOLOGY, "LIVES_IN", "Person")
+    read, delete = cypher.delete_rels_written_by(LB, ONTOLOGY, "LIVES_IN", "Person")
     assert read.endswith("AND r.`src_job` = $job RETURN r.`key` AS key, r.`version` AS version")
     assert delete.endswith("AND r.`src_job` = $job DELETE r") and read.split(" RETURN ")[0] == delete[:-9]

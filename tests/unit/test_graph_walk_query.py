@@ -60,11 +60,12 @@ def test_a_walk_by_id_reading_columns_is_one_union_branch_per_chain_of_flat_colu
                               other_types=("Enterprise",)),)),)
     q = walk_query(dialect, ONTOLOGY, Walk(steps, node_id="per:1", root_props=("name",)))
     party, group = q.text.split(" UNION ALL ")
+    head = "MATCH (n0:`Person` {`id`: $p0})" + dialect.id_seek("n0", "`Person`")
     # PartyOrganization then its enterprises, one row per path; the Group memberships a branch of their own.
-    assert party.startswith("MATCH (n0:`Person` {`id`: $p0}) OPTIONAL MATCH (n0)-[r1_0:`MEMBER_OF`]->"
+    assert party.startswith(f"{head} OPTIONAL MATCH (n0)-[r1_0:`MEMBER_OF`]->"
                             "(n1_0:`PartyOrganization`) OPTIONAL MATCH (n1_0)-[r2_0:`CO_BUILDS_WITH`]->"
                             "(n2_0:`Enterprise`) RETURN n0.`id` AS id, $p1 AS type, n0.`name` AS r0_1, 0 AS b, ")
-    assert group.startswith("MATCH (n0:`Person` {`id`: $p0}) OPTIONAL MATCH (n0)-[r1_1:`MEMBER_OF`]->(n1_1:`Group`) "
+    assert group.startswith(f"{head} OPTIONAL MATCH (n0)-[r1_1:`MEMBER_OF`]->(n1_1:`Group`) "
                             "RETURN n0.`id` AS id, $p1 AS type, n0.`name` AS r0_1, 1 AS b, ")
     assert " WITH " not in q.text and "collect(" not in q.text and "{`id`: k0}" not in q.text
     assert q.params == {"p0": "per:1", "p1": "Person"}

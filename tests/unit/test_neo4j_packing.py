@@ -52,6 +52,6 @@ def test_packed_wraps_the_statement_and_names_columns_as_the_driver_would() -> N
 def test_every_bulk_read_the_store_builds_is_packed() -> None:
     fields = ["name", "languages"]
     for text in (cypher.scan_nodes(ONTOLOGY, "Person", fields), cypher.scan_nodes(ONTOLOGY, "Area", None),
-                 cypher.links(ONTOLOGY, "MEMBER_OF", "out", "Person", "Group", "kind"),
+                 cypher.links(cypher.NEO4J, ONTOLOGY, "MEMBER_OF", "out", "Person", "Group", "kind"),
                  cypher.read_change_window(0, 10, None)[0], cypher.read_change_window(0, 10, ["Person"])[0]):
         assert packed(text) is not None, text
