@@ -29,6 +29,7 @@ from access_world import load_access_world, make_access_world, serve  # noqa: E4
 
 from talentgraph.graph.ladybug.store import LadybugGraphStore  # noqa: E402
 from talentgraph.types import RelRecord  # noqa: E402
+from tests.browser.screenshots import readme_screenshot  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +38,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "explore.png"
 ROOT = "grp:G1"  # the volunteer corps: led by per:00, joined by per:01 and the hostile name below
 HOSTILE_ID = "per:X1"
 HOSTILE_NAME = '<img src=x onerror="alert(1);window.__pwned=1"><script>window.__pwned=2</script>'
@@ -168,7 +168,7 @@ def test_page_is_a_shell_with_a_strict_policy(site: Site) -> None:
     assert odd.status_code == 200 and "<img" not in odd.text and "&lt;img src=x" in odd.text
 
 
-def test_explore_expand_path_and_playground(site: Site, browser: Browser) -> None:
+def test_explore_expand_path_and_playground(site: Site, browser: Browser, tmp_path: Path) -> None:
     page = browser.page
     open_explore(page, site, ROOT)
     page.wait_for_selector("#status.error")  # no credential yet: the page asks for a key
@@ -205,8 +205,7 @@ def test_explore_expand_path_and_playground(site: Site, browser: Browser) -> Non
     on_path = set(page.evaluate("window.tgExplore.cy.$('node.onpath').map(n => n.id())"))
     assert on_path == {n["id"] for n in path["nodes"]} and {ROOT, PATH_TO} <= on_path
     assert page.evaluate("window.tgExplore.cy.$('edge.onpath').length") == path["hops"]
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    page.screenshot(path=str(readme_screenshot("explore.png", tmp_path)))
 
     # The view's query opens in the playground, in a tab named after its operation, and runs there
     # with the key the analyst typed into the graph view.

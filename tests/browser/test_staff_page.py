@@ -39,8 +39,8 @@ from openpyxl import load_workbook  # noqa: E402
 from talentgraph.config import Settings  # noqa: E402
 from talentgraph.stores import open_stores  # noqa: E402
 from talentgraph.types import NodeRecord, Provenance, RelRecord  # noqa: E402
+from tests.browser.screenshots import readme_screenshot  # noqa: E402
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 RESIDENTS = 1500
 STAFF_AREA = "area:RA01"
 # Residents whose names a spreadsheet would run as formulas, living in the staff key's area and
@@ -186,7 +186,7 @@ def audit(site: Site) -> list[dict[str, Any]]:
     return entries
 
 
-def test_staff_page_end_to_end(site: Site, browser: Browser) -> None:
+def test_staff_page_end_to_end(site: Site, browser: Browser, tmp_path: Path) -> None:
     page = browser.page
     page.goto(site.base + "/")
     assert page.locator("html").get_attribute("lang") == "zh-CN"  # Chinese by default
@@ -214,13 +214,13 @@ def test_staff_page_end_to_end(site: Site, browser: Browser) -> None:
     search(page, "俄语 律师")
     assert "联洋新苑" in page.inner_text(".role-note")  # the key's area, by name
     assert total(page) >= 1 and "律师" in page.inner_text(".results")
-    page.screenshot(path=str(SCREENSHOTS / "staff-1280.png"))
+    page.screenshot(path=str(readme_screenshot("staff-1280.png", tmp_path)))
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     page.wait_for_selector(".results .card")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
     assert page.get_attribute("#facets", "open") is None  # folded on a phone: results on the first screen
-    page.screenshot(path=str(SCREENSHOTS / "staff-390.png"))
+    page.screenshot(path=str(readme_screenshot("staff-390.png", tmp_path)))
     page.set_viewport_size({"width": 1280, "height": 900})
     page.reload()
     page.wait_for_selector("#facets[open]")
