@@ -104,6 +104,18 @@ def notifier_for(graph: GraphStore, store: SubscriptionStore, clock: Clock, keys
                     base_url="http://127.0.0.1:8000", clock=clock)
 
 
+async def test_a_round_with_no_subscription_due_leaves_the_graph_alone(
+        world_graph: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server runs a round ten times a second: with nothing to deliver, none reads the change log's head."""
+    heads: list[int] = []
+    last_seq = world_graph.last_seq
+    monkeypatch.setattr(world_graph, "last_seq", lambda: heads.append(last_seq()) or heads[-1])
+    notifier = notifier_for(world_graph, SubscriptionStore(tmp_path), Clock())
+    async with httpx.AsyncClient() as http:
+        assert [await notifier.round(http) for _ in range(3)] == [0, 0, 0]
+    assert heads == []
+
+
 async def test_a_subscription_is_notified_retried_and_survives_a_restart(
         world_graph: GraphStore, tmp_path: Path, receiver: Receiver) -> None:
     data_dir = tmp_path / "srv"
