@@ -3,7 +3,8 @@
 
 Skipped when Playwright or chromium is missing (``apt-get install chromium``; never ``playwright
 install``, which downloads a browser). Every request the page makes is recorded: none may leave
-this machine. Screenshots at 1280 and 390 px go to docs/screenshots/ (the README shows them).
+this machine. Screenshots at 1280 and 390 px go to docs/screenshots/ (the README shows them) on a
+machine whose browser draws Chinese (``screenshots.py``).
 """
 
 from __future__ import annotations
