@@ -3,7 +3,8 @@
 Peak RSS is sampled (psutil, every ``interval`` seconds): the sum of the RSS of the process and all its
 descendants at each sample, the largest sum kept. A peak shorter than the interval can be missed, so the
 kernel's own ``ru_maxrss`` of the process (``wait4``) is reported beside it as a cross-check: it is exact
-but counts the largest single process, not the tree.
+but counts the largest single process, not the tree, and it starts at the size of the process the command was
+forked from (Linux keeps it across exec) — so the caller keeps itself small (``run.in_child``).
 
 The RSS sum counts a page shared by a forked child and its parent once in each (the search sync's document
 worker is forked from a process of GBs, and touches little of what it inherits). Each sample also sums the
