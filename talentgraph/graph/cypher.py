@@ -903,8 +903,9 @@ def edges(
     if other_type is not None:
         others = (ontology.node(other_type).name,)
     params = Params("w")
-    a = f"(a:{q(ontology.node(parent_type).name)} {{{q('id')}: a_id}})" if parent_type else f"(a {{{q('id')}: a_id}})"
-    seek = dialect.id_seek("a", q(ontology.node(parent_type).name)) if parent_type else ""
+    label = q(ontology.node(parent_type).name) if parent_type else None
+    a = f"(a:{label} {{{q('id')}: a_id}})" if label else f"(a {{{q('id')}: a_id}})"
+    seek = dialect.id_seek("a", label) if label else ""  # a hint needs the label; an unlabelled match gets none
     arrow = f"-[r:{q(rt.name)}]->" if direction == "out" else f"<-[r:{q(rt.name)}]-"
     parts: list[str] = []
     if where is not None:

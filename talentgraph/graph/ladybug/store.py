@@ -426,7 +426,8 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         # by ``links``).
         span = self._link_span(parent_type, ids) if len(ids) >= LINK_WINDOW_MIN else None
         if span is not None:
-            text = cypher.links(self.dialect, self.ontology, rel_type, direction, parent_type, other_type, far_prop, window=True)
+            text = cypher.links(self.dialect, self.ontology, rel_type, direction, parent_type, other_type, far_prop,
+                                window=True)
             return _columns(self._read_arrow(text, {"lo": span[0], "hi": span[1]}))
         text = cypher.links(self.dialect, self.ontology, rel_type, direction, parent_type, other_type, far_prop)
         return _columns(self._read_arrow(text, {"ids": ids}))
