@@ -71,8 +71,19 @@ def test_ensure_schema_creates_constraints_and_indexes_from_the_ontology(clean: 
     want_constraints = {f"{n}_id" for n in ("person", "group", "party_organization", "area")}
     assert want_constraints | {"change_log_seq", "change_log_counter_name"} <= constraints
     assert {"person_name", "member_of_key", "lives_in_key"} <= indexes
+    assert not {"person_languages", "person_skills"} & indexes  # list facets: no range index answers a filter
     clean.ensure_schema()
     assert names() == (constraints, indexes)
+
+
+def test_ensure_schema_drops_the_list_indexes_an_earlier_version_made(clean: Neo4jGraphStore,
+                                                                         settings: Settings) -> None:
+    driver = neo4j.GraphDatabase.driver(settings.graph_url, auth=(settings.graph_user, settings.graph_password))
+    with driver, driver.session(database=settings.graph_database) as session:
+        session.run("CREATE INDEX person_languages IF NOT EXISTS FOR (n:`Person`) ON (n.`languages`)").consume()
+    assert [r["name"] for r in clean.run_read("SHOW INDEXES YIELD name WHERE name = 'person_languages' RETURN name")]
+    clean.ensure_schema()
+    assert not clean.run_read("SHOW INDEXES YIELD name WHERE name = 'person_languages' RETURN name")
 
 
 def test_run_read_and_dialect(small: Neo4jGraphStore) -> None:
