@@ -248,9 +248,11 @@ class Neo4jDialect:
                     continue
                 out.append(f"CREATE INDEX {base}_{p.name} IF NOT EXISTS FOR (n:{q(n.name)}) ON (n.{q(p.name)})")
         for r in ontology.rel_types:
-            out.append(
-                f"CREATE INDEX {_snake(r.name)}_key IF NOT EXISTS FOR ()-[r:{q(r.name)}]-() ON (r.{q('key')})"
-            )
+            # No index on a relationship's key: every statement finds a relationship from its ends (a key is made
+            # of them: ``existing_rels``, ``upsert_rels``, ``delete_rels``), so none reads one, and each write paid
+            # for it (52,252 LIVES_IN merged: 3.19 s and 3.85 s of Neo4j CPU with it, 2.61 s and 2.86 s without).
+            # One an earlier version made is dropped.
+            out.append(f"DROP INDEX {_snake(r.name)}_key IF EXISTS")
         out.append(
             f"CREATE CONSTRAINT change_log_seq IF NOT EXISTS FOR (c:{q(CHANGE_LOG)}) REQUIRE c.{q('seq')} IS UNIQUE"
         )
