@@ -54,8 +54,8 @@ public final class Neo4jLauncher {
                 // No usage reports from test machines.
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(pagecacheMb))
-                // A dev/test store keeps no history beyond 1 GB of transaction logs: by age (a day, as before)
-                // a day of benchmark runs left 24 GB of them. Recovery needs only those since the last
+                // A dev/test store keeps no history beyond 1 GB of transaction logs: kept by age (a day, as
+                // before), a day of benchmark runs left 39 GB of them. Recovery needs only those since the last
                 // checkpoint, which Neo4j keeps whatever this says.
                 .setConfig(GraphDatabaseSettings.keep_logical_logs, "1G size")
                 // Bolt's Netty loops each wait out a 5 s quiet period on shutdown (10 s per stop in all); no
