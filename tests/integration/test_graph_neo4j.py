@@ -77,9 +77,8 @@ def test_ensure_schema_creates_constraints_and_indexes_from_the_ontology(clean: 
     assert names() == (constraints, indexes)
 
 
-def test_ensure_schema_drops_the_indexes_an_earlier_version_made(clean: Neo4jGraphStore, settings: Settings) -> None:
-    driver = neo4j.GraphDatabase.driver(settings.graph_url, auth=(settings.graph_user, settings.graph_password))
-    with driver, driver.session(database=settings.graph_database) as session:
+def test_ensure_schema_drops_the_indexes_an_earlier_version_made(clean: Neo4jGraphStore) -> None:
+    with clean._driver.session(database=clean.database) as session:
         session.run("CREATE INDEX person_languages IF NOT EXISTS FOR (n:`Person`) ON (n.`languages`)").consume()
         session.run("CREATE INDEX lives_in_key IF NOT EXISTS FOR ()-[r:`LIVES_IN`]-() ON (r.`key`)").consume()
     old = "SHOW INDEXES YIELD name WHERE name IN ['person_languages', 'lives_in_key'] RETURN name"
