@@ -434,11 +434,13 @@ def run_job(
     dry_run_writes: DryRunWrites | None = None,
     builders: RowBuilders | None = None,
     force: bool = False,
+    lookups: Lookups | None = None,
 ) -> JobSummary:
     """Run one job; ``known_ids`` lets a dry-run pipeline treat ids earlier jobs would write as existing,
     and ``dry_run_writes`` lets its lookups find the records they would write (and collects this job's).
     ``builders``: a pool of worker processes that builds the rows of a large job (``ingest/workers.py``).
-    ``force``: a snapshot job may end more than its ``max_delete_share`` (``ingest/snapshot.py``)."""
+    ``force``: a snapshot job may end more than its ``max_delete_share`` (``ingest/snapshot.py``).
+    ``lookups``: the job's lookups, read ahead by the pipeline (``Lookups.prepare``); a fresh one otherwise."""
     if batch_size < 1:
         raise ValueError(f"batch_size is {batch_size}; use 1 or more")
     t0 = time.perf_counter()
@@ -455,8 +457,10 @@ def run_job(
         quarantine: QuarantineWriter | QuarantinePreview = QuarantinePreview() if dry_run else QuarantineWriter(
             quarantine_dir, spec.job, [*source.header, *source.extra_columns], spec.identity_columns, started
         )
-        # Built at the first row that needs it, so it sees what earlier jobs of a pipeline wrote.
-        lookups = Lookups(graph, ontology, pending=dry_run_writes if dry_run else None)
+        # Read at the first row that needs them (or by the pipeline, once the job before this one wrote its
+        # last batch), so they see what earlier jobs of a pipeline wrote.
+        if lookups is None:
+            lookups = Lookups(graph, ontology, pending=dry_run_writes if dry_run else None)
         runner = _Runner(spec, graph, summary, quarantine, dry_run=dry_run,
                          known_ids=known_ids if known_ids is not None else set(), ontology=ontology,
                          dry_run_writes=dry_run_writes if dry_run else None)

@@ -6,7 +6,8 @@ that fits, or raises ``LookupFailed`` with a reason naming the value and the can
 job writes to the quarantine file.
 
 Candidates are read through the ``GraphStore`` port only: one ``list_nodes`` scan per node type per
-job, made at the first row that needs it (earlier jobs of the same pipeline have written by then),
+job, made at the first row that needs it or, in a pipeline, once the job before has written
+(``Lookups.prepare``; earlier jobs of the same pipeline have written by then either way),
 kept in memory and indexed by ``normalise``-d value; ``within`` reads the linking relationship with
 ``edges``, cached per node. Property names come from the mapping, which took them from the ontology.
 
@@ -137,6 +138,26 @@ class Lookups:
                     nodes[rec.id] = Node(rec.id, rec.type, {**(old.props if old else {}), **rec.props})
             index = self._types[type_name] = _TypeIndex(nodes)
         return index
+
+    def prepare(self, specs: Iterable[LookupSpec]) -> None:
+        """Read now what resolving ``specs`` reads: every node of their types and, for a lookup ``within``
+        another, the ``via`` links of those nodes (out of them, for candidates; into the ``within`` type's
+        nodes, for the suggestions a failed row gets).
+
+        A pipeline reads the next job's lookups this way before the store settles the job before it
+        (``GraphStore.settle``: LadybugDB checkpoints on a thread, and a read waits for a checkpoint), so the
+        next job's rows are built while the checkpoint runs rather than after it. Only for a job that writes
+        nothing its lookups read (``workers.lookups_read_own_writes``): for it the graph a row's lookup reads
+        is the same from before the job's first write to its end, so reading it early answers as reading it
+        at the first row would."""
+        for spec in specs:
+            at: LookupSpec | None = spec
+            while at is not None:
+                index = self._index(at.type)
+                if at.within is not None and at.via is not None:
+                    self._linked(index.nodes, at.via, "out")
+                    self._linked(self._index(at.within.type).nodes, at.via, "in")
+                at = at.within
 
     def _node(self, node_id: str) -> Node | None:
         return self._index(self.ontology.type_of_id(node_id).name).nodes.get(node_id)

@@ -19,7 +19,7 @@ from talentgraph.graph.port import GraphStore
 from talentgraph.ingest.job import JobSummary, run_job
 from talentgraph.ingest.lookups import LookupFailed, Lookups
 from talentgraph.ingest.mapping import load_job, load_pipeline
-from talentgraph.ingest.pipeline import run_pipeline
+from talentgraph.ingest.pipeline import _lookups_ahead, run_pipeline
 from talentgraph.schema.validators import uscc_check_char
 
 KEY = b"integration-test-key"
@@ -187,6 +187,53 @@ def test_each_type_is_read_once_per_job_and_after_earlier_jobs(
         assert lookups.resolve(area, {"小区": "联洋新苑", "楼栋": building}, "LIVES_IN to") == "area:B0312"
     assert lookups.resolve(area, {"小区": "联洋新苑", "楼栋": ""}, "LIVES_IN to") is None
     assert lookups.scans == 1  # Area, once, for the buildings and their residential areas alike
+
+
+def test_a_pipeline_reads_the_next_jobs_lookups_before_it_settles_the_last_one(
+    world: tuple[Path, GraphStore], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LadybugDB checkpoints at settle() and reads wait for a checkpoint: the residents' lookups are read
+    # before it, so their rows are built while it runs. What they find is what the first row would have found.
+    data, store = world
+    events: list[str] = []
+    settle, list_nodes, edges = store.settle, store.list_nodes, store.edges
+
+    def spy_settle() -> None:
+        events.append("settle")
+        settle()
+
+    def spy_list(type_name: str, *a: object, **kw: object) -> object:
+        events.append(f"list {type_name}")
+        return list_nodes(type_name, *a, **kw)  # type: ignore[arg-type]
+
+    def spy_edges(ids: object, rel: str, *a: object, **kw: object) -> object:
+        events.append(f"edges {rel}")
+        return edges(ids, rel, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "settle", spy_settle)
+    monkeypatch.setattr(store, "list_nodes", spy_list)
+    monkeypatch.setattr(store, "edges", spy_edges)
+    _, _, residents = run(data, store, tmp_path / "q")
+    last_settle = len(events) - 1 - events[::-1].index("settle")
+    before, after = events[:last_settle], events[last_settle + 1:]
+    assert {"list Area", "list Enterprise", "edges PART_OF"} <= set(before)
+    assert not [e for e in after if e.startswith(("list ", "edges PART_OF"))]  # nothing read again in the job
+    assert (residents.inserted, residents.quarantined) == (3, 3)
+    assert [e.to_id for e in store.edges(["per:P2"], "LIVES_IN", "out")["per:P2"]] == ["area:B0501"]
+
+
+def test_lookups_that_read_what_their_job_writes_are_not_read_ahead(
+    world: tuple[Path, GraphStore], tmp_path: Path
+) -> None:
+    data, store = world
+    run(data, store, tmp_path / "q")
+    # Places under a parent found by name: the job writes the Areas its lookup reads, so a row's lookup may
+    # find a place an earlier batch of the same job wrote; read ahead, it could not.
+    (data / "nested.yaml").write_text(PLACES_JOB.replace("job: places", "job: nested").replace(
+        'to: {type: Area, key: "{上级}"}', 'to: {type: Area, lookup: {name: "{上级}"}}'), encoding="utf-8")
+    assert _lookups_ahead(load_job(data / "nested.yaml"), store) is None
+    ahead = _lookups_ahead(load_job(data / "residents.yaml"), store)
+    assert ahead is not None and ahead.scans == 2  # Area and Enterprise, read once, before the job runs
 
 
 def test_dry_run_reports_would_be_quarantined_rows_and_writes_no_file(
