@@ -91,3 +91,40 @@ async def test_a_server_builds_every_role_schema_beside_serving(graph: Any, tmp_
                 await anyio.sleep(0.05)
         assert set(router._apps) == set(POLICY.roles)
         assert (await c.post("/graphql", json={"query": '{ person(id: "per:001") { id } }'})).status_code == 200
+
+
+async def test_health_and_reads_answer_while_a_write_is_open(app: Any, graph: Any,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """An admin ingest holds a write transaction open for seconds per batch at scale: a load balancer's
+    /health and the readers' requests are answered meanwhile, with the head as last committed."""
+    import threading
+
+    import anyio
+
+    from talentgraph.types import NodeRecord
+
+    seq = graph.last_seq()
+    inside, release = threading.Event(), threading.Event()
+    lock_writers = graph._lock_writers
+
+    def held(tx: Any) -> None:
+        lock_writers(tx)
+        inside.set()
+        release.wait(30)
+
+    monkeypatch.setattr(graph, "_lock_writers", held)
+    writer = threading.Thread(target=graph.upsert_nodes,
+                              args=([NodeRecord("Group", "grp:held-open", {"name": "Held", "kind": "culture_team"})],))
+    writer.start()
+    try:
+        assert await anyio.to_thread.run_sync(inside.wait, 30), "the write never began"
+        async with client(app) as c:
+            with anyio.fail_after(10):
+                health = await c.get("/health")
+                read = await c.post("/graphql", json={"query": '{ person(id: "per:001") { id } }'})
+        assert health.status_code == 200 and health.json()["last_seq"] == seq
+        assert read.json() == {"data": {"person": {"id": "per:001"}}}
+    finally:
+        release.set()
+        await anyio.to_thread.run_sync(writer.join, 30)
+    assert graph.last_seq() == seq + 1

@@ -331,6 +331,36 @@ def test_concurrent_reads_while_writing(graph: GraphStore, loaded: Loaded) -> No
     # Ten writer threads, one seq counter: ten entries, no gaps, no duplicates.
     assert sorted(c.seq for c in graph.changes(seq)) == list(range(seq + 1, seq + 11))
 
+def test_the_change_log_head_answers_while_a_write_is_open(small: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``/health``, a scoped role's every request and the feed ask for the head: a write transaction
+    (an admin ingest's batch, a checkpoint) must not hold them up, and what it has not committed is not
+    the head yet."""
+    seq = small.last_seq()
+    inside, release = threading.Event(), threading.Event()
+    lock_writers = small._lock_writers  # type: ignore[attr-defined]
+
+    def held(tx: Any) -> None:
+        lock_writers(tx)
+        inside.set()
+        release.wait(30)
+
+    monkeypatch.setattr(small, "_lock_writers", held)
+    writer = threading.Thread(target=small.upsert_nodes,
+                              args=([NodeRecord("Group", "grp:held", {"name": "Held", "kind": "culture_team"})],))
+    writer.start()
+    try:
+        assert inside.wait(30), "the write never began"
+        heads: list[int] = []
+        asker = threading.Thread(target=lambda: heads.append(small.last_seq()), daemon=True)
+        asker.start()
+        asker.join(5)
+        assert heads == [seq], "last_seq() waited for the open write (or counted what it has not committed)"
+    finally:
+        release.set()
+        writer.join(30)
+    assert small.last_seq() == seq + 1 and [c.seq for c in small.changes(seq)] == [seq + 1]
+
+
 
 # --- writes from a clean store ------------------------------------------------------------------
 

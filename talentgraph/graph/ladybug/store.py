@@ -170,6 +170,9 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         self._readers_lock = threading.Lock()
         self._columns: dict[str, list[tuple[str, str]]] = {}  # table -> [(column, Ladybug type)] in stored order
         self._seq: int | None = None
+        # The committed head, read without the write lock: ``_seq`` runs ahead of it inside a write
+        # transaction, and the lock is held for the whole of one (and for a checkpoint), seconds at scale.
+        self._head: int | None = None
         self._closed = False
         # Bumped when the database handle is reopened; thread-local read connections of an older
         # generation are replaced on next use.
@@ -273,6 +276,7 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
             try:
                 yield self._writer
                 self._run(self._writer, "COMMIT")
+                self._head = self._seq
                 self._wal_dirty = True
             except BaseException:
                 self._seq = seq_before
@@ -323,15 +327,21 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         return first
 
     def last_seq(self) -> int:
+        # Not behind the write lock: /health, a scoped role's every request and the change feed ask
+        # for the head, and an open write transaction (an admin ingest's batch) or a checkpoint holds
+        # that lock for seconds. What it has not committed is not the head yet.
+        head = self._head
+        if head is not None:
+            return head
         with self._write_lock:
             self._ensure_seq()
-            assert self._seq is not None
-            return self._seq
+            assert self._head is not None
+            return self._head
 
     def _ensure_seq(self) -> None:
         if self._seq is None:
             rows = self._run(self._writer, cypher.max_seq())
-            self._seq = int(rows[0]["seq"] or 0) if rows else 0
+            self._seq = self._head = int(rows[0]["seq"] or 0) if rows else 0
 
     # --- schema ---------------------------------------------------------------------------------
 
