@@ -47,8 +47,11 @@ class RawGraph:
         else:
             import neo4j
 
+            # Notifications off, as talentgraph's store has them: reading back a relationship type the demo
+            # never wrote would otherwise log a warning per type (and the server sends them on every run).
             self._driver = neo4j.GraphDatabase.driver(settings.graph_url,
-                                                      auth=(settings.graph_user, settings.graph_password))
+                                                      auth=(settings.graph_user, settings.graph_password),
+                                                      notifications_min_severity="OFF")
             self._session = self._driver.session(database=settings.graph_database)
             self.dialect = "neo4j"
 
@@ -175,7 +178,8 @@ def neo4j_merge_baseline(settings: Settings, wipe: Callable[[], None]) -> dict[s
         raw.close()
     wipe()
     s = settings
-    driver = neo4j.GraphDatabase.driver(s.graph_url, auth=(s.graph_user, s.graph_password))
+    driver = neo4j.GraphDatabase.driver(s.graph_url, auth=(s.graph_user, s.graph_password),
+                                        notifications_min_severity="OFF")
     t0 = time.perf_counter()
     def write(session: Any, text: str, rows: Rows) -> None:
         for i in range(0, len(rows), 5000):

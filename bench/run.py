@@ -45,7 +45,9 @@ of every ingest figure). Then, per backend, in a child process of its own:
      nationality), highlights and explanations, against the compiled query sent bare to the engine (the
      service's plan, filters and facets for the analyst role, on Tantivy's searcher in this process or as
      the DSL body through the bare OpenSearch client). The totals of both are checked to agree.
-   A GET of ``/health`` on the same client (no auth, GraphQL or store) is timed too: the HTTP floor.
+   A GET of ``/health`` on the same client (no auth or GraphQL; it reads the change-log head, which
+   LadybugDB's store holds in memory and Neo4j answers in one round trip) is timed too: the HTTP floor
+   (on the engines, the floor plus that round trip).
    Timing starts once the server is idle (``Server.settle_s``): it answers while it still builds every
    role's GraphQL schema in a thread, which would otherwise be timed too (the floor's p95 was 43 ms).
    The server's process tree is sampled for RSS the same way.
@@ -424,7 +426,7 @@ def time_http(url: str, key: str, settings: Any, requests: int, tag: str) -> dic
     bare = BareSearch(settings, ROLE)
     try:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
-            # The floor under every request: a GET of /health (no auth, GraphQL or store) on the same client.
+            # The floor under every request: a GET of /health (no auth or GraphQL; the change-log head) on the same client.
             floor = []
             for _ in range(WARM + max(requests // 4, 1)):
                 t0 = time.perf_counter()
