@@ -3,8 +3,12 @@ branch, a community with 5 buildings. Deterministic, so every expectation is com
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+import pytest
 
 from talentgraph.types import NodeRecord, Provenance, RelRecord
 
@@ -54,3 +58,27 @@ def load_small(store: Any) -> None:
     """structure() + 20 persons and their relationships: what the write tests start from."""
     store.upsert_nodes(structure() + [person(i) for i in range(20)])
     store.upsert_relationships(relationships(20))
+
+
+@contextmanager
+def write_held_open(store: Any, monkeypatch: pytest.MonkeyPatch, group_id: str) -> Iterator[None]:
+    """A write of one Group, held inside its transaction (after the engine's writer lock is taken) until the
+    block ends; it commits then. What a long admin ingest's batch or a checkpoint looks like to a reader."""
+    inside, release = threading.Event(), threading.Event()
+    lock_writers = store._lock_writers
+
+    def held(tx: Any) -> None:
+        lock_writers(tx)
+        inside.set()
+        release.wait(30)
+
+    monkeypatch.setattr(store, "_lock_writers", held)
+    writer = threading.Thread(target=store.upsert_nodes,
+                              args=([NodeRecord("Group", group_id, {"name": "Held", "kind": "culture_team"})],))
+    writer.start()
+    try:
+        assert inside.wait(30), "the write never began"
+        yield
+    finally:
+        release.set()
+        writer.join(30)

@@ -97,34 +97,15 @@ async def test_health_and_reads_answer_while_a_write_is_open(app: Any, graph: An
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """An admin ingest holds a write transaction open for seconds per batch at scale: a load balancer's
     /health and the readers' requests are answered meanwhile, with the head as last committed."""
-    import threading
-
     import anyio
-
-    from talentgraph.types import NodeRecord
+    from graph_world import write_held_open
 
     seq = graph.last_seq()
-    inside, release = threading.Event(), threading.Event()
-    lock_writers = graph._lock_writers
-
-    def held(tx: Any) -> None:
-        lock_writers(tx)
-        inside.set()
-        release.wait(30)
-
-    monkeypatch.setattr(graph, "_lock_writers", held)
-    writer = threading.Thread(target=graph.upsert_nodes,
-                              args=([NodeRecord("Group", "grp:held-open", {"name": "Held", "kind": "culture_team"})],))
-    writer.start()
-    try:
-        assert await anyio.to_thread.run_sync(inside.wait, 30), "the write never began"
+    with write_held_open(graph, monkeypatch, "grp:held-open"):
         async with client(app) as c:
             with anyio.fail_after(10):
                 health = await c.get("/health")
                 read = await c.post("/graphql", json={"query": '{ person(id: "per:001") { id } }'})
         assert health.status_code == 200 and health.json()["last_seq"] == seq
         assert read.json() == {"data": {"person": {"id": "per:001"}}}
-    finally:
-        release.set()
-        await anyio.to_thread.run_sync(writer.join, 30)
     assert graph.last_seq() == seq + 1

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 from conftest import GraphBackend, SharedGraph
-from graph_world import PROV, expected_people, load_small, people, person, relationships, structure
+from graph_world import (PROV, expected_people, load_small, people, person, relationships, structure,
+                         write_held_open)
 
 from talentgraph.errors import BadQueryError, NotFoundError, StoreError
 from talentgraph.graph.port import GraphStore, Withdrawal
@@ -336,30 +337,13 @@ def test_the_change_log_head_answers_while_a_write_is_open(small: GraphStore, mo
     (an admin ingest's batch, a checkpoint) must not hold them up, and what it has not committed is not
     the head yet."""
     seq = small.last_seq()
-    inside, release = threading.Event(), threading.Event()
-    lock_writers = small._lock_writers  # type: ignore[attr-defined]
-
-    def held(tx: Any) -> None:
-        lock_writers(tx)
-        inside.set()
-        release.wait(30)
-
-    monkeypatch.setattr(small, "_lock_writers", held)
-    writer = threading.Thread(target=small.upsert_nodes,
-                              args=([NodeRecord("Group", "grp:held", {"name": "Held", "kind": "culture_team"})],))
-    writer.start()
-    try:
-        assert inside.wait(30), "the write never began"
+    with write_held_open(small, monkeypatch, "grp:held"):
         heads: list[int] = []
         asker = threading.Thread(target=lambda: heads.append(small.last_seq()), daemon=True)
         asker.start()
         asker.join(5)
         assert heads == [seq], "last_seq() waited for the open write (or counted what it has not committed)"
-    finally:
-        release.set()
-        writer.join(30)
     assert small.last_seq() == seq + 1 and [c.seq for c in small.changes(seq)] == [seq + 1]
-
 
 
 # --- writes from a clean store ------------------------------------------------------------------
