@@ -47,8 +47,8 @@ class RawGraph:
         else:
             import neo4j
 
-            # Notifications off, as talentgraph's store has them: reading back a relationship type the demo
-            # never wrote would otherwise log a warning per type (and the server sends them on every run).
+            # Notifications off, as talentgraph's store has them: reading back the relationship types the demo
+            # never wrote would otherwise log one warning each.
             self._driver = neo4j.GraphDatabase.driver(settings.graph_url,
                                                       auth=(settings.graph_user, settings.graph_password),
                                                       notifications_min_severity="OFF")

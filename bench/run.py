@@ -426,7 +426,7 @@ def time_http(url: str, key: str, settings: Any, requests: int, tag: str) -> dic
     bare = BareSearch(settings, ROLE)
     try:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
-            # The floor under every request: a GET of /health (no auth or GraphQL; the change-log head) on the same client.
+            # The floor under every request: a GET of /health (no auth or GraphQL; it reads the change-log head).
             floor = []
             for _ in range(WARM + max(requests // 4, 1)):
                 t0 = time.perf_counter()

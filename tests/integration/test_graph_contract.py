@@ -332,6 +332,7 @@ def test_concurrent_reads_while_writing(graph: GraphStore, loaded: Loaded) -> No
     # Ten writer threads, one seq counter: ten entries, no gaps, no duplicates.
     assert sorted(c.seq for c in graph.changes(seq)) == list(range(seq + 1, seq + 11))
 
+
 def test_the_change_log_head_answers_while_a_write_is_open(small: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
     """``/health``, a scoped role's every request and the feed ask for the head: a write transaction
     (an admin ingest's batch, a checkpoint) must not hold them up, and what it has not committed is not
