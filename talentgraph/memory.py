@@ -1,5 +1,6 @@
-"""Giving memory the process has freed back to the operating system, and holding the cyclic collector while a
-bulk step builds many objects that only reference counting needs to free.
+"""Giving memory the process has freed back to the operating system, holding the cyclic collector while a bulk
+step builds many objects that only reference counting needs to free, and keeping a forked worker's collector off
+what it inherited.
 
 glibc's allocator keeps what Python and the engines' bindings free in its heaps: pages inside a heap stay resident
 until something asks for them back. An ingest frees a great deal in between its batches (rows, Arrow tables,
@@ -67,6 +68,25 @@ class CollectorHold:
 
 
 @contextmanager
+def frozen_for_fork() -> Iterator[None]:
+    """The process's objects hidden from the cyclic collector (``gc.freeze``) while a worker is forked inside, and
+    shown again after; the child keeps them hidden.
+
+    A forked child inherits every object of its parent, and each of its full collections walked them all though it
+    never frees one (py-spy of a 200k search sync: 16% of the document worker's samples in the collector), writing
+    to each object's header as it went and so copying pages parent and child had shared. Frozen at the fork, the
+    child's collector sees only what the child makes. The parent's collector is as it was the moment after; if the application had
+    frozen objects already, they and the rest are left frozen (``gc.unfreeze`` cannot tell them apart)."""
+    mine = gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if mine:
+            gc.unfreeze()
+
+
+@contextmanager
 def collector_held() -> Iterator[None]:
     """The collector held for one bulk step (``CollectorHold``)."""
     hold = CollectorHold()
@@ -77,4 +97,4 @@ def collector_held() -> Iterator[None]:
         hold.release()
 
 
-__all__ = ["CollectorHold", "collector_held", "release_free_memory"]
+__all__ = ["CollectorHold", "collector_held", "frozen_for_fork", "release_free_memory"]

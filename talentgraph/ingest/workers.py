@@ -43,7 +43,7 @@ from talentgraph.ingest.lookups import LookupFailed, Lookups
 from talentgraph.ingest.mapping import JobSpec, LookupSpec
 from talentgraph.ingest.rows import BuiltRow
 from talentgraph.ingest.sources import Row
-from talentgraph.memory import collector_held
+from talentgraph.memory import collector_held, frozen_for_fork
 from talentgraph.schema import vocabularies
 from talentgraph.types import Provenance, RelRecord
 
@@ -210,8 +210,10 @@ class RowBuilders:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             overlay = vocabularies.current_overlay()
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("fork"),
-                                             initializer=_init, initargs=(str(overlay) if overlay else None,))
+            with frozen_for_fork():  # the workers' collectors walk only what they make, not this process's heap
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("fork"),
+                                                 initializer=_init, initargs=(str(overlay) if overlay else None,))
+                self._pool.submit(int)  # the executor forks every worker here, at its first task
         return self._pool
 
     def build(self, spec: JobSpec, items: Iterable[Item | Any], provenance: Provenance,

@@ -32,7 +32,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from talentgraph.memory import collector_held, release_free_memory
+from talentgraph.memory import collector_held, frozen_for_fork, release_free_memory
 from talentgraph.search import analysis
 from talentgraph.search.mapping import build_doc
 from talentgraph.search.port import DocEncoder, EncodedDoc, SearchDoc
@@ -98,8 +98,11 @@ class DocBuilder:
             # A forked child is charged with every page resident in its parent at the fork: fewer of them, then.
             release_free_memory()
             # Forked perhaps while a sync holds its collector (``memory.CollectorHold``): the worker's is its own.
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"), initializer=gc.enable)
-            self._pool.submit(int).result()  # the executor forks at its first task
+            with frozen_for_fork():  # the worker's collector walks only what it makes, not the parent's heap
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"),
+                                                 initializer=gc.enable)
+                ready = self._pool.submit(int)  # the executor forks here, at its first task
+            ready.result()
 
     def submit(self, inputs: list[DocInput], tag: Any = None) -> None:
         self.start()

@@ -182,3 +182,19 @@ def test_row_workers_forked_while_a_job_holds_the_collector_run_their_own() -> N
             assert all(a.result(timeout=30) for a in answers)
     finally:
         builders.close()
+
+
+def test_row_workers_collectors_leave_alone_what_they_inherited() -> None:
+    """Each worker's collector walks only the objects it makes, not the heap it was forked with
+    (``memory.frozen_for_fork``); the main process's collector is as it was."""
+    import gc
+
+    inherited = [[i] for i in range(50_000)]
+    builders = RowBuilders(2)
+    try:
+        pool = builders._executor()
+        assert gc.get_freeze_count() == 0
+        counts = [pool.submit(gc.get_freeze_count) for _ in range(4)]
+        assert all(c.result(timeout=30) >= len(inherited) for c in counts)
+    finally:
+        builders.close()

@@ -138,3 +138,21 @@ def test_a_worker_forked_while_the_collector_is_held_runs_its_own(tmp_path: Path
     finally:
         builder.close()
         index.close()
+
+
+def test_the_worker_collector_leaves_alone_what_it_inherited(tmp_path: Path) -> None:
+    """The worker is forked from a process that may hold gigabytes of objects; its collector walks only the objects
+    the worker makes (``memory.frozen_for_fork``), and the parent's collector is as it was."""
+    import gc
+
+    inherited = [[i] for i in range(50_000)]  # tracked objects the parent holds at the fork
+    index = TantivyIndex(tmp_path / "search")
+    builder = DocBuilder(index.encoder())
+    try:
+        builder.start()
+        assert gc.get_freeze_count() == 0
+        assert builder._pool is not None
+        assert builder._pool.submit(gc.get_freeze_count).result(timeout=30) >= len(inherited)
+    finally:
+        builder.close()
+        index.close()

@@ -63,3 +63,24 @@ def test_the_collector_is_held_for_a_step_and_let_run_after_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_objects_are_frozen_for_a_fork_and_thawed_after() -> None:
+    import gc
+
+    from talentgraph.memory import frozen_for_fork
+
+    kept = [[i] for i in range(1_000)]
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), frozen_for_fork():
+        assert gc.get_freeze_count() >= len(kept)
+        raise RuntimeError("a fork that fails")
+    assert gc.get_freeze_count() == 0  # thawed after a failure too
+    # Frozen already by the application: left frozen, as it chose.
+    gc.freeze()
+    try:
+        with frozen_for_fork():
+            pass
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        gc.unfreeze()
