@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 
+from report import prepend  # noqa: E402
 from run import SEARCH_QUERIES, TWO_HOP, machine, pct  # noqa: E402
 from talentgraph.access.audit import AuditLog  # noqa: E402
 from talentgraph.access.gate import Gate  # noqa: E402
@@ -142,9 +143,7 @@ def write(m: dict[str, Any], path: Path) -> None:
         f"{m['audit_entries']} audit entries were written by the *on* server during the run (one per request, warm-up included).",
         "", "```json", json.dumps(m, ensure_ascii=False), "```", "",
     ]
-    old = path.read_text() if path.exists() else ""
-    head, sep, rest = old.partition("\n## ")
-    path.write_text(head.rstrip("\n") + "\n\n" + "\n".join(lines) + ("\n## " + rest if sep else ""))
+    prepend("\n".join(lines), path)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from report import machine  # noqa: E402
+from report import machine, prepend  # noqa: E402
 
 TARGET_S = 60.0
 QUERY = '{ search(query: "英语 志愿者", first: 10) { totalCount hits { title } } }'
@@ -167,9 +167,7 @@ def _write(path: Path, residents: int, runs: list[dict[str, Any]]) -> None:
                      + " | ".join(str(r["phases_s"].get(n, "–")) for n in names)
                      + f" | {r['other_s']} | {r['hits']} |")
     lines += ["", "```json", json.dumps(runs, ensure_ascii=False), "```", ""]
-    old = path.read_text() if path.exists() else ""
-    head, sep, rest = old.partition("\n## ")
-    path.write_text(head.rstrip("\n") + "\n\n" + "\n".join(lines) + ("\n## " + rest if sep else ""))
+    prepend("\n".join(lines), path)
 
 
 if __name__ == "__main__":

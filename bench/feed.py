@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from proctree import run_measured  # noqa: E402
-from report import machine  # noqa: E402
+from report import machine, prepend  # noqa: E402
 from run import PIPELINE, child_env, cli, generate, log, pct  # noqa: E402
 from serving import Server, create_key  # noqa: E402
 
@@ -223,9 +223,7 @@ def write(rows: list[dict[str, Any]], path: Path) -> None:
         lines.append(f"| {m['scale']} | {n['notifications']} | {n['p50_ms']} / {n['p95_ms']} / {n['max_ms']} | "
                      f"{m['serve_peak_rss_mb']} |")
     lines += ["", "Raw:", "", "```json", *[json.dumps(m) for m in rows], "```", ""]
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    head, sep, rest = old.partition("\n## ")
-    path.write_text(head.rstrip() + "\n\n" + "\n".join(lines) + ("\n## " + rest if sep else ""), encoding="utf-8")
+    prepend("\n".join(lines), path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from judged import Person, Query, build_queries, world_truth  # noqa: E402
-from report import machine  # noqa: E402
+from report import machine, prepend  # noqa: E402
 
 PIPELINE = ROOT / "talentgraph" / "demo" / "jobs" / "pipeline.yaml"
 SEED = 7
@@ -374,13 +374,6 @@ def render(meta: Mapping[str, Any], results: Mapping[str, dict[str, dict[str, An
     lines += ["Raw (per class: queries, NDCG@10, recall@100, MRR):", "", "```json",
               json.dumps({**meta, "results": raw}, ensure_ascii=False), "```", ""]
     return "\n".join(lines)
-
-
-def prepend(section: str, path: Path) -> None:
-    """After the file's header paragraph (title + targets), before the newest earlier run."""
-    old = path.read_text() if path.exists() else "# Benchmark results\n"
-    head, sep, rest = old.partition("\n## ")
-    path.write_text(head.rstrip("\n") + "\n\n" + section + ("\n## " + rest if sep else ""))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -117,6 +117,15 @@ def _table(title: str, rows: Sequence[Row], columns: Sequence[tuple[str, tuple[s
     return out + [""]
 
 
+def prepend(section: str, path: Path) -> None:
+    """``section`` (Markdown starting with a ``## `` heading) after the file's header paragraph (title and targets),
+    before the newest earlier run: every bench script adds its results so."""
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    head, sep, rest = old.partition("\n## ")
+    path.write_text(head.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n" + ("\n## " + rest if sep else ""),
+                    encoding="utf-8")
+
+
 def write_results(rows: list[Row], path: Path, failures: Sequence[str] = ()) -> None:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"## Run of {now}", "", f"Machine: {machine()}", "",

@@ -29,6 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from report import prepend  # noqa: E402
 from run import machine  # noqa: E402
 from talentgraph.cli import DEMO_JOBS, _run_pipeline  # noqa: E402
 from talentgraph.config import Settings  # noqa: E402
@@ -101,9 +102,7 @@ def write(m: dict[str, Any], path: Path) -> None:
         "train, predict, write links and canonicals, bring search up to date); the baseline time is its clustering only.", "",
         "```json", json.dumps(m, ensure_ascii=False), "```", "",
     ]
-    old = path.read_text() if path.exists() else ""
-    head, sep, rest = old.partition("\n## ")
-    path.write_text(head.rstrip("\n") + "\n\n" + "\n".join(lines) + ("\n## " + rest if sep else ""))
+    prepend("\n".join(lines), path)
 
 
 if __name__ == "__main__":
