@@ -332,3 +332,21 @@ def test_repeated_ids_in_one_file_keep_file_order(tmp_path: Path, fresh_graph: G
     # Row 2 repeats row 1 (unchanged); row 3 renames it (an update, applied after row 1).
     assert (s.inserted, s.updated, s.unchanged, s.quarantined) == (2, 1, 1, 0)
     assert store.get_nodes(["area:B1"])["area:B1"].props["name"] == "1号楼"
+
+
+def test_the_progress_bar_says_when_a_large_batch_is_written(
+    world: tuple[Path, GraphStore], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The row count stands still while a batch is written (seconds for 100,000 rows at scale): the bar says so."""
+    from talentgraph.ingest import job
+
+    data, store = world
+    monkeypatch.setattr(job, "SAY_WRITING", 3)
+    run(data, store, tmp_path, batch_size=3, progress=True, dry_run=True)
+    assert "checking 3 rows against the graph" in capsys.readouterr().err
+    run(data, store, tmp_path, batch_size=3, progress=True)
+    err = capsys.readouterr().err
+    assert "writing 3 rows to the graph" in err
+    monkeypatch.setattr(job, "SAY_WRITING", 4)  # no batch that large: nothing said
+    run(data, store, tmp_path, batch_size=3, progress=True)
+    assert "rows to the graph" not in capsys.readouterr().err
