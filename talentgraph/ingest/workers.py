@@ -23,16 +23,22 @@ workers would demand. A forked worker only maps rows — it never touches the gr
 whose threads the parent runs. Elsewhere rows are built in process. The vocabularies' data-dir
 overlay is named to each worker, which re-checks it per chunk (``vocabularies.generation``), so a
 term added while a job runs is seen as it would be in process.
+
+The workers only save time: if one dies (the kernel's out-of-memory killer takes the largest process it can), the
+chunks the pool held are built in the main process, in their place, and so is every later row of the run, with a
+warning in the log: the job's rows, batches and accounting are those it would have had.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing as mp
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +67,10 @@ WARM_MIN_BYTES = 256 * 1024
 # most of it. 1M residents, one alternating pair with the lookups read ahead: jobs 189.4 s against 200.0 s, the
 # main process's peak RSS 3.02 GB against 2.80 GB.
 AHEAD = 12
+# A chunk's place in the queue once the pool is lost: built in this process when its turn comes.
+_HERE = "here"
+
+log = logging.getLogger(__name__)
 
 # A row to build: (number, row), or (number, row, its resolved lookup ends) for a job with lookups.
 Item = tuple[Any, ...]
@@ -196,10 +206,11 @@ class RowBuilders:
         self.warm_min_bytes = min(self.min_bytes, WARM_MIN_BYTES if warm_min_bytes is None else warm_min_bytes)
         self._pool: ProcessPoolExecutor | None = None
         self._jobs = 0
+        self.lost = False  # a worker died: every row is built in process from then on
 
     def wanted(self, spec: JobSpec, *, dry_run: bool = False) -> bool:
         # A dry run's lookups read the job's pretended writes as they are made: row by row, in process.
-        if self.workers < 2 or not parallel_safe(spec) or (dry_run and has_lookups(spec)):
+        if self.lost or self.workers < 2 or not parallel_safe(spec) or (dry_run and has_lookups(spec)):
             return False
         try:
             size = spec.source.path.stat().st_size
@@ -228,20 +239,35 @@ class RowBuilders:
         resolving = has_lookups(spec)
         if resolving and (lookups is None or here is None):
             raise ValueError(f"job {spec.job} finds relationship ends by lookup: pass lookups= and here=")
-        pool = self._executor()
+        pool = None if self.lost else self._executor()
         base = (provenance.job, provenance.source, provenance.ingested_at, provenance.priority)
         self._jobs += 1
         token = f"{os.getpid()}:{self._jobs}"  # this run of the job: a worker's builder serves only its chunks
-        # Each entry: a future of built rows with the chunk it builds, or (None, a plain item) waiting
-        # behind earlier futures.
-        pending: deque[tuple[Future[list[Packed]] | None, Any]] = deque()
+        # Each entry: a future of built rows with the chunk it builds (``_HERE`` for a chunk to build in this
+        # process: the pool is lost), or (None, a plain item) waiting behind earlier futures.
+        pending: deque[tuple[Future[list[Packed]] | str | None, Any]] = deque()
         chunk: list[Item] = []
         in_flight = 0
+        local: list[JobBuilder] = []
+
+        def build_here(item: Item) -> BuiltRow:
+            number, row = item[0], item[1]
+            if here is not None:
+                return here(number, row)
+            if not local:  # a job without lookups may come without ``here``: built as a worker would
+                local.append(JobBuilder(spec, id_hash_key=id_hash_key))
+            return local[0].build(number, row, Provenance(base[0], base[1], number, base[2], base[3]))
 
         def submit() -> None:
             nonlocal chunk, in_flight
             if chunk:
-                pending.append((pool.submit(_build, spec, chunk, base, id_hash_key, token), chunk))
+                future: Future[list[Packed]] | str = _HERE
+                if pool is not None and not self.lost:
+                    try:
+                        future = pool.submit(_build, spec, chunk, base, id_hash_key, token)
+                    except BrokenProcessPool as exc:
+                        self._lose(spec, exc)
+                pending.append((future, chunk))
                 in_flight += 1
                 chunk = []
 
@@ -249,11 +275,20 @@ class RowBuilders:
             nonlocal in_flight
             while pending and in_flight > keep:
                 future, held = pending.popleft()
-                if future is not None:
-                    in_flight -= 1
-                    yield from _unpack(future.result(), held, base)
-                else:
+                if future is None:
                     yield held
+                    continue
+                in_flight -= 1
+                if isinstance(future, Future):
+                    try:
+                        packed = future.result()
+                    except BrokenProcessPool as exc:
+                        self._lose(spec, exc)
+                    else:
+                        yield from _unpack(packed, held, base)
+                        continue
+                for item in held:
+                    yield build_here(item)
             while pending and pending[0][0] is None:
                 yield pending.popleft()[1]
 
@@ -278,6 +313,17 @@ class RowBuilders:
                 pending.append((None, item))
         submit()
         yield from drain(0)
+
+    def _lose(self, spec: JobSpec, exc: BaseException) -> None:
+        """A worker died: the chunks the pool held and every later row are built in this process."""
+        if self.lost:
+            return
+        self.lost = True
+        log.warning("A row-building worker process ended abruptly (%s; killed for lack of memory?): job %s builds "
+                    "the rows it held and the rest in this process, as do later jobs of this run.", exc, spec.job)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def close(self) -> None:
         if self._pool is not None:

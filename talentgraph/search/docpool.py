@@ -21,15 +21,22 @@ worker segments every document exactly as the main process would have.
 The worker is *forked* (Linux): it starts with the vocabularies, the lexicon and the caches already
 in memory and never touches the graph or the index whose threads the parent runs. Where fork is not
 available, or for a handful of documents, documents are built in process.
+
+The worker only saves time: if it dies (the kernel's out-of-memory killer picks the largest process it can, and a
+million residents' sync runs near the memory the machine has), every piece it held is built in this process, and
+so is the rest of the sync, with a warning in the log rather than a failed sync. Those pieces are cut with the words
+this process knows by then, which may include names learned after they were handed over.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing as mp
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from talentgraph.memory import collector_held, frozen_for_fork, release_free_memory
@@ -48,6 +55,9 @@ PIECE = 2_000
 AHEAD_DOCS = 20_000
 
 DocInput = tuple[Node, dict[str, object] | None, Sequence[Node]]
+Built = list[EncodedDoc] | list[SearchDoc]
+
+log = logging.getLogger(__name__)
 
 
 def _build(new_words: dict[str, int], inputs: list[DocInput], encode: DocEncoder) -> list[EncodedDoc]:
@@ -82,8 +92,9 @@ class DocBuilder:
         self._sent: dict[str, int] = {}
         # Each piece handed over: its future, tag, inputs (to take it back), the words it taught the worker, and how
         # many words the worker knows when it builds the piece.
-        self._pending: deque[tuple[Future[list[EncodedDoc]], Any, list[DocInput], dict[str, int], int]] = deque()
+        self._pending: deque[tuple[Future[list[EncodedDoc]] | None, Any, list[DocInput], dict[str, int], int]] = deque()
         self._queued = 0
+        self.lost = False  # the worker died: everything is built in this process from then on
 
     @staticmethod
     def available() -> bool:
@@ -105,24 +116,31 @@ class DocBuilder:
             ready.result()
 
     def submit(self, inputs: list[DocInput], tag: Any = None) -> None:
-        self.start()
-        assert self._pool is not None
-        words = analysis.lexicon()
-        new = {w: f for w, f in words.items() if w not in self._sent} if len(words) != len(self._sent) else {}
-        self._sent.update(new)
-        self._pending.append((self._pool.submit(_build, new, inputs, self._encode), tag, inputs, new, len(self._sent)))
+        future: Future[list[EncodedDoc]] | None = None  # None: built here when collected (the worker is lost)
+        new: dict[str, int] = {}
+        if not self.lost:
+            self.start()
+            assert self._pool is not None
+            words = analysis.lexicon()
+            new = {w: f for w, f in words.items() if w not in self._sent} if len(words) != len(self._sent) else {}
+            self._sent.update(new)
+            try:
+                future = self._pool.submit(_build, new, inputs, self._encode)
+            except BrokenProcessPool as exc:
+                self._lose(exc)
+        self._pending.append((future, tag, inputs, new, len(self._sent)))
         self._queued += len(inputs)
 
     def queued(self) -> int:
         """Documents submitted and not yet handed back (being built, waiting, or finished and not collected)."""
         return self._queued
 
-    def finished(self) -> Iterator[tuple[list[EncodedDoc], Any]]:
+    def finished(self) -> Iterator[tuple[Built, Any]]:
         """The pieces finished so far, in submission order, without waiting for the rest."""
-        while self._pending and self._pending[0][0].done():
+        while self._pending and (self._pending[0][0] is None or self._pending[0][0].done()):
             yield self._collect()
 
-    def drain(self) -> Iterator[tuple[list[EncodedDoc] | list[SearchDoc], Any]]:
+    def drain(self) -> Iterator[tuple[Built, Any]]:
         """Every piece still submitted, with its tag: the worker's as they finish, while this process takes back
         the pieces the worker has not started, last first, and builds them itself (not in submission order).
 
@@ -134,7 +152,8 @@ class DocBuilder:
             if not self._pending:
                 break
             future, tag, inputs, new, known = self._pending[-1]
-            if len(analysis.lexicon()) == known and future.cancel():  # not started: the executor had not passed it on
+            if future is not None and len(analysis.lexicon()) == known and future.cancel():
+                # Not started: the executor had not passed it on.
                 self._pending.pop()
                 self._queued -= len(inputs)
                 for word in new:  # the worker never learned them: a later piece must carry them again
@@ -143,14 +162,31 @@ class DocBuilder:
             else:
                 yield self._collect()  # waits for the oldest
 
-    def _collect(self) -> tuple[list[EncodedDoc], Any]:
+    def _collect(self) -> tuple[Built, Any]:
         future, tag, inputs, _new, _known = self._pending.popleft()
         self._queued -= len(inputs)
-        return future.result(), tag
+        if future is not None:
+            try:
+                return future.result(), tag
+            except BrokenProcessPool as exc:
+                self._lose(exc)
+        return build_here(inputs), tag
+
+    def _lose(self, exc: BaseException) -> None:
+        """The worker died: what it held and everything after is built in this process."""
+        if self.lost:
+            return
+        self.lost = True
+        log.warning("The search document worker process ended abruptly (%s; killed for lack of memory?): the "
+                    "documents it held and the rest of this sync are built in this process.", exc)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def close(self) -> None:
         for future, *_ in self._pending:
-            future.cancel()
+            if future is not None:
+                future.cancel()
         self._pending.clear()
         self._queued = 0
         if self._pool is not None:

@@ -8,6 +8,7 @@ Synthetic registers from the demo generator (invented people).
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,39 @@ def test_workers_build_exactly_what_one_process_builds(registers: Path, tmp_path
     assert nodes == one[1]
     assert edges == one[2]
     assert quarantined == one[3]  # the same rows, reasons and order
+
+
+# A worker that dies at its first residents' chunk from row 400 on, once a run (the flag file): pickled by reference,
+# so module-level; the forked workers inherit the flag's path.
+_REAL_BUILD = workers._build
+_KILL_FLAG: list[Path] = []
+
+
+def _dying_build(spec: Any, items: list[Any], *rest: Any) -> Any:
+    import os
+    import signal
+
+    if spec.job == "residents" and items[0][0] >= 400 and _KILL_FLAG and not _KILL_FLAG[0].exists():
+        _KILL_FLAG[0].touch()
+        os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    return _REAL_BUILD(spec, items, *rest)
+
+
+def test_a_worker_killed_mid_run_leaves_its_rows_to_the_main_process(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The workers only save time: one killed mid-job, the chunks the pool held and every later row are built in the
+    main process, in their places: the same graph, accounting and quarantine as one process, and a warning."""
+    one = _ingest(registers, tmp_path / "one", monkeypatch, n_workers=1)
+    monkeypatch.setattr(workers, "_build", _dying_build)
+    monkeypatch.setattr(sys.modules[__name__], "_KILL_FLAG", [tmp_path / "killed"])
+    two = _ingest(registers, tmp_path / "two", monkeypatch, n_workers=2)
+    assert (tmp_path / "killed").exists()
+    assert "row-building worker process ended abruptly" in caplog.text
+    assert two[0] == one[0]
+    assert two[1] == one[1]
+    assert two[2] == one[2]
+    assert two[3] == one[3]
 
 
 def test_jobs_whose_lookups_could_see_their_own_writes_build_in_the_main_process(registers: Path,

@@ -156,3 +156,66 @@ def test_the_worker_collector_leaves_alone_what_it_inherited(tmp_path: Path) -> 
     finally:
         builder.close()
         index.close()
+
+
+def _kill_worker(builder: DocBuilder) -> None:
+    import os
+    import signal
+
+    assert builder._pool is not None
+    pids = list(builder._pool._processes)  # the one worker
+    assert len(pids) == 1
+    os.kill(pids[0], signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the executor notices the death in its manager thread
+        try:
+            builder._pool.submit(int).result(timeout=5)
+        except Exception:  # noqa: BLE001 - BrokenProcessPool, from submit or the future
+            return
+        time.sleep(0.05)
+    raise AssertionError("the executor did not notice its worker die")
+
+
+def test_a_worker_that_dies_holding_pieces_leaves_them_to_this_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The worker only saves time: killed with pieces in hand, they and every later piece are built here, in
+    submission order, as this process builds them, and the log says why."""
+    index = TantivyIndex(tmp_path / "search")
+    encode = index.encoder()
+    builder = DocBuilder(encode)
+    try:
+        builder.submit(_venues("K", ["联洋社区文化中心", "花木图书馆"]), "k")
+        assert builder._pool is not None
+        builder._pool.submit(time.sleep, 2.0)  # holds the worker: the next piece waits in its hands
+        builder.submit(_venues("L", ["大拇指广场"]), "l")
+        _kill_worker(builder)
+        builder.submit(_venues("M", ["中文角"]), "m")  # after the death: built here too
+        got = list(builder.finished())
+        assert [tag for _, tag in got] == ["k", "l", "m"]
+        assert builder.lost and builder.queued() == 0
+        assert "search document worker process ended abruptly" in caplog.text
+        texts = {"K": ["联洋社区文化中心", "花木图书馆"], "L": ["大拇指广场"], "M": ["中文角"]}
+        for (docs, tag), prefix in zip(got, "KLM", strict=True):
+            built = [d if isinstance(d, EncodedDoc) else encode(d) for d in docs]
+            assert built == [encode(d) for d in build_here(_venues(prefix, texts[prefix]))], tag
+        builder.submit(_venues("N", ["东方路"]), "n")
+        assert [tag for _, tag in builder.drain()] == ["n"]
+    finally:
+        builder.close()
+        index.close()
+
+
+def test_a_worker_that_died_before_the_first_piece_leaves_the_sync_to_this_process(tmp_path: Path) -> None:
+    """Forked early (before an ingest's jobs) and killed while idle: the sync still completes, built here."""
+    index = TantivyIndex(tmp_path / "search")
+    builder = DocBuilder(index.encoder())
+    try:
+        builder.start()
+        _kill_worker(builder)
+        builder.submit(_venues("Q", ["联洋"]), "q")
+        assert [(len(docs), tag) for docs, tag in builder.drain()] == [(1, "q")]
+        assert builder.lost
+    finally:
+        builder.close()
+        index.close()
