@@ -117,12 +117,17 @@ def _table(title: str, rows: Sequence[Row], columns: Sequence[tuple[str, tuple[s
     return out + [""]
 
 
+WRITERS = ("run", "access", "resolve", "demo", "feed", "relevance", "checkpoint_growth")
+HEADER = ("# Benchmark results\n\nWritten by " + ", ".join(f"`bench/{w}.py`" for w in WRITERS)
+          + f"; newest run first. {TARGETS}")
+
+
 def prepend(section: str, path: Path) -> None:
-    """``section`` (Markdown starting with a ``## `` heading) after the file's header paragraph (title and targets),
-    before the newest earlier run: every bench script adds its results so."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    head, sep, rest = old.partition("\n## ")
-    path.write_text(head.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n" + ("\n## " + rest if sep else ""),
+    """``section`` (Markdown starting with a ``## `` heading) before the newest earlier run, under the header (title,
+    writers and the issue's targets, written afresh): every bench script adds its results so."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    _head, sep, rest = old.partition("\n## ")
+    path.write_text(HEADER + "\n\n" + section.rstrip("\n") + "\n" + ("\n## " + rest if sep else ""),
                     encoding="utf-8")
 
 
@@ -146,11 +151,7 @@ def write_results(rows: list[Row], path: Path, failures: Sequence[str] = ()) -> 
             + [f"- {f}" for f in failures] + [""]
     lines += ["Raw:", "", "```json"] + [json.dumps({"backend": r.backend, "scale": r.scale, **r.metrics},
                                                    ensure_ascii=False) for r in rows] + ["```", ""]
-    header = ("# Benchmark results\n\nWritten by `bench/run.py`, `bench/access.py`, `bench/resolve.py`; newest run "
-              f"first. {TARGETS}\n\n")
-    old = path.read_text() if path.exists() else ""
-    old = old.split("\n\n", 2)[2] if old.startswith("# Benchmark results") and old.count("\n\n") >= 2 else old
-    path.write_text(header + "\n".join(lines) + "\n" + old)
+    prepend("\n".join(lines), path)
 
 
-__all__ = ["Row", "TARGETS", "machine", "verdicts", "write_results"]
+__all__ = ["HEADER", "Row", "TARGETS", "machine", "prepend", "verdicts", "write_results"]
