@@ -8,6 +8,8 @@ though their own records did not change.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import signal
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -314,9 +316,12 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
     # The worker given everything (it may hand back at the end what it had not started); the same with the worker
     # started before the sync (as an ingest starts it before its jobs: every entity name reaches it with the pieces);
     # worker and this process sharing pieces of 20 (this one builds a piece whenever the worker has one waiting);
-    # this process alone. Each way, for a first sync read table by table and one read through the change log.
+    # this process alone; the worker started early and killed before the sync (as the out-of-memory killer would),
+    # so this process builds what it was given. Each way, for a first sync read table by table and one read through
+    # the change log.
     for where, min_docs, batch, piece, ahead in (("worker", 0, projection.BATCH, docpool.PIECE, 10**9),
                                                  ("early", 0, projection.BATCH, docpool.PIECE, 10**9),
+                                                 ("killed", 0, projection.BATCH, docpool.PIECE, 10**9),
                                                  ("both", 0, 50, 20, 1),
                                                  ("here", 10**9, projection.BATCH, docpool.PIECE, docpool.AHEAD_DOCS)):
         for read in ("scan", "log"):
@@ -330,9 +335,13 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
             index.docs.clear()
             submitted.clear()
             projector = SearchProjector(stores.graph, index)
-            if where == "early":
+            if where in ("early", "killed"):
                 projector.start_builder()
                 assert len(mp.active_children()) == 1
+            if where == "killed":
+                worker = mp.active_children()[0]
+                os.kill(worker.pid, signal.SIGKILL)
+                worker.join(30)
             report = projector.sync()
             assert report.indexed == len(index.docs) > 400
             assert projector._builder is None and not mp.active_children()  # taken by the sync and ended
