@@ -23,7 +23,7 @@ in memory and never touches the graph or the index whose threads the parent runs
 available, or for a handful of documents, documents are built in process.
 
 The worker only saves time: if it dies (the kernel's out-of-memory killer picks the largest process it can, and a
-million residents' sync runs near the memory the machine has), every piece it held is built in this process, and
+million residents' ingest peaks within 200 MB of its 4 GB target), every piece it held is built in this process, and
 so is the rest of the sync, with a warning in the log rather than a failed sync. Those pieces are cut with the words
 this process knows by then, which may include names learned after they were handed over.
 """
