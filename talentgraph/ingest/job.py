@@ -43,6 +43,7 @@ from talentgraph.ingest import snapshot
 from talentgraph.ingest.distinct import JobBuilder
 from talentgraph.ingest.lookups import DryRunWrites, Lookups
 from talentgraph.ingest.mapping import JobSpec
+from talentgraph.ingest.progress import JobProgress
 from talentgraph.ingest.quarantine import QuarantinePreview, QuarantineWriter, row_ids
 from talentgraph.ingest.sources import BadRow, Row, SourceReadError, open_source
 from talentgraph.ingest.rows import BuiltRow, build_row
@@ -57,9 +58,6 @@ _RANK: dict[str, int] = {"unchanged": 0, "updated": 1, "inserted": 2}
 # Batches of at least this many rows hand their freed memory back once written; the many small batches a register
 # of repeated ids flushes (``_Batch.conflicts``) free too little to be worth a call each.
 TRIM_AFTER = 1_000
-# A batch of at least this many rows is named on the progress bar while it is written (or, in a dry run, compared):
-# the row count stands still meanwhile (a million residents: ~8 s per 100,000-row batch on 2 cores).
-SAY_WRITING = 20_000
 
 
 # --- summary ------------------------------------------------------------------------------------
@@ -467,7 +465,6 @@ def run_job(
         runner = _Runner(spec, graph, summary, quarantine, dry_run=dry_run,
                          known_ids=known_ids if known_ids is not None else set(), ontology=ontology,
                          dry_run_writes=dry_run_writes if dry_run else None)
-        bar = _progress_bar(spec.job, progress)
         batch = _Batch()
         # Held from a batch's first row until it is written, let run in between (talentgraph/memory.py).
         collector = CollectorHold()
@@ -476,20 +473,18 @@ def run_job(
             """``more``: a full batch, with rows of the job still to come."""
             nonlocal batch
             size = len(batch)
-            writing = bar is not None and size >= SAY_WRITING
-            if writing:
-                bar.set_postfix_str(f"checking {size:,} rows against the graph" if dry_run
-                                    else f"writing {size:,} rows to the graph")
-            if size and runner.flush(batch):
-                if on_batch is not None:
-                    on_batch()
-                if more:
-                    # The next batch is read and built before it is written: what this one left to housekeep
-                    # (LadybugDB: the checkpoint its next write transaction would start with, in the main thread)
-                    # runs meanwhile (``GraphStore.settle``), after ``on_batch``, whose reads would wait for it.
-                    graph.settle()
-            if writing:
-                bar.set_postfix_str("", refresh=False)  # gone at the next count
+            # The count stands still meanwhile (a million residents: ~8 s per 100,000-row batch on 2 cores).
+            with bar.doing(f"checking {size:,} rows against the graph" if dry_run
+                           else f"writing {size:,} rows to the graph"):
+                if size and runner.flush(batch):
+                    if on_batch is not None:
+                        on_batch()
+                    if more:
+                        # The next batch is read and built before it is written: what this one left to housekeep
+                        # (LadybugDB: the checkpoint its next write transaction would start with, in the main
+                        # thread) runs meanwhile (``GraphStore.settle``), after ``on_batch``, whose reads would
+                        # wait for it.
+                        graph.settle()
             batch = _Batch()
             collector.release()
             if size >= TRIM_AFTER:  # the batch's rows are freed now: give their pages back (talentgraph/memory.py)
@@ -508,8 +503,6 @@ def run_job(
                         summary.empty += number - last - 1
                     last = number
                     summary.rows_in += 1
-                    if bar is not None and summary.rows_in % 256 == 0:
-                        bar.update(256)
                     if isinstance(row, BadRow):
                         yield _Unreadable(number, row)
                     elif _blank_row(row):
@@ -531,9 +524,12 @@ def run_job(
             stream = builders.build(spec, read(), base, id_hash_key, lookups=lookups, here=build_here)
         else:
             stream = (build_here(*item) if isinstance(item, tuple) else item for item in read())
+        bar = JobProgress(spec.job, enabled=progress)
         try:
             for item in stream:
                 collector.hold()
+                if not isinstance(item, _Stop):
+                    bar.at(item.number)
                 if isinstance(item, _Unreadable):
                     runner.reject(item.number, item.row.reason, item.row.raw, mapped=False)
                     continue
@@ -559,8 +555,9 @@ def run_job(
             flush()
             if before is not None:
                 states = dry_run_writes.states if dry_run and dry_run_writes is not None else None
-                gone = snapshot.apply(spec, graph, summary, before, runner.seen, force=force, dry_run=dry_run,
-                                      ontology=ontology, states=states)
+                with bar.doing("ending what the file no longer lists"):
+                    gone = snapshot.apply(spec, graph, summary, before, runner.seen, force=force, dry_run=dry_run,
+                                          ontology=ontology, states=states)
                 # Later jobs of a pipeline check their relationship ends against these ids.
                 runner.known_ids.difference_update(gone)
         except TalentgraphError as exc:
@@ -576,9 +573,7 @@ def run_job(
         finally:
             collector.release()
             quarantine.close()
-            if bar is not None:
-                bar.update(summary.rows_in % 256)
-                bar.close()
+            bar.close(summary.rows_in)
     _finish(summary, runner, quarantine, t0)
     return summary
 
@@ -618,14 +613,6 @@ def _finish(summary: JobSummary, runner: _Runner, quarantine: QuarantineWriter |
     summary.seconds = round(time.perf_counter() - t0, 3)
     summary.rows_per_second = round(summary.rows_in / summary.seconds, 1) if summary.seconds > 0 else 0.0
     summary.check()
-
-
-def _progress_bar(job: str, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(desc=job, unit=" rows", file=sys.stderr, dynamic_ncols=True, leave=True)
 
 
 __all__ = ["BuiltRow", "JobStopped", "JobSummary", "build_row", "run_job"]

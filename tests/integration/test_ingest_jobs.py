@@ -7,8 +7,11 @@ function from made-up digits.
 from __future__ import annotations
 
 import csv
+import re
+import time
 import json
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import openpyxl
@@ -334,19 +337,33 @@ def test_repeated_ids_in_one_file_keep_file_order(tmp_path: Path, fresh_graph: G
     assert store.get_nodes(["area:B1"])["area:B1"].props["name"] == "1号楼"
 
 
-def test_the_progress_bar_says_when_a_large_batch_is_written(
+def test_the_progress_bar_says_what_a_job_waits_for_once_it_lasts(
     world: tuple[Path, GraphStore], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The row count stands still while a batch is written (seconds for 100,000 rows at scale): the bar says so."""
-    from talentgraph.ingest import job
+    """The row count stands still while a batch is written (seconds for 100,000 rows at scale, plus the graph saving
+    the job before): once that lasts, the bar says what the job is doing and for how long; a quick one says nothing."""
+    from talentgraph.ingest import progress
 
     data, store = world
-    monkeypatch.setattr(job, "SAY_WRITING", 3)
+    write, check = store.upsert_batch, store.get_nodes
+
+    def slow_write(*a: Any, **kw: Any) -> Any:
+        time.sleep(0.3)  # a write long enough for the ticker to see (the real store still writes it)
+        return write(*a, **kw)
+
+    def slow_check(*a: Any, **kw: Any) -> Any:
+        time.sleep(0.3)
+        return check(*a, **kw)
+
+    monkeypatch.setattr(progress, "SAY_AFTER", 0.1)
+    monkeypatch.setattr(progress, "TICK", 0.02)
+    monkeypatch.setattr(store, "get_nodes", slow_check)
     run(data, store, tmp_path, batch_size=3, progress=True, dry_run=True)
-    assert "checking 3 rows against the graph" in capsys.readouterr().err
+    assert re.search(r"checking 3 rows against the graph, \d+ s", capsys.readouterr().err)
+    monkeypatch.setattr(store, "upsert_batch", slow_write)
     run(data, store, tmp_path, batch_size=3, progress=True)
     err = capsys.readouterr().err
-    assert "writing 3 rows to the graph" in err
-    monkeypatch.setattr(job, "SAY_WRITING", 4)  # no batch that large: nothing said
+    assert re.search(r"writing 3 rows to the graph, \d+ s", err)
+    monkeypatch.setattr(progress, "SAY_AFTER", 60.0)  # no write lasts that long: nothing said
     run(data, store, tmp_path, batch_size=3, progress=True)
     assert "rows to the graph" not in capsys.readouterr().err
