@@ -86,7 +86,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     t0 = time.perf_counter()
-    result = generate(out, residents=args.residents, seed=args.seed)
+    result = generate(out, residents=args.residents, seed=args.seed, progress=not args.quiet)
     print(f"Wrote registers to {out} in {time.perf_counter() - t0:.1f}s:")
     print(_describe(result))
     return 0
@@ -162,7 +162,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 _warm_serving(settings)
             return open_stores(settings)
 
-        stores = _generate_while(meanwhile, registers, args.residents, args.seed)
+        stores = _generate_while(meanwhile, registers, args.residents, args.seed, progress=not args.quiet)
         marker.write_text(json.dumps(wanted))
         print(f"  done in {time.perf_counter() - t0:.1f}s → {registers}")
     if stores is None:
@@ -210,7 +210,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generate_while(work: Callable[[], Any], registers: Path, residents: int, seed: int) -> Any:
+def _generate_while(work: Callable[[], Any], registers: Path, residents: int, seed: int, *,
+                    progress: bool = False) -> Any:
     """Generate the registers in a child process while ``work`` runs here; ``work``'s result.
 
     Generating is ~10 s of single-core Python with the other core idle; the demo meanwhile opens its
@@ -224,7 +225,7 @@ def _generate_while(work: Callable[[], Any], registers: Path, residents: int, se
     from talentgraph.demo.generator import generate
 
     child = mp.get_context("spawn").Process(target=generate, args=(registers,), name="generate-registers",
-                                            kwargs={"residents": residents, "seed": seed})
+                                            kwargs={"residents": residents, "seed": seed, "progress": progress})
     child.start()
     result: Any = None
     try:
@@ -959,6 +960,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="Output directory.")
     p.add_argument("--residents", type=int, default=50_000, help="Number of residents (default 50000).")
     p.add_argument("--seed", type=int, default=7, help="Random seed (default 7).")
+    p.add_argument("--quiet", action="store_true", help="No progress bar.")
 
     p = add("ingest", cmd_ingest, "Run an ingest job or pipeline YAML (routes through a running server if one owns "
                                   "the data dir).")
