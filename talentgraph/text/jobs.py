@@ -16,7 +16,6 @@ to end (bench/RESULTS.md).
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,6 +25,7 @@ from typing import Any, Protocol
 
 from talentgraph.errors import TalentgraphError
 from talentgraph.graph.port import GraphStore
+from talentgraph.ingest.progress import JobProgress
 from talentgraph.schema.ontology import ONTOLOGY, Ontology
 from talentgraph.text.model import DocumentText, Extraction
 from talentgraph.text.store import document_id, is_unchanged, stored_state, write_extractions
@@ -143,36 +143,42 @@ def ingest_documents(graph: GraphStore, paths: Sequence[str | Path], *, job: str
     t0 = time.perf_counter()
     summary = DocsSummary(job=job, source=", ".join(str(p) for p in paths)[:500])
     run = extractor  # the shipped pipelines are loaded only once a document needs them
-    bar = _progress_bar(job, progress)
     pending: list[DocumentText | DocOutcome] = []  # a batch in reading order: texts, and files that failed
     # One writer thread: batch k is written while the pipeline reads batch k+1 (the engine's commit runs
     # outside the GIL), and batches are written in order, one at a time.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docs-writer")
     writing: Future[list[DocOutcome]] | None = None
+    writing_n = 0  # documents in the batch being written
 
     def collect() -> None:
         nonlocal writing
         if writing is not None:
-            for o in writing.result():
+            with bar.doing(f"writing {writing_n:,} documents to the graph"):
+                done = writing.result()
+            for o in done:
                 summary.count(o)
-                if bar is not None:
-                    bar.update(1)
+            bar.advance(len(done))
             writing = None
 
     def flush() -> None:
-        nonlocal run, writing
+        nonlocal run, writing, writing_n
         if not pending:
             return
         texts = [d for d in pending if isinstance(d, DocumentText)]
+        step = f"finding entities, links and facts in {len(texts):,} documents"
         if texts and run is None:
             run = SpacyExtractor(graph)
-        read = _extract_batch(graph, texts, run, ontology, force) if texts and run is not None else None
+            step = "loading the language pipelines, then " + step  # they load at the first document they read
+        with bar.doing(step):
+            read = _extract_batch(graph, texts, run, ontology, force) if texts and run is not None else None
         batch_items = list(pending)
         pending.clear()
         collect()  # the previous batch's write, before this one's starts
         writing = writer.submit(_store_batch, graph, batch_items, read, ontology, force)
+        writing_n = len(batch_items)
 
     items = read_paths(paths) if roots is None else _confined(paths, roots)
+    bar = JobProgress(job, enabled=progress, unit=" files")
     try:
         for item in items:
             pending.append(DocOutcome(item.path, "failed", reason=item.reason) if isinstance(item, ReadError) else item)
@@ -182,8 +188,7 @@ def ingest_documents(graph: GraphStore, paths: Sequence[str | Path], *, job: str
         collect()
     finally:
         writer.shutdown(wait=True)
-        if bar is not None:
-            bar.close()
+        bar.close()
     summary.seconds = round(time.perf_counter() - t0, 3)
     summary.rows_per_second = round(summary.rows_in / summary.seconds, 1) if summary.seconds > 0 else 0.0
     return summary
@@ -287,14 +292,6 @@ def _failed(d: DocumentText, exc: Exception, where: str) -> DocOutcome:
         log.exception("%s failed on %s", where, d.path)
         reason = f"{where} failed ({type(exc).__name__}: {exc})"
     return DocOutcome(d.path, "failed", None, d.title, d.language, reason=reason)
-
-
-def _progress_bar(job: str, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(desc=job, unit=" files", file=sys.stderr, dynamic_ncols=True, leave=True)
 
 
 __all__ = ["BATCH", "DocOutcome", "DocsSummary", "Extractor", "SpacyExtractor", "ingest_documents"]

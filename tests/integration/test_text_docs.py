@@ -488,3 +488,31 @@ def test_a_batch_is_one_write_and_a_bad_document_fails_alone(fresh_graph: GraphS
     seq = fresh_graph.last_seq()
     again = write_extractions(fresh_graph, good)
     assert [getattr(r, "status", r) for r in again] == ["unchanged", "unchanged"] and fresh_graph.last_seq() == seq
+
+
+def test_the_bar_names_the_pipelines_loading_and_the_batch_being_read(
+    data: Path, folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first batch loads the language pipelines and reads every document in it before one file is counted (16 s
+    at the demo's 200 documents on a slow machine): the bar says so while it lasts, and counts the files after."""
+    import time
+
+    from talentgraph.ingest import progress
+
+    class Slow(Fake):
+        def __call__(self, docs: Sequence[DocumentText]) -> Iterable[Extraction]:
+            time.sleep(0.3)  # what loading spaCy's pipelines takes, scaled down (the extraction is the fake's)
+            return list(super().__call__(docs))
+
+    monkeypatch.setattr(jobs, "SpacyExtractor", Slow)
+    monkeypatch.setattr(progress, "SAY_AFTER", 0.1)
+    monkeypatch.setattr(progress, "TICK", 0.02)
+    graph = _graph(data)
+    try:
+        summary = jobs.ingest_documents(graph, [folder], progress=True)
+    finally:
+        graph.close()
+    err = capsys.readouterr().err
+    assert re.search(r"loading the language pipelines, then finding entities, links and facts in 2 documents, \d+ s",
+                     err)
+    assert f"{summary.rows_in} files" in err and summary.rows_in == 4  # two texts, an empty file, a binary blob

@@ -80,3 +80,14 @@ def test_closing_stops_the_ticker_and_a_disabled_bar_runs_none() -> None:
     with quiet.doing("writing 1 row to the graph"):
         quiet.at(10_000)
     quiet.close(10_000)
+
+
+def test_a_job_that_counts_what_it_finishes_advances_and_closes_where_it_stands(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    bar = JobProgress("documents", enabled=True, unit=" files")
+    bar.advance(3)
+    bar.advance()
+    bar.close()
+    assert bar._bar.n == 4
+    assert "4 files" in capsys.readouterr().err
