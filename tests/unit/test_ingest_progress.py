@@ -3,6 +3,7 @@ count still is named once it has lasted, with its seconds, until it ends."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -12,50 +13,51 @@ from talentgraph.ingest import progress
 from talentgraph.ingest.progress import JobProgress
 
 
-def _wait_for(cond: object, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if cond():  # type: ignore[operator]
-            return True
-        time.sleep(0.01)
-    return False
+class _Screen:
+    """What the bars wrote to stderr so far, read as it comes."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+        self.text = ""
+
+    def shows(self, pattern: str, seconds: float = 5.0) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.text += self.capsys.readouterr().err
+            if re.search(pattern, self.text):
+                return True
+            time.sleep(0.01)
+        return False
 
 
-def test_a_step_that_lasts_is_named_with_its_seconds_and_cleared_when_it_ends(
+def _ticking(monkeypatch: pytest.MonkeyPatch, say_after: float) -> None:
+    monkeypatch.setattr(progress, "SAY_AFTER", say_after)
+    monkeypatch.setattr(progress, "TICK", 0.01)
+
+
+def test_a_step_that_lasts_is_named_with_its_seconds_a_nested_one_gives_way_and_both_clear(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(progress, "SAY_AFTER", 0.05)
-    monkeypatch.setattr(progress, "TICK", 0.01)
+    _ticking(monkeypatch, 0.05)
+    screen = _Screen(capsys)
     bar = JobProgress("residents", enabled=True)
-    with bar.doing("writing 100,000 rows to the graph"):
-        assert _wait_for(lambda: "writing 100,000 rows to the graph, 0 s" in capsys.readouterr().err)
-    assert bar._bar.postfix == ""  # the step is over: the bar no longer claims it
+    with bar.doing("ending what the file no longer lists"):
+        with bar.doing("writing 100,000 rows to the graph"):
+            assert screen.shows(r"writing 100,000 rows to the graph, \d+ s")
+        screen.text = ""
+        assert screen.shows(r"ending what the file no longer lists, \d+ s")  # the step around it, again
+    assert bar._bar.postfix == ""  # no step now: the bar no longer claims one
     bar.close(300)
-    err = capsys.readouterr().err
-    assert "300 rows" in err
+    assert screen.shows("300 rows")
 
 
 def test_a_quick_step_is_never_shown(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(progress, "SAY_AFTER", 30.0)
-    monkeypatch.setattr(progress, "TICK", 0.01)
+    _ticking(monkeypatch, 30.0)
     bar = JobProgress("areas", enabled=True)
     with bar.doing("writing 12 rows to the graph"):
         time.sleep(0.1)  # ten ticks, all under SAY_AFTER
     bar.close(12)
     assert "rows to the graph" not in capsys.readouterr().err
-
-
-def test_a_nested_step_gives_way_to_the_one_around_it(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(progress, "SAY_AFTER", 0.02)
-    monkeypatch.setattr(progress, "TICK", 0.01)
-    bar = JobProgress("residents", enabled=True)
-    with bar.doing("ending what the file no longer lists"):
-        with bar.doing("writing 5 rows to the graph"):
-            assert _wait_for(lambda: "writing 5 rows" in capsys.readouterr().err)
-        assert _wait_for(lambda: "ending what the file no longer lists" in capsys.readouterr().err)
-    bar.close(5)
 
 
 def test_the_count_follows_file_positions_in_steps_and_ends_at_every_row(capsys: pytest.CaptureFixture[str]) -> None:
