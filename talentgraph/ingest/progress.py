@@ -1,8 +1,8 @@
 """A job's progress bar: how far through its file the job has got, and what it is doing when that stands still.
 
-Used by the register jobs (``ingest/job.py``, rows) and the document jobs (``text/jobs.py``, files: the first batch
+Used by the register jobs (``ingest/job.py``, rows), the document jobs (``text/jobs.py``, files: the first batch
 loads the language pipelines and reads its documents before any file is counted, 16 s at the demo's 200 documents on
-a slow 2-core machine).
+a slow 2-core machine) and entity resolution (``resolve/run.py``, phases of 4–7 s each at the demo's scale there).
 
 The count is the file position of the last row the job has taken in (built, and put into a batch or the
 quarantine), not of the last row read: with row workers the reader runs ahead, and at the end of a large
@@ -37,7 +37,7 @@ STEP = 256
 class JobProgress:
     """The bar of one job (``enabled=False``: nothing is drawn and no thread runs)."""
 
-    def __init__(self, job: str, *, enabled: bool, unit: str = " rows") -> None:
+    def __init__(self, job: str, *, enabled: bool, unit: str = " rows", total: int | None = None) -> None:
         self._bar: Any = None
         self._shown = 0
         self._lock = threading.Lock()
@@ -49,7 +49,7 @@ class JobProgress:
         if enabled:
             from tqdm import tqdm
 
-            self._bar = tqdm(desc=job, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=True)
+            self._bar = tqdm(desc=job, unit=unit, total=total, file=sys.stderr, dynamic_ncols=True, leave=True)
             self._ticker = threading.Thread(target=self._tick, name=f"progress {job}", daemon=True)
             self._ticker.start()
 
@@ -66,12 +66,16 @@ class JobProgress:
             self._shown += n
 
     @contextmanager
-    def doing(self, step: str) -> Iterator[None]:
+    def doing(self, step: str, *, at_once: bool = False) -> Iterator[None]:
         """The job is busy with ``step`` (``writing 2,000 rows to the graph``) until the block ends; the step
-        before it, if any, is what it was doing again after."""
+        before it, if any, is what it was doing again after. ``at_once``: named from the start (a bar of phases,
+        each of which lasts), its seconds added once it has lasted ``SAY_AFTER``."""
         with self._lock:
             before = self._doing, self._since
             self._doing, self._since = step, time.monotonic()
+            if at_once and self._bar is not None:
+                self._said = True
+                self._bar.set_postfix_str(step)
         try:
             yield
         finally:
