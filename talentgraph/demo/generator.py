@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import math
 import random
-import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 from talentgraph.demo import codes, overlap, places
@@ -46,6 +44,7 @@ from talentgraph.demo.people import (
 from talentgraph.demo.registers import Labels, Register, fmt_birth, fmt_date, rand_date
 from talentgraph.demo.writers import write_csv, write_xlsx
 from talentgraph.errors import OntologyError
+from talentgraph.ingest.progress import JobProgress
 from talentgraph.schema.ontology import ONTOLOGY
 from talentgraph.schema.vocabularies import vocabulary
 
@@ -57,8 +56,6 @@ REGISTERS_VERSION = 4  # 4: English names (英文名称) of areas, buildings, ve
 
 # Ratios of the real community (50,000 residents, ~5,000 foreign, 2,136 party members).
 FOREIGN_SHARE = 0.10
-# The bar's residents count moves this often (a million residents: minutes of single-core Python).
-RESIDENTS_STEP = 5_000
 PARTY_SHARE = 2136 / 50_000
 VOLUNTEER_SHARE = 0.09
 # Records of people registered twice (see also overlap.py and variations.py for the other registers).
@@ -201,9 +198,7 @@ def _occupation_pool(labels: Labels) -> Weighted[Occupation]:
     return Weighted((o, o.weight) for o in OCCUPATIONS)
 
 
-def _residents(rng: random.Random, n: int, buildings: list[Building], labels: Labels,
-               made: Callable[[int], None] | None = None) -> list[Resident]:
-    """``made(i)``: called every ``RESIDENTS_STEP`` residents (a progress bar; it draws nothing from ``rng``)."""
+def _residents(rng: random.Random, n: int, buildings: list[Building], labels: Labels) -> list[Resident]:
     occupations = _occupation_pool(labels)
     lawyer = next(o for o in OCCUPATIONS if o.en == "Lawyer")
     n_foreign = round(n * FOREIGN_SHARE)
@@ -218,8 +213,6 @@ def _residents(rng: random.Random, n: int, buildings: list[Building], labels: La
         r.room = f"{rng.randint(1, 18)}{rng.randint(1, 4):02d}"
         r.moved_in = rand_date(rng, max(date(b.area.built, 1, 1), r.birth))
         out.append(r)
-        if made is not None and (i + 1) % RESIDENTS_STEP == 0:
-            made(i + 1)
     _ensure_russian_lawyers(rng, out, lawyer)
     return out
 
@@ -821,11 +814,12 @@ def _participation(rng: random.Random, w: World, projects: Register) -> Register
 # --- entry point -----------------------------------------------------------------------------------
 
 
-def build(*, residents: int = 50_000, seed: int = 7, progress: "GenerateProgress | None" = None) -> World:
+def build(*, residents: int = 50_000, seed: int = 7, progress: JobProgress | None = None) -> World:
     """Everything ``generate`` writes, in memory (tests and notebooks can look without files).
 
-    ``progress`` is told each stage; it never draws from the generator's random streams, so the world is the
-    same with or without it."""
+    ``progress`` is told each phase (``JobProgress.phase``); it draws nothing from the generator's random streams,
+    so the world is the same with or without it."""
+    bar = progress or JobProgress("generate", enabled=False)
     if residents < 100:
         raise ValueError(f"residents={residents}: the demo needs at least 100 residents to staff its groups.")
     rng = random.Random(seed)
@@ -834,11 +828,9 @@ def build(*, residents: int = 50_000, seed: int = 7, progress: "GenerateProgress
     rr = random.Random(f"{seed}/records")
     labels = Labels(rng)
     buildings = _buildings(rng)
-    if progress is not None:
-        progress.stage(f"residents 0 of {residents:,}")
-    people = _residents(rng, residents, buildings, labels, None if progress is None else progress.counter(residents))
-    if progress is not None:
-        progress.step("registers: households, party, volunteers, survey, groups, projects")
+    bar.phase(f"making {residents:,} residents")
+    people = _residents(rng, residents, buildings, labels)
+    bar.phase("making the registers: households, party, volunteers, survey, groups, projects")
     for r in people:
         if r.adult and not r.volunteer and rng.random() < (VOLUNTEER_SHARE * (1.6 if r.retired else 1.0)):
             r.volunteer = True
@@ -871,58 +863,15 @@ def build(*, residents: int = 50_000, seed: int = 7, progress: "GenerateProgress
                groups_members, _employment(rng, w), _co_building(rng, w), leaders,
                _participation(rng, w, projects), sponsorships]
     w.registers = {r.name: r for r in ordered}
-    if progress is not None:
-        progress.registers(len(ordered))
-        progress.step()
+    bar.expect(len(ordered) + 4)  # the residents, the registers, each register written, the truth, the documents
     return w
-
-
-class GenerateProgress:
-    """``generate``'s bar on stderr, one step per stage — the residents, the registers made from them, then each
-    file written — with the stage at hand named (a million residents take minutes on 2 cores, residents.csv alone
-    ~20 s to write), and the residents counted within theirs. ``enabled=False``: nothing is drawn."""
-
-    def __init__(self, *, enabled: bool) -> None:
-        self._bar: Any = None
-        # The residents, the registers, the truth file and the documents; one per register once they are known.
-        self._stages = 4
-        if enabled:
-            from tqdm import tqdm
-
-            self._bar = tqdm(desc="generate", total=self._stages, unit=" steps", file=sys.stderr,
-                             dynamic_ncols=True, leave=True)
-
-    def stage(self, name: str) -> None:
-        if self._bar is not None:
-            self._bar.set_postfix_str(name)
-
-    def counter(self, residents: int) -> Callable[[int], None]:
-        """What ``_residents`` calls as it goes: the residents made so far, on the bar."""
-        return lambda made: self.stage(f"residents {made:,} of {residents:,}")
-
-    def step(self, next_stage: str | None = None) -> None:
-        """The stage at hand is done; ``next_stage`` is named if given."""
-        if self._bar is not None:
-            if next_stage is not None:
-                self._bar.set_postfix_str(next_stage, refresh=False)
-            self._bar.update(1)
-
-    def registers(self, count: int) -> None:
-        """``count`` registers will be written, a step each."""
-        if self._bar is not None:
-            self._bar.total = self._stages + count
-            self._bar.refresh()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.set_postfix_str("", refresh=False)
-            self._bar.close()
 
 
 def generate(out_dir: Path, *, residents: int = 50_000, seed: int = 7, progress: bool = False) -> GeneratedRegisters:
     """Write the demo registers into ``out_dir``; run ``demo/jobs/pipeline.yaml`` with ``input_dir=out_dir``.
-    ``progress``: a bar on stderr (``GenerateProgress``)."""
-    bar = GenerateProgress(enabled=progress)
+    ``progress``: a bar on stderr naming each phase with its seconds (a million residents take minutes on 2 cores,
+    residents.csv alone ~20 s to write)."""
+    bar = JobProgress("generate", enabled=progress, unit=" steps")
     try:
         world = build(residents=residents, seed=seed, progress=bar)
         out_dir = Path(out_dir)
@@ -930,20 +879,19 @@ def generate(out_dir: Path, *, residents: int = 50_000, seed: int = 7, progress:
         paths: dict[str, Path] = {}
         for reg in world.registers.values():
             path = out_dir / reg.filename
-            bar.stage(f"writing {reg.filename} ({len(reg.rows):,} rows)")
+            bar.phase(f"writing {reg.filename} ({len(reg.rows):,} rows)")
             if reg.sheet:
                 write_xlsx(path, reg.sheet, reg.columns, reg.rows)
             else:
                 write_csv(path, reg.columns, reg.rows, reg.encoding)
             paths[reg.name] = path
-            bar.step()
         truth = out_dir / "truth.csv"
-        bar.stage("writing truth.csv")
+        bar.phase("writing truth.csv")
         write_csv(truth, ["record", "person"], sorted(world.truth.items()), "utf-8")
-        bar.step("writing documents")
+        bar.phase("writing documents")
         # Community documents about this world with gold spans, links and facts (text to graph, issue 11).
         write_documents(out_dir / "documents", world, seed=seed)
-        bar.step()
+        bar.phase(None)
     finally:
         bar.close()
     return GeneratedRegisters(

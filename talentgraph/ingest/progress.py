@@ -2,7 +2,8 @@
 
 Used by the register jobs (``ingest/job.py``, rows), the document jobs (``text/jobs.py``, files: the first batch
 loads the language pipelines and reads its documents before any file is counted, 16 s at the demo's 200 documents on
-a slow 2-core machine) and entity resolution (``resolve/run.py``, phases of 4–7 s each at the demo's scale there).
+a slow 2-core machine), and, counting phases (``JobProgress.phase``), entity resolution (``resolve/run.py``: 4–7 s a
+phase at the demo's scale there) and the demo's generator (``demo/generator.py``: a million residents take minutes).
 
 The count is the file position of the last row the job has taken in (built, and put into a batch or the
 quarantine), not of the last row read: with row workers the reader runs ahead, and at the end of a large
@@ -24,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 # A step is named on the bar once it has lasted this long (seconds), then refreshed every TICK seconds.
@@ -46,6 +47,8 @@ class JobProgress:
         self._said = False
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        self._phase = ExitStack()  # the phase at hand (``phase``)
+        self._phased = False
         if enabled:
             from tqdm import tqdm
 
@@ -64,6 +67,21 @@ class JobProgress:
         if self._bar is not None:
             self._bar.update(n)
             self._shown += n
+
+    def phase(self, name: str | None) -> None:
+        """The phase before, if any, is done (counted) and ``name`` begins, named at once; None: the last is done."""
+        self._phase.close()
+        if name is not None:  # named before the count moves: the bar never shows a phase done and none begun
+            self._phase.enter_context(self.doing(name, at_once=True))
+        if self._phased:
+            self.advance()
+        self._phased = True
+
+    def expect(self, total: int) -> None:
+        """The job will count ``total`` in all (known only once it is under way)."""
+        if self._bar is not None:
+            self._bar.total = total
+            self._bar.refresh()
 
     @contextmanager
     def doing(self, step: str, *, at_once: bool = False) -> Iterator[None]:
@@ -88,6 +106,7 @@ class JobProgress:
     def close(self, rows: int | None = None) -> None:
         """The job is done: the bar shows ``rows`` (every row of the file, empty ones too; None: the count as it
         stands) and stops."""
+        self._phase.close()
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join()

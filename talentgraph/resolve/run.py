@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,13 +92,13 @@ class Resolver:
         ``progress``: a bar on stderr through the phases (reading, training and scoring, writing), each seconds long
         at a district's scale."""
         _check_thresholds(threshold, review_floor)
-        bar = _Phases(progress)
+        bar = JobProgress("entity resolution", enabled=progress, unit=" phases", total=3)
         try:
             t0 = time.perf_counter()
-            bar.step("reading person records")
+            bar.phase("reading person records")
             table, recs = records.load(self.graph, self.ontology)
             loaded = time.perf_counter() - t0
-            bar.step(f"training and scoring on {len(recs):,} records")
+            bar.phase(f"training and scoring on {len(recs):,} records")
             trained = model.score(table, review_floor=review_floor, seed=seed)
             report = ResolveReport(records=len(recs), scored_pairs=len(trained.pairs), note=trained.note)
             candidates: list[Candidate] = []
@@ -114,9 +113,9 @@ class Resolver:
                 (self.dir / "model.json").write_text(json.dumps(trained.model, ensure_ascii=False, indent=1,
                                                                 default=str), encoding="utf-8")
             t1 = time.perf_counter()
-            bar.step(f"writing links of {len(candidates):,} scored pairs")
+            bar.phase(f"writing links of {len(candidates):,} scored pairs")
             self._apply(candidates, recs, report, self._stored(recs))
-            bar.step(None)
+            bar.phase(None)
         finally:
             bar.close()
         report.seconds = {"load": round(loaded, 3), "train": round(trained.seconds.get("train", 0.0), 3),
@@ -255,31 +254,6 @@ class Resolver:
             n_res, r_res = self.graph.upsert_batch(nodes[i:i + size], rels[i:i + size])
             report.canonicals_written += len(n_res.inserted) + len(n_res.updated)
             report.links_written += len(r_res.inserted) + len(r_res.updated)
-
-
-class _Phases:
-    """A bar over a run's phases (stderr), the phase at hand named and, once it lasts, its seconds (``JobProgress``:
-    training and scoring alone took 7 s at the demo's 56,000 records on a slow 2-core machine)."""
-
-    STEPS = 3
-
-    def __init__(self, enabled: bool) -> None:
-        self._bar = JobProgress("entity resolution", enabled=enabled, unit=" phases", total=self.STEPS)
-        self._phase = ExitStack()
-        self._started = False
-
-    def step(self, doing: str | None) -> None:
-        """The phase before is done; ``doing`` starts (None: the last one is done)."""
-        self._phase.close()
-        if doing is not None:  # named before the count moves, so the bar never shows a phase done and none begun
-            self._phase.enter_context(self._bar.doing(doing, at_once=True))
-        if self._started:
-            self._bar.advance()
-        self._started = True
-
-    def close(self) -> None:
-        self._phase.close()
-        self._bar.close()
 
 
 def _check_thresholds(threshold: float, review_floor: float) -> None:

@@ -93,3 +93,18 @@ def test_a_job_that_counts_what_it_finishes_advances_and_closes_where_it_stands(
     bar.close()
     assert bar._bar.n == 4
     assert "4 files" in capsys.readouterr().err
+
+
+def test_phases_are_named_at_once_counted_as_they_end_and_the_total_can_come_later(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    bar = JobProgress("generate", enabled=True, unit=" steps")
+    bar.phase("making 300 residents")
+    assert bar._bar.n == 0 and bar._bar.postfix == "making 300 residents"  # named before it has lasted
+    bar.phase("writing residents.csv (300 rows)")
+    assert bar._bar.n == 1 and bar._bar.postfix == "writing residents.csv (300 rows)"
+    bar.expect(3)
+    bar.phase(None)
+    assert bar._bar.n == 2 and bar._bar.postfix == ""
+    bar.close()
+    assert "2/3" in capsys.readouterr().err
