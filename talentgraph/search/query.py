@@ -7,7 +7,8 @@ query objects (``search/tantivy/compile.py``) or to an OpenSearch/Elasticsearch 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Union
 
 
@@ -69,4 +70,38 @@ def walk(q: Query) -> list[Query]:
     return out
 
 
-__all__ = ["Bool", "Fuzzy", "MatchAll", "Query", "Range", "Term", "Terms", "walk"]
+def without_absent(q: Query, present: Callable[[str, str], bool]) -> Query | None:
+    """``q`` without the clauses that cannot match because a token they need is in no document;
+    None when nothing can match. ``present(field, token)``: whether some document holds the token.
+
+    A term absent from the index matches nothing and adds nothing to any score, so the matches, their
+    scores (each term's BM25 weight depends on its own document frequency) and the order are those
+    of ``q``; the engine only stops looking them up. A query understood into concepts, scripts and
+    synonyms names a few hundred tokens over a dozen fields of which a few dozen occur at all, and an
+    engine that opens a term's postings in every segment spends most of a search on the rest.
+    Fuzzy and range clauses are kept as they are (they do not name one token)."""
+    if isinstance(q, Term):
+        return q if present(q.field, q.value) else None
+    if isinstance(q, Terms):
+        values = tuple(v for v in q.values if present(q.field, v))
+        return replace(q, values=values) if values else None
+    if not isinstance(q, Bool):
+        return q
+    must: list[Query] = []
+    filter_: list[Query] = []
+    for required, out in ((q.must, must), (q.filter, filter_)):
+        for x in required:
+            kept = without_absent(x, present)
+            if kept is None:  # a required clause that cannot match: neither can the bool
+                return None
+            out.append(kept)
+    should = [k for x in q.should if (k := without_absent(x, present)) is not None]
+    must_not = [k for x in q.must_not if (k := without_absent(x, present)) is not None]
+    if len(should) < q.minimum_should_match:
+        return None
+    if q.should and not should and not (must or filter_):
+        return None  # only optional clauses, none of which can match (not "everything except")
+    return replace(q, must=tuple(must), filter=tuple(filter_), should=tuple(should), must_not=tuple(must_not))
+
+
+__all__ = ["Bool", "Fuzzy", "MatchAll", "Query", "Range", "Term", "Terms", "walk", "without_absent"]

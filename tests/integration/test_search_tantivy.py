@@ -16,7 +16,7 @@ from talentgraph.errors import BadQueryError, StoreError
 from talentgraph.schema.ontology import ONTOLOGY, Property, PropType, SearchKind
 from talentgraph.search.mapping import build_doc
 from talentgraph.search.port import SearchDoc
-from talentgraph.search.query import MatchAll, Term
+from talentgraph.search.query import Bool, MatchAll, Term, Terms
 from talentgraph.search.service import SearchService
 from talentgraph.search.tantivy import TantivyIndex
 from talentgraph.search.tantivy.index import MAX_RESULT_WINDOW
@@ -171,3 +171,62 @@ def test_calls_are_checked_before_they_reach_tantivy(tmp_path: Path) -> None:
         with pytest.raises(StoreError, match=r"is closed\.") as e:
             call()
         assert str(tmp_path / "idx") in str(e.value) and e.value.hint == "Open a new TantivyIndex."
+
+
+def _many_absent(held: str, language: str = "ru") -> Bool:
+    """A query as understanding makes them: one held token among many no document holds, in several shapes."""
+    absent = [Term(f, f"不在{i}", 1.5) for i in range(40) for f in ("name", "name__bigram")]
+    return Bool(should=(Term("name", held, 3.0), *absent,
+                        Bool(must=(Term("name", held), Term("name", "无此词")), boost=5.0),
+                        Bool(should=(Terms("languages__facet", (language, "xx")),), boost=0.5)))
+
+
+def test_tokens_no_document_holds_are_left_out_of_the_engine_query_with_the_same_hits_and_scores(tmp_path: Path) -> None:
+    idx = TantivyIndex(tmp_path / "idx")
+    docs = small_docs("甲", 60)
+    docs[7] = build_doc(Node("per:0007", "Person", {"name": "乙7", "languages": ["ru"]}))
+    idx.index(docs)
+    idx.commit()
+    q = _many_absent("甲")
+    got = idx.search(q, filters=None, facets=["languages__facet"], limit=100, offset=0)
+    gen = idx._s.gen
+    searcher, pruned = gen.prepared(q, None)
+    whole = gen.compiler(q)  # every clause, as compiled before pruning
+    expect = searcher.search(whole, limit=100, count=True)
+    assert got.total == expect.count == 59 + 1  # every 甲, and 乙7 by its language
+    assert sorted((h.score, h.id) for h in got.hits) == sorted(
+        (score, searcher.doc(addr).get_first("id")) for score, addr in expect.hits)
+    assert dict(got.facets["languages__facet"]) == {"ru": 30, "en": 30}
+    # The engine is asked about the held token alone (and the held facet value), not the 80 absent ones.
+    assert repr(whole).count("TermQuery") == 85 and repr(pruned).count("TermQuery") == 2
+    idx.close()
+
+
+def test_a_token_first_written_after_a_search_is_found_by_the_same_query_object(tmp_path: Path) -> None:
+    path = tmp_path / "idx"
+    idx = TantivyIndex(path)
+    idx.index(small_docs("甲", 5))
+    idx.commit()
+    q = _many_absent("丙", "fr")  # the plan a service keeps for a text: one object, asked again
+    assert idx.search(q, filters=None, facets=(), limit=10, offset=0).total == 0
+    idx.index([build_doc(Node("per:0100", "Person", {"name": "丙", "languages": ["en"]}))])
+    idx.commit()
+    assert [h.id for h in idx.search(q, filters=None, facets=(), limit=10, offset=0).hits] == ["per:0100"]
+    idx.close()
+    # Written by another process (an ingest beside a running server): the next search sees it too.
+    reader = TantivyIndex(path)
+    q2 = _many_absent("丁", "fr")
+    assert reader.search(q2, filters=None, facets=(), limit=10, offset=0).total == 0
+    code = (
+        "from talentgraph.search.tantivy import TantivyIndex\n"
+        "from talentgraph.search.mapping import build_doc\n"
+        "from talentgraph.types import Node\n"
+        f"i = TantivyIndex({str(path)!r})\n"
+        "i.index([build_doc(Node('per:0200', 'Person', {'name': '丁', 'languages': ['en']}))])\n"
+        "i.commit()\n"
+        "i.close()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert [h.id for h in reader.search(q2, filters=None, facets=(), limit=10, offset=0).hits] == ["per:0200"]
+    reader.close()

@@ -49,7 +49,7 @@ from talentgraph.search.base import (
 from talentgraph.search.cache import LRU
 from talentgraph.search.mapping import ANALYSED, ID_FIELD, SOURCE_FIELD, TYPE_FIELD, FieldKind, SearchField
 from talentgraph.search.port import EncodedDoc, RawHit, RawResult, SearchCapabilities, SearchDoc
-from talentgraph.search.query import Bool, Query
+from talentgraph.search.query import Bool, Query, without_absent
 from talentgraph.search.tantivy.compile import Compiler
 
 log = logging.getLogger(__name__)
@@ -58,12 +58,13 @@ TOKENIZER = "tg_whitespace"  # analysis happened in Python: the engine only spli
 POINTER = "CURRENT"
 FIELDS_FILE = "fields.json"
 CURSOR_FILE = "cursor"
+META_FILE = "meta.json"  # Tantivy's: the segments of the last commit
 ID_KEYS_FILE = "id-keys"  # present when the generation carries ID_KEYS (built by this version or later)
 ID_KEYS = ("id__k0", "id__k1", "id__k2")
 """The id's first 24 UTF-8 bytes as three big-endian u64 fast fields: ordering by them is ordering by
 id (code point order), read for a batch of hits with ``Searcher.fast_field_values`` and no stored
 document. Ids longer than 24 bytes that share those bytes are told apart by their stored id."""
-COMPILED_CACHE_SIZE = 512  # compiled queries per generation (tantivy.Query objects are immutable)
+COMPILED_CACHE_SIZE = 512  # compiled queries per generation and commit (tantivy.Query objects are immutable)
 OVERFETCH = 500
 """Hits fetched past the page, so that a score tie at the page's end usually completes in the first
 search; when it does not, one more search completes it (no loop). Measured at 200k residents: where held
@@ -153,7 +154,8 @@ class _Generation:
         self.index.register_tokenizer(TOKENIZER, _analyzer())  # custom tokenizers are per Index object
         self.compiler = Compiler(self.index.schema, kinds, unknown="empty" if self.stale else "raise")
         self.kinds = kinds
-        self._compiled: LRU[tuple[int, Query | None], tuple[Query, tantivy.Query]] = LRU(COMPILED_CACHE_SIZE)
+        self._compiled: LRU[tuple[int, Query | None], tuple[Query, object, tantivy.Query]] = LRU(COMPILED_CACHE_SIZE)
+        self._reloaded_at: object = self._commit_stamp()
         self.writer: tantivy.IndexWriter | None = None
         self._form = wire_form("tantivy", fields, "keyed" if self.id_keys else "plain")
         self._encoder: JsonEncoder | None = None
@@ -165,20 +167,53 @@ class _Generation:
             self._encoder = JsonEncoder(kinds, keyed=self.id_keys, form=self._form)
         return self._encoder
 
-    def compiled(self, query: Query, filters: Query | None) -> tantivy.Query:
-        """``query`` narrowed by ``filters`` (a non-scoring filter clause), compiled once for a query
-        object seen again (the service keeps plans of repeated texts): keyed by the query's identity,
-        so the big tree is not hashed, and the entry holds the query, so that identity is not reused."""
+    def prepared(self, query: Query, filters: Query | None) -> tuple[tantivy.Searcher, tantivy.Query]:
+        """A searcher, and ``query`` narrowed by ``filters`` (a non-scoring filter clause) compiled for it
+        without the clauses on tokens that no document of that searcher holds (``without_absent``: the
+        same matches and scores, a fraction of the term lookups).
+
+        What a searcher holds changes with each commit, here or in another process (Tantivy's reader
+        follows ``meta.json``), so a compiled query is kept for the commit it was pruned at: keyed by
+        the query's identity (the service keeps plans of repeated texts; the big tree is not hashed, and
+        the entry holds the query, so that identity is not reused) and stamped with ``meta.json``'s
+        identity. A commit seen here first reloads the reader, so the searcher is at least that new;
+        one that lands while the searcher is taken leaves it either side, and the query is then
+        pruned for that searcher alone."""
+        stamp = self._commit_stamp()
+        if stamp != self._reloaded_at:
+            self.index.reload()
+            self._reloaded_at = stamp
+        searcher = self.index.searcher()
+        whole = query if filters is None else Bool(must=(query,), filter=(filters,))
+        if self._commit_stamp() != stamp:
+            return searcher, self._pruned_for(whole, searcher)
         key = (id(query), filters)
         try:
             cached = self._compiled.get(key)
         except TypeError:  # a filter built with a list: compile every time
-            return self.compiler(query if filters is None else Bool(must=(query,), filter=(filters,)))
-        if cached is not None and cached[0] is query:
-            return cached[1]
-        out = self.compiler(query if filters is None else Bool(must=(query,), filter=(filters,)))
-        self._compiled.put(key, (query, out))
-        return out
+            return searcher, self._pruned_for(whole, searcher)
+        if cached is not None and cached[0] is query and cached[1] == stamp:
+            return searcher, cached[2]
+        out = self._pruned_for(whole, searcher)
+        self._compiled.put(key, (query, stamp, out))
+        return searcher, out
+
+    def _pruned_for(self, query: Query, searcher: tantivy.Searcher) -> tantivy.Query:
+        def present(field: str, token: str) -> bool:
+            try:
+                return bool(searcher.doc_freq(field, token))
+            except ValueError:  # not an indexed text field of this generation: the compiler decides
+                return True
+
+        kept = without_absent(query, present)
+        return self.compiler(kept) if kept is not None else tantivy.Query.empty_query()
+
+    def _commit_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = (self.dir / META_FILE).stat()  # replaced (a new inode) by every commit
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def open_writer(self) -> tantivy.IndexWriter:
         if self.stale:
@@ -372,8 +407,7 @@ class TantivyIndex(BaseSearchIndex):
         s = self._s
         s.refresh()
         gen = s.gen  # one generation for the whole request, even if a rebuild swaps meanwhile
-        compiled = gen.compiled(req.query, req.filters)
-        searcher = gen.index.searcher()
+        searcher, compiled = gen.prepared(req.query, req.filters)
         names = [f for f in req.facets if f in gen.kinds]
         # The facet pass and the top-docs pass read the same postings independently, and Tantivy lets
         # go of the GIL in both: the facets are counted on another core meanwhile.
