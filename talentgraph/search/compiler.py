@@ -56,7 +56,7 @@ class QueryCompiler(ABC, Generic[T]):
         if not isinstance(q, (Term, Terms, Fuzzy, Range)):
             raise BadQueryError(f"Query node {q!r} is not part of the search query language.",
                                 hint="Build queries from talentgraph.search.query.")
-        if not self._searchable(q.field):
+        if not self.searchable(q.field):
             return self.match_none()
         if isinstance(q, Term):
             return self.term(q)
@@ -77,7 +77,7 @@ class QueryCompiler(ABC, Generic[T]):
             hint="Ranges need a numeric field; filter keyword facets with their values instead.",
         )
 
-    def _searchable(self, name: str) -> bool:
+    def searchable(self, name: str) -> bool:
         """True when the field can be queried; False when it should match nothing; else raises."""
         kind = self.kinds.get(name)
         if kind is not None and kind is not FieldKind.SOURCE:

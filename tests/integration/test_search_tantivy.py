@@ -199,6 +199,10 @@ def test_tokens_no_document_holds_are_left_out_of_the_engine_query_with_the_same
     assert dict(got.facets["languages__facet"]) == {"ru": 30, "en": 30}
     # The engine is asked about the held token alone (and the held facet value), not the 80 absent ones.
     assert repr(whole).count("TermQuery") == 85 and repr(pruned).count("TermQuery") == 2
+    # A clause on a field the index lacks is still reported, though another clause rules its bool out.
+    hidden = Bool(should=(Term("name", "甲"), Bool(must=(Term("name", "无此词"), Term("hobby", "chess")))))
+    with pytest.raises(BadQueryError, match="'hobby' is not searchable"):
+        idx.search(hidden, filters=None, facets=(), limit=10, offset=0)
     idx.close()
 
 

@@ -49,7 +49,7 @@ from talentgraph.search.base import (
 from talentgraph.search.cache import LRU
 from talentgraph.search.mapping import ANALYSED, ID_FIELD, SOURCE_FIELD, TYPE_FIELD, FieldKind, SearchField
 from talentgraph.search.port import EncodedDoc, RawHit, RawResult, SearchCapabilities, SearchDoc
-from talentgraph.search.query import Bool, Query, without_absent
+from talentgraph.search.query import Bool, Query, Term, Terms, walk, without_absent
 from talentgraph.search.tantivy.compile import Compiler
 
 log = logging.getLogger(__name__)
@@ -205,6 +205,11 @@ class _Generation:
             except ValueError:  # not an indexed text field of this generation: the compiler decides
                 return True
 
+        # A clause on a field this index lacks is reported (or, while an older mapping is served, matches
+        # nothing) as without pruning, even inside a bool that pruning drops for another clause.
+        for node in walk(query):
+            if isinstance(node, (Term, Terms)):
+                self.compiler.searchable(node.field)
         kept = without_absent(query, present)
         return self.compiler(kept) if kept is not None else tantivy.Query.empty_query()
 
