@@ -44,7 +44,8 @@ of every ingest figure). Then, per backend, in a child process of its own:
    - GraphQL ``search`` for the query set below with the facets a staff page asks for (languages, skills,
      nationality), highlights and explanations, against the compiled query sent bare to the engine (the
      service's plan, filters and facets for the analyst role, on Tantivy's searcher in this process or as
-     the DSL body through the bare OpenSearch client). The totals of both are checked to agree.
+     the DSL body through the bare OpenSearch client). The totals of both are checked to agree; each
+     query's own p50 / p95 on both sides is kept in the raw JSON (``search_by_query_ms``): which texts make the tail.
    A GET of ``/health`` on the same client (no auth or GraphQL; it reads the change-log head, which
    LadybugDB's store holds in memory and Neo4j answers in one round trip) is timed too: the HTTP floor
    (on the engines, the floor plus that round trip).
@@ -477,6 +478,12 @@ def time_http(url: str, key: str, settings: Any, requests: int, tag: str) -> dic
             log(tag, f"search: {requests} pairs …")
             gs, bs = alternate(lambda i: graphql(client, SEARCH, bodies[i]), lambda i: prepared[i](), order)
             out.update(_stats("search", gs) | _stats("bare", bs))
+            # Which texts make the tail: each query's own p50 / p95, GraphQL and bare (the samples are in order).
+            out["search_by_query_ms"] = {
+                SEARCH_QUERIES[q][0] + "".join(f" [{k}={','.join(v)}]" for k, v in SEARCH_QUERIES[q][1].items()): [
+                    round(pct(mine, .5), 2), round(pct(mine, .95), 2), round(pct(bare, .5), 2), round(pct(bare, .95), 2)]
+                for q in range(len(bodies))
+                for mine, bare in [([t for t, i in zip(gs, order) if i == q], [t for t, i in zip(bs, order) if i == q])]}
             out["search_p95_ratio"] = round(out["search_p95_ms"] / max(out["bare_p95_ms"], 1e-6), 2)
             out["search_totals"] = [g for g, _ in totals]
             out["ru_lawyer_hits_zh_en"] = [totals[0][0], totals[1][0]]
