@@ -234,3 +234,25 @@ def test_a_token_first_written_after_a_search_is_found_by_the_same_query_object(
     assert proc.returncode == 0, proc.stderr
     assert [h.id for h in reader.search(q2, filters=None, facets=(), limit=10, offset=0).hits] == ["per:0200"]
     reader.close()
+
+
+def test_nested_alternatives_reach_tantivy_folded_with_the_same_hits_and_scores(tmp_path: Path) -> None:
+    idx = TantivyIndex(tmp_path / "idx")
+    idx.index([build_doc(Node(f"per:{i:04d}", "Person", {"name": "甲" * (1 + i % 3) + ("乙" if i % 4 == 0 else ""),
+                                                          "languages": ["ru" if i % 2 else "en"]})) for i in range(80)])
+    idx.commit()
+    # As understanding nests them: a concept's held terms and its words, each group boosted, inside the query's.
+    q = Bool(should=(Bool(should=(Bool(should=(Terms("languages__facet", ("ru",)),), boost=25.0),
+                                  Bool(should=(Term("name", "甲", 1.5), Term("name", "乙", 0.5)), boost=0.3))),
+                     Bool(should=(Term("name", "乙", 3.0),), boost=2.0)))
+    got = idx.search(q, filters=None, facets=["languages__facet"], limit=80, offset=0)
+    gen = idx._s.gen
+    searcher, folded = gen.prepared(q, None)
+    nested = searcher.search(gen.compiler(q), limit=80, count=True)
+    assert got.total == nested.count == 80
+    expect = {searcher.doc(addr).get_first("id"): score for score, addr in nested.hits}
+    assert {h.id for h in got.hits} == set(expect)
+    assert all(abs(h.score - expect[h.id]) <= 1e-6 * expect[h.id] for h in got.hits)
+    assert [h.score for h in got.hits] == sorted((h.score for h in got.hits), reverse=True)
+    assert repr(gen.compiler(q)).count("BooleanQuery") == 6 and repr(folded).count("BooleanQuery") == 3
+    idx.close()

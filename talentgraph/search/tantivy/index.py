@@ -49,7 +49,7 @@ from talentgraph.search.base import (
 from talentgraph.search.cache import LRU
 from talentgraph.search.mapping import ANALYSED, ID_FIELD, SOURCE_FIELD, TYPE_FIELD, FieldKind, SearchField
 from talentgraph.search.port import EncodedDoc, RawHit, RawResult, SearchCapabilities, SearchDoc
-from talentgraph.search.query import Bool, Query, Term, Terms, walk, without_absent
+from talentgraph.search.query import Bool, Query, Term, Terms, flattened, walk, without_absent
 from talentgraph.search.tantivy.compile import Compiler
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,8 @@ class _Generation:
     def prepared(self, query: Query, filters: Query | None) -> tuple[tantivy.Searcher, tantivy.Query]:
         """A searcher, and ``query`` narrowed by ``filters`` (a non-scoring filter clause) compiled for it
         without the clauses on tokens that no document of that searcher holds (``without_absent``: the
-        same matches and scores, a fraction of the term lookups).
+        same matches and scores, a fraction of the term lookups) and with its nested alternatives folded
+        (``flattened``: Tantivy merges each union's postings on its own, once per level).
 
         What a searcher holds changes with each commit, here or in another process (Tantivy's reader
         follows ``meta.json``), so a compiled query is kept for the commit it was pruned at: keyed by
@@ -211,7 +212,7 @@ class _Generation:
             if isinstance(node, (Term, Terms)):
                 self.compiler.searchable(node.field)
         kept = without_absent(query, present)
-        return self.compiler(kept) if kept is not None else tantivy.Query.empty_query()
+        return self.compiler(flattened(kept)) if kept is not None else tantivy.Query.empty_query()
 
     def _commit_stamp(self) -> tuple[int, int, int] | None:
         try:
