@@ -173,6 +173,13 @@ def test_calls_are_checked_before_they_reach_tantivy(tmp_path: Path) -> None:
         assert str(tmp_path / "idx") in str(e.value) and e.value.hint == "Open a new TantivyIndex."
 
 
+def _committed(path: Path, docs: list[SearchDoc]) -> TantivyIndex:
+    idx = TantivyIndex(path)
+    idx.index(docs)
+    idx.commit()
+    return idx
+
+
 def _many_absent(held: str, language: str = "ru") -> Bool:
     """A query as understanding makes them: one held token among many no document holds, in several shapes."""
     absent = [Term(f, f"不在{i}", 1.5) for i in range(40) for f in ("name", "name__bigram")]
@@ -182,11 +189,9 @@ def _many_absent(held: str, language: str = "ru") -> Bool:
 
 
 def test_tokens_no_document_holds_are_left_out_of_the_engine_query_with_the_same_hits_and_scores(tmp_path: Path) -> None:
-    idx = TantivyIndex(tmp_path / "idx")
     docs = small_docs("甲", 60)
     docs[7] = build_doc(Node("per:0007", "Person", {"name": "乙7", "languages": ["ru"]}))
-    idx.index(docs)
-    idx.commit()
+    idx = _committed(tmp_path / "idx", docs)
     q = _many_absent("甲")
     got = idx.search(q, filters=None, facets=["languages__facet"], limit=100, offset=0)
     gen = idx._s.gen
@@ -208,9 +213,7 @@ def test_tokens_no_document_holds_are_left_out_of_the_engine_query_with_the_same
 
 def test_a_token_first_written_after_a_search_is_found_by_the_same_query_object(tmp_path: Path) -> None:
     path = tmp_path / "idx"
-    idx = TantivyIndex(path)
-    idx.index(small_docs("甲", 5))
-    idx.commit()
+    idx = _committed(path, small_docs("甲", 5))
     q = _many_absent("丙", "fr")  # the plan a service keeps for a text: one object, asked again
     assert idx.search(q, filters=None, facets=(), limit=10, offset=0).total == 0
     idx.index([build_doc(Node("per:0100", "Person", {"name": "丙", "languages": ["en"]}))])
@@ -237,10 +240,9 @@ def test_a_token_first_written_after_a_search_is_found_by_the_same_query_object(
 
 
 def test_nested_alternatives_reach_tantivy_folded_with_the_same_hits_and_scores(tmp_path: Path) -> None:
-    idx = TantivyIndex(tmp_path / "idx")
-    idx.index([build_doc(Node(f"per:{i:04d}", "Person", {"name": "甲" * (1 + i % 3) + ("乙" if i % 4 == 0 else ""),
-                                                          "languages": ["ru" if i % 2 else "en"]})) for i in range(80)])
-    idx.commit()
+    idx = _committed(tmp_path / "idx", [
+        build_doc(Node(f"per:{i:04d}", "Person", {"name": "甲" * (1 + i % 3) + ("乙" if i % 4 == 0 else ""),
+                                                  "languages": ["ru" if i % 2 else "en"]})) for i in range(80)])
     # As understanding nests them: a concept's held terms and its words, each group boosted, inside the query's.
     q = Bool(should=(Bool(should=(Bool(should=(Terms("languages__facet", ("ru",)),), boost=25.0),
                                   Bool(should=(Term("name", "甲", 1.5), Term("name", "乙", 0.5)), boost=0.3))),
