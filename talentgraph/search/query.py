@@ -106,15 +106,15 @@ def without_absent(q: Query, present: Callable[[str, str], bool]) -> Query | Non
 
 def flattened(q: Query) -> Query:
     """``q`` with every optional bool that holds only optional clauses folded into the bool it is optional in,
-    its boost carried into the clauses it held: the same matches, each scoring the same sum (up to the rounding
-    of its terms' products; no two differ by more than the engine's float precision).
+    its boost carried into the clauses it held: the same matches, each scoring the same sum up to float rounding
+    (the boost multiplies each clause's score before the sum rather than the sum after it).
 
     Understanding nests its alternatives — concepts, then each concept's held terms and its words in the text
     fields, each group boosted — and an engine that unions the postings of every level on its own merges the same
     documents once per level: Tantivy scores "speaks English" (81,567 of 225,700 documents) through three nested
     unions before intersecting it with "teaches", 3.2 ms where the folded query takes 2.2. A bool that requires
-    a number of its optional clauses (``minimum_should_match``) counts them, so neither it nor a bool inside it
-    is folded."""
+    a number of its optional clauses (``minimum_should_match``) counts them: nothing is folded into it, and it is
+    folded into nothing."""
     if not isinstance(q, Bool):
         return q
     should: list[Query] = []
