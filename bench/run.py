@@ -478,18 +478,25 @@ def time_http(url: str, key: str, settings: Any, requests: int, tag: str) -> dic
             log(tag, f"search: {requests} pairs …")
             gs, bs = alternate(lambda i: graphql(client, SEARCH, bodies[i]), lambda i: prepared[i](), order)
             out.update(_stats("search", gs) | _stats("bare", bs))
-            # Which texts make the tail: each query's own p50 / p95, GraphQL and bare (the samples are in order).
-            out["search_by_query_ms"] = {
-                SEARCH_QUERIES[q][0] + "".join(f" [{k}={','.join(v)}]" for k, v in SEARCH_QUERIES[q][1].items()): [
-                    round(pct(mine, .5), 2), round(pct(mine, .95), 2), round(pct(bare, .5), 2), round(pct(bare, .95), 2)]
-                for q in range(len(bodies))
-                for mine, bare in [([t for t, i in zip(gs, order) if i == q], [t for t, i in zip(bs, order) if i == q])]}
+            out["search_by_query_ms"] = _by_query(gs, bs, order)
             out["search_p95_ratio"] = round(out["search_p95_ms"] / max(out["bare_p95_ms"], 1e-6), 2)
             out["search_totals"] = [g for g, _ in totals]
             out["ru_lawyer_hits_zh_en"] = [totals[0][0], totals[1][0]]
     finally:
         bare.close()
         raw.close()
+    return out
+
+
+def _by_query(graphql_ms: Sequence[float], bare_ms: Sequence[float], order: Sequence[int]) -> dict[str, list[float]]:
+    """Which texts make the tail: each search query's own GraphQL p50, p95, then bare p50, p95 (``order``: the
+    query index of each sample)."""
+    out: dict[str, list[float]] = {}
+    for q, (text, filters) in enumerate(SEARCH_QUERIES):
+        label = text + "".join(f" [{k}={','.join(v)}]" for k, v in filters.items())
+        mine = [t for t, i in zip(graphql_ms, order) if i == q]
+        bare = [t for t, i in zip(bare_ms, order) if i == q]
+        out[label] = [round(pct(side, p), 2) for side in (mine, bare) for p in (.5, .95)]
     return out
 
 
