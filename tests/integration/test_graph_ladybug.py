@@ -180,3 +180,86 @@ def test_settle_checkpoints_beside_what_comes_next(tmp_path: Path) -> None:
     finally:
         g.close()
     assert g._closed
+
+
+def test_a_store_whose_directory_was_replaced_leaves_the_new_database_alone(tmp_path: Path) -> None:
+    """A process keeps its store open while its data directory is deleted and another process makes a new
+    database at the same path (a server left running, an ingest into a fresh directory). The engine names
+    its log by path, so the old store's checkpoints — at close too — would rename or remove the new
+    database's log: every row of the new one was gone after a reopen. The old store now says what happened
+    on every write and leaves the path alone."""
+    import shutil
+    import threading
+
+    path = tmp_path / "g"
+    old = LadybugGraphStore(path)
+    old.ensure_schema()
+    old.upsert_nodes([NodeRecord("Group", "grp:old", {"name": "旧", "kind": "culture_team"})])
+    shutil.rmtree(path)
+    new = LadybugGraphStore(path)  # the lock is on a file nobody can see any more: the path is free
+    try:
+        new.ensure_schema()
+        mine = [NodeRecord("Group", f"grp:new{i}", {"name": f"新{i}", "kind": "culture_team"}) for i in range(5)]
+        assert len(new.upsert_nodes(mine).inserted) == 5
+        with pytest.raises(StoreError) as err:
+            old.upsert_nodes([NodeRecord("Group", "grp:late", {"name": "晚", "kind": "culture_team"})])
+        assert f"{path} was deleted or replaced while this process (pid {os.getpid()})" in str(err.value)
+        assert "Restart this process" in (err.value.hint or "")
+        with pytest.raises(StoreError, match="deleted or replaced"):
+            old.ensure_schema()
+        with pytest.raises(StoreError, match="deleted or replaced"):
+            old.last_seq()  # what /health reads: the process reports itself unhealthy
+        old.settle()  # a background checkpoint: nothing to do for a displaced store
+        for t in [t for t in threading.enumerate() if t.name == "ladybug-checkpoint"]:
+            t.join(30)
+        old.close()
+        assert len(new.upsert_nodes([NodeRecord("Group", "grp:new9", {"name": "新9", "kind": "culture_team"})])
+                   .inserted) == 1
+    finally:
+        new.close()
+    again = LadybugGraphStore(path)
+    try:
+        assert again.count_nodes("Group") == 6  # the new database's rows, after the old store closed
+        assert "grp:old" not in again.get_nodes(["grp:old", "grp:new0"]) and "grp:new0" in again.get_nodes(["grp:new0"])
+    finally:
+        again.close()
+
+
+def test_the_process_lock_knows_when_its_path_names_another_file(tmp_path: Path) -> None:
+    from talentgraph.graph.ladybug.lock import ProcessLock
+
+    lock = ProcessLock(tmp_path / ".lock")
+    assert lock.held()
+    (tmp_path / ".lock").unlink()
+    assert not lock.held()
+    (tmp_path / ".lock").write_text("someone else\n")
+    assert not lock.held()
+    lock.release()
+    assert not lock.held()
+    other = ProcessLock(tmp_path / ".lock")
+    assert other.held()
+    other.release()
+
+
+@pytest.mark.anyio
+async def test_a_server_whose_data_directory_was_replaced_reports_itself_unhealthy(tmp_path: Path) -> None:
+    import shutil
+
+    from api_world import client
+
+    from talentgraph.access.gate import Gate
+    from talentgraph.config import Settings
+    from talentgraph.server import create_app
+
+    graph = LadybugGraphStore(tmp_path / "graph")
+    graph.ensure_schema()
+    app = create_app(graph, None, Settings(data_dir=tmp_path), gate=Gate(open_role="analyst"))
+    try:
+        async with client(app) as c:
+            assert (await c.get("/health")).json()["status"] == "ok"
+            shutil.rmtree(tmp_path / "graph")
+            LadybugGraphStore(tmp_path / "graph").close()  # someone's fresh database at the same path
+            r = await c.get("/health")
+            assert r.status_code == 503 and r.json()["status"] == "error"  # an orchestrator restarts it
+    finally:
+        graph.close()

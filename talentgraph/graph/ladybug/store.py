@@ -20,6 +20,7 @@ concurrently (Ladybug gives each read its own snapshot, also while a write is op
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -180,6 +181,8 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         self._copied_in_tx = False
         # True while the WAL may hold committed changes not yet checkpointed (see _transaction).
         self._wal_dirty = True
+        # Set once the data directory turned out to be deleted or replaced under this process (``_home``).
+        self._displaced = False
         # Bumped when a write transaction begins and when it ends: a snapshot scan's read-ahead window read
         # at one count is what the tables hold while the count is unchanged (``_scan_window``).
         self._writes = 0
@@ -258,6 +261,7 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         with self._write_lock:
             if self._closed:
                 raise StoreError(f"The graph store at {self.path} is closed.", hint="Open a new LadybugGraphStore.")
+            self._check_home()
             self._ensure_seq()
             seq_before = self._seq
             self._copied_in_tx = False
@@ -275,6 +279,8 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
             self._run(self._writer, "BEGIN TRANSACTION")
             try:
                 yield self._writer
+                # Again at the end: a batch runs for seconds, and COMMIT opens the log by its path.
+                self._check_home()
                 self._run(self._writer, "COMMIT")
                 self._head = self._seq
                 self._wal_dirty = True
@@ -284,10 +290,11 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
                     self._writer.execute("ROLLBACK")
                 except Exception:  # noqa: BLE001 - a failed COPY has already rolled the transaction back
                     pass
-                if self._copied_in_tx:
+                if self._copied_in_tx and not self._displaced:
                     # LadybugDB 0.22: rolling back a COPY into a non-empty table leaves the in-memory
                     # state corrupt (the next COPY aborts the process). Nothing of the transaction was
-                    # committed, so reopening the database from disk is the safe way on.
+                    # committed, so reopening the database from disk is the safe way on. (A displaced
+                    # store reopens nothing: the path holds another database, and it writes no more.)
                     self._reopen()
                 raise
             finally:
@@ -309,7 +316,7 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
     def _checkpoint_if_dirty(self) -> None:
         try:
             with self._write_lock:
-                if self._closed or not self._wal_dirty:
+                if self._closed or not self._wal_dirty or not self._home():
                     return
                 with self._checkpoints.exclusive():
                     self._run(self._writer, "CHECKPOINT")
@@ -317,6 +324,26 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         except Exception:  # the next write transaction checkpoints (and reports) as it always did
             log.warning("Background checkpoint of %s failed; the next write checkpoints first.", self.path,
                         exc_info=True)
+
+    def _home(self) -> bool:
+        """Whether the data directory is still the one this process opened (``lock.py``). LadybugDB names its
+        write-ahead log by path: once another process has made a database at that path, a checkpoint here
+        would rename or remove that database's log, so a displaced store writes and checkpoints no more."""
+        if self._lock.held() or self._closed:  # a closed store says so itself, where it is used
+            return True
+        if not self._displaced:
+            self._displaced = True
+            log.error("The graph database directory %s was deleted or replaced while this process had it open; "
+                      "it writes there no more. Restart the process.", self.path)
+        return False
+
+    def _check_home(self) -> None:
+        if not self._home():
+            raise StoreError(
+                f"The graph database directory {self.path} was deleted or replaced while this process "
+                f"(pid {os.getpid()}) had it open, so it writes there no more: another database may be there now.",
+                hint="Restart this process (a `talentgraph serve` left running, say) on the data directory you "
+                     "mean; what it wrote before the directory went is not in the one there now.")
 
     def _allocate_seqs(self, tx: lb.Connection, n: int) -> int:
         # One writer process (the lock file) and one writer thread (_write_lock): a counter in
@@ -330,6 +357,8 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         # Not behind the write lock: /health, a scoped role's every request and the change feed ask
         # for the head, and an open write transaction (an admin ingest's batch) or a checkpoint holds
         # that lock for seconds. What it has not committed is not the head yet.
+        # A displaced store's head is that of a database gone from its path: /health answers 503 with it.
+        self._check_home()
         head = self._head
         if head is not None:
             return head
@@ -347,6 +376,7 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
 
     def ensure_schema(self) -> None:
         with self._write_lock:
+            self._check_home()
             for statement in self.dialect.schema(self.ontology):
                 self._run(self._writer, statement)
             tables: list[tuple[str, Sequence[Any]]] = [
@@ -590,6 +620,12 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
                 for conn in self._readers:
                     conn.close()
                 self._readers.clear()
+            if not self._lock.held():
+                # Closing checkpoints, by path: into the database now at that path. Not from here.
+                try:
+                    self._writer.execute("CALL force_checkpoint_on_close=false")
+                except Exception:  # noqa: BLE001 - closing goes on; the error above has been logged
+                    log.warning("Could not turn off the checkpoint on close of %s.", self.path, exc_info=True)
             self._writer.close()
             self._db.close()
             self._lock.release()
