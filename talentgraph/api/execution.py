@@ -287,7 +287,7 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
             elif plan.is_list:
                 if not isinstance(value, (list, tuple)):
                     raise _NotPlain
-                out[response_name] = [self._plain_item(plan, details, item) for item in value]
+                out[response_name] = self._plain_list(plan, details, value)
             else:
                 out[response_name] = self._plain_value(plan, details, value)
         return out
@@ -303,6 +303,25 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
         nodes = [d.node for d in details]
         info = self.build_resolve_info(plan.field, nodes, parent_type, None)  # type: ignore[arg-type]
         return plan.fast(source, info, args)
+
+    def _plain_list(self, plan: _Plain, details: Any, items: list[Any] | tuple[Any, ...]) -> list[Any]:
+        """A list's items, completed as ``_plain_item`` would each; the items of one concrete object type share
+        their field set and plan, worked out once for the list rather than once per item (a search page's hits,
+        their highlights, its facets' values)."""
+        if plan.abstract is not None or plan.object_type is None or len(items) < 2:
+            return [self._plain_item(plan, details, item) for item in items]
+        object_type = plan.object_type
+        steps = self._object_steps(object_type, details)
+        out: list[Any] = []
+        for item in items:
+            if item is None:
+                if plan.item_non_null:
+                    raise _NotPlain
+                out.append(None)
+                continue
+            self._check_type(object_type, item)
+            out.append(self._plain_object(object_type, steps, item))
+        return out
 
     def _plain_item(self, plan: _Plain, details: Any, item: Any) -> Any:
         if item is None:
@@ -322,6 +341,11 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
             return coerced
         object_type = plan.object_type if plan.abstract is None else self._runtime_type(plan.abstract, value)
         assert object_type is not None
+        self._check_type(object_type, value)
+        return self._plain_object(object_type, self._object_steps(object_type, details), value)
+
+    @staticmethod
+    def _check_type(object_type: GraphQLObjectType, value: Any) -> None:
         if object_type.is_type_of is not None:
             try:
                 # Our types' checks (and strawberry's own) read the value only; a check reading info raises here.
@@ -330,13 +354,15 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
                 raise _NotPlain from None
             if checked is not True:  # False, or an awaitable: graphql-core's path
                 raise _NotPlain
+
+    def _object_steps(self, object_type: GraphQLObjectType, details: Any) -> _Steps:
         grouped, defer_usages, _forbidden = self.collect_subfields(object_type, details)
         if defer_usages:
             raise _NotPlain
         steps = self._steps(object_type, grouped)
         if steps is None:
             raise _NotPlain
-        return self._plain_object(object_type, steps, value)
+        return steps
 
     def _runtime_type(self, abstract: GraphQLInterfaceType | GraphQLUnionType, value: Any) -> GraphQLObjectType:
         """The object type ``value`` completes as, or _NotPlain where graphql-core would raise or await."""

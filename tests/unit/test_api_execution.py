@@ -61,6 +61,32 @@ def test_same_data_and_errors_as_graphql_core() -> None:
     assert _run(plain).errors  # the refused value still errs, at its path, through graphql-core
 
 
+def _many(bad: str | None) -> SearchResult:
+    """Three hits and three facet values (a list's items share one plan), ``bad`` spoiling the second's."""
+    one = _result()
+    hits = [SearchHit(id=strawberry.ID(f"per:{i}"), type="Person", score=1.0 + i,
+                      title=None if bad == "title" and i == 1 else f"人{i}", explanations=[f"{i} ← name"],
+                      highlights=[Highlight(field="name", fragments=[f"<mark>{i}</mark>", "x"])] * (i + 1))
+            for i in range(3)]
+    values = [SearchFacetValue(value=f"v{i}", count="no" if bad == "count" and i == 1 else i, display=str(i),
+                               label=f"值{i}", label_zh=f"值{i}", label_en=f"v{i}") for i in range(3)]
+    return SearchResult(total_count=3, hits=hits, facets=[SearchFacet(field="languages", values=values)] * 2,
+                        page_info=one.page_info)
+
+
+def test_lists_of_objects_complete_as_graphql_core_completes_them() -> None:
+    plain = strawberry.Schema(query=Query, execution_context_class=PlainDataExecutor)
+    default = strawberry.Schema(query=Query)
+    for bad in (None, "title", "count"):
+        ROOT["result"] = _many(bad)
+        a, b = _run(default), _run(plain)
+        assert a.data == b.data and bool(b.errors) == (bad == "count")  # a title may be null, a count not text
+        assert [(e.message, e.path) for e in a.errors or ()] == [(e.message, e.path) for e in b.errors or ()]
+        if bad is None:
+            assert [h["id"] for h in b.data["search"]["hits"]] == ["per:0", "per:1", "per:2"]
+            assert len(b.data["search"]["hits"][2]["highlights"]) == 3
+
+
 def test_fields_with_resolvers_take_graphql_cores_path() -> None:
     schema = strawberry.Schema(query=Query, execution_context_class=PlainDataExecutor)
     graphql_schema = schema._schema
