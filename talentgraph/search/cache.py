@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+_MISSING = object()
 
 
 class LRU(Generic[K, V]):
@@ -24,19 +25,23 @@ class LRU(Generic[K, V]):
     def get_or_make(self, key: K, make: Callable[[], V]) -> V:
         """The value cached under ``key``, or ``make()``'s (cached; an exception is not)."""
         with self._lock:
-            if key in self._items:
+            found = self._items.get(key, _MISSING)
+            if found is not _MISSING:
                 self._items.move_to_end(key)
-                return self._items[key]
+                return found  # type: ignore[return-value]
         value = make()
         self.put(key, value)
         return value
 
     def get(self, key: K) -> V | None:
+        # One lookup and the move, not three hashings of the key: keys are tuples (their hash is not kept), and
+        # a search page asks for ~80 of them.
         with self._lock:
-            if key not in self._items:
+            found = self._items.get(key, _MISSING)
+            if found is _MISSING:
                 return None
             self._items.move_to_end(key)
-            return self._items[key]
+            return found  # type: ignore[return-value]
 
     def put(self, key: K, value: V) -> None:
         with self._lock:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -554,7 +555,8 @@ class SearchService:
                   views: dict[tuple[str, bool], _RowView]) -> _RowView:
         """What the caller reads on this row (as ``_sees`` says), worked out once per request for
         each (type, whether the row is in the caller's areas) and kept in ``views``."""
-        inside = vis is not None and any(v in vis.places for d in vis.place_fields for v in _as_list(src.get(d)))
+        inside = vis is not None and bool(vis.places) and any(
+            v in vis.places for d in vis.place_fields for v in _as_list(src.get(d)))
         view = views.get((type_name, inside))
         if view is None:
             sees: Callable[[str], bool] = lambda prop: True
@@ -792,7 +794,7 @@ class SearchService:
             if any(spans[prop]):
                 out.append(f"{seg.text} ← {prop}")
         if not seg.cjk:
-            token = analysis.keyword_token(seg.text)
+            token = _keyword_token(seg.text)
             for f in self._codes:
                 if any(
                     analysis.keyword_token(str(v)) == token
@@ -862,6 +864,12 @@ def _also(src: dict[str, Any]) -> dict[str, list[Any]]:
     if not isinstance(raw, dict):
         return {}
     return {str(k): _as_list(v) for k, v in raw.items()}
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyword_token(text: str) -> str:
+    """``analysis.keyword_token`` of a segment's text, which every hit's explanation compares (``_explain``)."""
+    return analysis.keyword_token(text)
 
 
 def _flag_text(value: Any) -> Any:
