@@ -485,6 +485,7 @@ def _serve(stores: Any, settings: Settings, *, open_role: str | None = None,
     import uvicorn
 
     from talentgraph.access.gate import Gate, local_token
+    from talentgraph.http_protocol import http_protocol
     from talentgraph.server import create_app
 
     access = _access(settings)
@@ -532,12 +533,12 @@ def _serve(stores: Any, settings: Settings, *, open_role: str | None = None,
     proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     try:
         # X-Forwarded-For is believed only from configured proxies (uvicorn's default trusts 127.0.0.1).
-        # h11 refuses a request head that arrives in pieces past 16 KiB with a plain-text 400 of its own; a
-        # long URL (a GraphQL GET, a staff search of 5,000 characters: 45 KB percent-encoded) reaches the app
-        # up to the size of a body instead, and is answered there, in the one error shape.
+        # A long URL (a GraphQL GET, a staff search of 5,000 characters: 45 KB percent-encoded) reaches the app
+        # up to the size of a body, in however many pieces, and is answered there, in the one error shape;
+        # a longer head is refused with 431 before the app (``http_protocol``).
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
                     proxy_headers=bool(proxies), forwarded_allow_ips=",".join(proxies) or None,
-                    h11_max_incomplete_event_size=max(settings.max_body_bytes, 64 * 1024))
+                    http=http_protocol(max(settings.max_body_bytes, 64 * 1024)))
     finally:
         state.unlink(missing_ok=True)
 
