@@ -601,8 +601,10 @@ def generation() -> tuple[int, int]:
     return _SEGMENTER.generation, _vocabularies_generation()
 
 
+@lru_cache(maxsize=NAME_CACHE)
 def keyword_token(value: str) -> str:
-    """The token ``analyze_keyword`` emits for one id (used to build term queries)."""
+    """The token ``analyze_keyword`` emits for one id (used to build term queries, and by every hit's explanation
+    for its segment and its codes: memoised, as it is a function of the value alone)."""
     return fit(normalize(value).replace(" ", "_"))[0]
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -543,7 +542,7 @@ class SearchService:
         if vis is None:
             return lambda prop: True
         read = vis.read
-        inside = any(v in vis.places for d in vis.place_fields for v in _as_list(src.get(d)))
+        inside = _in_areas(src, vis)
 
         def sees(prop: str) -> bool:
             grant = read.get((type_name, prop))
@@ -555,8 +554,7 @@ class SearchService:
                   views: dict[tuple[str, bool], _RowView]) -> _RowView:
         """What the caller reads on this row (as ``_sees`` says), worked out once per request for
         each (type, whether the row is in the caller's areas) and kept in ``views``."""
-        inside = vis is not None and bool(vis.places) and any(
-            v in vis.places for d in vis.place_fields for v in _as_list(src.get(d)))
+        inside = vis is not None and _in_areas(src, vis)
         view = views.get((type_name, inside))
         if view is None:
             sees: Callable[[str], bool] = lambda prop: True
@@ -794,7 +792,7 @@ class SearchService:
             if any(spans[prop]):
                 out.append(f"{seg.text} ← {prop}")
         if not seg.cjk:
-            token = _keyword_token(seg.text)
+            token = analysis.keyword_token(seg.text)
             for f in self._codes:
                 if any(
                     analysis.keyword_token(str(v)) == token
@@ -866,10 +864,9 @@ def _also(src: dict[str, Any]) -> dict[str, list[Any]]:
     return {str(k): _as_list(v) for k, v in raw.items()}
 
 
-@functools.lru_cache(maxsize=1024)
-def _keyword_token(text: str) -> str:
-    """``analysis.keyword_token`` of a segment's text, which every hit's explanation compares (``_explain``)."""
-    return analysis.keyword_token(text)
+def _in_areas(src: dict[str, Any], vis: Visibility) -> bool:
+    """Whether one of the row's stored place ids is in the caller's areas (none: a caller without areas)."""
+    return bool(vis.places) and any(v in vis.places for d in vis.place_fields for v in _as_list(src.get(d)))
 
 
 def _flag_text(value: Any) -> Any:

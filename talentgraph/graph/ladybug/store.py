@@ -615,16 +615,17 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         with self._write_lock:
             if self._closed:
                 return
+            displaced = not self._home()
             self._closed = True
             with self._readers_lock:
                 for conn in self._readers:
                     conn.close()
                 self._readers.clear()
-            if not self._lock.held():
+            if displaced:
                 # Closing checkpoints, by path: into the database now at that path. Not from here.
                 try:
                     self._writer.execute("CALL force_checkpoint_on_close=false")
-                except Exception:  # noqa: BLE001 - closing goes on; the error above has been logged
+                except Exception:  # noqa: BLE001 - closing goes on; _home has logged what happened
                     log.warning("Could not turn off the checkpoint on close of %s.", self.path, exc_info=True)
             self._writer.close()
             self._db.close()
