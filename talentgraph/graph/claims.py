@@ -99,10 +99,13 @@ def fresh(values: Mapping[str, Any], source: Provenance | None, ts: str) -> tupl
     return props, (fresh_prov(source, ts, fresh_claims(props)) if props else None)
 
 
-def fresh_claims(props: Mapping[str, Any]) -> str:
+def fresh_claims(props: Mapping[str, Any], *, float_free: bool | None = None) -> str:
     """The ``"c"`` part of a new node's ``prov`` (``props``: its jsonable values, no nulls); it does
-    not depend on the write's time, so it can be worked out where the record is built."""
-    return jsontext.dumps({name: [[0, v]] for name, v in props.items()}, float_free=not jsontext.has_float(props))
+    not depend on the write's time, so it can be worked out where the record is built. ``float_free``:
+    what ``jsontext.has_float(props)`` says, when the caller has asked it already."""
+    if float_free is None:
+        float_free = not jsontext.has_float(props)
+    return jsontext.dumps({name: [[0, v]] for name, v in props.items()}, float_free=float_free)
 
 
 def fresh_prov(source: Provenance | None, ts: str, claims_text: str) -> str:

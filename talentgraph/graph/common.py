@@ -51,8 +51,12 @@ def content_hash(props: Mapping[str, Any]) -> str:
     Nulls are dropped so that omitting a property and setting it to null hash the same; list order
     is kept because it can carry meaning (e.g. languages listed by fluency).
     """
-    canonical = {k: jsonable(v) for k, v in props.items() if v is not None}
-    text = jsontext.dumps(canonical, sort_keys=True)
+    return _canonical_hash({k: jsonable(v) for k, v in props.items() if v is not None})
+
+
+def _canonical_hash(canonical: Mapping[str, Any], *, float_free: bool = False) -> str:
+    """``content_hash`` of values already as JSON stores them, nulls dropped."""
+    text = jsontext.dumps(canonical, sort_keys=True, float_free=float_free)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -68,9 +72,12 @@ class PreparedNode(NodeRecord):
 
     @classmethod
     def of(cls, rec: NodeRecord) -> PreparedNode:
+        # The values as JSON stores them, and whether a float is among them, once for both texts.
         fresh = {name: jsonable(value) for name, value in rec.props.items() if value is not None}
+        float_free = not jsontext.has_float(fresh)
         return cls(rec.type, rec.id, rec.props, rec.provenance, rec.names,
-                   fresh_hash=content_hash(fresh), fresh_claims=fresh_claims(fresh) if fresh else "")
+                   fresh_hash=_canonical_hash(fresh, float_free=float_free),
+                   fresh_claims=fresh_claims(fresh, float_free=float_free) if fresh else "")
 
 
 def split_props(props: Mapping[str, Any]) -> tuple[Props, Props]:

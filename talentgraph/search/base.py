@@ -184,7 +184,12 @@ class BaseSearchIndex(ABC):
         self._check_open()
         return self._search(SearchRequest(query, filters, facets, limit, offset, facet_size, ranks(query)))
 
-    def rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int:
+    def rebuild_encoder(self) -> DocEncoder:
+        """How ``rebuild`` encodes documents; picklable, for the document worker."""
+        self._check_open()
+        return self._rebuild_encoder()
+
+    def rebuild(self, docs: Iterable[SearchDoc | EncodedDoc], cursor: int) -> int:
         """Build a fresh index from ``docs`` beside the live one, then swap atomically."""
         self._check_open()
         return self._rebuild(docs, check_cursor(cursor))
@@ -252,7 +257,10 @@ class BaseSearchIndex(ABC):
     def _search(self, req: SearchRequest) -> RawResult: ...
 
     @abstractmethod
-    def _rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int: ...
+    def _rebuild_encoder(self) -> DocEncoder: ...
+
+    @abstractmethod
+    def _rebuild(self, docs: Iterable[SearchDoc | EncodedDoc], cursor: int) -> int: ...
 
     @abstractmethod
     def _close(self) -> None:

@@ -96,6 +96,11 @@ class DocBuilder:
         self._queued = 0
         self.lost = False  # the worker died: everything is built in this process from then on
 
+    @property
+    def form(self) -> str:
+        """The wire form it encodes documents in (``EncodedDoc.form``)."""
+        return self._encode.form
+
     @staticmethod
     def available() -> bool:
         return "fork" in mp.get_all_start_methods()

@@ -98,6 +98,10 @@ class SearchIndex(Protocol):
     def mapping_stale(self) -> bool:
         """The live index was built for another search mapping (an upgrade changed the ontology's searchable
         fields): it still answers queries, but takes no writes until ``rebuild``."""
-    def rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int:
-        """Build a fresh index from ``docs`` beside the live one, then swap atomically."""
+    def rebuild_encoder(self) -> DocEncoder:
+        """How ``rebuild`` encodes documents (the index it makes has the current mapping, in the engine's newest
+        form, which the live index may not have); picklable, for the document worker."""
+    def rebuild(self, docs: Iterable[SearchDoc | EncodedDoc], cursor: int) -> int:
+        """Build a fresh index from ``docs`` (documents, or bodies from ``rebuild_encoder``) beside the live one,
+        then swap atomically."""
     def close(self) -> None: ...

@@ -22,7 +22,7 @@ import logging
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -34,7 +34,7 @@ from talentgraph.schema.ontology import ONTOLOGY, DerivedField, Flag, Hop, Linke
 from talentgraph.search import analysis, docpool
 from talentgraph.search.docpool import DocBuilder, DocInput, build_here
 from talentgraph.search.mapping import document_properties
-from talentgraph.search.port import EncodedDoc, SearchDoc, SearchIndex
+from talentgraph.search.port import DocEncoder, EncodedDoc, SearchDoc, SearchIndex
 from talentgraph.search.writer import IndexFeeder
 from talentgraph.types import Cmp, Edge, Link, Node, SortKey
 
@@ -225,25 +225,13 @@ class SearchProjector:
         Nodes written while the tables are read are the next sync's (its log starts after ``head``). Every entity
         name is learned before any document is cut, as a rebuild does."""
         self._learn_from_graph()
-        types = sorted((t.name for t in self.ontology.node_types), key=lambda name: not self._learns_names(name))
+        types = self._types_to_scan()
         total = sum(self.graph.count_nodes(t) for t in types)
         projecting = _bar("search sync: documents", total, " docs", progress)
-
-        def node_chunks() -> Iterator[tuple[list[Node], int]]:
-            for type_name in types:
-                after: str | None = None
-                while True:
-                    page = self.graph.scan_nodes(type_name, after, BATCH, fields=self._doc_fields)
-                    if page.items:
-                        yield [n for _, n in page.items], len(page.items)
-                    if page.next is None:
-                        break
-                    after = page.next
-
         # The index is empty as committed, and each node is projected once: its documents are all new (what a failed
         # sync left uncommitted is dropped first).
         self.index.discard_uncommitted()
-        indexed, _hidden = self._write(node_chunks(), total, projecting, new=True)  # hidden records were never indexed
+        indexed, _hidden = self._write(self._scanned(types), total, projecting, new=True)  # hidden: never indexed
         projecting.set_postfix_str("committing")
         self._save_lexicon()
         self.index.set_cursor(head)
@@ -251,31 +239,57 @@ class SearchProjector:
         projecting.close()
         return SyncReport(changes_read=head, indexed=indexed, deleted=0, cursor=head)
 
+    def _types_to_scan(self) -> list[str]:
+        """Every node type, those whose names teach the segmenter first."""
+        return sorted((t.name for t in self.ontology.node_types), key=lambda name: not self._learns_names(name))
+
+    def _scanned(self, types: Sequence[str]) -> Iterator[tuple[list[Node], int]]:
+        """Every node of ``types`` in chunks of ``BATCH``, read one table at a time with only the properties
+        documents are built from (``scan_nodes``), each chunk with its node count."""
+        for type_name in types:
+            after: str | None = None
+            while True:
+                page = self.graph.scan_nodes(type_name, after, BATCH, fields=self._doc_fields)
+                if page.items:
+                    yield [n for _, n in page.items], len(page.items)
+                if page.next is None:
+                    break
+                after = page.next
+
     def _write(self, chunks: Iterator[tuple[list[Node], int]], expected: int, bar: Any, *,
                new: bool = False) -> tuple[int, set[str]]:
         """The documents of each chunk of nodes (with how many records it stands for, for ``bar``) written to the
-        index; how many were written, and the ids of records that must not have one (``_inputs``).
-
-        A worker process builds the documents while the next chunk is read (``docpool``: in pieces; when the worker
-        has ``AHEAD_DOCS`` waiting, this process builds the next piece itself, and at the end it takes back what the
-        worker has not started), and a thread writes them (``writer``)."""
-        with self._builder_lock:
-            builder, self._builder = self._builder, None
-        if expected < docpool.MIN_DOCS or not DocBuilder.available():
-            if builder is not None:
-                builder.close()
-            builder = None
-        elif builder is None:
-            builder = DocBuilder(self.index.encoder())
+        index by a thread (``writer``) while the next are built (``_built``); how many were written, and the ids of
+        records that must not have one (``_inputs``)."""
         feeder = IndexFeeder(self.index, new=new)
         indexed = 0
         hidden: set[str] = set()
+        built = self._built(chunks, expected, self.index.encoder(), hidden)
+        try:
+            for docs, count in built:
+                indexed += feeder.put(docs)
+                bar.update(count)
+            indexed += feeder.drain()
+        finally:
+            built.close()  # after an error: the document worker ends here, not when the generator is collected
+            feeder.close()
+        return indexed, hidden
 
-        def put(docs: Sequence[SearchDoc] | Sequence[EncodedDoc], count: int) -> None:
-            nonlocal indexed
-            indexed += feeder.put(docs)
-            bar.update(count)
+    def _built(self, chunks: Iterator[tuple[list[Node], int]], expected: int, encode: DocEncoder,
+               hidden: set[str]) -> Generator[tuple[Sequence[SearchDoc] | Sequence[EncodedDoc], int], None, None]:
+        """The documents of each chunk of nodes as they are built, with how many records they stand for; the ids of
+        records that must not have a document are added to ``hidden``.
 
+        A worker process builds the documents, encoded by ``encode``, while the next chunk is read (``docpool``: in
+        pieces; when the worker has ``AHEAD_DOCS`` waiting, this process builds the next piece itself, and at the
+        end it takes back what the worker has not started)."""
+        with self._builder_lock:
+            builder, self._builder = self._builder, None
+        if builder is not None and (expected < docpool.MIN_DOCS or builder.form != encode.form):
+            builder.close()  # started for another encoding (a rebuild's), or too few documents to repay it
+            builder = None
+        if builder is None and expected >= docpool.MIN_DOCS and DocBuilder.available():
+            builder = DocBuilder(encode)
         try:
             while True:
                 # A chunk's nodes, inputs and documents are many acyclic objects that live until it is handed over:
@@ -288,26 +302,21 @@ class SearchProjector:
                     inputs, gone = self._inputs(nodes)
                     hidden |= gone
                     if builder is None:
-                        put(build_here(inputs), n)
+                        yield build_here(inputs), n
                     else:
                         for piece, k in docpool.pieces(inputs, n, docpool.PIECE):
                             if builder.queued() < docpool.AHEAD_DOCS:
                                 builder.submit(piece, k)
                             else:
-                                put(build_here(piece), k)
-                            for encoded, done in builder.finished():
-                                put(encoded, done)
+                                yield build_here(piece), k
+                            yield from builder.finished()
                     del chunk, nodes, inputs
                 release_free_memory()  # the chunk's nodes and query results (talentgraph/memory.py)
             if builder is not None:
-                for docs, done in builder.drain():
-                    put(docs, done)
-            indexed += feeder.drain()
+                yield from builder.drain()
         finally:
-            feeder.close()
             if builder is not None:
                 builder.close()
-        return indexed, hidden
 
     # --- full rebuild ---------------------------------------------------------------------------
 
@@ -321,18 +330,25 @@ class SearchProjector:
         # names whatever order the types are read in.
         self._learn_from_graph()
         self._save_lexicon()
-        total = sum(self.graph.count_nodes(t.name) for t in self.ontology.node_types) if progress else None
+        types = self._types_to_scan()
+        total = sum(self.graph.count_nodes(t) for t in types)
         bar = _bar("search rebuild", total, " nodes", progress)
+        # Built as the first sync builds them (tables scanned, a document worker beside this process), encoded for
+        # the index the rebuild makes, which may differ from the live one (an upgrade's mapping, an older form).
+        self._parents = {}
+        built = self._built(self._scanned(types), total, self.index.rebuild_encoder(), set())
 
-        def docs() -> Iterator[SearchDoc]:
-            for nodes, page in self.all_doc_pages():
+        def docs() -> Iterator[SearchDoc | EncodedDoc]:
+            for page, count in built:
                 yield from page
-                bar.update(nodes)
+                bar.update(count)
             bar.set_postfix_str("committing")
 
         try:
             return self.index.rebuild(docs(), cursor)
         finally:
+            built.close()
+            self._parents = {}
             bar.close()
 
     def all_docs(self) -> Iterator[SearchDoc]:

@@ -154,9 +154,18 @@ def test_sync_in_narrow_windows_over_a_pruned_log_ends_where_one_window_does(tmp
     assert docs[3] == docs[100_000] == {f"per:{n}" for n in range(8) if n != 3}
 
 
-def test_an_upgrade_that_changes_the_search_mapping_rebuilds_on_the_next_sync(tmp_path: Path) -> None:
-    # A data dir indexed by an older release (fewer searchable fields) must not stop the next ingest.
+@pytest.mark.parametrize("worker", [False, True], ids=["in process", "worker started early"])
+def test_an_upgrade_that_changes_the_search_mapping_rebuilds_on_the_next_sync(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool) -> None:
+    # A data dir indexed by an older release (fewer searchable fields) must not stop the next ingest. With the
+    # document worker started early (as an ingest starts it, before its jobs) on an index older still (built before
+    # documents carried id keys, so the live index encodes another form), the rebuild's documents are encoded for the
+    # index it makes, not in the live one's form (which the new index would refuse).
     from talentgraph.schema.ontology import ONTOLOGY, Property, PropType, SearchKind
+    from talentgraph.search import docpool
+
+    if worker:
+        monkeypatch.setattr(docpool, "MIN_DOCS", 0)
 
     graph = LadybugGraphStore(tmp_path / "graph")
     graph.ensure_schema()
@@ -164,12 +173,20 @@ def test_an_upgrade_that_changes_the_search_mapping_rebuilds_on_the_next_sync(tm
     old = TantivyIndex(tmp_path / "search")
     SearchProjector(graph, old).sync()
     old.close()
+    if worker:
+        (tmp_path / "search" / (tmp_path / "search" / "CURRENT").read_text() / "id-keys").unlink()
     newer = ONTOLOGY.with_property("Person", Property("hobby", PropType.STRING, "Hobby.", searchable=SearchKind.TEXT))
     index = TantivyIndex(tmp_path / "search", newer)
     assert index.mapping_stale()
     graph.upsert_nodes([NodeRecord("Person", "per:2", {"name": "王芳"})])
-    report = SearchProjector(graph, index, newer).sync()
+    projector = SearchProjector(graph, index, newer)
+    if worker:
+        projector.start_builder()
+        assert projector._builder is not None and projector._builder.form != index.rebuild_encoder().form
+    report = projector.sync()
     assert not index.mapping_stale() and report.cursor == graph.last_seq() and index.count() == 2
+    assert [h.id for h in SearchService(index, newer).search("王芳").hits] == ["per:2"]
+    assert projector._builder is None and not mp.active_children()
     index.close()
     graph.close()
 
@@ -273,7 +290,7 @@ def test_a_lexicon_of_the_same_words_gives_the_same_dictionary_in_any_order() ->
 
 def test_documents_built_in_the_worker_process_equal_those_built_in_process(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A large sync builds documents in a forked worker while it reads the graph; every document
+    """A large sync or rebuild builds documents in a forked worker while it reads the graph; every document
     (names analysed, entity names learned on the way, derived place fields) is the one built here."""
     from talentgraph.config import Settings
     from talentgraph.demo.generator import generate
@@ -301,6 +318,16 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
             self.docs.extend(d if isinstance(d, EncodedDoc) else encode(d) for d in docs)
             return super().index(docs, new=new)
 
+        def rebuild(self, docs: Iterable[SearchDoc | EncodedDoc], cursor: int) -> int:
+            encode = self.rebuild_encoder()
+
+            def recorded() -> Iterator[SearchDoc | EncodedDoc]:
+                for d in docs:
+                    self.docs.append(d if isinstance(d, EncodedDoc) else encode(d))
+                    yield d
+
+            return super().rebuild(recorded(), cursor)
+
     submitted: list[int] = []
     submit = docpool.DocBuilder.submit
 
@@ -317,14 +344,14 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
     # started before the sync (as an ingest starts it before its jobs: every entity name reaches it with the pieces);
     # worker and this process sharing pieces of 20 (this one builds a piece whenever the worker has one waiting);
     # this process alone; the worker started early and killed before the sync (as the out-of-memory killer would),
-    # so this process builds what it was given. Each way, for a first sync read table by table and one read through
-    # the change log.
+    # so this process builds what it was given. Each way, for a first sync read table by table, one read through
+    # the change log, and a rebuild (``talentgraph reindex``: into a new generation, swapped in).
     for where, min_docs, batch, piece, ahead in (("worker", 0, projection.BATCH, docpool.PIECE, 10**9),
                                                  ("early", 0, projection.BATCH, docpool.PIECE, 10**9),
                                                  ("killed", 0, projection.BATCH, docpool.PIECE, 10**9),
                                                  ("both", 0, 50, 20, 1),
                                                  ("here", 10**9, projection.BATCH, docpool.PIECE, docpool.AHEAD_DOCS)):
-        for read in ("scan", "log"):
+        for read in ("scan", "log", "rebuild"):
             monkeypatch.setattr(docpool, "MIN_DOCS", min_docs)
             monkeypatch.setattr(projection, "BATCH", batch)
             monkeypatch.setattr(docpool, "PIECE", piece)
@@ -342,13 +369,15 @@ def test_documents_built_in_the_worker_process_equal_those_built_in_process(
                 worker = mp.active_children()[0]
                 os.kill(worker.pid, signal.SIGKILL)
                 worker.join(30)
-            report = projector.sync()
-            assert report.indexed == len(index.docs) > 400
+            if read == "rebuild":
+                assert projector.rebuild() == index.count() == len(index.docs) > 400
+            else:
+                assert projector.sync().indexed == len(index.docs) > 400
             assert projector._builder is None and not mp.active_children()  # taken by the sync and ended
             built[f"{where} {read}"] = {d.id: d for d in index.docs}
             sent[f"{where} {read}"] = sum(submitted)
             index.close()
-    for read in ("scan", "log"):
+    for read in ("scan", "log", "rebuild"):
         assert sent[f"worker {read}"] == len(built[f"worker {read}"])  # every document went to the worker
         assert sent[f"early {read}"] == len(built[f"early {read}"])
         assert 0 < sent[f"both {read}"] < len(built[f"both {read}"])  # some from the worker, the rest built here

@@ -289,6 +289,33 @@ def test_encoded_documents_index_as_the_documents_do(search_backend: SearchBacke
         search_backend.discard(encoded)
 
 
+def test_a_rebuild_takes_bodies_its_rebuild_encoder_made_elsewhere(search_backend: SearchBackend, tmp_path: Path,
+                                                                   world: World) -> None:
+    """``talentgraph reindex`` builds documents in a worker process, encoded for the index the rebuild makes
+    (``rebuild_encoder``): rebuilt from those bodies, the index answers as one rebuilt from the documents."""
+    plain, encoded = search_backend.fresh(tmp_path / "plain"), search_backend.fresh(tmp_path / "encoded")
+    try:
+        docs = world.docs[:400]
+        bodies = _encode_elsewhere(encoded.rebuild_encoder(), docs)
+        assert all(b.form == encoded.rebuild_encoder().form for b in bodies)
+        assert plain.rebuild(iter(docs), cursor=3) == encoded.rebuild(iter([*bodies[:200], *docs[200:]]), cursor=3) == 400
+        service_p, service_e = SearchService(plain, max_page_size=100), SearchService(encoded, max_page_size=100)
+        for text in ("律师", "english teacher", "王"):
+            a = service_p.search(text, first=50, facets=["languages", "skills"])
+            b = service_e.search(text, first=50, facets=["languages", "skills"])
+            assert a.hits and a.total == b.total and a.facets == b.facets
+            assert [(h.id, h.title, h.highlights) for h in a.hits] == [(h.id, h.title, h.highlights) for h in b.hits]
+        assert plain.count() == encoded.count() == 400 and encoded.get_cursor() == 3
+        # A body in another form is refused before the swap: the live index stays.
+        foreign = EncodedDoc(bodies[0].id, bodies[0].body, bodies[0].form + "-other")
+        with pytest.raises(StoreError, match="encoded as"):
+            encoded.rebuild(iter([foreign]), cursor=9)
+        assert encoded.count() == 400 and encoded.get_cursor() == 3
+    finally:
+        search_backend.discard(plain)
+        search_backend.discard(encoded)
+
+
 def test_a_body_encoded_for_another_index_is_refused(fresh_index: SearchIndex) -> None:
     doc = build_doc(Node("per:0001", "Person", {"name": "王芳"}))
     foreign = EncodedDoc(doc.id, fresh_index.encoder()(doc).body, "tantivy:plain:0123456789abcdef")

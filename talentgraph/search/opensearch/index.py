@@ -269,7 +269,10 @@ class OpenSearchIndex(BaseSearchIndex):
 
     # --- rebuild --------------------------------------------------------------------------------
 
-    def _rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int:
+    def _rebuild_encoder(self) -> dsl.SourceEncoder:
+        return self._encode  # a new index gets this adapter's mapping, which is what it encodes for
+
+    def _rebuild(self, docs: Iterable[SearchDoc | EncodedDoc], cursor: int) -> int:
         with self._rebuild_lock:
             ours = self._versioned()
             live = list(self.transport.aliases(self.alias))  # whatever holds the alias, named by us or not

@@ -121,6 +121,10 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _wire_form(fields: Sequence[SearchField], *, keyed: bool) -> str:
+    return wire_form("tantivy", fields, "keyed" if keyed else "plain")
+
+
 class _Generation:
     """One opened ``index-<n>`` directory."""
 
@@ -157,7 +161,7 @@ class _Generation:
         self._compiled: LRU[tuple[int, Query | None], tuple[Query, object, tantivy.Query]] = LRU(COMPILED_CACHE_SIZE)
         self._reloaded_at: object = self._commit_stamp()
         self.writer: tantivy.IndexWriter | None = None
-        self._form = wire_form("tantivy", fields, "keyed" if self.id_keys else "plain")
+        self._form = _wire_form(fields, keyed=self.id_keys)
         self._encoder: JsonEncoder | None = None
 
     def encoder(self, kinds: Mapping[str, FieldKind]) -> JsonEncoder:
@@ -438,7 +442,11 @@ class TantivyIndex(BaseSearchIndex):
 
     # --- rebuild --------------------------------------------------------------------------------
 
-    def _rebuild(self, docs: Iterable[SearchDoc], cursor: int) -> int:
+    def _rebuild_encoder(self) -> JsonEncoder:
+        # What ``_Generation(create=True).encoder`` is for a generation made now: keyed, with this mapping.
+        return JsonEncoder(self._kinds, keyed=True, form=_wire_form(self.fields, keyed=True))
+
+    def _rebuild(self, docs: Iterable[SearchDoc | EncodedDoc], cursor: int) -> int:
         s = self._s
         with s.rebuild_lock:
             with s.lock:
