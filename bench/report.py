@@ -89,6 +89,7 @@ EMBEDDED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("GraphQL search p50 / p95 ms", ("search_p50_ms", "search_p95_ms")), ("bare query p50 / p95 ms", ("bare_p50_ms", "bare_p95_ms")),
     ("search / bare p95", ("search_p95_ratio",)), ("HTTP floor p50 / p95 ms", ("health_p50_ms", "health_p95_ms")),
     ("serve peak RSS MB", ("serve_peak_rss_mb",)),
+    ("`reindex` wall s (docs/s) / sync docs/s", ("reindex_s", "reindex_docs_per_s", "sync_docs_per_s")),
 )
 ENGINE_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("entities", ("entities",)),
@@ -107,6 +108,7 @@ ENGINE_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("GraphQL search p50 / p95 ms", ("search_p50_ms", "search_p95_ms")), ("bare body p50 / p95 ms", ("bare_p50_ms", "bare_p95_ms")),
     ("search / bare p95", ("search_p95_ratio",)), ("HTTP floor p50 / p95 ms", ("health_p50_ms", "health_p95_ms")),
     ("serve peak RSS MB", ("serve_peak_rss_mb",)),
+    ("`reindex` wall s (docs/s) / sync docs/s", ("reindex_s", "reindex_docs_per_s", "sync_docs_per_s")),
 )
 
 

@@ -53,6 +53,9 @@ of every ingest figure). Then, per backend, in a child process of its own:
    role's GraphQL schema in a thread, which would otherwise be timed too (the floor's p95 was 43 ms).
    The server's process tree is sampled for RSS the same way.
 
+3. **Reindex** — ``talentgraph reindex --data-dir D`` timed the same way (process start to the new index swapped
+   in): the whole graph's documents rebuilt, their rate beside the ingest's first sync of the same documents.
+
 With ``--engines`` the bench empties the one Neo4j database (``--wipe`` says it may; without it the bench
 refuses while that database holds talentgraph nodes) and uses its own OpenSearch index, ``bench-<scale>``,
 dropped at the end. It fails the scale if the graph changes under it between phases, and flags it if the
@@ -299,6 +302,17 @@ def run_scale(scale: int, backend: str, workdir: Path, requests: int, emit: Call
         server.stop()
         m["serve_peak_rss_mb"] = server.peak_rss_mb
         emit(m)
+
+    # 3. the search index rebuilt from the graph (``talentgraph reindex``, process start to swapped in), after the
+    # queries, which are timed on the index the ingest built (a rebuilt one is written in one go, its segments laid
+    # out otherwise)
+    log(tag, "reindex …")
+    rebuilt = run_measured([*cli(), "reindex", "--data-dir", str(data)], env=env, cwd=ROOT, out_dir=logs / "reindex")
+    rebuilt.check("talentgraph reindex")
+    m.update(reindex_s=rebuilt.wall_s, reindex_docs_per_s=round(m["docs"] / max(rebuilt.wall_s, 1e-3)),
+             reindex_peak_rss_mb=rebuilt.peak_tree_rss_mb)
+    m.setdefault("sync_docs_per_s", round(m["docs"] / max(m["sync_s"], 1e-3)))
+    emit(m)
 
     if backend != "embedded":
         log(tag, "bare-driver UNWIND MERGE baseline …")
