@@ -124,6 +124,8 @@ def test_links_of_many_ids_in_one_window_are_read_by_the_window(store: LadybugGr
     for ids in (dense, sparse):
         asked.clear()
         found = store.links(ids, "MEMBER_OF", "out", far_prop="kind")
+        # The scanned page's window is known from the scan: only ids outside it are looked up one by one.
+        assert any("RETURN offset(ID(n)) AS pos" in text for text in asked) is (ids is sparse), asked
         assert {i: [(link.type, link.id, link.value) for link in ls] for i, ls in found.items()} == {
             i: [(e.node.type, e.node.id, e.node.props.get("kind")) for e in es]
             for i, es in store.edges(ids, "MEMBER_OF", "out", far_props=["kind"]).items()}

@@ -190,6 +190,9 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         self._tops: dict[str, tuple[int, int | None]] = {}
         # ``links``' last offset window: (writes, type, ids) → [lo, hi) or None (``_link_span``).
         self._last_span: tuple[tuple[int, str, tuple[str, ...]], tuple[int, int] | None] | None = None
+        # The last page ``scan_nodes`` read: (writes then, type, its ids, [lo, hi) of their offsets). A first sync asks
+        # ``links`` for that page's nodes next, whose window it then knows without asking the engine (``_link_span``).
+        self._scanned: tuple[int, str, frozenset[str], int, int] | None = None
         self._per_offset: dict[str, float] = {}  # rows per offset a relationship window query last read
         self._ahead_lock = threading.Lock()
 
@@ -476,6 +479,10 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         """[lo, hi) of the ids' offsets when at most LINK_WINDOW_SPREAD times as wide as they are many, else None.
         Kept until the next write: a sync's derived fields ask for the same chunk once per relationship they follow
         (offsets never move, but an id absent now may be written later, anywhere)."""
+        scanned = self._scanned
+        if scanned is not None and scanned[:2] == (self._writes, parent_type) and scanned[2].issuperset(ids):
+            lo, hi = scanned[3], scanned[4]  # the page's window holds every one of them: no lookup of each id
+            return (lo, hi) if hi - lo <= LINK_WINDOW_SPREAD * len(ids) else None
         key = (self._writes, parent_type, tuple(ids))
         last = self._last_span
         if last is not None and last[0] == key:
@@ -508,6 +515,11 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
                     table = table.slice(0, limit)
                     end = int(table.column(0)[-1].as_py())
                 items = scans.nodes_from_arrow(self.ontology, nt, names, table)
+                if items:
+                    pos = table.column(0)
+                    bounds = pc.min_max(pos)
+                    self._scanned = (self._writes, nt.name, frozenset(n.id for _, n in items),
+                                     int(bounds["min"].as_py()), int(bounds["max"].as_py()) + 1)
                 return NodeScan(items, str(end) if end < top else None)
             lo += width  # a stretch of deleted nodes: look further, wider
             width = min(width * 4, MAX_SCAN_WINDOW)
