@@ -44,6 +44,7 @@ class AdminOps:
     erase_person: Op | None = None  # (person_id, dry_run) -> dict
     resolve: Op | None = None  # (request body, caller name) -> dict (talentgraph.resolve.actions.perform)
     stats: Op | None = None  # () -> dict (counts per node type, change-log and index positions)
+    reindex: Op | None = None  # () -> dict (documents, seconds): the search index rebuilt from the graph and swapped in
     vocab: Any = None  # vocab_cli.VocabOps (pending, add, alias, renormalise)
     docs: Any = None  # docs_cli.DocsOps (ingest documents; candidate review)
     roots: Sequence[Path] = field(default=())  # where job and source files may live
@@ -201,6 +202,15 @@ async def _stats(request: Request, principal: Principal, ops: AdminOps) -> Any:
     return await anyio.to_thread.run_sync(run)
 
 
+async def _reindex(request: Request, principal: Principal, ops: AdminOps) -> Any:
+    run = _need(ops.reindex, "a search index rebuild")
+    body = await json_body(request)
+    if body:
+        raise BadQueryError(f"A rebuild takes no arguments; got {', '.join(sorted(map(str, body)))}.",
+                            hint="Send an empty JSON object: {}.")
+    return await anyio.to_thread.run_sync(run)
+
+
 def _text(body: dict[str, Any], name: str, example: str, *, optional: bool = False) -> Any:
     value = body.get(name)
     if value is None and optional:
@@ -269,6 +279,7 @@ def admin_routes(ops: AdminOps) -> list[Route]:
         # Stats are counts over every type and area, and the vocab review lists values with the records
         # holding them and rewrites records: operating the data, as ingest does (admin only today).
         Route("/admin/stats", _route("ingest", _stats, ops), methods=["POST"]),
+        Route("/admin/reindex", _route("ingest", _reindex, ops), methods=["POST"]),
         Route("/admin/vocab", _route("ingest", _vocab, ops), methods=["POST"]),
         # Documents are data like a register's rows; the review writes nodes: operating the data (admin).
         Route("/admin/docs", _route("ingest", _docs, ops), methods=["POST"]),

@@ -302,16 +302,28 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    from talentgraph.stores import open_stores
+    server = _server_for(args, settings)
+    if server:
+        # The server holds the data dir: it rebuilds, and answers searches from the old index until the swap.
+        print(f"The server at {server} owns {settings.data_dir}: rebuilding there …", file=sys.stderr)
+        out = _admin_call(server, "/admin/reindex", {}, settings)
+    else:
+        from talentgraph.stores import open_stores
 
-    stores = open_stores(settings)
-    try:
-        t0 = time.perf_counter()
-        n = stores.projector.rebuild(progress=True)
-        print(f"Rebuilt the search index: {n} documents in {time.perf_counter() - t0:.1f}s (swapped atomically).")
-    finally:
-        stores.close()
+        stores = open_stores(settings)
+        try:
+            out = rebuild_index(stores, progress=True)
+        finally:
+            stores.close()
+    print(f"Rebuilt the search index: {out['documents']} documents in {out['seconds']:.1f}s (swapped atomically).")
     return 0
+
+
+def rebuild_index(stores: Any, *, progress: bool = False) -> dict[str, Any]:
+    """The search index rebuilt from the graph and swapped in: how many documents, in how many seconds."""
+    t0 = time.perf_counter()
+    n = stores.projector.rebuild(progress=progress)
+    return {"documents": n, "seconds": round(time.perf_counter() - t0, 2)}
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -514,6 +526,12 @@ def _serve(stores: Any, settings: Settings, *, open_role: str | None = None,
     if erase is not None:
         admin.erase_person = erase_locked
     admin.stats = lambda: stats_of(stores)
+
+    def reindex_locked() -> dict[str, Any]:
+        with writes:  # one maintenance operation at a time; searches go on against the live index
+            return rebuild_index(stores)
+
+    admin.reindex = reindex_locked
     from talentgraph.vocab_cli import server_ops
 
     admin.vocab = server_ops(stores, settings, writes)
@@ -1044,7 +1062,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--first", type=int, default=10, help="Number of hits (default 10).")
     p.add_argument("--json", action="store_true", help="Print results as JSON.")
 
-    add("reindex", cmd_reindex, "Rebuild the search index from the graph into a new directory and swap it in.")
+    p = add("reindex", cmd_reindex, "Rebuild the search index from the graph into a new directory and swap it in "
+                                    "(through a running server if one owns the data dir).")
+    p.add_argument("--server", help="Ask this running server (default: the one that owns the data dir, if any).")
 
     p = add("stats", cmd_stats, "Counts per node type, change-log position and search index lag (through a running "
                                 "server if one owns the data dir).")

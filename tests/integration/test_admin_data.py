@@ -16,7 +16,7 @@ from talentgraph.access.gate import Gate
 from talentgraph.access.keys import KeyStore
 from talentgraph.access.policy import POLICY
 from talentgraph.admin import AdminOps
-from talentgraph.cli import stats_of
+from talentgraph.cli import rebuild_index, stats_of
 from talentgraph.config import Settings
 from talentgraph.ingest.job import run_job
 from talentgraph.ingest.mapping import load_job
@@ -56,7 +56,7 @@ class Env:
         self.keys = KeyStore(root / "keys.json", POLICY.roles)
         self.raw = {r: self.keys.create(f"k-{r}", r, ["area:X"] if POLICY.role(r).scoped else [])[0]
                     for r in POLICY.roles}
-        ops = AdminOps(stats=lambda: stats_of(self.stores),
+        ops = AdminOps(stats=lambda: stats_of(self.stores), reindex=lambda: rebuild_index(self.stores),
                        vocab=server_ops(self.stores, self.settings, threading.Lock()))
         self.app = create_app(self.stores.graph, self.stores.search, self.settings, gate=Gate(keys=self.keys),
                               admin=ops)
@@ -88,7 +88,24 @@ async def test_stats_through_the_server(env: Env) -> None:
     assert stats["search_cursor"] == stats["change_log_seq"] > 0
 
 
-@pytest.mark.parametrize("path,body", [("/admin/stats", {}), ("/admin/vocab", {"action": "pending"}),
+async def test_reindex_through_the_server(env: Env) -> None:
+    """``talentgraph reindex`` while a server owns the data dir: the server rebuilds its index and swaps it in."""
+    from talentgraph.search.service import SearchService
+
+    before = [h.id for h in SearchService(env.stores.index).search("红酒品鉴").hits]
+    async with client(env.app) as c:
+        r = await c.post("/admin/reindex", json={}, headers=env.auth())
+        assert r.status_code == 200, r.text
+        assert r.json()["documents"] == 3 and r.json()["seconds"] >= 0
+        refused = await c.post("/admin/reindex", json={"full": True}, headers=env.auth())
+        assert _error(refused) == (400, "BAD_QUERY")
+    assert [h.id for h in SearchService(env.stores.index).search("红酒品鉴").hits] == before
+    assert len(before) == 2
+    stats = stats_of(env.stores)
+    assert stats["search_cursor"] == stats["change_log_seq"]
+
+
+@pytest.mark.parametrize("path,body", [("/admin/stats", {}), ("/admin/reindex", {}), ("/admin/vocab", {"action": "pending"}),
                                        ("/admin/vocab", {"action": "renormalise"}),
                                        ("/admin/vocab", {"action": "alias", "vocabulary": "skills",
                                                          "term_id": "law", "text": "讼师"})])
@@ -124,7 +141,7 @@ async def test_bad_vocab_bodies_are_refused_in_the_error_shape(env: Env, body: d
 
 async def test_admin_data_routes_take_json_only(env: Env) -> None:
     async with client(env.app) as c:
-        for path in ("/admin/stats", "/admin/vocab"):
+        for path in ("/admin/stats", "/admin/reindex", "/admin/vocab"):
             r = await c.post(path, content="action=pending", headers={**env.auth(), "Content-Type":
                                                                       "application/x-www-form-urlencoded"})
             assert _error(r) == (400, "BAD_QUERY")

@@ -257,6 +257,29 @@ def test_stats_and_vocab_while_serving_go_through_the_server(
     assert "'nope'" in capsys.readouterr().err
 
 
+def test_reindex_while_serving_goes_through_the_server(
+    demo_dir: Path, server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The server holds the data dir, so the rebuild runs there (it was refused: "in use by another process"), and
+    the server's searches answer from the index it swapped in."""
+    assert main(["keys", "create", "--name", "cli-reindex", "--role", "analyst", "--json",
+                 "--data-dir", str(demo_dir)]) == 0
+    key = json.loads(capsys.readouterr().out)["key"]
+    q = '{ search(query: "俄语 律师", first: 50) { totalCount hits { node { id } } } }'
+
+    def found() -> Any:
+        r = httpx.post(server + "/graphql", json={"query": q}, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()["data"]["search"]
+
+    before = found()
+    assert before["totalCount"] > 0
+    assert main(["reindex", "--data-dir", str(demo_dir)]) == 0
+    captured = capsys.readouterr()
+    assert f"The server at {server} owns" in captured.err and "swapped atomically" in captured.out
+    assert found() == before
+
+
 def test_a_job_outside_the_ingest_roots_is_refused_by_the_server(
     demo_dir: Path, server: str, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
