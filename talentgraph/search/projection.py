@@ -352,23 +352,12 @@ class SearchProjector:
             bar.close()
 
     def all_docs(self) -> Iterator[SearchDoc]:
-        for _, page in self.all_doc_pages():
-            yield from page
-
-    def all_doc_pages(self) -> Iterator[tuple[int, list[SearchDoc]]]:
-        """The documents of the whole graph a page of nodes at a time, with the page's node count
-        (records resolved to another record have no document)."""
+        """The documents of the whole graph, built in this process from the tables a rebuild scans (records
+        resolved to another record have none)."""
         self._parents = {}
         try:
-            for node_type in self.ontology.node_types:
-                after: str | None = None
-                while True:
-                    page = self.graph.list_nodes(node_type.name, first=BATCH, after=after)
-                    if page.items:
-                        yield len(page.items), self.docs_for(page.items)
-                    if not page.has_next_page:
-                        break
-                    after = page.end_cursor
+            for nodes, _count in self._scanned(self._types_to_scan()):
+                yield from self.docs_for(nodes)
         finally:
             self._parents = {}
 

@@ -490,8 +490,7 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
         pos = self._read_arrow(scans.offsets_of(self.ontology, parent_type), {"ids": ids}).column("pos")
         span: tuple[int, int] | None = None
         if len(pos):
-            bounds = pc.min_max(pos)
-            lo, hi = int(bounds["min"].as_py()), int(bounds["max"].as_py()) + 1
+            lo, hi = _bounds(pos)
             span = (lo, hi) if hi - lo <= LINK_WINDOW_SPREAD * len(pos) else None
         self._last_span = (key, span)
         return span
@@ -516,10 +515,8 @@ class LadybugGraphStore(CypherGraphStore[lb.Connection]):
                     end = int(table.column(0)[-1].as_py())
                 items = scans.nodes_from_arrow(self.ontology, nt, names, table)
                 if items:
-                    pos = table.column(0)
-                    bounds = pc.min_max(pos)
-                    self._scanned = (self._writes, nt.name, frozenset(n.id for _, n in items),
-                                     int(bounds["min"].as_py()), int(bounds["max"].as_py()) + 1)
+                    ids = frozenset(n.id for _, n in items)
+                    self._scanned = (self._writes, nt.name, ids, *_bounds(table.column(0)))
                 return NodeScan(items, str(end) if end < top else None)
             lo += width  # a stretch of deleted nodes: look further, wider
             width = min(width * 4, MAX_SCAN_WINDOW)
@@ -655,6 +652,12 @@ class _Ahead(NamedTuple):
 
 def _columns(table: pa.Table) -> tuple[list[Any], list[Any], list[Any]]:
     return table.column("src").to_pylist(), table.column("far").to_pylist(), table.column("value").to_pylist()
+
+
+def _bounds(offsets: Any) -> tuple[int, int]:
+    """[lo, hi) of a non-empty column of node offsets."""
+    found = pc.min_max(offsets)
+    return int(found["min"].as_py()), int(found["max"].as_py()) + 1
 
 
 def _offset(position: str) -> int:
