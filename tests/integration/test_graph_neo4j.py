@@ -9,6 +9,7 @@ Needs a running Neo4j (services/up; scripts/test sources .services/state.env); s
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import statistics
 import subprocess
 import sys
@@ -121,6 +122,17 @@ def test_small_and_large_statements_store_the_same_thing(clean: Neo4jGraphStore,
     whole = load(clean)
     assert by_seven == whole
     assert len(whole[0]) == len(ids) and len(whole[1]) == 12
+
+
+def test_the_drivers_debug_log_names_a_batch_by_its_size_not_its_rows(clean: Neo4jGraphStore,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    # The driver formats every statement's parameters for its debug log; a batch's rows are residents' data.
+    with caplog.at_level(logging.DEBUG, logger="neo4j"):
+        clean.upsert_nodes(structure() + [person(i, name=f"调试日志{i}") for i in range(40)])
+    runs = [r.getMessage() for r in caplog.records if " C: RUN " in r.getMessage()]
+    assert runs and not any("调试日志" in m for m in runs)
+    assert any("<40 values>" in m for m in runs)  # the Person batch, named by its size
+    assert clean.get_nodes(["per:00007"])["per:00007"].props["name"] == "调试日志7"
 
 
 def test_ensure_schema_restarts_a_lost_counter_above_the_log(clean: Neo4jGraphStore, settings: Settings) -> None:
