@@ -496,6 +496,7 @@ def _serve(stores: Any, settings: Settings, *, open_role: str | None = None,
            demo_keys: dict[str, str] | None = None) -> None:
     import uvicorn
 
+    from talentgraph.access import request_log
     from talentgraph.access.gate import Gate, local_token
     from talentgraph.http_protocol import http_protocol
     from talentgraph.server import create_app
@@ -549,6 +550,7 @@ def _serve(stores: Any, settings: Settings, *, open_role: str | None = None,
     for title, query in EXAMPLE_QUERIES:
         print(f"# {title}\n{query}\n")
     proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    request_log.install()  # the access log names paths and parameters, never what was searched for
     try:
         # X-Forwarded-For is believed only from configured proxies (uvicorn's default trusts 127.0.0.1).
         # A long URL (a GraphQL GET, a staff search of 5,000 characters: 45 KB percent-encoded) reaches the app

@@ -7,6 +7,7 @@ These tests start real server / lock-holder processes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -139,11 +141,18 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(demo_dir: Path, tmp_path: Path) -> Iterator[str]:
+    with _serving(demo_dir, tmp_path, "warning") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _serving(demo_dir: Path, tmp_path: Path, level: str) -> Iterator[str]:
+    """A real ``talentgraph serve`` on the demo data, its output in ``tmp_path / "server.log"``."""
     port = _free_port()
     log = tmp_path / "server.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "talentgraph.cli", "serve", "--port", str(port), "--log-level", "warning"],
+            [sys.executable, "-m", "talentgraph.cli", "serve", "--port", str(port), "--log-level", level],
             env={**_env(demo_dir), "TALENTGRAPH_INGEST_ROOTS": str(tmp_path)}, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
@@ -162,6 +171,24 @@ def server(demo_dir: Path, tmp_path: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_servers_request_log_names_paths_and_parameters_but_not_what_was_searched_for(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    """uvicorn logs each request's target as sent: a staff search and its suggestions name residents."""
+    secret = "欧阳秘名"
+    with _serving(demo_dir, tmp_path, "info") as url:
+        httpx.get(url + "/suggest", params={"q": secret[:2]})
+        httpx.get(url + "/", params={"q": secret, "lang": "ru"})
+        httpx.get(url + "/graphql", params={"query": f'{{ search(query: "{secret}") {{ totalCount }} }}'})
+        assert httpx.get(url + "/health?" + quote(secret)).status_code == 200
+    text = (tmp_path / "server.log").read_text()
+    for line in ('"GET /suggest?q=… HTTP/1.1"', '"GET /?q=…&lang=… HTTP/1.1"', '"GET /graphql?query=… HTTP/1.1"',
+                 '"GET /health?… HTTP/1.1" 200', '"GET /health HTTP/1.1" 200'):
+        assert line in text, text[-3000:]
+    for leak in (secret, secret[:2], quote(secret), quote(secret[:2]), "search%28query", "search(query%3A"):
+        assert leak not in text
 
 
 def _extra_job(tmp_path: Path) -> Path:
