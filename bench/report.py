@@ -81,6 +81,7 @@ EMBEDDED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ingest / COPY", ("ingest_vs_copy",)),
     ("ingest peak RSS MB (tree / tree PSS / ru_maxrss)",
      ("ingest_peak_rss_mb", "ingest_peak_pss_mb", "ingest_ru_maxrss_mb")),
+    ("graph on disk MB", ("graph_disk_mb",)),
     ("GraphQL 2-hop p50 / p95 ms", ("graphql_p50_ms", "graphql_p95_ms")),
     ("Cypher p50 / p95 ms", ("cypher_p50_ms", "cypher_p95_ms")), ("2-hop / Cypher p95", ("graphql_p95_ratio",)),
     ("GraphQL by id p50 / p95 ms", ("by_id_p50_ms", "by_id_p95_ms")),

@@ -17,7 +17,8 @@ of every ingest figure). Then, per backend, in a child process of its own:
    is the sync rate set against the bare bulk load; the wall time of a ``talentgraph stats`` call on the same
    data dir is shown beside it (what opening, counting and closing cost any command). Peak RSS is the sum
    over the whole process tree, sampled every 0.2 s, with the kernel's ``ru_maxrss`` of the process beside it
-   and the tree's PSS (a page a forked child shares with its parent counted once; ``proctree``).
+   and the tree's PSS (a page a forked child shares with its parent counted once; ``proctree``); embedded, the
+   graph's files on disk once the ingest has closed them.
    Baselines: embedded, the ingested rows read back as Arrow and ``COPY``-ed into a fresh LadybugDB;
    on the engines, the same rows through the bare Neo4j driver (``UNWIND … MERGE``) and the same documents
    through bare OpenSearch ``_bulk``. A JVM just started runs the same work far slower than one that has
@@ -261,7 +262,9 @@ def run_scale(scale: int, backend: str, workdir: Path, requests: int, emit: Call
     finally:
         raw.close()
     m["ingest_entities_per_s"] = round(m["entities"] / ing.wall_s)
-    if backend != "embedded":
+    if backend == "embedded":  # what the graph holds, as files (the database and its write-ahead log, once closed)
+        m["graph_disk_mb"] = round(sum(f.stat().st_size for f in (data / "graph").rglob("*") if f.is_file()) / 2**20, 1)
+    else:
         m["graph_entities_per_s"] = round(m["entities"] / jobs_s)
         if m["entities"] < 0.9 * m["entities_written"]:  # written counts updates too, but not 10% more
             m["warning"] = (f"the ingest wrote {m['entities_written']} entities and Neo4j holds {m['entities']}: "

@@ -96,6 +96,15 @@ def _same_value(new: Any, stored: Any) -> bool:
     return not isinstance(new, list) or all(type(a) is type(b) for a, b in zip(new, stored))
 
 
+def _dates(nt: NodeType) -> set[str]:
+    return {p.name for p in nt.properties if p.type is PropType.DATE}
+
+
+def _odd_dates(values: Mapping[str, Any], dates: Collection[str]) -> bool:
+    """Whether a DATE property of ``values`` holds text other than ``YYYY-MM-DD`` (``claims.implied``)."""
+    return any(type(v := values.get(d)) is str and not claims.canonical_date(v) for d in dates)
+
+
 def _once_each(result: UpsertResult) -> UpsertResult:
     """An id written in several rounds of one batch, reported once: inserted if any round inserted it,
     else updated if any round changed it, else unchanged."""
@@ -387,7 +396,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
         for type_name, group in by_type.items():
             nt = self.ontology.node(type_name)
             declared = {p.name: p for p in nt.properties}
-            dates = {p.name for p in nt.properties if p.type is PropType.DATE}
+            dates = _dates(nt)
             existing = (self._stored_nodes(tx, type_name, [r.id for r in group])
                         if self._may_hold_nodes(tx, type_name) else {})
             new: list[Row] = []
@@ -401,12 +410,14 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 if old is None:
                     # A new node (the bulk of a first load): one claim per value, its prov text in one
                     # dump (claims.fresh gives what merge + dump give, without a claim dict per value).
-                    if type(rec) is PreparedNode and values is rec.props:  # worked out where it was built
+                    # Worked out where it was built, where the DATE properties were not known: used unless a date
+                    # came as text in another ISO form than the one a store reads back.
+                    if type(rec) is PreparedNode and values is rec.props and not _odd_dates(values, dates):
                         fresh = {name: claims.jsonable(v) for name, v in values.items() if v is not None}
                         prov = claims.fresh_prov(rec.provenance, ts, rec.fresh_claims) if fresh else None
                         digest = rec.fresh_hash
                     else:
-                        fresh, prov = claims.fresh(values, rec.provenance, ts)
+                        fresh, prov = claims.fresh(values, rec.provenance, ts, dates=dates)
                         digest = content_hash(fresh)
                     system = {"version": 1, "content_hash": digest,
                               "ingested_at": rec.provenance.ingested_at if rec.provenance else ts,
@@ -424,7 +435,7 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 version = int(old.props.get("version") or 0) + 1
                 first_seen = old.props.get("ingested_at") or (rec.provenance.ingested_at if rec.provenance else ts)
                 system = {"version": version, "content_hash": content_hash(merged.props), "ingested_at": first_seen,
-                          "updated_at": ts, claims.PROV: claims.dump(merged.claims),
+                          "updated_at": ts, claims.PROV: claims.dump(merged.claims, merged.props, dates=dates),
                           **provenance_props(rec.provenance)}
                 row = node_row(nt, rec.id, merged.props, system)
                 # A node read back carries its dates as ISO text, a row as dates: compared as the row holds them,
@@ -636,7 +647,8 @@ class CypherGraphStore(ABC, Generic[TxT]):
                 latest = max((c for items in left.claims.values() for c in items),
                              key=lambda c: (c.get("t") or "", c.get("job") or ""))
                 system.update({"version": version + 1, "content_hash": content_hash(left.props), "updated_at": ts,
-                               claims.PROV: claims.dump(left.claims), "src_job": latest.get("job"),
+                               claims.PROV: claims.dump(left.claims, left.props, dates=_dates(nt)),
+                               "src_job": latest.get("job"),
                                "src_file": latest.get("file"), "src_row": latest.get("row")})
                 kept.append(self._engine_row(node_row(nt, node_id, left.props, system)))
                 changes.append(change_row("upsert", "node", nt.name, node_id, version + 1, ts))

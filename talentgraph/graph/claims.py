@@ -11,7 +11,16 @@ node's claims are ``{property: [claim, …]}`` with at most one claim per (prope
 store's clock), ``p`` the job's priority. Stored on the node as the system property ``prov``, a JSON
 text that names each source once (a register gives a person a dozen properties at once)::
 
-    {"s": [["residents", "residents.csv", 12, "2026-…Z", 0, "2026-…Z"], …], "c": {"phone": [[0, "139…"]], …}}
+    {"s": [["residents", "residents.csv", 12, "2026-…Z", 0, "2026-…Z"], …],
+     "c": {"phone": 0, "name": [[1], [0, "王芳"]], …}}
+
+A claim whose value is the one the node shows is stored without it (``[1]``: source 1 says what the
+node shows), and a property with just such one claim as its source number alone (``0``): the value is
+in the node's own column already. Most claims are of that kind (a first load gives every value one
+source), and a value twice made ``prov`` over half of a person's stored bytes, which every bulk load
+and every checkpoint of the table wrote again. ``load`` reads the value back from the node's
+properties, so it is given the stored node; a claim written with its value (``[0, "139…"]``, every
+claim before this) reads as before.
 
 Rules (pure functions here, so both engines and the dry run agree):
 - a write names properties (``NodeRecord.props`` keys + ``NodeRecord.names``); the others are untouched;
@@ -30,7 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +78,14 @@ def load(stored: Mapping[str, Any], names: Iterable[str]) -> Claims:
     if text:
         data = json.loads(text)
         sources = [dict(zip(_SOURCE, s)) for s in data["s"]]
-        return {name: [{"v": v, **sources[i]} for i, v in items] for name, items in data["c"].items()}
+        out: Claims = {}
+        for name, items in data["c"].items():
+            if type(items) is int:  # one claim, of the shown value
+                out[name] = [{"v": jsonable(stored.get(name)), **sources[items]}]
+            else:
+                out[name] = [{"v": item[1] if len(item) > 1 else jsonable(stored.get(name)), **sources[item[0]]}
+                             for item in items]
+        return out
     legacy: Claims = {}
     for name in names:
         value = stored.get(name)
@@ -80,32 +96,65 @@ def load(stored: Mapping[str, Any], names: Iterable[str]) -> Claims:
     return legacy
 
 
-def dump(claims: Claims) -> str | None:
-    """The ``prov`` text of ``claims`` (None when there are none); ``load`` reads it back."""
+def dump(claims: Claims, shown: Mapping[str, Any] | None = None, *, dates: Collection[str] = ()) -> str | None:
+    """The ``prov`` text of ``claims`` (None when there are none); ``load`` reads it back.
+
+    ``shown``: the properties the node is stored with (its values as JSON stores them); a claim of the
+    value shown is written without it (see the module docstring). ``dates``: the DATE properties, whose
+    text a store reads back as ``YYYY-MM-DD`` whatever ISO form it was written in. Without ``shown``
+    every claim keeps its value."""
     if not claims:
         return None
     sources: dict[tuple[Any, ...], int] = {}
-    encoded: dict[str, list[list[Any]]] = {}
+    encoded: dict[str, Any] = {}
     for name, items in claims.items():  # a hot path of bulk loads: plain indexing, no generator
-        encoded[name] = [[sources.setdefault((c["job"], c["file"], c["row"], c["at"], c["p"], c["t"]),
-                                             len(sources)), c["v"]] for c in items]
+        value = shown.get(name) if shown is not None else None
+        out: list[list[Any]] = []
+        for c in items:
+            i = sources.setdefault((c["job"], c["file"], c["row"], c["at"], c["p"], c["t"]), len(sources))
+            v = c["v"]
+            out.append([i] if value is not None and implied(v, value, name in dates) else [i, v])
+        encoded[name] = out[0][0] if len(out) == 1 and len(out[0]) == 1 else out
     return jsontext.dumps({"s": list(sources), "c": encoded})
 
 
-def fresh(values: Mapping[str, Any], source: Provenance | None, ts: str) -> tuple[Props, str | None]:
+def implied(value: Any, shown: Any, is_date: bool = False) -> bool:
+    """Whether a claim of ``value`` may be stored without it on a node that shows ``shown``: the same
+    value, as the store reads it back (the same type; no empty text or list, which an engine may read back
+    as nothing; a date as ``YYYY-MM-DD``)."""
+    if type(value) is not type(shown) or value != shown or value == "" or value == []:
+        return False
+    if is_date:
+        return type(value) is str and canonical_date(value)
+    return True
+
+
+def canonical_date(text: str) -> bool:
+    """``text`` is a date as a store reads one back (``YYYY-MM-DD``), not another ISO form of it."""
+    try:
+        return dt.date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
+
+
+def fresh(values: Mapping[str, Any], source: Provenance | None, ts: str, *,
+          dates: Collection[str] = ()) -> tuple[Props, str | None]:
     """(props, ``prov`` text) of a node no source has written yet: what ``merge({}, {}, …)`` then
-    ``dump`` give, in one pass and without a claim dict per value (the hot path of a first load)."""
+    ``dump`` give, in one pass and without a claim dict per value (the hot path of a first load).
+    ``dates``: as for ``dump``."""
     props = {name: jsonable(value) for name, value in values.items() if value is not None}
-    return props, (fresh_prov(source, ts, fresh_claims(props)) if props else None)
+    return props, (fresh_prov(source, ts, fresh_claims(props, dates=dates)) if props else None)
 
 
-def fresh_claims(props: Mapping[str, Any], *, float_free: bool | None = None) -> str:
-    """The ``"c"`` part of a new node's ``prov`` (``props``: its jsonable values, no nulls); it does
-    not depend on the write's time, so it can be worked out where the record is built. ``float_free``:
-    what ``jsontext.has_float(props)`` says, when the caller has asked it already."""
-    if float_free is None:
-        float_free = not jsontext.has_float(props)
-    return jsontext.dumps({name: [[0, v]] for name, v in props.items()}, float_free=float_free)
+def fresh_claims(props: Mapping[str, Any], *, float_free: bool | None = None, dates: Collection[str] = ()) -> str:
+    """The ``"c"`` part of a new node's ``prov`` (``props``: its jsonable values, no nulls, which the node
+    shows: each is its one source's claim, stored as the source's number alone unless ``implied`` says the
+    value must stay); it does not depend on the write's time, so it can be worked out where the record is
+    built. ``float_free``: what ``jsontext.has_float(props)`` says, when the caller has asked it already."""
+    kept = {name: [[0, v]] for name, v in props.items() if not implied(v, v, name in dates)}
+    # Only the values kept are written out: no float among all of them is none among these.
+    float_free = bool(float_free) or not jsontext.has_float(kept)
+    return jsontext.dumps({name: kept.get(name, 0) for name in props}, float_free=float_free)
 
 
 def fresh_prov(source: Provenance | None, ts: str, claims_text: str) -> str:
@@ -215,4 +264,5 @@ def withdraw(stored: Props, claims: Claims, job: str) -> Merged:
     return Merged(props, out, bool(touched))
 
 
-__all__ = ["PROV", "Claim", "Claims", "Merged", "dump", "load", "merge", "owns", "shown", "source_needles", "withdraw"]
+__all__ = ["PROV", "Claim", "Claims", "Merged", "canonical_date", "dump", "implied", "load", "merge", "owns", "shown",
+           "source_needles", "withdraw"]

@@ -45,10 +45,10 @@ def test_small_and_bulk_paths_store_the_same_thing(tmp_path: Path) -> None:
 
         def strip(nodes: dict[str, Any]) -> dict[str, Any]:
             # Times differ between the two stores: when each wrote, and so each claim's write time.
-            def claims(text: str) -> Any:
+            def claims(props: dict[str, Any]) -> Any:
                 return {p: [{k: v for k, v in c.items() if k != "t"} for c in cs]
-                        for p, cs in graph_claims.load({"prov": text}, []).items()}
-            return {k: {p: claims(v) if p == "prov" else v for p, v in n.props.items()
+                        for p, cs in graph_claims.load(props, []).items()}
+            return {k: {p: claims(n.props) if p == "prov" else v for p, v in n.props.items()
                         if p not in ("ingested_at", "updated_at")}
                     for k, n in nodes.items()}
 

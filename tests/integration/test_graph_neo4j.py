@@ -103,11 +103,11 @@ def test_small_and_large_statements_store_the_same_thing(clean: Neo4jGraphStore,
         s.upsert_nodes(structure() + people(120))
         s.upsert_relationships(relationships(120))
         # Times differ between the two loads: when each wrote, and so each claim's write time.
-        def claims(text: str) -> Any:
+        def claims(props: dict[str, Any]) -> Any:
             return {p: [{k: v for k, v in c.items() if k != "t"} for c in cs]
-                    for p, cs in graph_claims.load({"prov": text}, []).items()}
+                    for p, cs in graph_claims.load(props, []).items()}
 
-        nodes = {k: {p: claims(v) if p == "prov" else v for p, v in n.props.items()
+        nodes = {k: {p: claims(n.props) if p == "prov" else v for p, v in n.props.items()
                      if p not in ("ingested_at", "updated_at")}
                  for k, n in s.get_nodes(ids).items()}
         members = [(e.from_id, e.props["role"]) for e in s.edges(["grp:3"], "MEMBER_OF", "in")["grp:3"]]

@@ -37,10 +37,11 @@ VALUES: list[dict[str, Any]] = [
 @pytest.mark.parametrize("source", [RESIDENTS, VOLUNTEERS, None])
 def test_fresh_is_merge_then_dump(values: dict[str, Any], source: Provenance | None) -> None:
     merged = claims.merge({}, {}, values, ["name", "phone", "gender"], source, TS)
-    props, prov = claims.fresh(values, source, TS)
+    props, prov = claims.fresh(values, source, TS, dates={"birth_date"})
     assert props == merged.props
-    assert prov == claims.dump(merged.claims)
-    assert (claims.load({claims.PROV: prov}, []) if prov else {}) == merged.claims
+    assert prov == claims.dump(merged.claims, merged.props, dates={"birth_date"})
+    # Read back with the values the node shows, as a store gives it.
+    assert (claims.load({**props, claims.PROV: prov}, []) if prov else {}) == merged.claims
 
 
 @pytest.mark.parametrize("values", VALUES)
@@ -83,6 +84,34 @@ def test_prepared_and_plain_records_store_the_same_node(fresh_graph: GraphStore)
     # Re-running the first source changes nothing.
     again = fresh_graph.upsert_nodes([PreparedNode.of(NodeRecord("Person", "per:P2", values, RESIDENTS, names))])
     assert again.unchanged == ["per:P2"]
+
+
+@pytest.mark.parametrize("birth_date", ["1990-01-02", "19900102", dt.date(1990, 1, 2)])
+def test_a_claim_stored_without_its_value_reads_back_as_written(fresh_graph: GraphStore, birth_date: Any) -> None:
+    """``prov`` keeps a claim's value only where the node does not show it as the claim said (graph/claims.py):
+    what is read back is what was claimed, on every path a node is written by, and a re-run changes nothing."""
+    values = {"name": "王芳", "languages": ["en"], "birth_date": birth_date, "bio": "", "skills": []}
+    names = frozenset(values)
+    said = {k: claims.jsonable(v) for k, v in values.items()}
+    for node_id, make in (("per:C1", lambda i: PreparedNode.of(NodeRecord("Person", i, values, RESIDENTS, names))),
+                          ("per:C2", lambda i: NodeRecord("Person", i, values, RESIDENTS, names))):
+        assert fresh_graph.upsert_nodes([make(node_id)]).inserted == [node_id]
+        node = fresh_graph.get_nodes([node_id])[node_id]
+        assert node.props["birth_date"] == "1990-01-02"
+        held = claims.load(node.props, [])
+        assert {k: [c["v"] for c in cs] for k, cs in held.items()} == {k: [v] for k, v in said.items()}
+        assert fresh_graph.upsert_nodes([make(node_id)]).unchanged == [node_id]
+        # Another source's value shown over it, then withdrawn: the first claim's own value shows again.
+        other = NodeRecord("Person", node_id, {"name": "王芳芳", "birth_date": "1990-01-03"}, VOLUNTEERS)
+        assert fresh_graph.upsert_nodes([other]).updated == [node_id]
+        shown = fresh_graph.get_nodes([node_id])[node_id].props
+        assert (shown["name"], shown["birth_date"]) == ("王芳芳", "1990-01-03")
+        by_job = {c["job"]: c["v"] for c in claims.load(shown, [])["birth_date"]}
+        assert by_job == {"residents": said["birth_date"], "volunteers": "1990-01-03"}
+        fresh_graph.withdraw("volunteers", [node_id], [])
+        back = fresh_graph.get_nodes([node_id])[node_id].props
+        assert (back["name"], back["birth_date"]) == ("王芳", "1990-01-02")
+        assert fresh_graph.upsert_nodes([make(node_id)]).unchanged == [node_id]
 
 
 def test_relationship_ends_written_in_the_same_call_need_no_read(fresh_graph: GraphStore) -> None:

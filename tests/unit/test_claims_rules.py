@@ -77,9 +77,44 @@ def test_source_needles_find_exactly_the_sources_of_a_prov_text() -> None:
     tricky = {"other_names": ["volunteers", "x"], "bio": '],["volunteers",', "name": '{"s":[["volunteers",'}
     one = claims.merge({}, {}, tricky, (), A, "t1")
     two = claims.merge(one.props, one.claims, {"phone": "139"}, (), B, "t2")
-    for held, sources in ((one.claims, {"residents"}), (two.claims, {"residents", "volunteers"})):
-        text = claims.dump(held)
-        assert text is not None
-        for job in ("residents", "volunteers", "other"):
-            first, later = claims.source_needles(job)
-            assert (text.startswith(first) or later in text) == (job in sources), (job, text)
+    for merged, sources in ((one, {"residents"}), (two, {"residents", "volunteers"})):
+        for text in (claims.dump(merged.claims), claims.dump(merged.claims, merged.props)):
+            assert text is not None
+            for job in ("residents", "volunteers", "other"):
+                first, later = claims.source_needles(job)
+                assert (text.startswith(first) or later in text) == (job in sources), (job, text)
+
+
+def test_a_claim_of_the_shown_value_is_stored_without_it_and_read_back_from_the_node() -> None:
+    C = Provenance("survey", "survey.csv", 9, "2026-03-01T00:00:00Z", 1)
+    one = claims.merge({}, {}, {"name": "王芳", "skills": ["law"], "phone": "138", "birth_date": "1990-01-02",
+                                "bio": "", "tags": []}, (), A, "t1")
+    two = claims.merge(one.props, one.claims, {"phone": "139", "skills": ["law"]}, (), C, "t2")  # C outranks A
+    text = claims.dump(two.claims, two.props, dates={"birth_date"})
+    assert text is not None
+    stored = json.loads(text)["c"]
+    # The source's number alone where the node shows its value; the value kept where it does not (A's phone),
+    # and where a store may not read it back as written (empty text, an empty list).
+    assert stored["name"] == stored["birth_date"] == 0
+    assert stored["phone"] == [[0, "138"], [1]] and stored["skills"] == [[0], [1]]
+    assert stored["bio"] == [[0, ""]] and stored["tags"] == [[0, []]]
+    assert claims.load({**two.props, claims.PROV: text}, []) == two.claims
+    assert len(text) < len(claims.dump(two.claims) or "")
+    # Written before: every claim with its value; read as it always was.
+    assert claims.load({**two.props, claims.PROV: claims.dump(two.claims)}, []) == two.claims
+    # A later write merges into what was read back as into what was written.
+    read = claims.load({**two.props, claims.PROV: text}, [])
+    assert claims.merge(two.props, read, {"phone": "139"}, (), C, "t3").changed is False
+    three = claims.merge(two.props, read, {}, ("phone",), C, "t3")  # C withdraws: A's value shows again
+    assert three.props["phone"] == "138"
+
+
+def test_a_date_is_stored_without_its_claim_only_in_the_form_a_store_reads_back() -> None:
+    for text, implied in (("1990-01-02", True), ("19900102", False), ("1990-01-02T00:00", False), ("x", False)):
+        merged = claims.merge({}, {}, {"birth_date": text}, (), A, "t1")
+        stored = json.loads(claims.dump(merged.claims, merged.props, dates={"birth_date"}) or "")["c"]
+        assert (stored["birth_date"] == 0) is implied, text
+        _, fresh = claims.fresh({"birth_date": text}, A, "t1", dates={"birth_date"})
+        assert (json.loads(fresh or "")["c"]["birth_date"] == 0) is implied, text
+    # Not a date property: text is text.
+    assert claims.implied("19900102", "19900102") and not claims.implied(1, 1.0) and not claims.implied(True, 1)

@@ -58,11 +58,17 @@ def test_what_json_refuses_it_refuses() -> None:
 
 
 def test_a_new_nodes_claims_and_hash_keep_json_text_with_floats_in_them() -> None:
-    """``fresh_claims`` checks the values it wraps, not the wrapping: a float among them still takes json's path."""
+    """``fresh_claims`` checks the values it writes out, not the wrapping: a float among them still takes json's
+    path."""
     from talentgraph.graph import claims
     from talentgraph.graph.common import content_hash
 
     props = {"name": "图书馆", "lat": 1e-07, "tags": ["a", 5e-05], "floors": 3}
-    assert claims.fresh_claims(props) == _json({k: [[0, v]] for k, v in props.items()})
+    # The node shows every one of them: each claim is its source's number alone.
+    assert claims.fresh_claims(props) == _json(dict.fromkeys(props, 0))
+    kept = {"lat": float("nan"), "tags": [], "when": "2024-1-2"}  # not read back as written: kept in the claim
+    for float_free in (None, False):  # what has_float says of all of them: a float among them
+        assert claims.fresh_claims({**props, **kept}, dates={"when"}, float_free=float_free) == _json(
+            {**dict.fromkeys(props, 0), **{k: [[0, v]] for k, v in kept.items()}})
     import hashlib
     assert content_hash(props) == hashlib.sha256(_json(props, True).encode()).hexdigest()
