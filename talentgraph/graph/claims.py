@@ -146,15 +146,14 @@ def fresh(values: Mapping[str, Any], source: Provenance | None, ts: str, *,
     return props, (fresh_prov(source, ts, fresh_claims(props, dates=dates)) if props else None)
 
 
-def fresh_claims(props: Mapping[str, Any], *, float_free: bool | None = None, dates: Collection[str] = ()) -> str:
+def fresh_claims(props: Mapping[str, Any], *, dates: Collection[str] = ()) -> str:
     """The ``"c"`` part of a new node's ``prov`` (``props``: its jsonable values, no nulls, which the node
     shows: each is its one source's claim, stored as the source's number alone unless ``implied`` says the
     value must stay); it does not depend on the write's time, so it can be worked out where the record is
-    built. ``float_free``: what ``jsontext.has_float(props)`` says, when the caller has asked it already."""
+    built."""
     kept = {name: [[0, v]] for name, v in props.items() if not implied(v, v, name in dates)}
-    # Only the values kept are written out: no float among all of them is none among these.
-    float_free = bool(float_free) or not jsontext.has_float(kept)
-    return jsontext.dumps({name: kept.get(name, 0) for name in props}, float_free=float_free)
+    # Only the kept values are written out (nearly always none): whether a float is among them decides how.
+    return jsontext.dumps({name: kept.get(name, 0) for name in props}, float_free=not jsontext.has_float(kept))
 
 
 def fresh_prov(source: Provenance | None, ts: str, claims_text: str) -> str:

@@ -72,12 +72,11 @@ class PreparedNode(NodeRecord):
 
     @classmethod
     def of(cls, rec: NodeRecord) -> PreparedNode:
-        # The values as JSON stores them, and whether a float is among them, once for both texts.
+        # The values as JSON stores them (the claims text keeps hardly any of them: claims.fresh_claims).
         fresh = {name: jsonable(value) for name, value in rec.props.items() if value is not None}
-        float_free = not jsontext.has_float(fresh)
         return cls(rec.type, rec.id, rec.props, rec.provenance, rec.names,
-                   fresh_hash=_canonical_hash(fresh, float_free=float_free),
-                   fresh_claims=fresh_claims(fresh, float_free=float_free) if fresh else "")
+                   fresh_hash=_canonical_hash(fresh, float_free=not jsontext.has_float(fresh)),
+                   fresh_claims=fresh_claims(fresh) if fresh else "")
 
 
 def split_props(props: Mapping[str, Any]) -> tuple[Props, Props]:
